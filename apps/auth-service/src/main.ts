@@ -1,0 +1,25 @@
+import { Logger } from '@nestjs/common';
+import { createApp } from './setup-app';
+
+async function bootstrap(): Promise<void> {
+  const { app, core } = await createApp();
+  await app.listen(core.port, core.host);
+  const logger = new Logger('Bootstrap');
+  if (core.embedded.generatedPassword) {
+    // Shown once, on the start that generated it, on stdout (not in the logs): the newcomer needs it to call us.
+    process.stdout.write(
+      `\n  No USERS configured: generated the caller login share-user with password ${core.embedded.generatedPassword}\n` +
+        `  (kept in ${core.dataDir}/users.json, mode 0600; set USERS to choose your own)\n\n`,
+    );
+  } else if (core.embedded.users) {
+    logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
+  }
+  if (core.embedded.secretKey) logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
+  logger.log(`orthanc-auth listening on http://${core.host}:${core.port}${core.prefix}`);
+}
+
+bootstrap().catch((err: unknown) => {
+  // A configuration error names the variable: print it plainly and stop.
+  process.stderr.write(`orthanc-auth could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

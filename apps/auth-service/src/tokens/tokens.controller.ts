@@ -1,0 +1,29 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { CreateTokenDto, DecodeTokenDto, TokensService, ValidateTokenDto } from '@app/tokens';
+import type { CreateTokenAnswer, DecodeAnswer, HeaderBag } from '@app/tokens';
+
+@Controller('tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  /** Creates a share token (and its link) for the resources of the body. */
+  @Put(':type')
+  create(@Param('type') type: string, @Body() body: CreateTokenDto): Promise<CreateTokenAnswer> {
+    return this.tokens.create(type, body);
+  }
+
+  /** May this request reach this resource with this share token? */
+  @Post('validate')
+  @HttpCode(200)
+  validate(@Body() body: ValidateTokenDto, @Headers() headers: HeaderBag): { granted: boolean; validity: number } {
+    const { granted, validity } = this.tokens.validate(body, headers);
+    return { granted, validity };
+  }
+
+  /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */
+  @Post('decode')
+  @HttpCode(200)
+  decode(@Body() body: DecodeTokenDto): Promise<DecodeAnswer> {
+    return this.tokens.decode(body);
+  }
+}

@@ -1,0 +1,70 @@
+import { registerAs } from '@nestjs/config';
+import { resolve } from 'node:path';
+import { ConfigError } from './config-error';
+import { embeddedSecretKey, embeddedUsers } from './embedded-defaults';
+import { enumSetting, intSetting, stringMapSetting } from './parsers';
+import { Env, readSetting } from './settings';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface CoreConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  /** Prefix of every route, '' by default ('/auth' → '/auth/tokens/...'). */
+  prefix: string;
+  bodyLimit: number;
+  dataDir: string;
+  secretKey: string;
+  users: Record<string, string>;
+  logLevel: LogLevel;
+  /** Where the settings came from, for the start-up banner (never the values). */
+  embedded: { secretKey: boolean; users: boolean; generatedPassword?: string };
+}
+
+export function loadCoreConfig(env: Env): CoreConfig {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(readSetting(env, 'DATA_DIR') ?? 'data');
+  const prefixRaw = readSetting(env, 'URL_PREFIX') ?? '';
+  if (prefixRaw && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(prefixRaw)) {
+    throw new ConfigError('URL_PREFIX', `expects a path such as /auth (leading "/", no trailing "/"), got "${prefixRaw}"`);
+  }
+
+  let secretKey = readSetting(env, 'SECRET_KEY');
+  let users = stringMapSetting(env, 'USERS');
+  const embedded: CoreConfig['embedded'] = { secretKey: false, users: false };
+  if (production) {
+    if (!secretKey) {
+      throw new ConfigError('SECRET_KEY', 'is required when NODE_ENV=production: the key that signs share links (the same as the Python service\'s to keep its links valid)');
+    }
+    if (!users) {
+      throw new ConfigError('USERS', 'is required when NODE_ENV=production: a JSON object of caller logins, e.g. {"share-user": "change-me"}');
+    }
+  }
+  if (!secretKey) {
+    secretKey = embeddedSecretKey(dataDir);
+    embedded.secretKey = true;
+  }
+  if (!users) {
+    const generated = embeddedUsers(dataDir);
+    users = generated.users;
+    embedded.users = true;
+    embedded.generatedPassword = generated.generatedPassword;
+  }
+
+  return {
+    production,
+    host: readSetting(env, 'HOST') ?? '0.0.0.0',
+    port: intSetting(env, 'PORT', 8000, 0, 65535),
+    prefix: prefixRaw,
+    bodyLimit: intSetting(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    dataDir,
+    secretKey,
+    users,
+    logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    embedded,
+  };
+}
+
+export const coreConfig = registerAs('core', (): CoreConfig => loadCoreConfig(process.env));

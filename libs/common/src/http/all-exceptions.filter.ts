@@ -1,0 +1,48 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { errorBody, ErrorBody, fastifyClientError, newErrorId } from './error-body';
+
+export const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
+
+/** Maps any error to one JSON shape. 5xx answers carry an error id that is logged with the cause. */
+export function toErrorResponse(exception: unknown, logger: Logger): ErrorBody {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    let message: string | string[] = exception.message;
+    if (typeof response === 'object' && response && 'message' in response) {
+      message = (response as { message: string | string[] }).message;
+    } else if (typeof response === 'string') {
+      message = response;
+    }
+    // Nest's router echoes the URL ("Cannot GET /x?token=..."): never send a query string back.
+    if (typeof message === 'string' && message.startsWith('Cannot ')) message = message.replace(/\?.*$/, '');
+    if (status >= 500) {
+      const errorId = newErrorId();
+      logger.error(`${status} errorId=${errorId}: ${exception.message}`, exception.cause instanceof Error ? exception.cause.stack : undefined);
+      return errorBody(status, message, errorId);
+    }
+    return errorBody(status, message);
+  }
+  const client = fastifyClientError(exception);
+  if (client) return errorBody(client.statusCode, client.message);
+  const errorId = newErrorId();
+  logger.error(`500 errorId=${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
+    exception instanceof Error ? exception.stack : undefined);
+  return errorBody(500, 'Internal error; the log holds its cause under this errorId', errorId);
+}
+
+export function sendError(reply: FastifyReply, body: ErrorBody): void {
+  if (body.statusCode === 401) reply.header('WWW-Authenticate', BASIC_CHALLENGE);
+  void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    sendError(reply, toErrorResponse(exception, this.logger));
+  }
+}

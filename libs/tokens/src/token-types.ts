@@ -1,0 +1,64 @@
+export const LEVELS = ['patient', 'study', 'series', 'instance', 'system'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export const METHODS = ['get', 'post', 'put', 'delete'] as const;
+export type Method = (typeof METHODS)[number];
+
+export const TOKEN_TYPES = [
+  'stone-viewer-publication',
+  'ohif-viewer-publication',
+  'volview-viewer-publication',
+  'osimis-viewer-publication',
+  'meddream-viewer-publication',
+  'meddream-instant-link',
+  'viewer-instant-link',
+  'download-instant-link',
+] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+
+export const PUBLICATION_TYPES: ReadonlySet<TokenType> = new Set([
+  'stone-viewer-publication',
+  'ohif-viewer-publication',
+  'volview-viewer-publication',
+  'osimis-viewer-publication',
+  'meddream-viewer-publication',
+]);
+
+export const DECODE_ERRORS = ['expired', 'invalid', 'unknown'] as const;
+export type DecodeErrorCode = (typeof DECODE_ERRORS)[number];
+
+export function isTokenType(value: unknown): value is TokenType {
+  return typeof value === 'string' && (TOKEN_TYPES as readonly string[]).includes(value);
+}
+
+/** A resource as it travels in share tokens and answers. */
+export interface Resource {
+  dicomUid: string | null;
+  orthancId: string | null;
+  url: string | null;
+  level: Level;
+}
+
+/** The content of a share token, whatever spelling it was written in. */
+export interface ShareToken {
+  id: string | null;
+  resources: Resource[];
+  type: string;
+  /** The instant it stops being valid, or null for never. */
+  expiresAt: Date | null;
+  /** expiration_date exactly as stored in the token (echoed, never re-formatted). */
+  expirationDate: string | null;
+  validityDuration: number | null;
+}
+
+/** The kebab-case resource object of the wire. */
+export interface WireResource {
+  'dicom-uid': string | null;
+  'orthanc-id': string | null;
+  url: string | null;
+  level: Level;
+}
+
+export function toWireResource(r: Resource): WireResource {
+  return { 'dicom-uid': r.dicomUid, 'orthanc-id': r.orthancId, url: r.url, level: r.level };
+}

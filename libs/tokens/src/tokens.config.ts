@@ -1,0 +1,37 @@
+import { registerAs } from '@nestjs/config';
+import { Env, enumSetting, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+
+export const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
+export type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
+
+/** 100 years: the bound on validity-duration (the plugin sends garbage when the caller gave none). */
+export const MAX_VALIDITY_SECONDS = 100 * 365 * 24 * 3600;
+
+export interface TokensConfig {
+  publicOrthancRoot?: string;
+  publicOhifRoot?: string;
+  publicLandingRoot?: string;
+  ohifDataSource: OhifDataSource;
+  serverId?: string;
+  /** The longest time the plugin may cache a validate answer (seconds). */
+  validateCacheSeconds: number;
+  previousSecretKeys: string[];
+}
+
+/** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
+export const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
+
+export function loadTokensConfig(env: Env): TokensConfig {
+  const production = env.NODE_ENV === 'production';
+  return {
+    publicOrthancRoot: urlSetting(env, 'PUBLIC_ORTHANC_ROOT') ?? (production ? undefined : DEVELOPMENT_ORTHANC_ROOT),
+    publicOhifRoot: urlSetting(env, 'PUBLIC_OHIF_ROOT'),
+    publicLandingRoot: urlSetting(env, 'PUBLIC_LANDING_ROOT'),
+    ohifDataSource: enumSetting(env, 'OHIF_DATA_SOURCE', OHIF_DATA_SOURCES, 'dicom-web'),
+    serverId: readSetting(env, 'SERVER_ID'),
+    validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
+    previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
+  };
+}
+
+export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));

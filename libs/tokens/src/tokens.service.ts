@@ -1,0 +1,155 @@
+import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
+import { coreConfig, CoreConfig } from '@app/common';
+import { formatIsoDate, parseIsoDate } from './codec/iso-date';
+import { ShareTokenCodec } from './codec/share-token-codec';
+import { CreateTokenDto } from './dto/create-token.dto';
+import { DecodeTokenDto } from './dto/decode-token.dto';
+import { ValidateTokenDto } from './dto/validate-token.dto';
+import { LinkBuilder } from './links/link-builder';
+import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
+import { DecodeErrorCode, isTokenType, PUBLICATION_TYPES, Resource, ShareToken, toWireResource, WireResource } from './token-types';
+import { tokensConfig, TokensConfig } from './tokens.config';
+import { Decision, decideShareAccess } from './validation/share-decision';
+
+export interface CreateTokenAnswer {
+  request: {
+    id: string | null;
+    resources: WireResource[];
+    type: string;
+    'expiration-date': string | null;
+    'validity-duration': number | null;
+  };
+  token: string;
+  url: string | null;
+}
+
+export interface DecodeAnswer {
+  'token-type': string | null;
+  'error-code': DecodeErrorCode | null;
+  'redirect-url': string | null;
+  resources: WireResource[];
+}
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+const BEARER = /^bearer\s+/i;
+
+export function stripBearer(value: string): string {
+  return BEARER.test(value) ? value.replace(BEARER, '') : value;
+}
+
+/** The token a validate request carries: the header named after token-key wins over token-value. */
+export function tokenFrom(tokenKey: string | null | undefined, tokenValue: string | null | undefined, headers?: HeaderBag): string | null {
+  let raw: string | null | undefined;
+  if (tokenKey && headers) {
+    const h = headers[tokenKey.toLowerCase()];
+    raw = Array.isArray(h) ? h[0] : h;
+  }
+  if (!raw) raw = tokenValue;
+  if (!raw) return null;
+  const token = stripBearer(raw.trim());
+  return token || null;
+}
+
+export const MEDDREAM_NOT_CONFIGURED =
+  'MedDream is not configured on this service: set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
+
+@Injectable()
+export class TokensService {
+  readonly codec: ShareTokenCodec;
+  readonly links: LinkBuilder;
+
+  constructor(
+    @Inject(coreConfig.KEY) core: CoreConfig,
+    @Inject(tokensConfig.KEY) private readonly config: TokensConfig,
+    @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
+  ) {
+    this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
+    this.links = new LinkBuilder(config);
+  }
+
+  async create(pathType: string, dto: CreateTokenDto): Promise<CreateTokenAnswer> {
+    if (dto.type !== pathType) {
+      throw new BadRequestException([`type must equal the token type of the path (${pathType})`]);
+    }
+    const type = dto.type;
+    let expiresAt: Date | null = null;
+    const expirationInput = dto['expiration-date'];
+    const duration = dto['validity-duration'] ?? null;
+    if (expirationInput) {
+      expiresAt = parseIsoDate(expirationInput);
+      if (!expiresAt) throw new BadRequestException(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
+    } else if (duration !== null) {
+      expiresAt = new Date(Date.now() + duration * 1000);
+    }
+    const resources: Resource[] = dto.resources.map((r) => ({
+      dicomUid: r['dicom-uid'] ?? null,
+      orthancId: r['orthanc-id'] ?? null,
+      url: r.url ?? null,
+      level: r.level,
+    }));
+    const expirationDate = expiresAt ? formatIsoDate(expiresAt) : null;
+    const request: CreateTokenAnswer['request'] = {
+      id: dto.id ?? null,
+      resources: resources.map(toWireResource),
+      type,
+      'expiration-date': expirationDate,
+      'validity-duration': duration,
+    };
+
+    if (type === 'meddream-instant-link' || type === 'meddream-viewer-publication') {
+      if (!this.meddream) throw new BadRequestException(MEDDREAM_NOT_CONFIGURED);
+    }
+    if (type === 'meddream-instant-link') {
+      // Not a JWT: the MedDream token service's own token, inside MedDream's link.
+      const { token, url } = await this.meddream!.mintLink(resources);
+      return { request, token, url };
+    }
+    if (type === 'meddream-viewer-publication' && !this.config.publicLandingRoot) {
+      throw new BadRequestException(`${type} links are not configured on this service: set PUBLIC_LANDING_ROOT`);
+    }
+    this.links.assertConfigured(type);
+
+    const token = this.codec.sign({ id: request.id, resources, type, expirationDate, validityDuration: duration });
+    return { request, token, url: this.links.shareUrl(type, resources, token) };
+  }
+
+  /** Verifies a raw share token; null when it is not a valid share token of this service. */
+  verify(raw: string): ShareToken | null {
+    const result = this.codec.verify(raw);
+    return result.ok ? result.token : null;
+  }
+
+  validate(dto: ValidateTokenDto, headers?: HeaderBag): Decision {
+    const cacheSeconds = this.config.validateCacheSeconds;
+    const raw = tokenFrom(dto['token-key'], dto['token-value'], headers);
+    if (!raw) return { granted: false, validity: cacheSeconds, reason: 'no-token' };
+    const token = this.verify(raw);
+    if (!token) return { granted: false, validity: cacheSeconds, reason: 'invalid' };
+    return decideShareAccess(
+      token,
+      { dicomUid: dto['dicom-uid'], orthancId: dto['orthanc-id'], level: dto.level, method: dto.method, serverId: dto['server-id'] },
+      { serverId: this.config.serverId, cacheSeconds, now: Date.now() },
+    );
+  }
+
+  async decode(dto: DecodeTokenDto): Promise<DecodeAnswer> {
+    const answer = (type: string | null, error: DecodeErrorCode | null, redirect: string | null = null, resources: WireResource[] = []): DecodeAnswer =>
+      ({ 'token-type': type, 'error-code': error, 'redirect-url': redirect, resources });
+    const raw = tokenFrom(null, dto['token-value']);
+    if (!raw) return answer(null, 'invalid');
+    const token = this.verify(raw);
+    if (!token) return answer(null, 'invalid');
+    if (!isTokenType(token.type)) return answer(null, 'unknown');
+    if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) return answer(token.type, 'expired');
+    const resources = token.resources.map(toWireResource);
+    if (token.type === 'meddream-viewer-publication') {
+      if (!this.meddream) throw new BadRequestException(MEDDREAM_NOT_CONFIGURED);
+      return answer(token.type, null, (await this.meddream.mintLink(token.resources)).url, resources);
+    }
+    if (PUBLICATION_TYPES.has(token.type)) {
+      return answer(token.type, null, this.links.directUrl(token.type, token.resources, raw), resources);
+    }
+    return answer(token.type, null, null, resources);
+  }
+}

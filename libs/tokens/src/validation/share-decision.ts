@@ -1,0 +1,69 @@
+import { ShareToken, TOKEN_TYPES } from '../token-types';
+
+export interface ValidateQuery {
+  dicomUid?: string | null;
+  orthancId?: string | null;
+  level: string;
+  method: string;
+  serverId?: string | null;
+}
+
+export interface Decision {
+  granted: boolean;
+  validity: number;
+  /** Why it was refused, for metrics and debug logs (never sent to the client). */
+  reason?: 'no-token' | 'invalid' | 'unknown-type' | 'system-level' | 'write-method' | 'no-id' | 'other-resource' | 'server-id' | 'expired';
+}
+
+function idsOf(token: ShareToken, key: 'dicomUid' | 'orthancId'): Set<string> | null {
+  const ids = new Set<string>();
+  for (const r of token.resources) {
+    const v = r[key];
+    if (!v) return null;
+    ids.add(v);
+  }
+  return ids;
+}
+
+/**
+ * May this request reach this resource with this (verified) share token? PROTOCOL.md section 4:
+ * a known type, not system level, a read method, at least one id, every checkable id among the token's,
+ * the configured server id, not expired. A grant is cached by the plugin for `validity` seconds, never beyond
+ * the token's expiry.
+ */
+export function decideShareAccess(
+  token: ShareToken,
+  query: ValidateQuery,
+  opts: { serverId?: string; cacheSeconds: number; now: number },
+): Decision {
+  const deny = (reason: Decision['reason']): Decision => ({ granted: false, validity: opts.cacheSeconds, reason });
+  if (!(TOKEN_TYPES as readonly string[]).includes(token.type)) return deny('unknown-type');
+  if (query.level === 'system') return deny('system-level');
+  if (query.method !== 'get') return deny('write-method');
+  const d = query.dicomUid || null;
+  const o = query.orthancId || null;
+  if (!d && !o) return deny('no-id');
+  let checked = false;
+  if (d) {
+    const uids = idsOf(token, 'dicomUid');
+    if (uids) {
+      if (!uids.has(d)) return deny('other-resource');
+      checked = true;
+    }
+  }
+  if (o) {
+    const oids = idsOf(token, 'orthancId');
+    if (oids) {
+      if (!oids.has(o)) return deny('other-resource');
+      checked = true;
+    }
+  }
+  if (!checked) return deny('other-resource');
+  if (opts.serverId && query.serverId !== opts.serverId) return deny('server-id');
+  if (token.expiresAt) {
+    const left = token.expiresAt.getTime() - opts.now;
+    if (left <= 0) return deny('expired');
+    return { granted: true, validity: Math.min(opts.cacheSeconds, Math.floor(left / 1000)) };
+  }
+  return { granted: true, validity: opts.cacheSeconds };
+}

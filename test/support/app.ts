@@ -1,0 +1,84 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../apps/auth-service/src/setup-app';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  /** http://127.0.0.1:PORT (plus the URL prefix, if any) */
+  url: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export const TEST_USERS = { 'share-user': 'change-me' };
+export const BASIC = `Basic ${Buffer.from('share-user:change-me').toString('base64')}`;
+
+/**
+ * Starts the whole service on a real listening socket (port 0), with exactly the given environment: nothing of the
+ * developer's own environment leaks in. A fresh data folder is made unless DATA_DIR is given.
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'orthanc-auth-test-'));
+  const saved = process.env;
+  process.env = {
+    PATH: saved.PATH,
+    NODE_ENV: 'test',
+    SECRETS_DIR: join(dataDir, 'no-secrets'),
+    USERS: JSON.stringify(TEST_USERS),
+    SECRET_KEY: 'test-secret-key-for-the-e2e-suites-only',
+    DATA_DIR: dataDir,
+    ...env,
+  };
+  try {
+    const { app, core } = await createApp({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return {
+      app,
+      url: `http://127.0.0.1:${address.port}${core.prefix}`,
+      dataDir,
+      async close() {
+        await app.close();
+        if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } finally {
+    process.env = saved;
+  }
+}
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A request with the caller's Basic credentials unless `auth: null`; the body is sent as JSON. */
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { auth?: string | null; headers?: Record<string, string>; raw?: string } = {},
+): Promise<JsonResponse<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  const auth = opts.auth === undefined ? BASIC : opts.auth;
+  if (auth) headers.authorization = auth;
+  let payload: string | undefined = opts.raw;
+  if (body !== undefined && payload === undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, body: payload });
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
