@@ -88,12 +88,13 @@ export class TokensService {
       url: r.url ?? null,
       level: r.level,
     }));
+    // The token carries Python's isoformat(); the answer echoes the caller's own spelling when one was given.
     const expirationDate = expiresAt ? formatIsoDate(expiresAt) : null;
     const request: CreateTokenAnswer['request'] = {
       id: dto.id ?? null,
       resources: resources.map(toWireResource),
       type,
-      'expiration-date': expirationDate,
+      'expiration-date': expirationInput ? expirationInput : expirationDate,
       'validity-duration': duration,
     };
 
