@@ -1,0 +1,53 @@
+import { decideShareAccess, ValidateQuery } from './share-decision';
+import { ShareToken } from '../token-types';
+
+const NOW = Date.UTC(2030, 0, 1);
+const token = (over: Partial<ShareToken> = {}): ShareToken => ({
+  id: null, type: 'stone-viewer-publication', expiresAt: null, expirationDate: null, validityDuration: null,
+  resources: [{ dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' }, { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' }],
+  ...over,
+});
+const q = (over: Partial<ValidateQuery> = {}): ValidateQuery => ({ dicomUid: 'U1', orthancId: 'O1', level: 'study', method: 'get', ...over });
+const opts = { cacheSeconds: 60, now: NOW };
+
+describe('decideShareAccess', () => {
+  it('grants a read of one of the token\'s studies for the cache period', () => {
+    expect(decideShareAccess(token(), q(), opts)).toEqual({ granted: true, validity: 60 });
+  });
+  it('grants on any of the ids the token holds (membership, not pairs), as the Python service does', () => {
+    expect(decideShareAccess(token(), q({ dicomUid: 'U1', orthancId: 'O2' }), opts).granted).toBe(true);
+  });
+  it.each(['post', 'put', 'delete'])('never grants a %s', (method) => {
+    expect(decideShareAccess(token(), q({ method }), opts)).toMatchObject({ granted: false, reason: 'write-method' });
+  });
+  it('never grants the system level', () => {
+    expect(decideShareAccess(token(), q({ level: 'system' }), opts)).toMatchObject({ granted: false, reason: 'system-level' });
+  });
+  it('refuses a request without ids, or with ids the token cannot check', () => {
+    expect(decideShareAccess(token(), q({ dicomUid: '', orthancId: null }), opts).granted).toBe(false);
+    const uidOnly = token({ resources: [{ dicomUid: 'U1', orthancId: null, url: null, level: 'study' }] });
+    expect(decideShareAccess(uidOnly, q({ dicomUid: '', orthancId: 'O1' }), opts).granted).toBe(false);
+    expect(decideShareAccess(uidOnly, q({ dicomUid: 'U1', orthancId: 'O9' }), opts).granted).toBe(true);
+  });
+  it('refuses another study, by either id', () => {
+    expect(decideShareAccess(token(), q({ dicomUid: 'U3', orthancId: 'O3' }), opts).granted).toBe(false);
+    expect(decideShareAccess(token(), q({ dicomUid: 'U1', orthancId: 'O3' }), opts).granted).toBe(false);
+    expect(decideShareAccess(token(), q({ dicomUid: 'U3', orthancId: 'O1' }), opts).granted).toBe(false);
+  });
+  it('refuses a token without resources', () => {
+    expect(decideShareAccess(token({ resources: [] }), q(), opts).granted).toBe(false);
+  });
+  it('checks the server id when one is configured', () => {
+    expect(decideShareAccess(token(), q({ serverId: 'other' }), { ...opts, serverId: 'mine' }).granted).toBe(false);
+    expect(decideShareAccess(token(), q({ serverId: null }), { ...opts, serverId: 'mine' }).granted).toBe(false);
+    expect(decideShareAccess(token(), q({ serverId: 'mine' }), { ...opts, serverId: 'mine' }).granted).toBe(true);
+  });
+  it('refuses at and after the expiry, and never lets a grant outlive the token', () => {
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW) }), q(), opts)).toMatchObject({ granted: false, reason: 'expired' });
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 10_500) }), q(), opts)).toEqual({ granted: true, validity: 10 });
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 3_600_000) }), q(), opts)).toEqual({ granted: true, validity: 60 });
+  });
+  it('refuses a validly signed token of an unknown type', () => {
+    expect(decideShareAccess(token({ type: 'super-token' }), q(), opts)).toMatchObject({ granted: false, reason: 'unknown-type' });
+  });
+});
