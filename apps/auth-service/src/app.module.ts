@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
+import { MedDreamModule, medDreamConfig } from '@app/meddream';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { HealthController } from './health/health.controller';
 import { TokensController } from './tokens/tokens.controller';
@@ -18,10 +19,11 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig],
+          load: [registerAs('core', () => core), tokensConfig, medDreamConfig],
         }),
         CommonModule,
         TokensModule,
+        MedDreamModule,
       ],
       controllers: [HealthController, TokensController],
       providers: [
