@@ -1,0 +1,60 @@
+import { isPermission, Permission, PERMISSIONS } from './permissions';
+
+/** The profile given to a request without a usable user token (PROTOCOL.md section 6). */
+export interface AnonymousProfile {
+  name: string;
+  permissions: Permission[];
+  authorizedLabels: string[];
+  /** Seconds the plugin may cache it; always > 0 (0 would mean "forever" to the plugin). */
+  validity: number;
+}
+
+/** Injection token of the {@link AnonymousProfile} loaded at start-up. */
+export const ANONYMOUS_PROFILE = Symbol('ANONYMOUS_PROFILE');
+
+export const DEFAULT_ANONYMOUS_PROFILE: Readonly<AnonymousProfile> = Object.freeze({
+  name: 'Anonymous',
+  permissions: [],
+  authorizedLabels: [],
+  validity: 60,
+});
+
+/** Bound on validity: a day; the plugin re-asks after it. */
+export const MAX_ANONYMOUS_VALIDITY = 24 * 3600;
+
+/**
+ * Checks the content of ANONYMOUS_PROFILE_FILE_PATH: `{"name", "permissions", "authorized-labels", "validity"}`
+ * (`authorized_labels` accepted). Throws an Error whose message names the field.
+ */
+export function validateAnonymousProfile(value: unknown): AnonymousProfile {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('content must be a JSON object {"name", "permissions", "authorized-labels", "validity"}');
+  }
+  const v = value as Record<string, unknown>;
+  if (typeof v.name !== 'string' || v.name.trim() === '') throw new Error('"name" must be a non-empty string');
+
+  const permissionsIn = v.permissions ?? [];
+  if (!Array.isArray(permissionsIn)) throw new Error('"permissions" must be an array of permissions');
+  const permissions = permissionsIn.map((p, i) => {
+    if (!isPermission(p)) {
+      throw new Error(`"permissions"[${i}] is the unknown permission ${JSON.stringify(p)}; known permissions: ${PERMISSIONS.join(', ')}`);
+    }
+    return p;
+  });
+
+  const hasKebab = Object.prototype.hasOwnProperty.call(v, 'authorized-labels');
+  const hasSnake = Object.prototype.hasOwnProperty.call(v, 'authorized_labels');
+  if (hasKebab && hasSnake) throw new Error('give only one of "authorized-labels" and "authorized_labels"');
+  const labelsIn = (hasSnake ? v.authorized_labels : v['authorized-labels']) ?? [];
+  if (!Array.isArray(labelsIn)) throw new Error('"authorized-labels" must be an array of strings');
+  const authorizedLabels = labelsIn.map((l, i) => {
+    if (typeof l !== 'string' || l === '') throw new Error(`"authorized-labels"[${i}] must be a non-empty string`);
+    return l;
+  });
+
+  const validity = v.validity;
+  if (typeof validity !== 'number' || !Number.isInteger(validity) || validity <= 0 || validity > MAX_ANONYMOUS_VALIDITY) {
+    throw new Error(`"validity" must be an integer number of seconds from 1 to ${MAX_ANONYMOUS_VALIDITY} (0 would mean "cache forever" to the plugin)`);
+  }
+  return { name: v.name, permissions, authorizedLabels, validity };
+}
