@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, JWTVerifyGetKey, jwtVerify } from 'jose';
+import { keycloakConfig, KeycloakConfig } from './keycloak.config';
+import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
+import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
+import { KeycloakUnavailableError } from './keycloak-unavailable';
+
+/** jose error codes that mean "this token is not a valid access token of the realm" (as opposed to an outage). */
+const TOKEN_ERRORS = new Set([
+  errors.JWTClaimValidationFailed.code,
+  errors.JWTExpired.code,
+  errors.JOSEAlgNotAllowed.code,
+  errors.JOSENotSupported.code,
+  errors.JWSInvalid.code,
+  errors.JWTInvalid.code,
+  errors.JWKInvalid.code,
+  errors.JWKSNoMatchingKey.code,
+  errors.JWKSMultipleMatchingKeys.code,
+  errors.JWSSignatureVerificationFailed.code,
+]);
+
+/**
+ * Verifies Keycloak access tokens locally: signature against the realm's JWKS (jose's remote key set, cached, looked
+ * up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a realm key rotation needs no
+ * restart), issuer = the discovered issuer, audience, an asymmetric algorithm allow-list, expiry with a clock
+ * tolerance. A token that fails any check gives null; an unreachable realm gives a KeycloakUnavailableError (503).
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly logger = new Logger(AccessTokenVerifier.name);
+  private keys?: { issuer: string; getKey: JWTVerifyGetKey };
+
+  constructor(
+    @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
+    private readonly issuer: KeycloakIssuerService,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** The identity the token names, or null when it is not a valid access token of the realm (or Keycloak is off). */
+  async verify(token: string): Promise<KeycloakIdentity | null> {
+    if (!this.config.enabled || !this.plausible(token)) return null;
+    const { issuer, getKey } = await this.keySet();
+    try {
+      const { payload } = await jwtVerify(token, getKey, {
+        issuer,
+        audience: this.config.audience,
+        algorithms: this.config.algorithms,
+        clockTolerance: this.config.clockToleranceSeconds,
+        requiredClaims: ['exp', 'sub'],
+      });
+      // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
+      if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
+      return identityFromClaims(payload, this.config.rolesClaim);
+    } catch (err) {
+      if (err instanceof errors.JOSEError && TOKEN_ERRORS.has(err.code)) {
+        this.logger.debug(`access token refused: ${err.code}`);
+        return null;
+      }
+      this.logger.error(`the realm's key set could not be used: ${describe(err)}`);
+      throw new KeycloakUnavailableError('signing keys unavailable', err);
+    }
+  }
+
+  /**
+   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be a
+   * Keycloak access token. Share tokens (HS256), Basic credentials and garbage never reach Keycloak.
+   */
+  private plausible(token: string): boolean {
+    if (token.split('.').length !== 3) return false;
+    try {
+      const header = decodeProtectedHeader(token);
+      return typeof header.alg === 'string' && this.config.algorithms.includes(header.alg);
+    } catch {
+      return false;
+    }
+  }
+
+  private async keySet(): Promise<{ issuer: string; getKey: JWTVerifyGetKey }> {
+    if (this.keys) return this.keys;
+    const metadata = (await this.issuer.configuration()).serverMetadata();
+    if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the realm announces no jwks_uri');
+    this.keys = {
+      issuer: metadata.issuer,
+      getKey: createRemoteJWKSet(new URL(metadata.jwks_uri), {
+        timeoutDuration: this.config.timeoutMs,
+        cooldownDuration: this.config.jwksCooldownMs,
+      }),
+    };
+    return this.keys;
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import * as oidc from 'openid-client';
+import { keycloakConfig, KeycloakConfig } from './keycloak.config';
+import { KeycloakUnavailableError } from './keycloak-unavailable';
+
+/**
+ * The realm's OpenID Connect metadata (issuer, jwks_uri, token_endpoint), discovered with openid-client from
+ * KEYCLOAK_URI. Lazy and retried: a Keycloak that is down at start-up only delays the first lookups (they answer
+ * 503 until it is back); the process never exits for it. Concurrent callers share one discovery request.
+ */
+@Injectable()
+export class KeycloakIssuerService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(KeycloakIssuerService.name);
+  private discovered?: oidc.Configuration;
+  private pending?: Promise<oidc.Configuration>;
+
+  constructor(@Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig) {}
+
+  /** Warms the discovery up in the background; a failure is only logged (the next lookup retries). */
+  onApplicationBootstrap(): void {
+    if (!this.config.enabled) return;
+    this.configuration().then(
+      () => this.logger.log(`Keycloak realm discovered at ${this.config.realmUri}`),
+      () => this.logger.warn(`Keycloak realm ${this.config.realmUri} is not reachable yet; user tokens get a 503 until it is`),
+    );
+  }
+
+  /** The openid-client configuration of the realm (for the admin client's client-credentials grant too). */
+  configuration(): Promise<oidc.Configuration> {
+    if (this.discovered) return Promise.resolve(this.discovered);
+    this.pending ??= this.discover().then(
+      (c) => {
+        this.discovered = c;
+        this.pending = undefined;
+        return c;
+      },
+      (err: unknown) => {
+        this.pending = undefined;
+        this.logger.error(`OIDC discovery of ${this.config.realmUri} failed: ${describe(err)}`);
+        throw new KeycloakUnavailableError('OpenID Connect discovery failed', err);
+      },
+    );
+    return this.pending;
+  }
+
+  private discover(): Promise<oidc.Configuration> {
+    const realm = this.config.realmUri;
+    if (!realm) throw new Error('Keycloak is disabled');
+    const admin = this.config.admin;
+    const insecure = realm.startsWith('http:');
+    return oidc.discovery(
+      new URL(realm),
+      admin?.clientId ?? 'orthanc-auth',
+      admin ? { client_secret: admin.clientSecret } : undefined,
+      admin ? oidc.ClientSecretPost(admin.clientSecret) : oidc.None(),
+      { timeout: this.config.timeoutMs / 1000, execute: insecure ? [oidc.allowInsecureRequests] : [] },
+    );
+  }
+}
+
+/** An error's class and message, for a log line (never a token: these come from HTTP and JOSE libraries). */
+export function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    return `${err.name}: ${err.message}${cause}`;
+  }
+  return String(err);
+}
