@@ -5,6 +5,8 @@ export * from './codec/share-token-codec';
 export * from './links/link-builder';
 export * from './validation/share-decision';
 export * from './meddream-links';
+export * from './share-registry';
+export * from './codec/verified-token-cache';
 export * from './dto/resource.dto';
 export * from './dto/create-token.dto';
 export * from './dto/validate-token.dto';

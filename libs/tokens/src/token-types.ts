@@ -42,6 +42,8 @@ export interface Resource {
 /** The content of a share token, whatever spelling it was written in. */
 export interface ShareToken {
   id: string | null;
+  /** The registry id of tokens created by this service (`share_id`); null for Python-issued tokens. */
+  shareId: string | null;
   resources: Resource[];
   type: string;
   /** The instant it stops being valid, or null for never. */

@@ -16,6 +16,8 @@ export interface TokensConfig {
   /** The longest time the plugin may cache a validate answer (seconds). */
   validateCacheSeconds: number;
   previousSecretKeys: string[];
+  /** How many verified share tokens are remembered (0 disables the cache). */
+  verifiedTokenCacheSize: number;
 }
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
@@ -31,6 +33,7 @@ export function loadTokensConfig(env: Env): TokensConfig {
     serverId: readSetting(env, 'SERVER_ID'),
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
     previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
+    verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
   };
 }
 

@@ -1,12 +1,15 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
-import { coreConfig, CoreConfig } from '@app/common';
+import { Caller, coreConfig, CoreConfig } from '@app/common';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
 import { ShareTokenCodec } from './codec/share-token-codec';
+import { VerifiedTokenCache } from './codec/verified-token-cache';
 import { CreateTokenDto } from './dto/create-token.dto';
 import { DecodeTokenDto } from './dto/decode-token.dto';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 import { LinkBuilder } from './links/link-builder';
 import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
+import { SHARE_REGISTRY, ShareRegistryHook } from './share-registry';
 import { DecodeErrorCode, isTokenType, PUBLICATION_TYPES, Resource, ShareToken, toWireResource, WireResource } from './token-types';
 import { tokensConfig, TokensConfig } from './tokens.config';
 import { Decision, decideShareAccess } from './validation/share-decision';
@@ -51,6 +54,10 @@ export function tokenFrom(tokenKey: string | null | undefined, tokenValue: strin
   return token || null;
 }
 
+export function tokenHash(raw: string): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
 export const MEDDREAM_NOT_CONFIGURED =
   'MedDream is not configured on this service: set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
 
@@ -58,17 +65,20 @@ export const MEDDREAM_NOT_CONFIGURED =
 export class TokensService {
   readonly codec: ShareTokenCodec;
   readonly links: LinkBuilder;
+  private readonly verified: VerifiedTokenCache;
 
   constructor(
     @Inject(coreConfig.KEY) core: CoreConfig,
     @Inject(tokensConfig.KEY) private readonly config: TokensConfig,
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
+    @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
   ) {
+    this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
   }
 
-  async create(pathType: string, dto: CreateTokenDto): Promise<CreateTokenAnswer> {
+  async create(pathType: string, dto: CreateTokenDto, creator: Caller | null = null): Promise<CreateTokenAnswer> {
     if (dto.type !== pathType) {
       throw new BadRequestException([`type must equal the token type of the path (${pathType})`]);
     }
@@ -111,14 +121,27 @@ export class TokensService {
     }
     this.links.assertConfigured(type);
 
-    const token = this.codec.sign({ id: request.id, resources, type, expirationDate, validityDuration: duration });
+    const shareId = this.registry ? randomUUID() : null;
+    const token = this.codec.sign({ id: request.id, shareId, resources, type, expirationDate, validityDuration: duration });
+    if (this.registry && shareId) {
+      await this.registry.recordCreated({
+        shareId, tokenHash: tokenHash(token), type, resources, creator, createdAt: new Date(), expiresAt,
+      });
+    }
     return { request, token, url: this.links.shareUrl(type, resources, token) };
   }
 
-  /** Verifies a raw share token; null when it is not a valid share token of this service. */
+  /** Verifies a raw share token; null when it is not a valid share token of this service, or is revoked. */
   verify(raw: string): ShareToken | null {
-    const result = this.codec.verify(raw);
-    return result.ok ? result.token : null;
+    let token = this.verified.get(raw);
+    if (!token) {
+      const result = this.codec.verify(raw);
+      if (!result.ok) return null;
+      token = result.token;
+      this.verified.set(raw, token);
+    }
+    if (this.registry && this.registry.isRevoked(token.shareId, raw)) return null;
+    return token;
   }
 
   validate(dto: ValidateTokenDto, headers?: HeaderBag): Decision {

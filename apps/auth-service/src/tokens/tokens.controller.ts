@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService, ValidateTokenDto } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer, HeaderBag } from '@app/tokens';
 
@@ -8,8 +9,8 @@ export class TokensController {
 
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
-  create(@Param('type') type: string, @Body() body: CreateTokenDto): Promise<CreateTokenAnswer> {
-    return this.tokens.create(type, body);
+  create(@Param('type') type: string, @Body() body: CreateTokenDto, @Req() req: { user?: Caller }): Promise<CreateTokenAnswer> {
+    return this.tokens.create(type, body, req.user ?? null);
   }
 
   /** May this request reach this resource with this share token? */

@@ -19,14 +19,15 @@ export class ShareTokenCodec {
     this.keys = [secretKey, ...previousKeys].map((k) => Buffer.from(k, 'utf8'));
   }
 
-  sign(token: Omit<ShareToken, 'expiresAt'>, extraClaims: Record<string, unknown> = {}): string {
+  sign(token: Omit<ShareToken, 'expiresAt'>): string {
     const payload = {
       id: token.id,
       resources: token.resources.map((r) => ({ dicom_uid: r.dicomUid, orthanc_id: r.orthancId, url: r.url, level: r.level })),
       type: token.type,
       expiration_date: token.expirationDate,
       validity_duration: token.validityDuration,
-      ...extraClaims,
+      // Added after the Python fields so that the Python service (which ignores unknown keys) still reads it.
+      ...(token.shareId ? { share_id: token.shareId } : {}),
     };
     const signingInput = `${HEADER_B64}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     return `${signingInput}.${this.mac(this.keys[0], signingInput).toString('base64url')}`;
@@ -36,8 +37,8 @@ export class ShareTokenCodec {
     return createHmac('sha256', key).update(signingInput).digest();
   }
 
-  /** Verifies the signature and reads the payload; the claims of the payload are returned as `claims` too. */
-  verify(raw: string): { ok: true; token: ShareToken; claims: Record<string, unknown> } | { ok: false; error: 'invalid' } {
+  /** Verifies the signature, then reads the payload. */
+  verify(raw: string): { ok: true; token: ShareToken } | { ok: false; error: 'invalid' } {
     const invalid = { ok: false as const, error: 'invalid' as const };
     if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_TOKEN_LENGTH) return invalid;
     const first = raw.indexOf('.');
@@ -63,7 +64,7 @@ export class ShareTokenCodec {
     const claims = parseJsonObject(payloadB64);
     if (!claims) return invalid;
     const token = readShareToken(claims);
-    return token ? { ok: true, token, claims } : invalid;
+    return token ? { ok: true, token } : invalid;
   }
 }
 
@@ -113,8 +114,11 @@ export function readShareToken(claims: Record<string, unknown>): ShareToken | nu
   }
   const duration = pick(claims, 'validity_duration', 'validity-duration');
   if (duration !== undefined && duration !== null && !Number.isInteger(duration)) return null;
+  const shareId = optionalString(pick(claims, 'share_id', 'share-id'));
+  if (shareId === undefined) return null;
   return {
     id,
+    shareId,
     resources,
     type: claims.type,
     expiresAt,

@@ -4,7 +4,7 @@ import type { TokensConfig } from '../tokens.config';
 
 const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   publicOrthancRoot: 'http://h/orthanc/', publicOhifRoot: 'http://h/ohif/', ohifDataSource: 'dicom-web',
-  validateCacheSeconds: 60, previousSecretKeys: [], ...over,
+  validateCacheSeconds: 60, previousSecretKeys: [], verifiedTokenCacheSize: 0, ...over,
 });
 const r = (dicomUid: string | null, orthancId: string | null): Resource => ({ dicomUid, orthancId, url: null, level: 'study' });
 const two = [r('1.1', 'o1'), r('1.2', 'o2')];

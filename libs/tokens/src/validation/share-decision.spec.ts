@@ -3,7 +3,7 @@ import { ShareToken } from '../token-types';
 
 const NOW = Date.UTC(2030, 0, 1);
 const token = (over: Partial<ShareToken> = {}): ShareToken => ({
-  id: null, type: 'stone-viewer-publication', expiresAt: null, expirationDate: null, validityDuration: null,
+  id: null, shareId: null, type: 'stone-viewer-publication', expiresAt: null, expirationDate: null, validityDuration: null,
   resources: [{ dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' }, { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' }],
   ...over,
 });
