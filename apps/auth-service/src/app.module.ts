@@ -4,7 +4,9 @@ import { ConfigModule, registerAs } from '@nestjs/config';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
 import { MedDreamModule, medDreamConfig } from '@app/meddream';
+import { EmailsModule, emailsConfig } from '@app/emails';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
+import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
@@ -19,13 +21,14 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, medDreamConfig],
+          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, emailsConfig],
         }),
         CommonModule,
         TokensModule,
         MedDreamModule,
+        EmailsModule,
       ],
-      controllers: [HealthController, TokensController],
+      controllers: [HealthController, TokensController, EmailsController],
       providers: [
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },

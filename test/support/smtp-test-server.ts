@@ -1,0 +1,92 @@
+import { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { selfSignedCertificate, TestCertificate } from './self-signed-cert';
+
+export interface ReceivedMail {
+  /** Login the client authenticated as. */
+  user: string | undefined;
+  /** True when the message travelled over TLS (STARTTLS was done). */
+  secure: boolean;
+  mailFrom: string | undefined;
+  rcptTo: string[];
+  headers: Record<string, string>;
+  /** The decoded body (quoted-printable / base64 undone). */
+  body: string;
+  raw: string;
+}
+
+/**
+ * A real SMTP server (smtp-server) for the e2e suites: STARTTLS with a throw-away self-signed certificate, login
+ * required (AUTH is refused before STARTTLS), every accepted message kept in `received`.
+ */
+export class SmtpTestServer {
+  readonly received: ReceivedMail[] = [];
+  readonly certificate: TestCertificate = selfSignedCertificate();
+  readonly user = 'mailer';
+  readonly password = 'smtp-Pa55-word!';
+  private readonly server: SMTPServer;
+
+  constructor() {
+    this.server = new SMTPServer({
+      secure: false,
+      key: this.certificate.key,
+      cert: this.certificate.cert,
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: false,
+      authOptional: false,
+      logger: false,
+      onAuth: (auth, _session, callback) => {
+        if (auth.username === this.user && auth.password === this.password) return callback(null, { user: auth.username });
+        return callback(new Error('Invalid username or password'));
+      },
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const { headers, body } = parseMessage(raw);
+          this.received.push({
+            user: session.user as string | undefined,
+            secure: session.secure,
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
+            rcptTo: session.envelope.rcptTo.map((a) => a.address),
+            headers,
+            body,
+            raw,
+          });
+          callback();
+        });
+      },
+    });
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return ((this.server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Headers (lower-case names, unfolded) and the body of a single-part message, its transfer encoding undone. */
+export function parseMessage(raw: string): { headers: Record<string, string>; body: string } {
+  const split = raw.indexOf('\r\n\r\n');
+  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const encoded = raw.slice(split + 4);
+  const headers: Record<string, string> = {};
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+  let body = encoded;
+  if (cte === 'quoted-printable') {
+    const percent = encoded.replace(/=\r\n/g, '').replace(/%/g, '%25').replace(/=([0-9A-F]{2})/gi, '%$1');
+    body = decodeURIComponent(percent);
+  } else if (cte === 'base64') {
+    body = Buffer.from(encoded.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  return { headers, body: body.replace(/\r\n/g, '\n') };
+}
