@@ -21,7 +21,7 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: {
-    '^@app/(common|tokens|permissions|keycloak|meddream|emails)$': '<rootDir>/libs/$1/src',
+    '^@app/(common|tokens|permissions|keycloak|meddream|emails|shares)$': '<rootDir>/libs/$1/src',
   },
   testTimeout: 30000,
 };
