@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { CoreConfig, loadCoreConfig } from '@app/common';
+import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
 import { createApp } from './setup-app';
 
-async function bootstrap(): Promise<void> {
-  const { app, core } = await createApp();
-  await app.listen(core.port, core.host);
+function announce(core: CoreConfig): void {
   const logger = new Logger('Bootstrap');
   if (core.embedded.generatedPassword) {
     // Shown once, on the start that generated it, on stdout (not in the logs): the newcomer needs it to call us.
@@ -15,7 +15,23 @@ async function bootstrap(): Promise<void> {
     logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
   }
   if (core.embedded.secretKey) logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
-  logger.log(`orthanc-auth listening on http://${core.host}:${core.port}${core.prefix}`);
+}
+
+async function bootstrap(): Promise<void> {
+  // Loaded first so that a wrong value stops start-up with its name, and embedded secrets are made once,
+  // before any worker is forked.
+  const core = loadCoreConfig(process.env);
+  if (isClusterPrimary(core.workers)) {
+    announce(core);
+    runPrimary(core.workers);
+    return;
+  }
+  const { app } = await createApp();
+  await app.listen(core.port, core.host);
+  if (!isClusterWorker()) {
+    announce(core);
+    new Logger('Bootstrap').log(`orthanc-auth listening on http://${core.host}:${core.port}${core.prefix}`);
+  }
 }
 
 bootstrap().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
 import { embeddedSecretKey, embeddedUsers } from './embedded-defaults';
@@ -19,6 +20,8 @@ export interface CoreConfig {
   secretKey: string;
   users: Record<string, string>;
   logLevel: LogLevel;
+  /** Worker processes sharing the port (cluster mode); 1 = a single process. */
+  workers: number;
   /** Where the settings came from, for the start-up banner (never the values). */
   embedded: { secretKey: boolean; users: boolean; generatedPassword?: string };
 }
@@ -63,8 +66,16 @@ export function loadCoreConfig(env: Env): CoreConfig {
     secretKey,
     users,
     logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    workers: workersSetting(env),
     embedded,
   };
+}
+
+/** WORKERS: a number of processes, or `auto` for one per available core (as uvicorn workers in the Python image). */
+function workersSetting(env: Env): number {
+  const raw = readSetting(env, 'WORKERS');
+  if (raw !== undefined && raw.trim().toLowerCase() === 'auto') return availableParallelism();
+  return intSetting(env, 'WORKERS', 1, 1, 64);
 }
 
 export const coreConfig = registerAs('core', (): CoreConfig => loadCoreConfig(process.env));

@@ -1,0 +1,221 @@
+'use strict';
+/*
+ * npm run bench — loads the built service and, in the same run, a bare node:http server (the ceiling), with the
+ * same tool (autocannon) and settings, and prints requests/s, p50/p99 latency, the ratio to the ceiling, peak RSS
+ * and the start-up time; then writes bench/RESULTS.md.
+ *
+ * Options (env): BENCH_DURATION (s per round, 8), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
+ * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names).
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const { mkdtempSync, readFileSync, writeFileSync, existsSync } = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { startIssuer } = require('./jwks-server');
+
+const ROOT = path.join(__dirname, '..');
+const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
+const DURATION = Number(process.env.BENCH_DURATION || 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const WARMUP = Number(process.env.BENCH_WARMUP || 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
+const WORKER_SETTINGS = (process.env.BENCH_WORKERS || '1,auto').split(',');
+const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : null;
+const BASIC = 'Basic ' + Buffer.from('bench-user:bench-password').toString('base64');
+const U1 = '1.2.840.113619.2.55.3.1';
+const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+/** The process tree's peak resident memory (VmHWM of each process), in MB. */
+function peakRssMb(pid) {
+  const pids = [pid];
+  try {
+    const children = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean);
+    pids.push(...children.map(Number));
+  } catch { /* no children */ }
+  let total = 0;
+  for (const p of pids) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) total += Number(m[1]);
+    } catch { /* gone */ }
+  }
+  return Math.round(total / 1024);
+}
+
+async function waitForHttp(url, timeoutMs = 20000) {
+  const start = Date.now();
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return Date.now() - start;
+    } catch { /* not yet */ }
+    if (Date.now() - start > timeoutMs) throw new Error(`no answer from ${url}`);
+    await sleep(10);
+  }
+}
+
+function startChild(args, env) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  child.logText = () => log;
+  return child;
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+function load(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+async function measure(url, request) {
+  await load({ url, duration: WARMUP, ...request });
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = await load({ url, duration: DURATION, ...request });
+    rounds.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r.requests.total });
+  }
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return {
+    rps: Math.round(median(rounds.map((r) => r.rps))),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
+    requests: rounds.reduce((a, r) => a + r.total, 0),
+  };
+}
+
+const json = (body) => ({ method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function scenarios(base, issuer) {
+  const created = await fetch(`${base}/tokens/stone-viewer-publication`, {
+    method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'bench', resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }], type: 'stone-viewer-publication', 'validity-duration': 86400 }),
+  }).then((r) => r.json());
+  const token = created.token;
+  if (!token) throw new Error(`could not create the bench token: ${JSON.stringify(created)}`);
+  const tampered = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
+  const validate = (t, over = {}) => ({ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study', method: 'get', 'token-key': 'token', 'server-id': null, ...over, ...(t ? {} : {}) });
+  const withToken = (req, t) => ({ ...req, headers: { ...req.headers, token: t } });
+  return {
+    'validate granted': { path: '/tokens/validate', request: withToken(json(validate()), token), expect: '"granted":true' },
+    'validate denied (other study)': { path: '/tokens/validate', request: withToken(json(validate(null, { 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffffffff' })), token), expect: '"granted":false' },
+    'validate tampered token': { path: '/tokens/validate', request: withToken(json(validate()), tampered), expect: '"granted":false' },
+    'get-profile anonymous': { path: '/user/get-profile', request: json({ 'token-key': '', 'token-value': '' }), expect: '"name"' },
+    'get-profile RS256 (JWKS cached)': { path: '/user/get-profile', request: json({ 'token-key': 'token', 'token-value': issuer.accessToken, 'server-id': null }), expect: '"doctor' },
+    'create stone link': { path: '/tokens/stone-viewer-publication', request: { ...json({ id: 'b', resources: [{ 'dicom-uid': U1, level: 'study' }], type: 'stone-viewer-publication' }), method: 'PUT' }, expect: '"token"' },
+  };
+}
+
+async function checkOnce(base, s) {
+  const res = await fetch(base + s.path, { method: s.request.method, headers: s.request.headers, body: s.request.body });
+  const text = await res.text();
+  return res.status === 200 && text.includes(s.expect) ? null : `${res.status} ${text.slice(0, 200)}`;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+async function main() {
+  if (!existsSync(MAIN)) throw new Error('build first: npm run build');
+  const issuer = await startIssuer();
+  const results = [];
+
+  // The ceiling, measured with the body and headers of the main scenario.
+  const ceilingPort = await freePort();
+  const ceiling = startChild([path.join(__dirname, 'ceiling-server.js')], { ...process.env, PORT: String(ceilingPort) });
+  await waitForHttp(`http://127.0.0.1:${ceilingPort}/`);
+  const ceilingBody = json({ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study', method: 'get', 'token-key': 'token', 'server-id': null });
+  ceilingBody.headers.token = 'x'.repeat(420);
+  process.stdout.write('ceiling (bare node:http) ... ');
+  const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody);
+  ceil.rss = peakRssMb(ceiling.pid);
+  process.stdout.write(`${ceil.rps} req/s\n`);
+  await stopChild(ceiling);
+
+  for (const workers of WORKER_SETTINGS) {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-bench-'));
+    const env = {
+      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', WORKERS: workers,
+      SECRET_KEY: 'bench-secret-key-0123456789abcdef', USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
+      DATA_DIR: dataDir, SECRETS_DIR: path.join(dataDir, 'none'), LOG_LEVEL: 'warn',
+      PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/', ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `${issuer.issuer}/`,
+      // The bench's issuer speaks plain HTTP on loopback.
+      KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
+    };
+    const started = Date.now();
+    const svc = startChild([MAIN], env);
+    let startupMs;
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health`);
+      startupMs = Date.now() - started;
+    } catch (err) {
+      await stopChild(svc);
+      throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`);
+    }
+    const base = `http://127.0.0.1:${port}`;
+    const all = await scenarios(base, issuer);
+    for (const [name, s] of Object.entries(all)) {
+      if (ONLY && !ONLY.some((o) => name.startsWith(o))) continue;
+      const problem = await checkOnce(base, s);
+      if (problem) {
+        results.push({ workers, name, unavailable: problem });
+        process.stdout.write(`WORKERS=${workers} ${name}: not measured (${problem})\n`);
+        continue;
+      }
+      process.stdout.write(`WORKERS=${workers} ${name} ... `);
+      const r = await measure(base + s.path, s.request);
+      results.push({ workers, name, ...r });
+      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms\n`);
+    }
+    const rss = peakRssMb(svc.pid);
+    results.push({ workers, name: '(process)', rss, startupMs });
+    await stopChild(svc);
+  }
+  await issuer.close();
+
+  const rows = results.filter((r) => r.name !== '(process)').map((r) => r.unavailable
+    ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
+    : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * r.rps / ceil.rps).toFixed(0)}% | ${r.errors + r.non2xx} |`);
+  const procs = results.filter((r) => r.name === '(process)').map((r) => `| ${r.workers} | ${r.rss} MB | ${r.startupMs} ms |`);
+  const report = [
+    '# Benchmark results',
+    '',
+    `Run: ${new Date().toISOString()} on ${machine()}.`,
+    `Tool: autocannon in the benchmark process (the same machine, so it takes CPU from the server as it does from the ceiling), ${CONNECTIONS} connections, ${WARMUP} s warm-up, median of ${ROUNDS} rounds of ${DURATION} s.`,
+    `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, peak RSS ${ceil.rss} MB.`,
+    '',
+    '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | errors + non-2xx |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '| WORKERS | peak RSS (all processes) | start-up to first answer |',
+    '|---|---|---|',
+    ...procs,
+    '',
+  ].join('\n');
+  process.stdout.write('\n' + report + '\n');
+  writeFileSync(path.join(__dirname, 'RESULTS.md'), report);
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
