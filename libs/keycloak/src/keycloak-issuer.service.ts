@@ -43,18 +43,27 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     return this.pending;
   }
 
-  private discover(): Promise<oidc.Configuration> {
+  private async discover(): Promise<oidc.Configuration> {
     const realm = this.config.realmUri;
     if (!realm) throw new Error('Keycloak is disabled');
     const admin = this.config.admin;
     const insecure = realm.startsWith('http:');
-    return oidc.discovery(
-      new URL(realm),
+    const expected = this.config.issuer;
+    // With KEYCLOAK_ISSUER, the metadata is read from its well-known URL (openid-client then skips its own
+    // "issuer = URL" check) and the announced issuer is compared with KEYCLOAK_ISSUER here instead.
+    const server = new URL(expected ? `${realm}/.well-known/openid-configuration` : realm);
+    const configuration = await oidc.discovery(
+      server,
       admin?.clientId ?? 'orthanc-auth',
       admin ? { client_secret: admin.clientSecret } : undefined,
       admin ? oidc.ClientSecretPost(admin.clientSecret) : oidc.None(),
       { timeout: this.config.timeoutMs / 1000, execute: insecure ? [oidc.allowInsecureRequests] : [] },
     );
+    const announced = configuration.serverMetadata().issuer;
+    if (expected && announced !== expected) {
+      throw new Error(`the realm announces the issuer ${announced}, not KEYCLOAK_ISSUER (${expected})`);
+    }
+    return configuration;
   }
 }
 

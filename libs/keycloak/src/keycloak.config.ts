@@ -18,6 +18,11 @@ export interface KeycloakConfig {
   enabled: boolean;
   /** The realm URL without a trailing slash (the issuer Keycloak announces), e.g. `http://keycloak:8080/realms/orthanc`. */
   realmUri?: string;
+  /**
+   * KEYCLOAK_ISSUER: the issuer the realm's tokens carry when it differs from KEYCLOAK_URI (Keycloak reached on an
+   * internal URL but configured with a public hostname). Unset: the issuer is KEYCLOAK_URI, checked at discovery.
+   */
+  issuer?: string;
   /** Set when KEYCLOAK_CLIENT_SECRET is given: the admin REST client (api-keys, user-id lookups, realm roles). */
   admin?: KeycloakAdminConfig;
   apiKeys: boolean;
@@ -60,6 +65,7 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
     throw new ConfigError('KEYCLOAK_URI', 'is required when ENABLE_KEYCLOAK=true: the realm URL, e.g. http://keycloak:8080/realms/orthanc/');
   }
   const realmUri = realm.replace(/\/+$/, '');
+  const issuer = urlSetting(env, 'KEYCLOAK_ISSUER')?.replace(/\/+$/, '');
   const secret = readSetting(env, 'KEYCLOAK_CLIENT_SECRET');
   let admin: KeycloakAdminConfig | undefined;
   if (secret) {
@@ -79,7 +85,7 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
   if (apiKeys && !admin) {
     throw new ConfigError('KEYCLOAK_CLIENT_SECRET', 'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up');
   }
-  return { ...common, realmUri, admin, apiKeys };
+  return { ...common, realmUri, issuer, admin, apiKeys };
 }
 
 export const keycloakConfig = registerAs('keycloak', (): KeycloakConfig => loadKeycloakConfig(process.env));
