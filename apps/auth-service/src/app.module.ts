@@ -5,9 +5,11 @@ import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
 import { MedDreamModule, medDreamConfig } from '@app/meddream';
 import { EmailsModule, emailsConfig } from '@app/emails';
+import { SharesModule, sharesConfig } from '@app/shares';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
+import { SharesController } from './shares/shares.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -21,14 +23,15 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, emailsConfig],
+          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, emailsConfig, sharesConfig],
         }),
         CommonModule,
         TokensModule,
         MedDreamModule,
         EmailsModule,
+        SharesModule,
       ],
-      controllers: [HealthController, TokensController, EmailsController],
+      controllers: [HealthController, TokensController, EmailsController, SharesController],
       providers: [
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
