@@ -3,12 +3,16 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
+import { KeycloakModule, keycloakConfig } from '@app/keycloak';
+import { PermissionsModule, permissionsConfig } from '@app/permissions';
 import { MedDreamModule, medDreamConfig } from '@app/meddream';
 import { EmailsModule, emailsConfig } from '@app/emails';
 import { SharesModule, sharesConfig } from '@app/shares';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
+import { ProfileService } from './profiles/profile.service';
+import { ProfilesController } from './profiles/profiles.controller';
 import { SharesController } from './shares/shares.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
@@ -23,16 +27,19 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, emailsConfig, sharesConfig],
+          load: [registerAs('core', () => core), tokensConfig, keycloakConfig, medDreamConfig, emailsConfig, sharesConfig, permissionsConfig],
         }),
         CommonModule,
         TokensModule,
+        KeycloakModule,
         MedDreamModule,
+        PermissionsModule,
         EmailsModule,
         SharesModule,
       ],
-      controllers: [HealthController, TokensController, EmailsController, SharesController],
+      controllers: [HealthController, TokensController, ProfilesController, EmailsController, SharesController],
       providers: [
+        ProfileService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

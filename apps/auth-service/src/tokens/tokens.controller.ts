@@ -1,7 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService, ValidateTokenDto } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer, HeaderBag } from '@app/tokens';
+import { bearerPermissionForTokenType } from './token-bearer-permission';
 
 @Controller('tokens')
 export class TokensController {
@@ -9,6 +11,7 @@ export class TokensController {
 
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
+  @AllowBearer(bearerPermissionForTokenType)
   create(@Param('type') type: string, @Body() body: CreateTokenDto, @Req() req: { user?: Caller }): Promise<CreateTokenAnswer> {
     return this.tokens.create(type, body, req.user ?? null);
   }

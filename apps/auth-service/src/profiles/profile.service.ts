@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AccessTokenVerifier, KeycloakAdminClient, keycloakConfig, KeycloakConfig } from '@app/keycloak';
+import { ANONYMOUS_PROFILE, profileFromRoles, RolesStore } from '@app/permissions';
+import type { AnonymousProfile } from '@app/permissions';
+import { stripBearer } from '@app/tokens';
+import { GetProfileDto } from './get-profile.dto';
+import { profileValidity, USER_PROFILE_VALIDITY, UserProfileAnswer } from './user-profile';
+
+/** The token-key under which the plugin forwards an api-key header (PROTOCOL.md section 6: exactly this). */
+export const API_KEY_TOKEN_KEY = 'api-key';
+
+/**
+ * Who is this, and what may they do? Keycloak access tokens are verified locally and their roles mapped through the
+ * roles configuration; api-keys and user ids are looked up with the admin client. Anything that is not a valid
+ * user token (none, a share token, a Basic credential, Keycloak off) gets the anonymous profile. Keycloak
+ * unreachable: the KeycloakUnavailableError (503) goes through.
+ */
+@Injectable()
+export class ProfileService {
+  constructor(
+    @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly admin: KeycloakAdminClient,
+    private readonly roles: RolesStore,
+    @Inject(ANONYMOUS_PROFILE) private readonly anonymousProfile: AnonymousProfile,
+  ) {}
+
+  async getProfile(dto: GetProfileDto): Promise<UserProfileAnswer | null> {
+    const userId = dto['user-id']?.trim();
+    if (userId) return this.forUserId(userId);
+    const value = (dto['token-value'] ?? '').trim();
+    if (!value) return this.anonymous();
+    if (dto['token-key'] === API_KEY_TOKEN_KEY) {
+      return this.config.enabled && this.config.apiKeys ? this.forApiKey(value) : this.anonymous();
+    }
+    const token = stripBearer(value).trim();
+    return (token && (await this.forAccessToken(token))) || this.anonymous();
+  }
+
+  /** The profile of a valid Keycloak access token, or null when it is not one (or Keycloak is off). */
+  async forAccessToken(token: string): Promise<UserProfileAnswer | null> {
+    const identity = await this.verifier.verify(token);
+    if (!identity) return null;
+    const mapped = profileFromRoles(identity.roles, this.roles.get());
+    return {
+      name: identity.name,
+      permissions: mapped.permissions,
+      'authorized-labels': mapped.authorizedLabels,
+      validity: profileValidity(identity.expiresAt, Math.floor(Date.now() / 1000)),
+      'user-id': identity.userId,
+      groups: identity.groups,
+    };
+  }
+
+  anonymous(): UserProfileAnswer {
+    const a = this.anonymousProfile;
+    return {
+      name: a.name,
+      permissions: [...a.permissions],
+      'authorized-labels': [...a.authorizedLabels],
+      validity: a.validity,
+      'user-id': null,
+      groups: null,
+    };
+  }
+
+  /** The active Keycloak user holding this api-key, with its effective realm roles mapped; null when none. */
+  private async forApiKey(apiKey: string): Promise<UserProfileAnswer | null> {
+    const user = await this.admin.findUserByApiKey(apiKey);
+    if (!user) return null;
+    const mapped = profileFromRoles(await this.admin.effectiveRealmRoles(user.id), this.roles.get());
+    return {
+      name: user.username,
+      permissions: mapped.permissions,
+      'authorized-labels': mapped.authorizedLabels,
+      validity: USER_PROFILE_VALIDITY,
+      'user-id': user.id,
+      groups: null,
+    };
+  }
+
+  /** The audit-log name lookup: the user's username and no permissions; null when unknown (or no admin client). */
+  private async forUserId(id: string): Promise<UserProfileAnswer | null> {
+    if (!this.admin.configured) return null;
+    const user = await this.admin.getUser(id);
+    if (!user) return null;
+    return {
+      name: user.username,
+      permissions: [],
+      'authorized-labels': [],
+      validity: USER_PROFILE_VALIDITY,
+      'user-id': user.id ?? id,
+      groups: null,
+    };
+  }
+}
