@@ -1,0 +1,143 @@
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { userInfo } from 'node:os';
+import { Env, loadCoreConfig } from '@app/common';
+import { ShareTokenCodec, loadTokensConfig } from '@app/tokens';
+import {
+  ListSharesQuery, loadSharesConfig, openShareStore, ShareAdmin, ShareStore, ShareView, toShareView, TokenNotRecognisedError,
+} from '@app/shares';
+
+/**
+ * `npm run shares -- list|show <id>|revoke <id>|revoke-token <token>`: the share registry from a shell, with the
+ * service's own configuration (same variables, same storage). Safe while the service runs: SQLite is in WAL mode
+ * and the service reads new revocations every second; with PostgreSQL the revocation is NOTIFYed to every replica.
+ */
+const USAGE = `usage: npm run shares -- <command>
+  list [--study UID] [--orthanc-id ID] [--type TYPE] [--creator NAME] [--active true|false] [--limit N] [--offset N] [--json]
+  show <id>
+  revoke <id>
+  revoke-token <token>
+The storage is the service's: DATABASE_URL, else SHARES_SQLITE_PATH, else DATA_DIR/shares.sqlite.`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(args: string[]): { flags: Record<string, string>; json: boolean } {
+  const flags: Record<string, string> = {};
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') {
+      json = true;
+      continue;
+    }
+    if (!a.startsWith('--') || i + 1 >= args.length) throw new UsageError(`unexpected argument "${a}"`);
+    flags[a.slice(2)] = args[++i];
+  }
+  return { flags, json };
+}
+
+async function listQuery(flags: Record<string, string>) {
+  const known = new Set(['study', 'orthanc-id', 'type', 'creator', 'active', 'limit', 'offset']);
+  for (const k of Object.keys(flags)) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
+  const q = plainToInstance(ListSharesQuery, flags);
+  const errors = await validate(q, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length) throw new UsageError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
+  return {
+    study: q.study, orthancId: q['orthanc-id'], type: q.type, creator: q.creator, active: q.active, limit: q.limit ?? 50, offset: q.offset ?? 0,
+  };
+}
+
+function table(rows: ShareView[]): string {
+  const head = ['id', 'status', 'type', 'study / orthanc id', 'creator', 'created', 'expires'];
+  const lines = rows.map((s) => [
+    s.id.length > 40 ? `${s.id.slice(0, 39)}…` : s.id,
+    s.status,
+    s.type,
+    s.resources.map((r) => r['dicom-uid'] ?? r['orthanc-id'] ?? '').join(' '),
+    s.creator ? s.creator.name : '',
+    s['created-at'] ?? '',
+    s['expires-at'] ?? 'never',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  return [head, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** Runs one command; resolves to the exit code (0 done, 1 not found or refused, 2 usage). */
+export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    io.out(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadSharesConfig(env);
+  const by = `cli:${userInfo().username}`;
+  let store: ShareStore | null = null;
+  const open = async () => (store = await openShareStore(config.storage));
+  try {
+    switch (command) {
+      case 'list': {
+        const { flags, json } = parseOptions(rest);
+        const query = await listQuery(flags);
+        const page = await (await open()).list(query, new Date());
+        const views = page.shares.map((s) => toShareView(s));
+        if (json) io.out(JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset, shares: views }, null, 2));
+        else io.out(`${table(views)}\n(${views.length} of ${page.total})`);
+        return 0;
+      }
+      case 'show':
+      case 'revoke': {
+        if (rest.length !== 1) throw new UsageError(`${command} takes one share id`);
+        const s = await open();
+        const share = command === 'show' ? await s.get(rest[0]) : await s.revoke(rest[0], by, new Date());
+        if (!share) {
+          io.err(`no share with the id "${rest[0]}"`);
+          return 1;
+        }
+        io.out(JSON.stringify(toShareView(share), null, 2));
+        return 0;
+      }
+      case 'revoke-token': {
+        if (rest.length !== 1) throw new UsageError('revoke-token takes one token');
+        const core = loadCoreConfig(env);
+        const codec = new ShareTokenCodec(core.secretKey, loadTokensConfig(env).previousSecretKeys);
+        const share = await new ShareAdmin(await open(), codec).revokeToken(rest[0], by);
+        io.out(JSON.stringify(toShareView(share), null, 2));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof TokenNotRecognisedError) {
+      io.err(err.message);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await (store as ShareStore | null)?.close();
+  }
+}
+
+if (require.main === module) {
+  runSharesCli(process.argv.slice(2), process.env, {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
