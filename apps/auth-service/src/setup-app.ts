@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CoreConfig, hardenFastify, loadCoreConfig } from '@app/common';
 import { AppModule } from './app.module';
+import { registerValidateRoute } from './tokens/validate.route';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -19,6 +20,7 @@ export async function createApp(options: { logger?: false } = {}): Promise<Creat
     ...(options.logger === false ? { logger: false } : {}),
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
+  registerValidateRoute(app, core);
   app.enableShutdownHooks();
   return { app, core };
 }

@@ -1,10 +1,11 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
-import { CreateTokenDto, DecodeTokenDto, TokensService, ValidateTokenDto } from '@app/tokens';
-import type { CreateTokenAnswer, DecodeAnswer, HeaderBag } from '@app/tokens';
+import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
+import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
 
+/** Creation and decoding; `POST /tokens/validate`, the hot path, is a plain fastify route (validate.route.ts). */
 @Controller('tokens')
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
@@ -14,14 +15,6 @@ export class TokensController {
   @AllowBearer(bearerPermissionForTokenType)
   create(@Param('type') type: string, @Body() body: CreateTokenDto, @Req() req: { user?: Caller }): Promise<CreateTokenAnswer> {
     return this.tokens.create(type, body, req.user ?? null);
-  }
-
-  /** May this request reach this resource with this share token? */
-  @Post('validate')
-  @HttpCode(200)
-  validate(@Body() body: ValidateTokenDto, @Headers() headers: HeaderBag): { granted: boolean; validity: number } {
-    const { granted, validity } = this.tokens.validate(body, headers);
-    return { granted, validity };
   }
 
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */
