@@ -1,0 +1,528 @@
+/**
+ * The deployment kit in docker/ checked without a Docker engine: every compose setup parses and resolves
+ * (docker-compose config), every nginx config passes `nginx -t`, every Orthanc JSON (with comments) and the Keycloak
+ * realm parse and agree with each other, and the environment + example secrets each setup gives orthanc-auth pass
+ * the service's own start-up validation: every `load*Config` of every lib, then the whole service started with
+ * exactly that environment, answering /health (through the image's HEALTHCHECK command) and creating share links that
+ * point to a path nginx routes.
+ *
+ * docker-compose (Debian's v1 package) and nginx are required: `.ci/run` installs them. Without them these tests fail
+ * and say so; they do not skip, so a CI machine that lost them cannot report a green deployment kit.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { call, startApp } from './support/app';
+
+const ROOT = resolve(__dirname, '..');
+const DOCKER = join(ROOT, 'docker');
+const EXPECTED_SETUPS = ['basic-auth', 'keycloak', 'keycloak-meddream'];
+const AUTH_SERVICE = 'orthanc-auth';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// tools
+
+function toolPath(tool: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+}
+
+function requireTool(tool: string): void {
+  if (!toolPath(tool)) {
+    throw new Error(
+      `${tool} is not installed, so the deployment kit cannot be checked: run .ci/run (as root it installs the ` +
+        `Debian packages docker-compose and nginx-light), or apt-get install -y docker-compose nginx-light`,
+    );
+  }
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): { status: number; out: string; stdout: string } {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+/** Runs a command without blocking the event loop (the service under test answers from this same process). */
+function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((done) => {
+    execFile(cmd, args, { env, timeout: 20_000 }, (err) => {
+      done(err ? (typeof err.code === 'number' ? err.code : -1) : 0);
+    });
+  });
+}
+
+/** A minimal environment for docker-compose: nothing of the developer's variables can fill a ${...} by accident. */
+function composeEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// compose model (resolved by docker-compose itself, turned into JSON by PyYAML, a dependency of docker-compose)
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string };
+  ports?: unknown[];
+  environment?: Record<string, string | null>;
+  secrets?: Array<{ source: string; target?: string } | string>;
+  volumes?: Array<{ type: string; source?: string; target: string } | string>;
+  networks?: Record<string, unknown> | string[];
+  entrypoint?: string[] | string;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
+  networks?: Record<string, { internal?: boolean } | null>;
+}
+
+interface Setup {
+  name: string;
+  dir: string;
+  composeArgs: string[];
+}
+
+function setupOf(name: string): Setup {
+  const dir = join(DOCKER, name);
+  const composeArgs = ['-f', join(dir, 'docker-compose.yml'), '--project-directory', dir];
+  // A setup that fills ${...} from .env ships .env.example (README step 1 copies it); check with the example values.
+  if (existsSync(join(dir, '.env.example'))) composeArgs.push('--env-file', join(dir, '.env.example'));
+  return { name, dir, composeArgs };
+}
+
+const resolvedCache = new Map<string, ComposeFile>();
+function resolvedCompose(setup: Setup): ComposeFile {
+  const cached = resolvedCache.get(setup.name);
+  if (cached) return cached;
+  requireTool('docker-compose');
+  const yaml = run('docker-compose', [...setup.composeArgs, 'config'], { cwd: setup.dir, env: composeEnv() });
+  if (yaml.status !== 0) throw new Error(`docker-compose config failed for ${setup.name}:\n${yaml.out}`);
+  const json = execFileSync('python3', ['-c', 'import json,sys,yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: yaml.stdout,
+    encoding: 'utf8',
+  });
+  const parsed = JSON.parse(json) as ComposeFile;
+  resolvedCache.set(setup.name, parsed);
+  return parsed;
+}
+
+function secretRefs(service: ComposeService): Array<{ source: string; target: string }> {
+  return (service.secrets ?? []).map((s) =>
+    typeof s === 'string' ? { source: s, target: s } : { source: s.source, target: s.target ?? s.source },
+  );
+}
+
+function bindMounts(service: ComposeService): Array<{ source: string; target: string }> {
+  return (service.volumes ?? []).flatMap((v) => {
+    if (typeof v === 'string') {
+      const [source, target] = v.split(':');
+      return source.startsWith('/') || source.startsWith('.') ? [{ source: resolve(source), target }] : [];
+    }
+    return v.type === 'bind' && v.source ? [{ source: v.source, target: v.target }] : [];
+  });
+}
+
+/** The example content of a compose secret (the file README step 1 copies it from). */
+function exampleSecret(compose: ComposeFile, secretName: string): string {
+  const file = compose.secrets?.[secretName]?.file;
+  if (!file) throw new Error(`secret ${secretName} has no file`);
+  return readFileSync(`${file}.example`, 'utf8').trim();
+}
+
+function env(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, v ?? '']));
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Orthanc JSON, nginx
+
+function readJsonc(path: string): any {
+  const errors: ParseError[] = [];
+  const value = parseJsonc(readFileSync(path, 'utf8'), errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors.length) {
+    const detail = errors.map((e) => `${printParseErrorCode(e.error)} at offset ${e.offset}`).join(', ');
+    throw new Error(`${relative(ROOT, path)} is not valid JSON (comments allowed): ${detail}`);
+  }
+  return value;
+}
+
+/** The Orthanc configuration files a compose service mounts into /etc/orthanc. */
+function orthancConfigs(service: ComposeService): string[] {
+  return bindMounts(service)
+    .filter((m) => m.target.startsWith('/etc/orthanc/') && m.target.endsWith('.json'))
+    .map((m) => m.source);
+}
+
+function nginxLocations(confPath: string): string[] {
+  const text = readFileSync(confPath, 'utf8').replace(/#.*$/gm, '');
+  return [...text.matchAll(/location\s+(?:=\s*|\^~\s*)?(\/[^\s{]*)\s*\{/g)].map((m) => m[1]);
+}
+
+function nginxTest(confPath: string): { status: number; out: string } {
+  requireTool('nginx');
+  const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-nginx-'));
+  try {
+    // The setups' files are server blocks for the official image's conf.d (inside `http`); wrap them the same way.
+    // Their upstreams are variables resolved at request time (resolver 127.0.0.11), so `nginx -t` needs no Docker DNS.
+    writeFileSync(
+      join(work, 'nginx.conf'),
+      `pid ${work}/nginx.pid;\nerror_log ${work}/error.log;\nevents {}\nhttp {\n  include ${confPath};\n}\n`,
+    );
+    return run(toolPath('nginx')!, ['-t', '-q', '-p', work, '-e', join(work, 'error.log'), '-c', join(work, 'nginx.conf')]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function pathOf(url: string): string {
+  return new URL(url).pathname;
+}
+
+function routedBy(locations: string[], path: string): string | undefined {
+  return locations.filter((l) => l !== '/' && path.startsWith(l)).sort((a, b) => b.length - a.length)[0];
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+describe('deployment kit (docker/)', () => {
+  it('ships exactly the three compose setups, each with a three-step README', () => {
+    const found = readdirSync(DOCKER, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(DOCKER, d.name, 'docker-compose.yml')))
+      .map((d) => d.name)
+      .sort();
+    expect(found).toEqual(EXPECTED_SETUPS);
+    for (const name of found) {
+      const readme = readFileSync(join(DOCKER, name, 'README.md'), 'utf8');
+      const steps = [...readme.matchAll(/^## Step (\d)\b/gm)].map((m) => Number(m[1]));
+      expect({ name, steps }).toEqual({ name, steps: [1, 2, 3] });
+    }
+  });
+
+  it('needs docker-compose and nginx (installed by .ci/run)', () => {
+    requireTool('docker-compose');
+    requireTool('nginx');
+    expect(run('docker-compose', ['version', '--short']).status).toBe(0);
+  });
+
+  it('commits only *.example secrets, whose values are all placeholders', () => {
+    const tracked = execFileSync('git', ['ls-files', '--', 'docker'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const secretFiles = tracked.filter((f) => /\/secrets\//.test(f) || /(^|\/)\.env$/.test(f));
+    for (const f of secretFiles) expect(f).toMatch(/\.example$/);
+    for (const name of EXPECTED_SETUPS) {
+      const dir = join(DOCKER, name, 'secrets');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.example'))) {
+        expect({ f, value: readFileSync(join(dir, f), 'utf8') }).toEqual({ f, value: expect.stringContaining('change-me') });
+      }
+    }
+    // The ignore rules keep the real copies out of git and out of the image's build context.
+    for (const path of ['docker/keycloak/secrets/SECRET_KEY', 'docker/keycloak-meddream/.env']) {
+      expect({ path, ignored: run('git', ['check-ignore', '-q', path], { cwd: ROOT }).status }).toEqual({ path, ignored: 0 });
+    }
+    const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
+    expect(dockerignore).toMatch(/^docker\/\*\/secrets$/m);
+    expect(dockerignore).toMatch(/^docker\/\*\/\.env$/m);
+  });
+
+  it('has a multi-stage, non-root Dockerfile with a /health HEALTHCHECK, port 8000 and a data volume', () => {
+    const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
+    const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(20|22)[-.\w]*-slim$/m);
+    expect(dockerfile).toMatch(/RUN .*npm ci /);
+    expect(dockerfile).toMatch(/npm run build/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^ENV NODE_ENV=production/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^EXPOSE 8000$/m);
+    expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m);
+    expect(dockerfile).toMatch(/^COPY .*config \.\/config$/m);
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
+    expect(JSON.parse(cmd![1])).toEqual(['node', 'dist/apps/auth-service/src/main.js']);
+    // That entry point is the compiled form of the app's main.ts (nest build keeps the source layout under dist/).
+    expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);
+  });
+
+  describe.each(EXPECTED_SETUPS)('%s', (name) => {
+    const setup = setupOf(name);
+
+    it('parses and resolves with docker-compose config -q', () => {
+      requireTool('docker-compose');
+      const r = run('docker-compose', [...setup.composeArgs, 'config', '-q'], { cwd: setup.dir, env: composeEnv() });
+      expect({ status: r.status, out: r.out }).toEqual({ status: 0, out: expect.any(String) });
+    });
+
+    it('builds orthanc-auth from this repository, keeps it unpublished and pins every other image', () => {
+      const compose = resolvedCompose(setup);
+      const auth = compose.services[AUTH_SERVICE];
+      expect(auth).toBeDefined();
+      expect(auth.build?.context).toBe(ROOT);
+      expect(auth.build?.dockerfile).toBe('docker/Dockerfile');
+      expect(auth.ports ?? []).toEqual([]);
+      for (const [svc, def] of Object.entries(compose.services)) {
+        if (svc === AUTH_SERVICE) continue;
+        expect({ svc, image: def.image }).toEqual({ svc, image: expect.stringMatching(/^[\w./-]+:\d[\w.-]*$/) });
+      }
+      // Only nginx publishes a port.
+      const published = Object.entries(compose.services).filter(([, d]) => (d.ports ?? []).length > 0).map(([s]) => s);
+      expect(published).toEqual(['nginx']);
+    });
+
+    it('gives every secret a committed *.example file and mounts none into the compose file itself', () => {
+      const compose = resolvedCompose(setup);
+      for (const [secret, def] of Object.entries(compose.secrets ?? {})) {
+        expect({ secret, dir: dirname(def.file) }).toEqual({ secret, dir: join(setup.dir, 'secrets') });
+        expect({ secret, example: existsSync(`${def.file}.example`) }).toEqual({ secret, example: true });
+      }
+      for (const [svc, def] of Object.entries(compose.services)) {
+        for (const ref of secretRefs(def)) expect({ svc, secret: ref.source in (compose.secrets ?? {}) }).toEqual({ svc, secret: true });
+      }
+      // No password-like value in any environment, except the ones this setup documents as coming from .env.
+      const dotenv = existsSync(join(setup.dir, '.env.example')) ? readFileSync(join(setup.dir, '.env.example'), 'utf8') : '';
+      const fromDotenv = new Set([...dotenv.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => m[2]));
+      for (const [svc, def] of Object.entries(compose.services)) {
+        for (const [k, v] of Object.entries(env(def))) {
+          // *_SECRET (orthancteam/orthanc) and *_FILE variables name a file in /run/secrets, not a value.
+          if (/_SECRET$|_FILE$/.test(k)) {
+            expect({ svc, k, file: v }).toEqual({ svc, k, file: expect.stringMatching(/^(\/run\/secrets\/)?[\w.-]+$/) });
+            continue;
+          }
+          if (/PASSWORD|PWD|SECRET|^USERS$|REGISTERED_USERS$/.test(k)) {
+            const fromEnvFile = [...fromDotenv].some((val) => val && v.includes(val));
+            expect({ svc, k, fromEnvFile }).toEqual({ svc, k, fromEnvFile: true });
+          }
+        }
+      }
+    });
+
+    it('has nginx configs that pass nginx -t and never route to orthanc-auth', () => {
+      const compose = resolvedCompose(setup);
+      const confs = bindMounts(compose.services.nginx).filter((m) => m.target.startsWith('/etc/nginx/'));
+      expect(confs.length).toBeGreaterThan(0);
+      for (const conf of confs) {
+        const r = nginxTest(conf.source);
+        expect({ conf: relative(ROOT, conf.source), status: r.status, out: r.out }).toEqual({
+          conf: relative(ROOT, conf.source),
+          status: 0,
+          out: '',
+        });
+        const active = readFileSync(conf.source, 'utf8').replace(/#.*$/gm, '');
+        expect(active).not.toMatch(/orthanc-auth|meddream-token-service/);
+      }
+    });
+
+    it('has Orthanc JSON files (comments allowed) that point the authorization plugin at orthanc-auth', () => {
+      const compose = resolvedCompose(setup);
+      const users = JSON.parse(exampleSecret(compose, 'USERS')) as Record<string, string>;
+      const orthancs = Object.entries(compose.services).filter(([, d]) => orthancConfigs(d).length > 0);
+      expect(orthancs.length).toBeGreaterThan(0);
+      let checked = 0;
+      for (const [svc, def] of orthancs) {
+        for (const file of orthancConfigs(def)) {
+          const config = readJsonc(file);
+          const authz = config.Authorization;
+          if (!authz) continue;
+          checked++;
+          const root: string | undefined = authz.WebServiceRootUrl ?? authz.WebServiceTokenCreationBaseUrl;
+          expect({ svc, root }).toEqual({ svc, root: expect.stringMatching(/^http:\/\/orthanc-auth:8000\//) });
+          if (authz.WebServiceRootUrl) {
+            expect(authz.WebServiceRootUrl).toBe('http://orthanc-auth:8000/');
+            expect(authz.CheckedLevel).toBe('studies');
+            expect(authz.StandardConfigurations).toEqual(expect.arrayContaining(['stone-webviewer', 'orthanc-explorer-2']));
+          }
+          // The plugin's login is one of orthanc-auth's USERS, and its password (a secret) is that login's password.
+          const login = authz.WebServiceUsername as string;
+          expect(Object.keys(users)).toContain(login);
+          expect(authz.WebServicePassword).toBeUndefined();
+          const secretName = env(def).ORTHANC__AUTHORIZATION__WEB_SERVICE_PASSWORD_SECRET;
+          expect(secretRefs(def).map((s) => s.target)).toContain(secretName);
+          expect(exampleSecret(compose, secretName)).toBe(users[login]);
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+    });
+
+    it('routes through nginx every public URL it hands out', () => {
+      const compose = resolvedCompose(setup);
+      const locations = bindMounts(compose.services.nginx)
+        .filter((m) => m.target.startsWith('/etc/nginx/'))
+        .flatMap((m) => nginxLocations(m.source));
+      const authEnv = env(compose.services[AUTH_SERVICE]);
+      const publicUrls = Object.entries(authEnv).filter(([k]) => k.startsWith('PUBLIC_'));
+      expect(publicUrls.length).toBeGreaterThan(0);
+      for (const [k, url] of publicUrls) expect({ k, routedBy: routedBy(locations, pathOf(url)) }).toEqual({ k, routedBy: expect.any(String) });
+      for (const [, def] of Object.entries(compose.services)) {
+        for (const file of orthancConfigs(def)) {
+          const kc = readJsonc(file).OrthancExplorer2?.Keycloak;
+          if (kc?.Enable) expect(routedBy(locations, pathOf(kc.Url))).toBe('/keycloak/');
+        }
+      }
+    });
+
+    if (name !== 'basic-auth') {
+      it('imports a Keycloak realm that matches Orthanc Explorer 2 and orthanc-auth', () => {
+        const compose = resolvedCompose(setup);
+        const keycloak = compose.services.keycloak;
+        const realmMount = bindMounts(keycloak).find((m) => m.target.startsWith('/opt/keycloak/data/import/'));
+        expect(realmMount).toBeDefined();
+        const realm = JSON.parse(readFileSync(realmMount!.source, 'utf8'));
+        expect(realm.realm).toBe('orthanc');
+        expect(realm.roles.realm.map((r: { name: string }) => r.name)).toEqual(
+          expect.arrayContaining(['admin-role', 'doctor-role', 'external-role']),
+        );
+        const user = (n: string) => realm.users.find((u: { username: string }) => u.username === n);
+        for (const [login, role] of [['orthanc', 'admin-role'], ['doctor', 'doctor-role']]) {
+          expect(user(login)?.realmRoles).toContain(role);
+          expect(user(login)?.credentials).toEqual([expect.objectContaining({ type: 'password', temporary: true })]);
+        }
+        const client = (id: string) => realm.clients.find((c: { clientId: string }) => c.clientId === id);
+        expect(client('orthanc')).toMatchObject({ publicClient: true, standardFlowEnabled: true });
+        expect(client('orthanc').protocolMappers).toEqual(
+          expect.arrayContaining([expect.objectContaining({ protocolMapper: 'oidc-group-membership-mapper', config: expect.objectContaining({ 'claim.name': 'groups' }) })]),
+        );
+        // admin-cli: confidential service account that may read realm roles and users; its secret is the placeholder
+        // that Keycloak fills from the KEYCLOAK_CLIENT_SECRET secret, the same file orthanc-auth reads.
+        expect(client('admin-cli')).toMatchObject({ publicClient: false, serviceAccountsEnabled: true, secret: '${KEYCLOAK_CLIENT_SECRET}' });
+        expect(user('service-account-admin-cli')).toMatchObject({
+          serviceAccountClientId: 'admin-cli',
+          clientRoles: { 'realm-management': expect.arrayContaining(['view-realm', 'view-users']) },
+        });
+        expect(secretRefs(keycloak).map((s) => s.target)).toContain('KEYCLOAK_CLIENT_SECRET');
+        expect(secretRefs(compose.services[AUTH_SERVICE]).map((s) => s.target)).toContain('KEYCLOAK_CLIENT_SECRET');
+        expect(JSON.stringify(keycloak.entrypoint)).toContain('/run/secrets/KEYCLOAK_CLIENT_SECRET');
+        // Orthanc Explorer 2 logs in with that realm and public client; orthanc-auth reads tokens of that realm.
+        for (const [, def] of Object.entries(compose.services)) {
+          for (const file of orthancConfigs(def)) {
+            const kc = readJsonc(file).OrthancExplorer2?.Keycloak;
+            if (!kc) continue;
+            expect(kc).toMatchObject({ Enable: true, Realm: realm.realm, ClientId: 'orthanc' });
+          }
+        }
+        expect(env(compose.services[AUTH_SERVICE]).KEYCLOAK_URI).toMatch(new RegExp(`/realms/${realm.realm}/?$`));
+      });
+    }
+
+    describe('orthanc-auth with the environment and example secrets of this setup', () => {
+      let work: string;
+      let serviceEnv: Record<string, string>;
+
+      beforeAll(() => {
+        const compose = resolvedCompose(setup);
+        const auth = compose.services[AUTH_SERVICE];
+        work = mkdtempSync(join(tmpdir(), `orthanc-auth-deploy-${name}-`));
+        const secretsDir = join(work, 'secrets');
+        mkdirSync(secretsDir);
+        // README step 1, as Docker then mounts it: /run/secrets/<target> holds the (here: example) secret file.
+        for (const ref of secretRefs(auth)) copyFileSync(`${compose.secrets![ref.source].file}.example`, join(secretsDir, ref.target));
+        serviceEnv = {
+          ...env(auth),
+          SECRETS_DIR: secretsDir,
+          // The container's /data volume, here a fresh folder.
+          DATA_DIR: join(work, 'data'),
+        };
+        expect(env(auth).DATA_DIR).toBe('/data');
+      });
+
+      afterAll(() => {
+        if (work) rmSync(work, { recursive: true, force: true });
+      });
+
+      it('passes every load*Config of every lib', () => {
+        const libs = readdirSync(join(ROOT, 'libs')).filter((l) => existsSync(join(ROOT, 'libs', l, 'src', 'index.ts')));
+        const called: string[] = [];
+        for (const lib of libs) {
+          const mod = require(`@app/${lib}`) as Record<string, unknown>;
+          for (const [fn, value] of Object.entries(mod)) {
+            if (!/^load[A-Z]\w*Config$/.test(fn) || typeof value !== 'function') continue;
+            (value as (env: Record<string, string>) => unknown)(serviceEnv);
+            called.push(fn);
+          }
+        }
+        expect(called).toEqual(expect.arrayContaining(['loadCoreConfig', 'loadTokensConfig']));
+        expect(called.length).toBeGreaterThanOrEqual(3);
+      });
+
+      it('starts in production on its secrets, answers the image HEALTHCHECK and makes links nginx serves', async () => {
+        const compose = resolvedCompose(setup);
+        // USERS and SECRET_KEY only from the secrets folder: empty variables count as absent.
+        const app = await startApp({ ...serviceEnv, USERS: '', SECRET_KEY: '' });
+        try {
+          const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
+          const probe = /HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])$/m.exec(dockerfile);
+          expect(probe).not.toBeNull();
+          const [cmd, ...args] = JSON.parse(probe![1]) as string[];
+          expect(cmd).toBe('node');
+          const port = new URL(app.url).port;
+          expect(await runAsync(process.execPath, args, { PATH: process.env.PATH, PORT: port })).toBe(0);
+          // Nothing listens on port 1: the probe reports unhealthy.
+          expect(await runAsync(process.execPath, args, { PATH: process.env.PATH, PORT: '1' })).toBe(1);
+
+          const users = JSON.parse(exampleSecret(compose, 'USERS')) as Record<string, string>;
+          const [login, password] = Object.entries(users)[0];
+          const auth = `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+          expect((await call(app.url, 'PUT', '/tokens/stone-viewer-publication', {}, { auth: 'Basic c2hhcmUtdXNlcjpjaGFuZ2UtbWU=' })).status).toBe(401);
+
+          const locations = bindMounts(compose.services.nginx)
+            .filter((m) => m.target.startsWith('/etc/nginx/'))
+            .flatMap((m) => nginxLocations(m.source));
+          const shareTypes = new Set<string>(['stone-viewer-publication']);
+          for (const [, def] of Object.entries(compose.services)) {
+            for (const file of orthancConfigs(def)) {
+              const type = readJsonc(file).OrthancExplorer2?.Tokens?.ShareType;
+              if (type) shareTypes.add(type);
+            }
+          }
+          for (const type of shareTypes) {
+            const res = await call(
+              app.url,
+              'PUT',
+              `/tokens/${type}`,
+              {
+                id: 'deploy-check',
+                resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3', 'orthanc-id': '6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12', level: 'study' }],
+                type,
+                'expiration-date': null,
+                'validity-duration': 3600,
+              },
+              { auth },
+            );
+            expect({ type, status: res.status }).toEqual({ type, status: 200 });
+            expect(typeof res.body.token).toBe('string');
+            expect({ type, routedBy: routedBy(locations, pathOf(res.body.url)) }).toEqual({ type, routedBy: expect.any(String) });
+          }
+        } finally {
+          await app.close();
+        }
+      });
+    });
+  });
+
+  it('nginx -t really rejects a broken config (the check above can fail)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-nginx-bad-'));
+    try {
+      const bad = join(work, 'bad.conf');
+      writeFileSync(bad, 'server { listen 80; location /orthanc/ { proxy_pass ; } }\n');
+      expect(nginxTest(bad).status).not.toBe(0);
+      const unresolved = join(work, 'static-upstream.conf');
+      writeFileSync(unresolved, 'server { listen 80; location /x/ { proxy_pass http://no-such-host.invalid:8042/; } }\n');
+      expect(nginxTest(unresolved).status).not.toBe(0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('docker-compose config really rejects a broken compose file (the check above can fail)', () => {
+    requireTool('docker-compose');
+    const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-compose-bad-'));
+    try {
+      writeFileSync(join(work, 'docker-compose.yml'), 'services:\n  x:\n    image: nginx:1.28-alpine\n    ports: 80\n    secrets: [missing]\n');
+      const r = run('docker-compose', ['-f', join(work, 'docker-compose.yml'), 'config', '-q'], { cwd: work, env: composeEnv() });
+      expect(r.status).not.toBe(0);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
