@@ -119,7 +119,7 @@ async function scenarios(base, issuer) {
     'validate denied (other study)': { path: '/tokens/validate', request: withToken(json(validate(null, { 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffffffff' })), token), expect: '"granted":false' },
     'validate tampered token': { path: '/tokens/validate', request: withToken(json(validate()), tampered), expect: '"granted":false' },
     'get-profile anonymous': { path: '/user/get-profile', request: json({ 'token-key': '', 'token-value': '' }), expect: '"name"' },
-    'get-profile RS256 (JWKS cached)': { path: '/user/get-profile', request: json({ 'token-key': 'token', 'token-value': issuer.accessToken, 'server-id': null }), expect: '"doctor' },
+    'get-profile RS256 (JWKS cached)': { path: '/user/get-profile', request: json({ 'token-key': 'token', 'token-value': issuer.accessToken, 'server-id': null }), expect: '"permissions":["view"' },
     'create stone link': { path: '/tokens/stone-viewer-publication', request: { ...json({ id: 'b', resources: [{ 'dicom-uid': U1, level: 'study' }], type: 'stone-viewer-publication' }), method: 'PUT' }, expect: '"token"' },
   };
 }
