@@ -2,6 +2,9 @@ import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { PG_TIMEOUT_MS, REVOCATION_CHANNEL } from './pg-share.store';
 
+/** How the listening connection shows in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'orthanc-auth-revocations';
+
 export interface RevocationNotice {
   id: string;
   tokenHash: string;
@@ -29,7 +32,10 @@ export class PgRevocationListener {
   }
 
   private async connect(reconnecting: boolean): Promise<void> {
-    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: PG_TIMEOUT_MS, keepAlive: true, query_timeout: PG_TIMEOUT_MS });
+    const client = new Client({
+      connectionString: this.url, connectionTimeoutMillis: PG_TIMEOUT_MS, keepAlive: true, query_timeout: PG_TIMEOUT_MS,
+      application_name: LISTENER_APPLICATION_NAME,
+    });
     client.on('notification', (msg) => {
       if (msg.channel !== REVOCATION_CHANNEL || !msg.payload) return;
       try {

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, RunningApp, startApp } from './support/app';
+import { describeWithPostgres, freshDatabase } from './support/postgres';
+import { createShare, eventually, validate } from './support/shares';
+
+/**
+ * `npm run shares -- ...` as a separate process next to the running service, on the same storage: what it revokes
+ * the service refuses soon after (SQLite: its one-second poll; PostgreSQL: NOTIFY). The entry point runs from its
+ * TypeScript source (compiled by swc as jest does), since `npm run shares` needs a prior build.
+ */
+const ROOT = join(__dirname, '..');
+const CLI = 'apps/auth-service/src/cli/shares-cli.ts';
+const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
+
+function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-r', './test/support/ts-register.cjs', CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'test', ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>, revokedWithinMs: number) {
+  let env: Record<string, string>;
+  let drop: () => Promise<void>;
+  let dataDir: string;
+  let svc: RunningApp;
+
+  beforeAll(async () => {
+    const s = await storage();
+    drop = s.drop;
+    dataDir = mkdtempSync(join(tmpdir(), 'orthanc-auth-cli-'));
+    env = { ...s.env, DATA_DIR: dataDir, SECRETS_DIR: join(dataDir, 'no-secrets'), SECRET_KEY: vectors.secret };
+    svc = await startApp({ ...env, ...vectors.config });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await drop?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('revokes a share of the running service, which then refuses it', async () => {
+    const { token, id } = await createShare(svc.url);
+    const kept = await createShare(svc.url);
+    expect(await validate(svc.url, token)).toBe(true);
+
+    const res = await cli(env, 'revoke', id);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(res.stdout)).toMatchObject({ id, status: 'revoked', 'revoked-by': expect.stringMatching(/^cli:/) });
+
+    await eventually(async () => !(await validate(svc.url, token)), revokedWithinMs);
+    expect(await validate(svc.url, kept.token)).toBe(true);
+    expect((await call(svc.url, 'GET', `/shares/${id}`)).body.status).toBe('revoked');
+  });
+
+  it('revokes a Python-service token by its hash while the service runs', async () => {
+    const c = vectors.cases.find((x: any) => x.name === 'viewer-instant-link/both/no-expiry');
+    const probe = c.validate.find((p: any) => p.expected.granted === true);
+    const ask = async () => (await call(svc.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
+    expect(await ask()).toBe(true);
+    const res = await cli(env, 'revoke-token', c.create.reference.token);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).id).toMatch(/^hash:/);
+    await eventually(async () => (await ask()) === false, revokedWithinMs);
+  });
+
+  it('lists (table and JSON, with filters) and shows what the service recorded', async () => {
+    const { id } = await createShare(svc.url, { study: '1.2.3.cli', orthancId: 'oid-cli' });
+    const [json, table, shown] = await Promise.all([
+      cli(env, 'list', '--study', '1.2.3.cli', '--json'), cli(env, 'list', '--orthanc-id', 'oid-cli'), cli(env, 'show', id),
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 1, shares: [{ id, status: 'active', creator: { name: 'share-user' } }] });
+    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
+    expect(table.stdout).toContain(id);
+    expect(JSON.parse(shown.stdout).id).toBe(id);
+  });
+
+  it('exits 1 for an unknown id and 2 for bad usage, saying why', async () => {
+    const [unknown, bad, unknownCommand] = await Promise.all([
+      cli(env, 'show', 'no-such-share'), cli(env, 'list', '--limit', 'lots'), cli(env, 'frobnicate'),
+    ]);
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toContain('no share with the id "no-such-share"');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('limit');
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain('unknown command "frobnicate"');
+  });
+}
+
+describe('shares CLI on SQLite, beside the running service', () => {
+  // The service re-reads revocations every second: allow a few polls on a busy machine.
+  cliSuite(async () => ({ env: {}, drop: async () => undefined }), 5000);
+});
+
+describeWithPostgres('shares CLI on PostgreSQL, beside the running service', () => {
+  cliSuite(async () => {
+    const db = await freshDatabase();
+    return { env: { DATABASE_URL: db.url }, drop: db.drop };
+  }, 1000);
+});

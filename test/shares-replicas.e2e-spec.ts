@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { call, RunningApp, startApp } from './support/app';
+import { describeWithPostgres, freshDatabase } from './support/postgres';
+import { createShare, eventually, validate } from './support/shares';
+
+/**
+ * Two instances of the service on one PostgreSQL database, as behind a load balancer: a revocation made on one
+ * reaches the other within a second (LISTEN/NOTIFY), also after the listening connection was cut.
+ */
+const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
+
+describeWithPostgres('share revocation across replicas (PostgreSQL)', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let a: RunningApp;
+  let b: RunningApp;
+  const refusedOn = (svc: RunningApp, token: string) => async () => !(await validate(svc.url, token));
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    // The Python service's key, so that its recorded tokens are valid here too.
+    const env = { DATABASE_URL: db.url, SECRET_KEY: vectors.secret };
+    [a, b] = await Promise.all([startApp(env), startApp(env)]); // both migrate at once: one waits for the other
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await db?.drop();
+  });
+
+  it('a share created on A is listed on B; revoked on A, B refuses it within a second', async () => {
+    const { token, id } = await createShare(a.url);
+    expect(await validate(b.url, token)).toBe(true); // B has now verified and cached the token
+    expect((await call(b.url, 'GET', `/shares/${id}`)).status).toBe(200);
+
+    expect((await call(a.url, 'DELETE', `/shares/${id}`)).status).toBe(200);
+    const ms = await eventually(refusedOn(b, token), 1000);
+    expect(ms).toBeLessThanOrEqual(1000);
+    expect((await call(b.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token })).body['error-code']).toBe('invalid');
+  });
+
+  it('revoked on B, A refuses it within a second', async () => {
+    const { token, id } = await createShare(a.url);
+    expect(await validate(a.url, token)).toBe(true);
+    expect((await call(b.url, 'DELETE', `/shares/${id}`)).status).toBe(200);
+    expect(await eventually(refusedOn(a, token), 1000)).toBeLessThanOrEqual(1000);
+  });
+
+  it('a Python-service token revoked by hash on A is refused by B within a second', async () => {
+    const c = vectors.cases.find((x: any) => x.name === 'ohif-viewer-publication/both/no-expiry');
+    const probe = c.validate.find((p: any) => p.expected.granted === true);
+    const token: string = c.create.reference.token;
+    const ask = async () => (await call(b.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
+    expect(await ask()).toBe(true);
+    const res = await call(a.url, 'POST', '/shares/revoke-token', { token });
+    expect(res.status).toBe(200);
+    expect(res.body.id).toMatch(/^hash:[0-9a-f]{64}$/);
+    expect(await eventually(async () => (await ask()) === false, 1000)).toBeLessThanOrEqual(1000);
+  });
+
+  it('after the listening connections are cut, the replicas reconnect and catch up with what they missed', async () => {
+    const { token, id } = await createShare(a.url);
+    expect(await validate(b.url, token)).toBe(true);
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const cut = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'orthanc-auth-revocations'`,
+      );
+      expect(cut.rowCount).toBe(2);
+    } finally {
+      await admin.end();
+    }
+    // Revoked while B is not listening: the NOTIFY is lost for B, the resync on reconnection (after 1 s) finds it.
+    expect((await call(a.url, 'DELETE', `/shares/${id}`)).status).toBe(200);
+    await eventually(refusedOn(b, token), 5000);
+    // And B listens again: the next revocation arrives by NOTIFY.
+    const next = await createShare(a.url);
+    expect(await validate(b.url, next.token)).toBe(true);
+    await eventually(async () => {
+      const { rows } = await withClient(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'orthanc-auth-revocations'`);
+      return rows[0].n === 2;
+    }, 5000);
+    expect((await call(a.url, 'DELETE', `/shares/${next.id}`)).status).toBe(200);
+    expect(await eventually(refusedOn(b, next.token), 1000)).toBeLessThanOrEqual(1000);
+  });
+});
+
+async function withClient(url: string, sql: string) {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
