@@ -401,7 +401,12 @@ describe('deployment kit (docker/)', () => {
             expect(kc).toMatchObject({ Enable: true, Realm: realm.realm, ClientId: 'orthanc' });
           }
         }
-        expect(env(compose.services[AUTH_SERVICE]).KEYCLOAK_URI).toMatch(new RegExp(`/realms/${realm.realm}/?$`));
+        // orthanc-auth discovers the realm on the internal URL and expects the issuer browsers' tokens carry: the
+        // realm under Keycloak's public hostname.
+        const authEnv = env(compose.services[AUTH_SERVICE]);
+        expect(authEnv.KEYCLOAK_URI).toMatch(new RegExp(`^http://keycloak:8080/realms/${realm.realm}/?$`));
+        const hostname = env(keycloak).KC_HOSTNAME;
+        expect(authEnv.KEYCLOAK_ISSUER).toBe(`${hostname.replace(/\/+$/, '')}/realms/${realm.realm}`);
       });
     }
 
