@@ -3,17 +3,11 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
-import { KeycloakModule, keycloakConfig } from '@app/keycloak';
-import { PermissionsModule, permissionsConfig } from '@app/permissions';
 import { MedDreamModule, medDreamConfig } from '@app/meddream';
-import { EmailsModule, emailsConfig } from '@app/emails';
-import { SharesModule, sharesConfig } from '@app/shares';
+import { PermissionsModule, permissionsConfig } from '@app/permissions';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
-import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
-import { ProfileService } from './profiles/profile.service';
-import { ProfilesController } from './profiles/profiles.controller';
-import { SharesController } from './shares/shares.controller';
+import { SettingsController } from './settings/settings.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -27,19 +21,15 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, keycloakConfig, medDreamConfig, emailsConfig, sharesConfig, permissionsConfig],
+          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, permissionsConfig],
         }),
         CommonModule,
         TokensModule,
-        KeycloakModule,
         MedDreamModule,
         PermissionsModule,
-        EmailsModule,
-        SharesModule,
       ],
-      controllers: [HealthController, TokensController, ProfilesController, EmailsController, SharesController],
+      controllers: [HealthController, TokensController, SettingsController],
       providers: [
-        ProfileService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -1,0 +1,41 @@
+import { Body, Controller, Get, Inject, Logger, Optional, Put, ServiceUnavailableException } from '@nestjs/common';
+import { AllowBearer } from '@app/common';
+import { REALM_ROLES_SOURCE, reconcileRoles, RolesStore } from '@app/permissions';
+import type { RealmRolesSource, RolesConfig } from '@app/permissions';
+
+/** The roles configuration edited in OE2 (PROTOCOL.md section 8). Basic-protected by the global guard. */
+@Controller('settings')
+export class SettingsController {
+  private readonly logger = new Logger(SettingsController.name);
+
+  constructor(
+    private readonly roles: RolesStore,
+    @Optional() @Inject(REALM_ROLES_SOURCE) private readonly realm?: RealmRolesSource | null,
+  ) {}
+
+  /**
+   * The stored configuration; with a Keycloak admin client, reconciled with the realm's roles (missing ones added
+   * with empty lists, vanished ones left out) without changing the file. Keycloak unreachable: 503.
+   */
+  @Get('roles')
+  @AllowBearer('admin-permissions')
+  async get(): Promise<RolesConfig> {
+    const stored = this.roles.get();
+    if (!this.realm) return stored;
+    let realmRoles: string[];
+    try {
+      realmRoles = await this.realm.listRealmRoles();
+    } catch (err) {
+      this.logger.warn(`Could not list the Keycloak realm roles: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ServiceUnavailableException('Keycloak could not be reached to list the realm roles; try again later');
+    }
+    return reconcileRoles(stored, realmRoles);
+  }
+
+  /** Replaces the whole configuration, on disk and in memory, atomically; answers the stored configuration. */
+  @Put('roles')
+  @AllowBearer('admin-permissions')
+  put(@Body() body: unknown): Promise<RolesConfig> {
+    return this.roles.replace(body);
+  }
+}
