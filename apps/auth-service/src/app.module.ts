@@ -3,10 +3,17 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, registerAs } from '@nestjs/config';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
+import { KeycloakModule, keycloakConfig } from '@app/keycloak';
 import { MedDreamModule, medDreamConfig } from '@app/meddream';
 import { PermissionsModule, permissionsConfig } from '@app/permissions';
+import { EmailsModule, emailsConfig } from '@app/emails';
+import { SharesModule, sharesConfig } from '@app/shares';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
+import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
+import { SharesController } from './shares/shares.controller';
+import { ProfileService } from './profiles/profile.service';
+import { ProfilesController } from './profiles/profiles.controller';
 import { SettingsController } from './settings/settings.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
@@ -21,15 +28,19 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, medDreamConfig, permissionsConfig],
+          load: [registerAs('core', () => core), tokensConfig, keycloakConfig, medDreamConfig, emailsConfig, permissionsConfig, sharesConfig],
         }),
         CommonModule,
         TokensModule,
+        KeycloakModule,
         MedDreamModule,
         PermissionsModule,
+        EmailsModule,
+        SharesModule,
       ],
-      controllers: [HealthController, TokensController, SettingsController],
+      controllers: [HealthController, TokensController, ProfilesController, EmailsController, SettingsController, SharesController],
       providers: [
+        ProfileService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
