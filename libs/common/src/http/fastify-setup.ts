@@ -4,13 +4,22 @@ import type { FastifyInstance } from 'fastify';
  * Wire-level robustness that Nest's filters cannot see, because it happens in fastify before a route runs:
  * - a body whose Content-Type is missing or not JSON is still parsed as JSON (the Orthanc plugin's HTTP client
  *   does not always label it), and an empty body is `{}`;
- * - malformed JSON, a body over the limit and fastify's own errors answer the same JSON error shape.
+ * - malformed JSON, a body over the limit and fastify's own errors answer the same JSON error shape;
+ * - a body nested deeper than {@link MAX_JSON_DEPTH} is a 400 before it is parsed: no request of the contract nests
+ *   more than a few levels, and class-transformer walks a body recursively, so a 1 MiB `[[[[...]]]]` would overflow
+ *   the stack in the validation pipe (a 500) on every Nest route.
  */
 export function hardenFastify(instance: FastifyInstance): void {
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.length === 0 || text.trim().length === 0) return done(null, {});
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      const err = Object.assign(new Error(`The JSON request body is nested more than ${MAX_JSON_DEPTH} levels deep`), {
+        statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON',
+      });
+      return done(err, undefined);
+    }
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -18,4 +27,30 @@ export function hardenFastify(instance: FastifyInstance): void {
       done(err, undefined);
     }
   });
+}
+
+/** The deepest nesting of arrays and objects a request body may have (the contract's bodies need 4). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Does this JSON text nest arrays/objects more than `max` levels deep? One pass, no recursion, strings skipped
+ * (brackets inside them do not count); meant to run before JSON.parse, so malformed text just gets a rough answer.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
