@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { call, RunningApp, startApp } from './support/app';
-import { describeWithPostgres, freshDatabase } from './support/postgres';
+import { describeWithPostgres, freshDatabase, TEST_DATABASE_URL } from './support/postgres';
 import { createShare, eventually, validate } from './support/shares';
 
 /**
@@ -95,3 +95,41 @@ async function withClient(url: string, sql: string) {
     await c.end();
   }
 }
+
+describeWithPostgres('PostgreSQL unreachable after start', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let svc: RunningApp;
+  const name = () => new URL(db.url).pathname.slice(1);
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    svc = await startApp({ DATABASE_URL: db.url });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await withClient(TEST_DATABASE_URL!, `ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`).catch(() => undefined);
+    await db?.drop();
+  });
+
+  it('validate keeps answering from memory; creating and managing shares answer 503 JSON, not a link that cannot be revoked', async () => {
+    const active = await createShare(svc.url);
+    const revoked = await createShare(svc.url);
+    expect((await call(svc.url, 'DELETE', `/shares/${revoked.id}`)).status).toBe(200);
+
+    await withClient(TEST_DATABASE_URL!, `ALTER DATABASE ${name()} ALLOW_CONNECTIONS false`);
+    await withClient(TEST_DATABASE_URL!, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name()}'`);
+
+    expect(await validate(svc.url, active.token)).toBe(true);
+    expect(await validate(svc.url, revoked.token)).toBe(false);
+    const create = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+      type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2.3', level: 'study' }],
+    });
+    expect(create.status).toBe(503);
+    expect(create.body).toEqual({
+      statusCode: 503, error: 'Service Unavailable', message: 'the share registry could not record the share; try again later', errorId: expect.any(String),
+    });
+    const list = await call(svc.url, 'GET', '/shares');
+    expect(list.status).toBe(503);
+    expect(list.body.message).toBe('the share registry could not list the shares; try again later');
+  });
+});

@@ -1,5 +1,5 @@
 import {
-  BadRequestException, Inject, Injectable, Logger, NotFoundException, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException,
+  BadRequestException, HttpException, Inject, Injectable, Logger, NotFoundException, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException,
 } from '@nestjs/common';
 import { coreConfig, CoreConfig } from '@app/common';
 import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash, tokensConfig, TokensConfig } from '@app/tokens';
@@ -84,7 +84,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   async recordCreated(share: CreatedShare): Promise<void> {
     const c = share.creator;
-    await this.requireStore().insert({
+    await this.unavailableOnError('record the share', this.requireStore().insert({
       id: share.shareId,
       tokenHash: share.tokenHash,
       type: share.type,
@@ -92,7 +92,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
       createdAt: share.createdAt,
       expiresAt: share.expiresAt,
-    });
+    }));
   }
 
   isRevoked(shareId: string | null, rawToken: string): boolean {
@@ -102,12 +102,12 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   // Administration
 
   list(query: ShareQuery): Promise<SharePage> {
-    return this.requireStore().list(query, new Date());
+    return this.unavailableOnError('list the shares', this.requireStore().list(query, new Date()));
   }
 
   /** The share, or 404 (also for a share outside `ownerUserId`'s, so as not to tell it exists). */
   async get(id: string, ownerUserId?: string): Promise<ShareRecord> {
-    const share = await this.requireStore().get(id);
+    const share = await this.unavailableOnError('read the share', this.requireStore().get(id));
     if (!share || (ownerUserId !== undefined && share.creator?.userId !== ownerUserId)) {
       throw new NotFoundException(`no share with the id "${id}"`);
     }
@@ -116,7 +116,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   async revoke(id: string, by: string, ownerUserId?: string): Promise<ShareRecord> {
     await this.get(id, ownerUserId);
-    const share = (await this.admin!.revoke(id, by))!;
+    const share = (await this.unavailableOnError('revoke the share', this.admin!.revoke(id, by)))!;
     this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
     return share;
   }
@@ -129,7 +129,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       if (!owned) throw new NotFoundException('no share of yours was created with this token');
     }
     try {
-      const share = await this.admin!.revokeToken(token, by);
+      const share = await this.unavailableOnError('revoke the token', this.admin!.revokeToken(token, by));
       this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
       return share;
     } catch (err) {
@@ -139,8 +139,19 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   }
 
   private async findOwnedByToken(token: string, ownerUserId: string): Promise<ShareRecord | null> {
-    const share = await this.requireStore().findByTokenHash(tokenHash(stripBearer(token.trim())));
+    const share = await this.unavailableOnError('read the share', this.requireStore().findByTokenHash(tokenHash(stripBearer(token.trim()))));
     return share && share.creator?.userId === ownerUserId ? share : null;
+  }
+
+  /** A storage failure (database down, timeout) is a 503 that says what failed; the cause goes to the log only. */
+  private async unavailableOnError<T>(what: string, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (err instanceof HttpException || err instanceof TokenNotRecognisedError) throw err;
+      this.logger.error(`could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ServiceUnavailableException(`the share registry could not ${what}; try again later`);
+    }
   }
 
   private requireStore(): ShareStore {

@@ -1,0 +1,39 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '@app/common';
+import { loadSharesConfig } from './shares.config';
+
+describe('loadSharesConfig', () => {
+  const base = { SECRETS_DIR: mkdtempSync(join(tmpdir(), 'no-secrets-')) };
+
+  it('defaults to an enabled registry in DATA_DIR/shares.sqlite', () => {
+    expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({ enabled: true, storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' } });
+    expect(loadSharesConfig(base).storage).toEqual({ kind: 'sqlite', path: resolve('data', 'shares.sqlite') });
+  });
+
+  it('SHARES_SQLITE_PATH moves the file; DATABASE_URL selects PostgreSQL', () => {
+    expect(loadSharesConfig({ ...base, SHARES_SQLITE_PATH: '/var/lib/x.db' }).storage).toEqual({ kind: 'sqlite', path: '/var/lib/x.db' });
+    expect(loadSharesConfig({ ...base, DATABASE_URL: 'postgresql://u:p@db/orthanc' }).storage).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db/orthanc' });
+  });
+
+  it('ENABLE_SHARES_REGISTRY=false disables it', () => {
+    expect(loadSharesConfig({ ...base, ENABLE_SHARES_REGISTRY: 'false' }).enabled).toBe(false);
+  });
+
+  it.each([
+    ['ENABLE_SHARES_REGISTRY', 'perhaps'],
+    ['DATABASE_URL', 'mysql://u:p@db/x'],
+    ['DATABASE_URL', 'not a url'],
+  ])('refuses %s=%s naming the variable, without echoing a URL (it may hold a password)', (name, value) => {
+    let error: unknown;
+    try {
+      loadSharesConfig({ ...base, [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+    if (name === 'DATABASE_URL') expect((error as Error).message).not.toContain(value);
+  });
+});

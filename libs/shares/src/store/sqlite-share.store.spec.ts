@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewShare } from '../share-record';
+import { SqliteShareStore } from './sqlite-share.store';
+
+const share = (id: string, over: Partial<NewShare> = {}): NewShare => ({
+  id,
+  tokenHash: `h-${id}`,
+  type: 'stone-viewer-publication',
+  resources: [{ dicomUid: `uid-${id}`, orthancId: `oid-${id}`, url: null, level: 'study' }],
+  creator: { kind: 'basic', name: 'share-user', userId: null },
+  createdAt: new Date(1_000_000),
+  expiresAt: null,
+  ...over,
+});
+
+describe('SqliteShareStore', () => {
+  let dir: string;
+  let store: SqliteShareStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shares-store-'));
+    store = new SqliteShareStore(join(dir, 'nested', 'shares.sqlite'));
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates once, to the current version, also when a second process opens the file', async () => {
+    await store.migrate();
+    const other = new SqliteShareStore(store.path);
+    await other.migrate();
+    expect(await other.schemaVersion()).toBe(1);
+    await other.close();
+  });
+
+  it('round-trips a share and finds it by token hash', async () => {
+    await store.insert(share('a'));
+    expect(await store.get('a')).toEqual({ ...share('a'), revokedAt: null, revokedBy: null });
+    expect((await store.findByTokenHash('h-a'))?.id).toBe('a');
+    expect(await store.get('nope')).toBeNull();
+  });
+
+  it('revokes idempotently, numbering revocations in order; another connection reads them after its cursor', async () => {
+    await store.insert(share('a'));
+    await store.insert(share('b'));
+    const first = await store.revoke('a', 'basic:x', new Date(2_000_000));
+    const second = await store.revoke('a', 'basic:y', new Date(3_000_000));
+    expect(second).toEqual(first);
+    expect(second?.revokedBy).toBe('basic:x');
+    await store.revoke('b', 'basic:x', new Date(4_000_000));
+    expect(await store.revoke('missing', 'basic:x', new Date())).toBeNull();
+
+    const reader = new SqliteShareStore(store.path);
+    const all = await reader.revokedSince(0, new Date());
+    expect(all.map((e) => [e.id, e.seq])).toEqual([['a', 1], ['b', 2]]);
+    expect((await reader.revokedSince(1, new Date())).map((e) => e.id)).toEqual(['b']);
+    await reader.close();
+  });
+
+  it('leaves expired shares out of the revocation set (expired links are refused anyway)', async () => {
+    await store.insert(share('old', { expiresAt: new Date(Date.now() - 1000) }));
+    await store.revoke('old', 'basic:x', new Date());
+    expect(await store.revokedSince(0, new Date())).toEqual([]);
+  });
+
+  it('records a token revoked by hash once', async () => {
+    const row = share('hash:abc', { tokenHash: 'abc', creator: null, createdAt: null });
+    const first = await store.insertRevoked(row, 'cli:root', new Date(5_000_000));
+    const again = await store.insertRevoked(row, 'cli:other', new Date(6_000_000));
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ id: 'hash:abc', revokedBy: 'cli:root', creator: null, createdAt: null });
+  });
+});
