@@ -211,10 +211,11 @@ describe('POST /user/get-profile with Keycloak', () => {
     });
 
     it('asks the admin API with one cached client-credentials token', async () => {
-      const tokensBefore = idp.hitCount('/token');
-      for (let i = 0; i < 3; i++) await profile(svc, apiKey('key-doctor-123'));
-      expect(tokensBefore).toBe(1);
-      expect(idp.hitCount('/token')).toBe(1);
+      await profile(svc, apiKey('key-doctor-123'));
+      const tokens = idp.hitCount('/token');
+      expect(tokens).toBeGreaterThanOrEqual(1);
+      for (let i = 0; i < 3; i++) expect((await profile(svc, apiKey('key-doctor-123'))).body.name).toBe('scanner-bot');
+      expect(idp.hitCount('/token')).toBe(tokens);
       expect(adminApi.requests).toContain('GET /admin/realms/orthanc/users');
       expect(adminApi.requests).toContain('GET /admin/realms/orthanc/users/kc-1/role-mappings/realm/composite');
     });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, JWTPayload, jwtVerify, RemoteJWKSet } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
@@ -28,7 +29,8 @@ const TOKEN_ERRORS = new Set([
 @Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger(AccessTokenVerifier.name);
-  private keys?: { issuer: string; getKey: JWTVerifyGetKey };
+  private keys?: { issuer: string; remote: RemoteJWKSet };
+  private staleWarnedAt = 0;
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
@@ -42,26 +44,53 @@ export class AccessTokenVerifier {
   /** The identity the token names, or null when it is not a valid access token of the realm (or Keycloak is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
     if (!this.config.enabled || !this.plausible(token)) return null;
-    const { issuer, getKey } = await this.keySet();
+    const { issuer, remote } = await this.keySet();
     try {
-      const { payload } = await jwtVerify(token, getKey, {
-        issuer,
-        audience: this.config.audience,
-        algorithms: this.config.algorithms,
-        clockTolerance: this.config.clockToleranceSeconds,
-        requiredClaims: ['exp', 'sub'],
-      });
-      // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
-      if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
-      return identityFromClaims(payload, this.config.rolesClaim);
+      return this.identity(await this.check(token, issuer, remote));
     } catch (err) {
-      if (err instanceof errors.JOSEError && TOKEN_ERRORS.has(err.code)) {
-        this.logger.debug(`access token refused: ${err.code}`);
-        return null;
+      if (isTokenError(err)) return this.refused(err);
+      // The realm could not be asked (down, timeout, bad answer). Keys fetched before still decide, even past their
+      // freshness; only a token whose key was never seen needs the realm: 503.
+      const stale = remote.jwks();
+      if (stale) {
+        try {
+          const payload = await this.check(token, issuer, createLocalJWKSet(stale));
+          if (Date.now() - this.staleWarnedAt > 60_000) {
+            this.staleWarnedAt = Date.now();
+            this.logger.warn(`the realm's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`);
+          }
+          return this.identity(payload);
+        } catch (staleErr) {
+          if (isTokenError(staleErr) && (staleErr as errors.JOSEError).code !== errors.JWKSNoMatchingKey.code) {
+            return this.refused(staleErr as errors.JOSEError);
+          }
+        }
       }
       this.logger.error(`the realm's key set could not be used: ${describe(err)}`);
       throw new KeycloakUnavailableError('signing keys unavailable', err);
     }
+  }
+
+  private async check(token: string, issuer: string, getKey: JWTVerifyGetKey): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, getKey, {
+      issuer,
+      audience: this.config.audience,
+      algorithms: this.config.algorithms,
+      clockTolerance: this.config.clockToleranceSeconds,
+      requiredClaims: ['exp', 'sub'],
+    });
+    return payload;
+  }
+
+  private identity(payload: JWTPayload): KeycloakIdentity | null {
+    // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
+    if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
+    return identityFromClaims(payload, this.config.rolesClaim);
+  }
+
+  private refused(err: errors.JOSEError): null {
+    this.logger.debug(`access token refused: ${err.code}`);
+    return null;
   }
 
   /**
@@ -78,17 +107,22 @@ export class AccessTokenVerifier {
     }
   }
 
-  private async keySet(): Promise<{ issuer: string; getKey: JWTVerifyGetKey }> {
+  private async keySet(): Promise<{ issuer: string; remote: RemoteJWKSet }> {
     if (this.keys) return this.keys;
     const metadata = (await this.issuer.configuration()).serverMetadata();
     if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the realm announces no jwks_uri');
     this.keys = {
       issuer: metadata.issuer,
-      getKey: createRemoteJWKSet(new URL(metadata.jwks_uri), {
+      remote: createRemoteJWKSet(new URL(metadata.jwks_uri), {
         timeoutDuration: this.config.timeoutMs,
         cooldownDuration: this.config.jwksCooldownMs,
+        cacheMaxAge: this.config.jwksMaxAgeMs,
       }),
     };
     return this.keys;
   }
+}
+
+function isTokenError(err: unknown): err is errors.JOSEError {
+  return err instanceof errors.JOSEError && TOKEN_ERRORS.has(err.code);
 }

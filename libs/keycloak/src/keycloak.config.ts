@@ -34,6 +34,8 @@ export interface KeycloakConfig {
   timeoutMs: number;
   /** After a JWKS fetch, how long an unknown `kid` does not trigger another one (rate limit against random kids). */
   jwksCooldownMs: number;
+  /** How long a fetched JWKS is fresh; after it, the next verification refetches (and, if Keycloak is down, uses it stale). */
+  jwksMaxAgeMs: number;
 }
 
 export function loadKeycloakConfig(env: Env): KeycloakConfig {
@@ -57,6 +59,7 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
     clockToleranceSeconds: intSetting(env, 'KEYCLOAK_CLOCK_TOLERANCE', 30, 0, 300),
     timeoutMs: intSetting(env, 'KEYCLOAK_TIMEOUT', 5000, 100, 60000),
     jwksCooldownMs: intSetting(env, 'KEYCLOAK_JWKS_COOLDOWN', 30, 0, 3600) * 1000,
+    jwksMaxAgeMs: 10 * 60 * 1000,
   };
   if (!enabled) return { ...common, apiKeys: false };
 
