@@ -43,12 +43,15 @@ export function stripBearer(value: string): string {
 
 /** The token a validate request carries: the header named after token-key wins over token-value. */
 export function tokenFrom(tokenKey: string | null | undefined, tokenValue: string | null | undefined, headers?: HeaderBag): string | null {
-  let raw: string | null | undefined;
-  if (tokenKey && headers) {
-    const h = headers[tokenKey.toLowerCase()];
+  let raw: unknown;
+  // Own headers only: a token-key such as `__proto__` or `constructor` must not reach Object.prototype.
+  const name = tokenKey?.toLowerCase();
+  if (name && headers && Object.prototype.hasOwnProperty.call(headers, name)) {
+    const h = headers[name];
     raw = Array.isArray(h) ? h[0] : h;
   }
-  if (!raw) raw = tokenValue;
+  if (typeof raw !== 'string' || !raw) raw = tokenValue;
+  if (typeof raw !== 'string') return null;
   if (!raw) return null;
   const token = stripBearer(raw.trim());
   return token || null;
