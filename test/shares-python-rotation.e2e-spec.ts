@@ -132,3 +132,23 @@ describe('SECRET_KEY rotation keeps links valid (PREVIOUS_SECRET_KEYS)', () => {
     expect((await call(svc.url, 'POST', '/tokens/validate', p.probe.body, { headers: p.probe.headers })).body.granted).toBe(false);
   });
 });
+
+describe('a token of this service that another registry recorded', () => {
+  it('is revoked under its share_id (validate then refuses it without hashing tokens)', async () => {
+    const env = { SECRET_KEY: 'one-key-two-registries-0003' };
+    // One after the other: startApp swaps process.env while the app starts. Two data folders: two registries.
+    const first = await startApp(env);
+    const second = await startApp(env);
+    try {
+      const { token, id } = await createShare(first.url);
+      expect((await call(second.url, 'GET', `/shares/${id}`)).status).toBe(404);
+      const res = await call(second.url, 'POST', '/shares/revoke-token', { token });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, status: 'revoked', creator: null, 'created-at': null, 'token-hash': sha256(token) });
+      expect(await validate(second.url, token)).toBe(false);
+      expect(await validate(first.url, token)).toBe(true); // the other registry was not told
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { PgShareStore } from '@app/shares';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase, TEST_DATABASE_URL } from './support/postgres';
 import { createShare, eventually, validate } from './support/shares';
@@ -21,7 +22,8 @@ describeWithPostgres('share revocation across replicas (PostgreSQL)', () => {
     db = await freshDatabase();
     // The Python service's key, so that its recorded tokens are valid here too.
     const env = { DATABASE_URL: db.url, SECRET_KEY: vectors.secret };
-    [a, b] = await Promise.all([startApp(env), startApp(env)]); // both migrate at once: one waits for the other
+    a = await startApp(env); // one after the other: startApp swaps process.env while the app starts
+    b = await startApp(env);
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
@@ -95,6 +97,22 @@ async function withClient(url: string, sql: string) {
     await c.end();
   }
 }
+
+describeWithPostgres('PostgreSQL migrations', () => {
+  it('replicas migrating one database at the same time apply each version once', async () => {
+    const db = await freshDatabase();
+    const stores = [new PgShareStore(db.url), new PgShareStore(db.url), new PgShareStore(db.url)];
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      expect(await stores[0].schemaVersion()).toBe(1);
+      const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations');
+      expect(rows).toEqual([{ version: 1 }]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await db.drop();
+    }
+  });
+});
 
 describeWithPostgres('PostgreSQL unreachable after start', () => {
   let db: { url: string; drop(): Promise<void> };

@@ -11,12 +11,13 @@ describe('RevocationSet', () => {
     expect(set.lastSeq).toBe(3);
   });
 
-  it('refuses a token revoked by hash, with or without a share id', () => {
+  it('refuses a token without share id (Python-issued) revoked by hash', () => {
     const set = new RevocationSet();
     set.add({ id: `hash:${tokenHash('python-token')}`, tokenHash: tokenHash('python-token') });
     expect(set.has(null, 'python-token')).toBe(true);
-    expect(set.has('some-id', 'python-token')).toBe(true);
     expect(set.has(null, 'other-token')).toBe(false);
+    // Tokens of this service are looked up by id only: no hashing on their validate path.
+    expect(set.has('some-id', 'python-token')).toBe(false);
   });
 
   it('never moves its sequence backwards', () => {

@@ -21,9 +21,12 @@ export class RevocationSet {
     for (const e of entries) this.add(e);
   }
 
-  /** O(1); the token is hashed only when some token was revoked by hash. */
+  /**
+   * O(1). Tokens with a share_id are revoked by id only (ShareAdmin never records a hash row for them), so the token
+   * is hashed only when it has no share_id (Python-issued) and some token was revoked by hash.
+   */
   has(shareId: string | null, rawToken: string): boolean {
-    if (shareId !== null && this.ids.has(shareId)) return true;
+    if (shareId !== null) return this.ids.has(shareId);
     return this.hashes.size > 0 && this.hashes.has(tokenHash(rawToken));
   }
 

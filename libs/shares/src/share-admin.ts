@@ -25,7 +25,8 @@ export class ShareAdmin {
 
   /**
    * Revokes any token of this service or of the Python one, by its sha256: the share recorded for it when there is
-   * one, otherwise a `hash:<sha256>` row carrying what the token itself says (type, resources, expiry).
+   * one, otherwise a new row carrying what the token itself says (type, resources, expiry), whose id is the token's
+   * share_id when it has one (a token of this service recorded elsewhere) or else `hash:<sha256>` (Python-issued).
    */
   async revokeToken(rawInput: string, by: string): Promise<ShareRecord> {
     const raw = stripBearer(rawInput.trim());
@@ -36,7 +37,7 @@ export class ShareAdmin {
     if (known) return (await this.store.revoke(known.id, by, new Date()))!;
     const t = verified.token;
     return this.store.insertRevoked(
-      { id: `${HASH_ID_PREFIX}${hash}`, tokenHash: hash, type: t.type, resources: t.resources, creator: null, createdAt: null, expiresAt: t.expiresAt },
+      { id: t.shareId ?? `${HASH_ID_PREFIX}${hash}`, tokenHash: hash, type: t.type, resources: t.resources, creator: null, createdAt: null, expiresAt: t.expiresAt },
       by,
       new Date(),
     );

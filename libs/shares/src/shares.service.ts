@@ -99,6 +99,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     return this.revoked.has(shareId, rawToken);
   }
 
+  /** Readiness (GET /ready): one cheap lookup on the registry's storage; rejects when it cannot be reached. */
+  async ping(): Promise<void> {
+    await this.requireStore().get('readiness-probe');
+  }
+
   // Administration
 
   list(query: ShareQuery): Promise<SharePage> {

@@ -36,6 +36,11 @@ describe('SqliteShareStore', () => {
     await other.close();
   });
 
+  it('creates its file readable by its owner only', async () => {
+    const { statSync } = await import('node:fs');
+    expect(statSync(store.path).mode & 0o777).toBe(0o600);
+  });
+
   it('round-trips a share and finds it by token hash', async () => {
     await store.insert(share('a'));
     expect(await store.get('a')).toEqual({ ...share('a'), revokedAt: null, revokedBy: null });

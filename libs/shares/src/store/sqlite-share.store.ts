@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { ShareStore } from './share-store';
@@ -53,7 +53,11 @@ export class SqliteShareStore implements ShareStore {
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
+    const created = !existsSync(path);
     this.db = new Database(path, { timeout: 5000 });
+    // Study identifiers and who shared them: readable by the service's user only (SQLite gives the -wal and -shm
+    // files the database file's mode).
+    if (created) chmodSync(path, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
