@@ -392,7 +392,6 @@ describe('deployment kit (docker/)', () => {
         });
         expect(secretRefs(keycloak).map((s) => s.target)).toContain('KEYCLOAK_CLIENT_SECRET');
         expect(secretRefs(compose.services[AUTH_SERVICE]).map((s) => s.target)).toContain('KEYCLOAK_CLIENT_SECRET');
-        expect(JSON.stringify(keycloak.entrypoint)).toContain('/run/secrets/KEYCLOAK_CLIENT_SECRET');
         // Orthanc Explorer 2 logs in with that realm and public client; orthanc-auth reads tokens of that realm.
         for (const [, def] of Object.entries(compose.services)) {
           for (const file of orthancConfigs(def)) {
@@ -407,6 +406,42 @@ describe('deployment kit (docker/)', () => {
         expect(authEnv.KEYCLOAK_URI).toMatch(new RegExp(`^http://keycloak:8080/realms/${realm.realm}/?$`));
         const hostname = env(keycloak).KC_HOSTNAME;
         expect(authEnv.KEYCLOAK_ISSUER).toBe(`${hostname.replace(/\/+$/, '')}/realms/${realm.realm}`);
+      });
+    }
+
+    if (name !== 'basic-auth') {
+      it("starts Keycloak only with its secrets exported from /run/secrets, and refuses an empty one", () => {
+        const compose = resolvedCompose(setup);
+        const entrypoint = compose.services.keycloak.entrypoint as string[];
+        expect(entrypoint.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+        const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-kc-'));
+        try {
+          const secrets = join(work, 'secrets');
+          mkdirSync(secrets);
+          const kc = join(work, 'kc.sh');
+          writeFileSync(kc, '#!/bin/sh\necho "ARGS=$*"\nenv\n', { mode: 0o755 });
+          // As compose runs it: "$$" unescaped to "$"; here with the secrets folder and kc.sh swapped for stand-ins.
+          const script = entrypoint[2]
+            .replace(/\$\$/g, '$')
+            .replace(/\/run\/secrets/g, secrets)
+            .replace('/opt/keycloak/bin/kc.sh', kc);
+          const names = ['keycloak-admin-password', 'keycloak-db-password', 'KEYCLOAK_CLIENT_SECRET'];
+          for (const n of names) writeFileSync(join(secrets, n), `value-of-${n}\n`);
+          const ok = run('/bin/bash', ['-c', script], { env: { PATH: process.env.PATH } });
+          expect(ok.status).toBe(0);
+          expect(ok.stdout).toContain('ARGS=start --import-realm');
+          expect(ok.stdout).toContain('KC_BOOTSTRAP_ADMIN_PASSWORD=value-of-keycloak-admin-password\n');
+          expect(ok.stdout).toContain('KC_DB_PASSWORD=value-of-keycloak-db-password\n');
+          // The realm file's placeholder is exactly the variable exported from orthanc-auth's secret file.
+          expect(ok.stdout).toContain('KEYCLOAK_CLIENT_SECRET=value-of-KEYCLOAK_CLIENT_SECRET\n');
+          writeFileSync(join(secrets, 'KEYCLOAK_CLIENT_SECRET'), '');
+          const refused = run('/bin/bash', ['-c', script], { env: { PATH: process.env.PATH } });
+          expect(refused.status).toBe(1);
+          expect(refused.out).toContain('secret KEYCLOAK_CLIENT_SECRET is missing or empty');
+          expect(refused.out).not.toContain('ARGS=');
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
       });
     }
 
