@@ -13,3 +13,5 @@ export * from './http/error-body';
 export * from './http/all-exceptions.filter';
 export * from './http/fastify-setup';
 export * from './common.module';
+export * from './logging';
+export * from './metrics/metrics.service';

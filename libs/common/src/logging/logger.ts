@@ -1,0 +1,109 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { DestinationStream, Level, Logger } from 'pino';
+import type { LogLevel } from '../config/core.config';
+import { REDACT_PATHS, REDACTED, secretScrubber } from './redaction';
+import { requestContext } from './request-context';
+
+export type LogFormat = 'json' | 'pretty';
+
+export interface RootLoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** The configured secret values, blanked out of every line (see redaction.ts). */
+  secrets: Iterable<string | undefined | null>;
+  /** Where the lines go: stdout by default; tests pass a collector (JSON lines). */
+  destination?: DestinationStream;
+}
+
+/** pino-pretty is a development dependency: without it (a production image), the lines stay JSON. */
+function prettyStream(): DestinationStream | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as (opts: object) => DestinationStream;
+    return pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  } catch {
+    return null;
+  }
+}
+
+/** The process's one pino logger: one JSON line per event, ISO time, secrets redacted and scrubbed. */
+export function createRootLogger(opts: RootLoggerOptions): Logger {
+  const scrub = secretScrubber(opts.secrets);
+  const destination = opts.destination
+    ?? (opts.format === 'pretty' ? prettyStream() : null)
+    ?? pino.destination({ dest: 1, sync: true });
+  return pino(
+    {
+      name: 'orthanc-auth',
+      level: opts.level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: { streamWrite: scrub },
+    },
+    destination,
+  );
+}
+
+type NestLevel = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
+const PINO_LEVEL: Record<NestLevel, Level> = { log: 'info', error: 'error', warn: 'warn', debug: 'debug', verbose: 'trace', fatal: 'fatal' };
+/** Nest's start-up chatter (one line per module and route) is debug detail, not an operator's info. */
+const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
+/**
+ * Nest's LoggerService on pino: `new Logger(X.name)` lines become JSON lines with `context` and, inside a request,
+ * `reqId`. An error's stack goes in `stack`.
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(readonly pino: Logger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('log', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('verbose', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(nestLevel: NestLevel, message: unknown, params: unknown[]): void {
+    const rest = [...params];
+    // Nest appends the Logger's context last; error() takes a stack first.
+    const context = rest.length && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const level = nestLevel === 'log' && context && FRAMEWORK_CONTEXTS.has(context) ? 'debug' : PINO_LEVEL[nestLevel];
+    if (!this.pino.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    if (context) fields.context = context;
+    if ((nestLevel === 'error' || nestLevel === 'fatal') && typeof rest[0] === 'string') fields.stack = rest.shift();
+    const reqId = requestContext.getStore()?.id;
+    if (reqId) fields.reqId = reqId;
+    let text: string;
+    if (message instanceof Error) {
+      text = message.message;
+      fields.stack ??= message.stack;
+    } else if (typeof message === 'string') {
+      text = message;
+    } else {
+      text = safeJson(message);
+    }
+    this.pino[level](fields, text);
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
