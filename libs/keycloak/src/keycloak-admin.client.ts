@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import * as oidc from 'openid-client';
+import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakAdminConfig, KeycloakConfig } from './keycloak.config';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
@@ -54,6 +55,7 @@ export class KeycloakAdminClient {
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
     private readonly issuer: KeycloakIssuerService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   get configured(): boolean {
@@ -121,9 +123,11 @@ export class KeycloakAdminClient {
           signal: AbortSignal.timeout(this.config.timeoutMs),
         });
       } catch (err) {
+        this.metrics?.peerCall('keycloak', 'admin-api', false);
         this.logger.error(`Keycloak admin API ${where} failed: ${describe(err)}`);
         throw new KeycloakUnavailableError('admin API unreachable');
       }
+      this.metrics?.peerCall('keycloak', 'admin-api', res.ok || res.status === 404);
       if (res.status === 401 && attempt === 0) {
         await res.body?.cancel();
         this.token = undefined;
@@ -162,11 +166,13 @@ export class KeycloakAdminClient {
     const configuration = await this.issuer.configuration();
     try {
       const response = await oidc.clientCredentialsGrant(configuration);
+      this.metrics?.peerCall('keycloak', 'client-credentials', true);
       const lifetime = typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : 60;
       const margin = Math.min(30, lifetime / 10);
       this.token = { value: response.access_token, refreshAt: Date.now() + (lifetime - margin) * 1000 };
       return response.access_token;
     } catch (err) {
+      this.metrics?.peerCall('keycloak', 'client-credentials', false);
       const refused = err instanceof oidc.ResponseBodyError;
       this.logger.error(`the client-credentials grant of ${this.admin.clientId} failed: ${describe(err)}`
         + (refused ? ' (check KEYCLOAK_CLIENT_SECRET and that the client has service accounts enabled)' : ''));

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import * as oidc from 'openid-client';
+import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
@@ -14,7 +15,10 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
   private discovered?: oidc.Configuration;
   private pending?: Promise<oidc.Configuration>;
 
-  constructor(@Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig) {}
+  constructor(
+    @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   /** Warms the discovery up in the background; a failure is only logged (the next lookup retries). */
   onApplicationBootstrap(): void {
@@ -43,7 +47,17 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     return this.pending;
   }
 
-  private async discover(): Promise<oidc.Configuration> {
+  /** Readiness (GET /ready): discovers the realm now, not from the cache; rejects when it cannot be reached. */
+  async probe(): Promise<void> {
+    const c = await this.discover();
+    this.discovered ??= c;
+  }
+
+  private discover(): Promise<oidc.Configuration> {
+    return this.metrics ? this.metrics.countPeerCall('keycloak', 'discovery', () => this.discoverRealm()) : this.discoverRealm();
+  }
+
+  private async discoverRealm(): Promise<oidc.Configuration> {
     const realm = this.config.realmUri;
     if (!realm) throw new Error('Keycloak is disabled');
     const admin = this.config.admin;

@@ -21,6 +21,6 @@ import { KeycloakIssuerService } from './keycloak-issuer.service';
       inject: [KeycloakAdminClient],
     },
   ],
-  exports: [AccessTokenVerifier, KeycloakAdminClient, REALM_ROLES_SOURCE],
+  exports: [KeycloakIssuerService, AccessTokenVerifier, KeycloakAdminClient, REALM_ROLES_SOURCE],
 })
 export class KeycloakModule {}

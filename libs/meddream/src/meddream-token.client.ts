@@ -1,4 +1,5 @@
-import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger } from '@nestjs/common';
+import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { MetricsService } from '@app/common';
 import { medDreamConfig, MedDreamConfig } from './meddream.config';
 
 /** The longest answer taken as a token: a MedDream token is short; anything longer is an error page. */
@@ -52,7 +53,10 @@ async function readCapped(response: Response, limit: number): Promise<string | n
 export class MedDreamTokenClient {
   private readonly logger = new Logger(MedDreamTokenClient.name);
 
-  constructor(@Inject(medDreamConfig.KEY) private readonly config: MedDreamConfig) {}
+  constructor(
+    @Inject(medDreamConfig.KEY) private readonly config: MedDreamConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   async requestToken(studyUids: string[]): Promise<string> {
     const url = this.config.tokenServiceUrl;
@@ -87,6 +91,7 @@ export class MedDreamTokenClient {
       const token = text.trim();
       if (!token) throw this.failure(false, 'answered an empty body instead of a token', where);
       if (/[\s\x00-\x1f\x7f]/.test(token)) throw this.failure(false, 'answered a body that is not a token (it contains spaces or control characters)', where);
+      this.metrics?.peerCall('meddream', 'token', true);
       return token;
     } finally {
       clearTimeout(timer);
@@ -94,6 +99,7 @@ export class MedDreamTokenClient {
   }
 
   private failure(timedOut: boolean, what: string, where: string): BadGatewayException | GatewayTimeoutException {
+    this.metrics?.peerCall('meddream', 'token', false);
     if (timedOut) {
       const message = `The MedDream token service did not answer within ${this.config.timeoutMs} ms`;
       this.logger.warn(`${message} (${where})`);
