@@ -9,6 +9,8 @@ export interface RunningApp {
   /** http://127.0.0.1:PORT (plus the URL prefix, if any) */
   url: string;
   dataDir: string;
+  /** The JSON log lines written so far, when started with `{ captureLogs: true }` (otherwise nothing is logged). */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -19,7 +21,8 @@ export const BASIC = `Basic ${Buffer.from('share-user:change-me').toString('base
  * Starts the whole service on a real listening socket (port 0), with exactly the given environment: nothing of the
  * developer's own environment leaks in. A fresh data folder is made unless DATA_DIR is given.
  */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string> = {}, opts: { captureLogs?: boolean } = {}): Promise<RunningApp> {
+  const logs: string[] = [];
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'orthanc-auth-test-'));
   const saved = process.env;
   process.env = {
@@ -32,13 +35,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     ...env,
   };
   try {
-    const { app, core } = await createApp({ logger: false });
+    const { app, core } = await createApp(opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false });
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     return {
       app,
       url: `http://127.0.0.1:${address.port}${core.prefix}`,
       dataDir,
+      logs,
       async close() {
         await app.close();
         if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });

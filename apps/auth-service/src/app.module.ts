@@ -11,6 +11,7 @@ import { SharesModule, sharesConfig } from '@app/shares';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
+import { OpsModule } from './ops/ops.module';
 import { SharesController } from './shares/shares.controller';
 import { ProfileService } from './profiles/profile.service';
 import { ProfilesController } from './profiles/profiles.controller';
@@ -37,6 +38,7 @@ export class AppModule {
         PermissionsModule,
         EmailsModule,
         SharesModule,
+        OpsModule,
       ],
       controllers: [HealthController, TokensController, ProfilesController, EmailsController, SettingsController, SharesController],
       providers: [

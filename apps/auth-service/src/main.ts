@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { CoreConfig, loadCoreConfig } from '@app/common';
+import { CoreConfig, createRootLogger, loadCoreConfig, PinoNestLogger } from '@app/common';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
+import { loadOpsConfig, secretValues } from './ops/ops.config';
 import { createApp } from './setup-app';
 
 function announce(core: CoreConfig): void {
@@ -21,12 +22,24 @@ async function bootstrap(): Promise<void> {
   // Loaded first so that a wrong value stops start-up with its name, and embedded secrets are made once,
   // before any worker is forked.
   const core = loadCoreConfig(process.env);
+  const ops = loadOpsConfig(process.env);
   if (isClusterPrimary(core.workers)) {
+    // The primary serves no request: it only needs its few lines in the same format as the workers'.
+    Logger.overrideLogger(new PinoNestLogger(createRootLogger({ level: core.logLevel, format: ops.logFormat, secrets: secretValues(process.env, core) })));
     announce(core);
     runPrimary(core.workers);
     return;
   }
   const { app } = await createApp();
+  // Graceful stop (setup-app.ts): in-flight requests finish; one that hangs must not keep the process alive.
+  const forceExit = (signal: NodeJS.Signals) => {
+    setTimeout(() => {
+      new Logger('Shutdown').error(`${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, ops.shutdownTimeoutMs).unref();
+  };
+  process.once('SIGTERM', forceExit);
+  process.once('SIGINT', forceExit);
   await app.listen(core.port, core.host);
   if (!isClusterWorker()) {
     announce(core);

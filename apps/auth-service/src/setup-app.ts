@@ -1,26 +1,50 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { CoreConfig, hardenFastify, loadCoreConfig } from '@app/common';
+import type { DestinationStream, Logger } from 'pino';
+import { CoreConfig, createRootLogger, hardenFastify, loadCoreConfig, MetricsService, PinoNestLogger, requestIdOf } from '@app/common';
 import { AppModule } from './app.module';
+import { instrumentHttp } from './ops/http-observability';
+import { setupDocs } from './ops/openapi';
+import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
 import { registerValidateRoute } from './tokens/validate.route';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
   core: CoreConfig;
+  ops: OpsConfig;
+  logger: Logger;
+}
+
+export interface CreateAppOptions {
+  /** false: no log output at all. */
+  logger?: false;
+  /** JSON log lines go here instead of stdout (tests read them). */
+  logStream?: DestinationStream;
 }
 
 /** Builds the application exactly as it runs in production; shared by main.ts and the e2e tests. */
-export async function createApp(options: { logger?: false } = {}): Promise<CreatedApp> {
+export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
   const core = loadCoreConfig(process.env);
-  const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true });
+  const ops = loadOpsConfig(process.env);
+  const logger = createRootLogger({
+    level: options.logger === false ? 'silent' : core.logLevel,
+    format: options.logStream ? 'json' : ops.logFormat,
+    secrets: secretValues(process.env, core),
+    destination: options.logStream,
+  });
+  const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true, genReqId: requestIdOf });
   hardenFastify(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(core), adapter, {
     bodyParser: false,
     abortOnError: false,
-    ...(options.logger === false ? { logger: false } : {}),
+    logger: options.logger === false ? false : new PinoNestLogger(logger),
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
+  instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
   registerValidateRoute(app, core);
-  app.enableShutdownHooks();
-  return { app, core };
+  if (ops.enableDocs) setupDocs(app, core, ops);
+  // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
+  // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.
+  app.enableShutdownHooks([], { useProcessExit: true });
+  return { app, core, ops, logger };
 }

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BasicCredentials, CoreConfig, errorBody, sendError } from '@app/common';
+import type { Counter } from 'prom-client';
+import { BasicCredentials, CoreConfig, errorBody, MetricsService, sendError } from '@app/common';
 import { parseValidateBody, TokensService } from '@app/tokens';
 
 /**
@@ -14,6 +15,15 @@ export function registerValidateRoute(app: NestFastifyApplication, core: CoreCon
   const tokens = app.get(TokensService);
   const credentials = new BasicCredentials(core.users);
   const fastify = app.getHttpAdapter().getInstance();
+  // Decisions are counted on label children bound once (per denial reason, on its first occurrence).
+  const validations = app.get(MetricsService).validations;
+  const granted = validations.labels('granted', '');
+  const denied = new Map<string, Counter.Internal>();
+  const deniedFor = (reason = 'unspecified') => {
+    let child = denied.get(reason);
+    if (!child) denied.set(reason, (child = validations.labels('denied', reason)));
+    return child;
+  };
   fastify.route({
     method: 'POST',
     url: `${core.prefix}/tokens/validate`,
@@ -36,8 +46,10 @@ export function registerValidateRoute(app: NestFastifyApplication, core: CoreCon
         sendError(reply, errorBody(400, parsed.errors));
         return reply;
       }
-      const { granted, validity } = tokens.validate(parsed.value, request.headers);
-      return reply.send({ granted, validity });
+      const decision = tokens.validate(parsed.value, request.headers);
+      if (decision.granted) granted.inc();
+      else deniedFor(decision.reason).inc();
+      return reply.send({ granted: decision.granted, validity: decision.validity });
     },
   });
 }

@@ -1,0 +1,37 @@
+import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BasicCredentials, coreConfig, CoreConfig, MetricsService, Public } from '@app/common';
+import { opsConfig, OpsConfig } from './ops.config';
+
+/**
+ * Prometheus metrics. Basic-protected like every route unless METRICS_PUBLIC=true: marked @Public for the global
+ * guard, because whether it is public is a setting, and checked here instead.
+ */
+@ApiTags('operations')
+@Controller()
+export class MetricsController {
+  private readonly credentials: BasicCredentials;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(opsConfig.KEY) private readonly ops: OpsConfig,
+    @Inject(coreConfig.KEY) core: CoreConfig,
+  ) {
+    this.credentials = new BasicCredentials(core.users);
+  }
+
+  @Public()
+  @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics', description: 'Text exposition format. Basic credentials unless METRICS_PUBLIC=true.' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'the metrics', example: 'orthanc_auth_token_validations_total{decision="granted",reason=""} 42' })
+  @ApiResponse({ status: 401, description: 'no or wrong Basic credentials (unless METRICS_PUBLIC=true)' })
+  async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (!this.ops.metricsPublic && !this.credentials.checkHeader(request.headers.authorization)) {
+      throw new UnauthorizedException();
+    }
+    const { contentType, text } = await this.metrics.exposition();
+    await reply.status(200).header('content-type', contentType).send(text);
+  }
+}

@@ -1,0 +1,113 @@
+import type { SchemaObject } from '@nestjs/swagger';
+
+/** Schemas of answers that are interfaces in the code (no class for the scanner to read). */
+export const ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer', example: 400 },
+    error: { type: 'string', example: 'Bad Request' },
+    message: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['level must be one of the following values: patient, study, series, instance, system'] },
+    errorId: { type: 'string', description: '5xx only: the id under which the cause is logged' },
+  },
+};
+
+export const VALIDATE_ANSWER_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['granted', 'validity'],
+  properties: { granted: { type: 'boolean' }, validity: { type: 'integer', description: 'seconds the plugin may cache this answer' } },
+};
+
+export const WIRE_RESOURCE_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    'dicom-uid': { type: 'string', nullable: true },
+    'orthanc-id': { type: 'string', nullable: true },
+    url: { type: 'string', nullable: true },
+    level: { type: 'string', enum: ['patient', 'study', 'series', 'instance', 'system'] },
+  },
+};
+
+export const CREATE_TOKEN_ANSWER_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['request', 'token', 'url'],
+  properties: {
+    request: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', nullable: true },
+        resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
+        type: { type: 'string' },
+        'expiration-date': { type: 'string', nullable: true },
+        'validity-duration': { type: 'integer', nullable: true },
+      },
+    },
+    token: { type: 'string' },
+    url: { type: 'string', nullable: true, description: 'the link to send (publication types, instant links), or null' },
+  },
+};
+
+export const DECODE_ANSWER_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['token-type', 'error-code', 'redirect-url', 'resources'],
+  properties: {
+    'token-type': { type: 'string', nullable: true },
+    'error-code': { type: 'string', nullable: true, enum: ['expired', 'invalid', 'unknown'] },
+    'redirect-url': { type: 'string', nullable: true },
+    resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
+  },
+};
+
+export const PROFILE_SCHEMA: SchemaObject = {
+  type: 'object',
+  nullable: true,
+  description: 'the profile, or the JSON literal null for an unknown api-key or user id',
+  properties: {
+    name: { type: 'string' },
+    'authorized-labels': { type: 'array', items: { type: 'string' } },
+    permissions: { type: 'array', items: { type: 'string' } },
+    validity: { type: 'integer', minimum: 1 },
+    'user-id': { type: 'string', nullable: true },
+    groups: { type: 'array', items: { type: 'string' }, nullable: true },
+  },
+};
+
+export const ROLES_CONFIG_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['roles'],
+  properties: {
+    roles: {
+      type: 'object',
+      description: 'role name -> what it grants',
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          permissions: { type: 'array', items: { type: 'string' } },
+          'authorized-labels': { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    'available-labels': { type: 'array', items: { type: 'string' } },
+  },
+};
+
+export const SEND_EMAIL_ANSWER_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: { success: { type: 'boolean' }, details: { type: 'string', nullable: true } },
+};
+
+export const SHARE_VIEW_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
+    type: { type: 'string' },
+    resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
+    creator: { type: 'object', nullable: true, properties: { kind: { type: 'string' }, name: { type: 'string' }, 'user-id': { type: 'string', nullable: true } } },
+    'created-at': { type: 'string', nullable: true },
+    'expires-at': { type: 'string', nullable: true },
+    'revoked-at': { type: 'string', nullable: true },
+    'revoked-by': { type: 'string', nullable: true },
+    'token-hash': { type: 'string' },
+  },
+};
