@@ -151,8 +151,8 @@ describe('hostile input on the share-token routes (property-based)', () => {
     level: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...LEVELS) }, { weight: 1, arbitrary: fc.constantFrom('system', 'STUDY', 'studies', '') }),
     server: fc.oneof({ weight: 6, arbitrary: fc.constant(SERVER_ID) }, { weight: 1, arbitrary: fc.constantFrom(null, 'site-b', 'SITE-A', `${SERVER_ID} `) }),
     serverKey: fc.constantFrom('server-id', 'identifier'),
-    mutations: fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(mutationArb(VALIDATE_KEYS), { minLength: 1, maxLength: 3 }) }),
-    raw: fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) }),
+    mutations: fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mutation[]) }, { weight: 1, arbitrary: fc.array(mutationArb(VALIDATE_KEYS), { minLength: 1, maxLength: 3 }) }),
+    raw: fc.oneof({ weight: 4, arbitrary: fc.constant([] as RawMutation[]) }, { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) }),
     transport: transportArb,
   });
 
