@@ -15,6 +15,7 @@ function announce(core: CoreConfig): void {
   } else if (core.embedded.users) {
     logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
   }
+  for (const warning of core.warnings) logger.warn(warning);
   if (core.embedded.secretKey) logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
 }
 

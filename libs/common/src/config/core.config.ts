@@ -24,6 +24,23 @@ export interface CoreConfig {
   workers: number;
   /** Where the settings came from, for the start-up banner (never the values). */
   embedded: { secretKey: boolean; users: boolean; generatedPassword?: string };
+  /** Things an operator must hear at start-up (placeholder secrets...), without the values. */
+  warnings: string[];
+}
+
+/** Values shipped in examples and documentation: a site running on them is not protected. */
+const PLACEHOLDERS = new Set(['change-me', 'changeme', 'secret', 'password', 'my-secret-key', 'change-me-to-a-long-random-value']);
+
+function placeholderWarnings(secretKey: string, users: Record<string, string>): string[] {
+  const warnings: string[] = [];
+  if (PLACEHOLDERS.has(secretKey.toLowerCase())) {
+    warnings.push('SECRET_KEY is a placeholder value from the examples: anyone can forge share links. Set a long random key.');
+  } else if (secretKey.length < 16) {
+    warnings.push('SECRET_KEY is shorter than 16 characters: share links are easier to forge. (Kept as is so that links already sent stay valid.)');
+  }
+  const weak = Object.entries(users).filter(([, p]) => PLACEHOLDERS.has(p.toLowerCase())).map(([login]) => login);
+  if (weak.length) warnings.push(`USERS: the login(s) ${weak.join(', ')} still use a placeholder password from the examples.`);
+  return warnings;
 }
 
 export function loadCoreConfig(env: Env): CoreConfig {
@@ -68,6 +85,7 @@ export function loadCoreConfig(env: Env): CoreConfig {
     logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     workers: workersSetting(env),
     embedded,
+    warnings: production ? placeholderWarnings(secretKey, users) : [],
   };
 }
 
