@@ -129,11 +129,13 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
     ['a study without dicom-uid', [study('1.2.3'), study(null)], 'resources.1.dicom-uid'],
     ['a dicom-uid that would break the link', [study('1.2.3&token=forged')], 'resources.0.dicom-uid'],
     ['no resources', [], 'at least one study'],
-  ])('refuses %s with a 400 naming the problem, without asking MedDream', async (_what, resources, named) => {
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', resources));
-    expect(res.status).toBe(400);
-    expect(res.body.statusCode).toBe(400);
-    expect(JSON.stringify(res.body.message)).toContain(named);
+  ])('refuses %s with a 400 naming the problem, without asking MedDream, for both MedDream types', async (_what, resources, named) => {
+    for (const type of ['meddream-instant-link', 'meddream-viewer-publication']) {
+      const res = await call(svc.url, 'PUT', `/tokens/${type}`, createBody(type, resources));
+      expect(res.status).toBe(400);
+      expect(res.body.statusCode).toBe(400);
+      expect(JSON.stringify(res.body.message)).toContain(named);
+    }
     expect(meddream.received).toHaveLength(0);
   });
 });

@@ -48,6 +48,10 @@ export class MedDreamLinksService implements MedDreamLinks {
     private readonly client: MedDreamTokenClient,
   ) {}
 
+  checkResources(resources: Resource[]): void {
+    studyUidsOf(resources);
+  }
+
   async mintLink(resources: Resource[]): Promise<{ token: string; url: string }> {
     const uids = studyUidsOf(resources);
     const token = await this.client.requestToken(uids);

@@ -122,6 +122,8 @@ export class TokensService {
     if (type === 'meddream-viewer-publication' && !this.config.publicLandingRoot) {
       throw new BadRequestException(`${type} links are not configured on this service: set PUBLIC_LANDING_ROOT`);
     }
+    // A publication is opened later, at decode: refuse now what MedDream could never open then.
+    if (type === 'meddream-viewer-publication') this.meddream!.checkResources(resources);
     this.links.assertConfigured(type);
 
     const shareId = this.registry ? randomUUID() : null;
