@@ -6,6 +6,9 @@ import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
+/** Three non-empty base64url segments, no padding: the only form of a JWS access token. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /** jose error codes that mean "this token is not a valid access token of the realm" (as opposed to an outage). */
 const TOKEN_ERRORS = new Set([
   errors.JWTClaimValidationFailed.code,
@@ -98,7 +101,9 @@ export class AccessTokenVerifier {
    * Keycloak access token. Share tokens (HS256), Basic credentials and garbage never reach Keycloak.
    */
   private plausible(token: string): boolean {
-    if (token.split('.').length !== 3) return false;
+    // Strict compact serialisation: jose's base64url decoder tolerates '=' padding and '+' '/', so without this
+    // check one genuine token has many spellings (found by the hostile suite: `<token>==` was accepted).
+    if (!COMPACT_JWS.test(token)) return false;
     try {
       const header = decodeProtectedHeader(token);
       return typeof header.alg === 'string' && this.config.algorithms.includes(header.alg);
