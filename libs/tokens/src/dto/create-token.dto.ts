@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Expose, Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { TOKEN_TYPES, TokenType } from '../token-types';
@@ -6,20 +7,24 @@ import { ResourceDto } from './resource.dto';
 
 /** The body of `PUT /tokens/{type}`; snake_case keys are accepted too. */
 export class CreateTokenDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'an id of the caller\'s choice, echoed back' })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   id?: string | null;
 
+  @ApiProperty({ type: () => [ResourceDto], maxItems: 10000 })
   @IsArray()
   @ArrayMaxSize(10000)
   @ValidateNested({ each: true })
   @Type(() => ResourceDto)
   resources: ResourceDto[];
 
+  @ApiProperty({ enum: TOKEN_TYPES, description: 'the same as the path\'s {type}', example: 'stone-viewer-publication' })
   @IsIn(TOKEN_TYPES as unknown as string[])
   type: TokenType;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 64, description: 'ISO date-time after which the token is refused (expiration_date accepted too)', example: '2026-12-31T23:59:59Z' })
   @Expose()
   @Transform(({ obj }) => (obj['expiration-date'] !== undefined ? obj['expiration-date'] : obj['expiration_date']))
   @IsOptional()
@@ -27,6 +32,7 @@ export class CreateTokenDto {
   @MaxLength(64)
   'expiration-date'?: string | null;
 
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: 'seconds from now (validity_duration accepted too)', example: 86400 })
   @Expose()
   @Transform(({ obj }) => (obj['validity-duration'] !== undefined ? obj['validity-duration'] : obj['validity_duration']))
   @IsOptional()

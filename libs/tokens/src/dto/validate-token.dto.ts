@@ -1,9 +1,11 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Expose, Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LEVELS, Level, METHODS, Method } from '../token-types';
 
 /** The body of `POST /tokens/validate` as the authorization plugin sends it. Unknown keys are ignored. */
 export class ValidateTokenDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the resource\'s DICOM UID (dicom_uid accepted too)' })
   @Expose()
   @Transform(({ obj }) => (obj['dicom-uid'] !== undefined ? obj['dicom-uid'] : obj['dicom_uid']))
   @IsOptional()
@@ -11,6 +13,7 @@ export class ValidateTokenDto {
   @MaxLength(1024)
   'dicom-uid'?: string | null;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the resource\'s Orthanc id (orthanc_id accepted too)' })
   @Expose()
   @Transform(({ obj }) => (obj['orthanc-id'] !== undefined ? obj['orthanc-id'] : obj['orthanc_id']))
   @IsOptional()
@@ -18,17 +21,20 @@ export class ValidateTokenDto {
   @MaxLength(1024)
   'orthanc-id'?: string | null;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256, description: 'the name of the request header that carries the token', example: 'token' })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   'token-key'?: string | null;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 65536, description: 'the token, when no header named by token-key carries it' })
   @IsOptional()
   @IsString()
   @MaxLength(65536)
   'token-value'?: string | null;
 
   /** `identifier` is the spelling of older plugins. */
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the Orthanc server\'s id (identifier accepted too)' })
   @Expose()
   @Transform(({ obj }) => (obj['server-id'] !== undefined ? obj['server-id'] : obj['identifier']))
   @IsOptional()
@@ -36,12 +42,15 @@ export class ValidateTokenDto {
   @MaxLength(1024)
   'server-id'?: string | null;
 
+  @ApiProperty({ enum: LEVELS, example: 'study' })
   @IsIn(LEVELS as unknown as string[])
   level: Level;
 
+  @ApiProperty({ enum: METHODS, example: 'get' })
   @IsIn(METHODS as unknown as string[])
   method: Method;
 
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 8192, description: 'the requested URI' })
   @IsOptional()
   @IsString()
   @MaxLength(8192)
