@@ -1,21 +1,31 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../ops/openapi-schemas';
 import { EmailsService, SendEmailDto } from '@app/emails';
 import type { SendEmailAnswer } from '@app/emails';
 
 /** OE2's "share by e-mail" (PROTOCOL.md section 9). A 404 JSON says so when ENABLE_EMAILS is off. */
+@ApiTags('emails')
+@ApiNotFoundResponse({ description: 'ENABLE_EMAILS is off (or no such template)', schema: ERROR_SCHEMA })
 @Controller('emails')
 export class EmailsController {
   constructor(private readonly emails: EmailsService) {}
 
   /** The names of the templates (`*.html` files of EMAILS_TEMPLATES_ROOT, without the extension). */
   @Get('templates')
+  @ApiOperation({ summary: 'List the e-mail templates' })
+  @ApiOkResponse({ description: 'template names', schema: { type: 'array', items: { type: 'string' } }, example: ['share-link', 'layout'] })
   templates(): Promise<string[]> {
     return this.emails.listTemplates();
   }
 
   /** One template's HTML; the name is a file name (".html" optional), never a path. */
   @Get('templates/:name')
+  @ApiOperation({ summary: 'One e-mail template (HTML)' })
+  @ApiParam({ name: 'name', description: 'a template name (".html" optional), never a path', example: 'share-link' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the template\'s HTML', schema: { type: 'string' }, example: '<html><body>{email-content}</body></html>' })
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('x-content-type-options', 'nosniff')
   template(@Param('name') name: string): Promise<string> {
@@ -25,6 +35,10 @@ export class EmailsController {
   /** `200 {"success": true, "details": null}` or `400 {"success": false, "details": "..."}`. */
   @Post('send')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Send a share e-mail' })
+  @ApiBody({ type: SendEmailDto, examples: { share: { summary: 'a link sent to a patient', value: { 'destination-email': 'patient@example.org', 'email-title': 'Your images', 'email-content': '<p><a href="https://pacs.example.org/share?token=...">Open your images</a></p>', 'layout-template': null } } } })
+  @ApiOkResponse({ description: 'sent', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: true, details: null } })
+  @ApiResponse({ status: 400, description: 'not sent, or the body is invalid', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: false, details: 'the SMTP server refused the recipient' } })
   async send(@Body() body: SendEmailDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SendEmailAnswer> {
     const answer = await this.emails.send(body);
     if (!answer.success) void reply.status(400);

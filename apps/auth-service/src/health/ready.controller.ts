@@ -8,6 +8,12 @@ import { KeycloakIssuerService, keycloakConfig, KeycloakConfig } from '@app/keyc
 import { permissionsConfig, PermissionsConfig } from '@app/permissions';
 import { SharesService } from '@app/shares';
 
+const CHECKS_SCHEMA = { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] }, message: { type: 'string' } } } };
+const READY_SCHEMA = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['ok', 'error'] }, info: CHECKS_SCHEMA, error: CHECKS_SCHEMA, details: CHECKS_SCHEMA },
+};
+
 /** The longest a readiness check may take before it counts as down. */
 const CHECK_TIMEOUT_MS = 3000;
 
@@ -32,8 +38,8 @@ export class ReadyController {
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({ summary: 'Readiness', description: 'Configuration, roles file, Keycloak discovery (when enabled), share registry storage (when enabled).' })
-  @ApiResponse({ status: 200, description: 'ready', example: { status: 'ok', info: { config: { status: 'up' }, roles: { status: 'up' } }, error: {}, details: { config: { status: 'up' }, roles: { status: 'up' } } } })
-  @ApiResponse({ status: 503, description: 'not ready: the failing check is under `error`', example: { status: 'error', info: { config: { status: 'up' } }, error: { roles: { status: 'down', message: 'EISDIR: illegal operation on a directory, read' } }, details: {} } })
+  @ApiResponse({ status: 200, description: 'ready', schema: READY_SCHEMA, example: { status: 'ok', info: { config: { status: 'up' }, roles: { status: 'up' } }, error: {}, details: { config: { status: 'up' }, roles: { status: 'up' } } } })
+  @ApiResponse({ status: 503, description: 'not ready: the failing check is under `error`', schema: READY_SCHEMA, example: { status: 'error', info: { config: { status: 'up' } }, error: { roles: { status: 'down', message: 'EISDIR: illegal operation on a directory, read' } }, details: {} } })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => this.indicators.check('config').up(),

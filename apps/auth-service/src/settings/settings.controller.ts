@@ -1,9 +1,20 @@
 import { Body, Controller, Get, Inject, Logger, Optional, Put, ServiceUnavailableException } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AllowBearer } from '@app/common';
 import { REALM_ROLES_SOURCE, reconcileRoles, RolesStore } from '@app/permissions';
 import type { RealmRolesSource, RolesConfig } from '@app/permissions';
+import { ERROR_SCHEMA, ROLES_CONFIG_SCHEMA } from '../ops/openapi-schemas';
+
+const ROLES_EXAMPLE = {
+  roles: {
+    'doctor-role': { permissions: ['view', 'download', 'share'], 'authorized-labels': ['*'] },
+    'external-role': { permissions: ['view'], 'authorized-labels': ['external'] },
+  },
+  'available-labels': ['external'],
+};
 
 /** The roles configuration edited in OE2 (PROTOCOL.md section 8). Basic-protected by the global guard. */
+@ApiTags('settings')
 @Controller('settings')
 export class SettingsController {
   private readonly logger = new Logger(SettingsController.name);
@@ -19,6 +30,9 @@ export class SettingsController {
    */
   @Get('roles')
   @AllowBearer('admin-permissions')
+  @ApiOperation({ summary: 'The roles configuration', description: 'With a Keycloak admin client, reconciled with the realm\'s roles (the file is not changed).' })
+  @ApiOkResponse({ description: 'the configuration', schema: ROLES_CONFIG_SCHEMA, example: ROLES_EXAMPLE })
+  @ApiResponse({ status: 503, description: 'Keycloak could not be reached to list the realm roles', schema: ERROR_SCHEMA })
   async get(): Promise<RolesConfig> {
     const stored = this.roles.get();
     if (!this.realm) return stored;
@@ -35,6 +49,10 @@ export class SettingsController {
   /** Replaces the whole configuration, on disk and in memory, atomically; answers the stored configuration. */
   @Put('roles')
   @AllowBearer('admin-permissions')
+  @ApiOperation({ summary: 'Replace the roles configuration', description: 'Atomically, on disk and in memory; answers the stored configuration.' })
+  @ApiBody({ schema: ROLES_CONFIG_SCHEMA, examples: { roles: { summary: 'two roles', value: ROLES_EXAMPLE } } })
+  @ApiOkResponse({ description: 'the stored configuration', schema: ROLES_CONFIG_SCHEMA, example: ROLES_EXAMPLE })
+  @ApiResponse({ status: 400, description: 'the configuration is invalid (the field is named in message)', schema: ERROR_SCHEMA })
   put(@Body() body: unknown): Promise<RolesConfig> {
     return this.roles.replace(body);
   }

@@ -1,11 +1,15 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
+import { TOKEN_TYPES } from '@app/tokens';
+import { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, ERROR_SCHEMA } from '../ops/openapi-schemas';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
 
 /** Creation and decoding; `POST /tokens/validate`, the hot path, is a plain fastify route (validate.route.ts). */
+@ApiTags('tokens')
 @Controller('tokens')
 export class TokensController {
   constructor(private readonly tokens: TokensService) {}
@@ -13,6 +17,27 @@ export class TokensController {
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
   @AllowBearer(bearerPermissionForTokenType)
+  @ApiOperation({ summary: 'Create a share token', description: 'A token (and its link, for publications and instant links) granting access to the resources of the body.' })
+  @ApiParam({ name: 'type', enum: TOKEN_TYPES })
+  @ApiBody({
+    type: CreateTokenDto,
+    examples: {
+      publication: {
+        summary: 'a study shared for a week',
+        value: { id: 'share-1', type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498', level: 'study' }], 'validity-duration': 604800 },
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: 'the token and its link',
+    schema: CREATE_TOKEN_ANSWER_SCHEMA,
+    example: {
+      request: { id: 'share-1', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498', url: null, level: 'study' }], type: 'stone-viewer-publication', 'expiration-date': null, 'validity-duration': 604800 },
+      token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
+      url: 'https://pacs.example.org/ui/app/token-landing.html?token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
+    },
+  })
+  @ApiBadRequestResponse({ description: 'the body is invalid (the field is named in message), or the type needs a setting that is missing', schema: ERROR_SCHEMA })
   create(@Param('type') type: string, @Body() body: CreateTokenDto, @Req() req: { user?: Caller }): Promise<CreateTokenAnswer> {
     return this.tokens.create(type, body, req.user ?? null);
   }
@@ -20,6 +45,14 @@ export class TokensController {
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */
   @Post('decode')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Decode a share token', description: 'Its type, its resources, an error code (expired, invalid, unknown) and, for publications, where to redirect.' })
+  @ApiBody({ type: DecodeTokenDto, examples: { token: { summary: 'a token from a link', value: { 'token-key': 'token', 'token-value': 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' } } } })
+  @ApiOkResponse({
+    description: 'what the token is',
+    schema: DECODE_ANSWER_SCHEMA,
+    example: { 'token-type': 'stone-viewer-publication', 'error-code': null, 'redirect-url': 'https://pacs.example.org/stone-webviewer/index.html?study=1.2.840.113619.2.55.3.1&token=...', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': null, url: null, level: 'study' }] },
+  })
+  @ApiBadRequestResponse({ description: 'the body is invalid (the field is named in message)', schema: ERROR_SCHEMA })
   decode(@Body() body: DecodeTokenDto): Promise<DecodeAnswer> {
     return this.tokens.decode(body);
   }
