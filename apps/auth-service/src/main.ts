@@ -34,6 +34,7 @@ async function bootstrap(): Promise<void> {
   const { app } = await createApp();
   // Graceful stop (setup-app.ts): in-flight requests finish; one that hangs must not keep the process alive.
   const forceExit = (signal: NodeJS.Signals) => {
+    new Logger('Shutdown').log(`${signal}: finishing the requests in flight, then stopping`);
     setTimeout(() => {
       new Logger('Shutdown').error(`${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`);
       process.exit(1);

@@ -32,6 +32,17 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService
   const accessLevel = accessLog ? 'info' : 'debug';
   const logRequests = logger.isLevelEnabled(accessLevel);
 
+  // Stopping (SIGTERM): fastify answers new requests 503 and Node closes the connections idle at that moment, but a
+  // keep-alive connection whose request was in flight stays open once answered (the client keeps it for reuse),
+  // which would hold the process until the forced exit. Close idle connections until the server has closed.
+  fastify.addHook('preClose', (done) => {
+    const server = fastify.server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
+    server.once('close', () => clearInterval(sweep));
+    done();
+  });
+
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
     requestContext.run(request, done);
