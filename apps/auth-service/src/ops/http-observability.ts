@@ -60,8 +60,18 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService
     if (logRequests) {
       // The route pattern and the path without its query string (a query may carry a token); never headers or body.
       const q = request.url.indexOf('?');
-      logger[accessLevel]({ reqId: request.id, method: request.method, route, path: q < 0 ? request.url : request.url.slice(0, q), status, ms: Math.round(ms * 10) / 10 }, 'request');
+      const path = q < 0 ? request.url : request.url.slice(0, q);
+      logger[accessLevel]({ reqId: request.id, method: request.method, route, path: route === UNMATCHED_ROUTE ? unmatchedPath(path) : path, status, ms: Math.round(ms * 10) / 10 }, 'request');
     }
     done();
   });
+}
+
+/**
+ * The path of a request no route matched is whatever the client typed, a token or an api-key pasted into the URL
+ * included (the scrubber only recognises JWTs and configured secrets): only its first segment is logged.
+ */
+export function unmatchedPath(path: string): string {
+  const second = path.indexOf('/', 1);
+  return second < 0 || second === path.length - 1 ? path : `${path.slice(0, second)}/...`;
 }
