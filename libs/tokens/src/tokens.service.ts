@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
 import { Caller, coreConfig, CoreConfig } from '@app/common';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
-import { ShareTokenCodec } from './codec/share-token-codec';
+import { MAX_TOKEN_LENGTH, ShareTokenCodec } from './codec/share-token-codec';
 import { VerifiedTokenCache } from './codec/verified-token-cache';
 import { CreateTokenDto } from './dto/create-token.dto';
 import { DecodeTokenDto } from './dto/decode-token.dto';
@@ -128,6 +128,12 @@ export class TokensService {
 
     const shareId = this.registry ? randomUUID() : null;
     const token = this.codec.sign({ id: request.id, shareId, resources, type, expirationDate, validityDuration: duration });
+    if (token.length > MAX_TOKEN_LENGTH) {
+      // A token this service would refuse when it comes back (validate, decode): never hand one out.
+      throw new BadRequestException([
+        `resources make a token of ${token.length} characters, over the ${MAX_TOKEN_LENGTH} this service accepts: share fewer resources, or drop their urls`,
+      ]);
+    }
     if (this.registry && shareId) {
       await this.registry.recordCreated({
         shareId, tokenHash: tokenHash(token), type, resources, creator, createdAt: new Date(), expiresAt,

@@ -5,7 +5,8 @@ import { LEVELS, Level, Resource, ShareToken } from '../token-types';
 const HEADER_B64 = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/; // 32 bytes of HMAC-SHA256, unpadded
-const MAX_TOKEN_LENGTH = 64 * 1024;
+/** The longest share token verify() reads (and so the longest create() may hand out). */
+export const MAX_TOKEN_LENGTH = 64 * 1024;
 
 /**
  * Share tokens: HS256 JWTs whose payload is the creation request in snake_case, byte-compatible with the Python
