@@ -67,7 +67,7 @@ function plainEnough(body: unknown, bytes: Buffer): boolean {
   if (bytes.length > 900_000 || depthOf(body) > 30 || !isPlainObject(body)) return false;
   for (const k of VALIDATE_KEYS) {
     const v = body[k];
-    if (typeof v === 'string' && v.length > 1024 && k !== 'token-value') return false;
+    if (typeof v === 'string' && v.length > (k === 'token-value' ? 65536 : 1024)) return false;
   }
   return true;
 }

@@ -174,7 +174,8 @@ export type RawMutation =
   | { op: 'truncate'; at: number }
   | { op: 'bad-utf8'; at: number; bytes: readonly number[] }
   | { op: 'bom' }
-  | { op: 'empty' };
+  | { op: 'empty' }
+  | { op: 'oversize' };
 
 export function mutationArb(extraKeys: string[]): fc.Arbitrary<Mutation> {
   return fc.oneof(
@@ -191,6 +192,7 @@ export const rawMutationArb: fc.Arbitrary<RawMutation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('bad-utf8' as const), at: fc.nat(), bytes: fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x80]) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'bom' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'empty' as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'oversize' as const }) },
 );
 
 function respell(key: string): string {
@@ -232,6 +234,8 @@ export function toBytes(body: unknown, raw: RawMutation[], keys: string[]): Buff
       text = `\ufeff${text}`;
     } else if (m.op === 'empty') {
       text = '';
+    } else if (m.op === 'oversize' && text.endsWith('}') && text.length > 2) {
+      text = `${text.slice(0, -1)},"pad":"${'x'.repeat(1_100_000)}"}`; // over the 1 MiB body limit
     }
   }
   let bytes = Buffer.from(text, 'utf8');
