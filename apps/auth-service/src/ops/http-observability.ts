@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
-import { MetricsService, requestContext } from '@app/common';
+import { MetricsService } from '@app/common';
 
 /** The route label of a request no route matched (never the raw URL: it would make the label set unbounded). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -14,8 +14,8 @@ interface RouteSeries {
 /**
  * Request id, metrics and access log for every route, Nest's and the plain fastify validate route alike, with as
  * little work per request as possible (the validate route is the hot path):
- * - onRequest: echoes the request id (X-Request-Id) and runs the request inside the log context, so that every log
- *   line written while serving it carries `reqId`;
+ * - onRequest: echoes the request id (X-Request-Id); the access line and the exception filter's lines carry it as
+ *   `reqId` (no AsyncLocalStorage: see request-context.ts);
  * - onResponse: counts the request and observes its latency on label children cached per (method, route pattern,
  *   status), so that after the first request of a kind no label string is built; writes the access line at info
  *   (ACCESS_LOG=true) or debug level, or not at all when that level is off.
@@ -45,7 +45,7 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', request.id);
-    requestContext.run(request, done);
+    done();
   });
 
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {

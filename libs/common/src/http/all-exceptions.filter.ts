@@ -5,7 +5,7 @@ import { errorBody, ErrorBody, fastifyClientError, newErrorId } from './error-bo
 export const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
 
 /** Maps any error to one JSON shape. 5xx answers carry an error id that is logged with the cause. */
-export function toErrorResponse(exception: unknown, logger: Logger): ErrorBody {
+export function toErrorResponse(exception: unknown, logger: Logger, reqId?: string): ErrorBody {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();
@@ -19,7 +19,7 @@ export function toErrorResponse(exception: unknown, logger: Logger): ErrorBody {
     if (typeof message === 'string' && message.startsWith('Cannot ')) message = message.replace(/\?.*$/, '');
     if (status >= 500) {
       const errorId = newErrorId();
-      logger.error(`${status} errorId=${errorId}: ${exception.message}`, exception.cause instanceof Error ? exception.cause.stack : undefined);
+      logger.error({ msg: `${status} errorId=${errorId}: ${exception.message}`, reqId }, exception.cause instanceof Error ? exception.cause.stack : undefined);
       return errorBody(status, message, errorId);
     }
     return errorBody(status, message);
@@ -27,7 +27,7 @@ export function toErrorResponse(exception: unknown, logger: Logger): ErrorBody {
   const client = fastifyClientError(exception);
   if (client) return errorBody(client.statusCode, client.message);
   const errorId = newErrorId();
-  logger.error(`500 errorId=${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
+  logger.error({ msg: `500 errorId=${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`, reqId },
     exception instanceof Error ? exception.stack : undefined);
   return errorBody(500, 'Internal error; the log holds its cause under this errorId', errorId);
 }
@@ -42,7 +42,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    sendError(reply, toErrorResponse(exception, this.logger));
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    sendError(reply, toErrorResponse(exception, this.logger, http.getRequest<{ id?: string }>().id));
   }
 }

@@ -1,6 +1,6 @@
 import { createRootLogger, PinoNestLogger } from './logger';
 import { REDACTED, secretScrubber } from './redaction';
-import { requestContext, requestIdOf } from './request-context';
+import { requestIdOf } from './request-context';
 import type { IncomingMessage } from 'node:http';
 
 function capture(secrets: string[] = [], level: 'info' | 'trace' = 'trace') {
@@ -42,20 +42,18 @@ describe('createRootLogger', () => {
 });
 
 describe('PinoNestLogger', () => {
-  it('writes Nest Logger calls as JSON lines with context, stack and the request id of the current request', () => {
+  it('writes Nest Logger calls as JSON lines with context, stack and the fields of a LoggedMessage', () => {
     const { logger, parsed } = capture([], 'info');
     const nest = new PinoNestLogger(logger);
     nest.log('outside', 'Boot');
-    requestContext.run({ id: 'req-42' }, () => {
-      nest.error('failed', 'Error: x\n    at y', 'HttpError');
-      nest.warn({ a: 1 }, 'Svc');
-    });
+    nest.error({ msg: 'failed', reqId: 'req-42' }, 'Error: x\n    at y', 'HttpError');
+    nest.warn({ a: 1 }, 'Svc');
     nest.debug('not at info', 'Svc');
     nest.log('Mapped {/x, GET} route', 'RouterExplorer');
     expect(parsed()).toEqual([
       expect.objectContaining({ level: 'info', context: 'Boot', msg: 'outside' }),
       expect.objectContaining({ level: 'error', context: 'HttpError', reqId: 'req-42', stack: 'Error: x\n    at y', msg: 'failed' }),
-      expect.objectContaining({ level: 'warn', context: 'Svc', reqId: 'req-42', msg: '{"a":1}' }),
+      expect.objectContaining({ level: 'warn', context: 'Svc', msg: '{"a":1}' }),
     ]);
     expect(parsed()[0]).not.toHaveProperty('reqId');
   });

@@ -2,7 +2,6 @@ import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { LogLevel } from '../config/core.config';
 import { REDACT_PATHS, REDACTED, secretScrubber } from './redaction';
-import { requestContext } from './request-context';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -51,8 +50,20 @@ const PINO_LEVEL: Record<NestLevel, Level> = { log: 'info', error: 'error', warn
 const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 
 /**
- * Nest's LoggerService on pino: `new Logger(X.name)` lines become JSON lines with `context` and, inside a request,
- * `reqId`. An error's stack goes in `stack`.
+ * A message with fields of its own: `logger.error({ msg: '...', reqId })` through Nest's Logger writes `reqId` as a
+ * field of the JSON line (Nest's ConsoleLogger would print the object).
+ */
+export interface LoggedMessage {
+  msg: string;
+  [field: string]: unknown;
+}
+
+const isLoggedMessage = (m: unknown): m is LoggedMessage =>
+  typeof m === 'object' && m !== null && !(m instanceof Error) && typeof (m as { msg?: unknown }).msg === 'string';
+
+/**
+ * Nest's LoggerService on pino: `new Logger(X.name)` lines become JSON lines with `context`; a LoggedMessage's
+ * fields (e.g. `reqId`) become fields of the line. An error's stack goes in `stack`.
  */
 export class PinoNestLogger implements LoggerService {
   constructor(readonly pino: Logger) {}
@@ -85,10 +96,12 @@ export class PinoNestLogger implements LoggerService {
     const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     if ((nestLevel === 'error' || nestLevel === 'fatal') && typeof rest[0] === 'string') fields.stack = rest.shift();
-    const reqId = requestContext.getStore()?.id;
-    if (reqId) fields.reqId = reqId;
     let text: string;
-    if (message instanceof Error) {
+    if (isLoggedMessage(message)) {
+      const { msg, ...extra } = message;
+      for (const [k, v] of Object.entries(extra)) if (!(k in fields)) fields[k] = v;
+      text = msg;
+    } else if (message instanceof Error) {
       text = message.message;
       fields.stack ??= message.stack;
     } else if (typeof message === 'string') {
