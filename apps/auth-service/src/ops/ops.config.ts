@@ -49,6 +49,14 @@ export function secretValues(env: Env, core: CoreConfig): string[] {
     }
     if (!value) continue;
     values.push(value, ...value.split(/[\s,]+/));
+    if (value.startsWith('[')) {
+      try {
+        const list: unknown = JSON.parse(value); // PREVIOUS_SECRET_KEYS as a JSON array
+        if (Array.isArray(list)) values.push(...list.filter((v): v is string => typeof v === 'string'));
+      } catch {
+        /* not JSON: the comma split above covers it */
+      }
+    }
     if (name === 'DATABASE_URL') {
       try {
         const password = decodeURIComponent(new URL(value).password);
