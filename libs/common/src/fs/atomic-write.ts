@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -67,4 +67,30 @@ export async function writeFileAtomicAsync(path: string, content: string, mode =
     const dir = await open(dirname(path), 'r');
     try { await dir.sync(); } catch { /* not supported here */ } finally { await dir.close(); }
   } catch { /* not supported here */ }
+}
+
+/**
+ * Removes the temporary files that writers of `path` left behind when they were killed mid-write (they never replace
+ * the file itself, but pile up: one per crash, as big as the file). Only files older than `maxAgeMs` go, so that a
+ * write in progress in another process sharing the folder is never touched. Best effort: returns how many went.
+ */
+export function removeStaleTempFiles(path: string, maxAgeMs = 60 * 60 * 1000, now = Date.now()): number {
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const tmp = join(dirname(path), name);
+    try {
+      if (now - statSync(tmp).mtimeMs < maxAgeMs) continue;
+      unlinkSync(tmp);
+      removed++;
+    } catch { /* gone already, or not ours to remove */ }
+  }
+  return removed;
 }
