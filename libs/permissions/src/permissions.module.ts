@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { removeStaleTempFiles } from '@app/common';
 import { ANONYMOUS_PROFILE } from './anonymous-profile';
 import { loadAnonymousProfile, loadRolesFile } from './permissions-files';
 import { PermissionsConfig, permissionsConfig } from './permissions.config';
@@ -13,7 +14,11 @@ import { RolesStore } from './roles.store';
     {
       provide: RolesStore,
       inject: [permissionsConfig.KEY],
-      useFactory: (config: PermissionsConfig) => new RolesStore(config.permissionsFilePath, loadRolesFile(config)),
+      useFactory: (config: PermissionsConfig) => {
+        // Temporary files of writes killed mid-way (a crash, SIGKILL, a full disk) are litter: never the roles file.
+        removeStaleTempFiles(config.permissionsFilePath);
+        return new RolesStore(config.permissionsFilePath, loadRolesFile(config));
+      },
     },
     {
       provide: ANONYMOUS_PROFILE,
