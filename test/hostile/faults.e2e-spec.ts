@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, Server } from 'node:http';
 import { createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -91,10 +91,17 @@ describe('the roles file writer killed with SIGKILL in the middle of its writes'
     // Temporary files a kill leaves behind never replace the real file (they are only ever renamed over it).
     const leftovers = readdirSync(dir).filter((f) => f.endsWith('.tmp'));
     process.stdout.write(`[hostile] roles-kill: versions on disk after each kill ${seenVersions.join(', ')}; ${leftovers.length} temp files left by the kills\n`);
-    // The service restarts on that file and serves exactly it.
+    // The service restarts on that file and serves exactly it. The litter of the kills, once older than an hour,
+    // is swept at start-up; a fresh temporary file (another process's write in progress) is left alone.
+    const old = new Date(Date.now() - 2 * 3600_000);
+    writeFileSync(join(dir, '.permissions.json.1.deadbeef.tmp'), '{"roles":{"cut'); // one more, should no kill have cut a write
+    for (const f of [...leftovers, '.permissions.json.1.deadbeef.tmp']) utimesSync(join(dir, f), old, old);
+    const inProgress = join(dir, '.permissions.json.999999.abcdef.tmp');
+    writeFileSync(inProgress, '{"roles":');
     const svc = await startApp({ PERMISSIONS_FILE_PATH: file });
     try {
       expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(rolesVersion(previous));
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual(['.permissions.json.999999.abcdef.tmp']);
     } finally {
       await svc.close();
     }
