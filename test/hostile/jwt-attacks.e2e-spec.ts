@@ -202,6 +202,29 @@ describe('JWT attacks', () => {
     await refusedEverywhere('token of the removed key (fresh claims)', rs(header(), adminClaims({ jti: 'again' }), realmKey));
   });
 
+  it('a removed key whose successor was already published (no unknown kid to force a refetch): refused once the key set is older than KEYCLOAK_JWKS_MAX_AGE', async () => {
+    const realm = await startOidcProvider();
+    const short = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: realm.realmUri, KEYCLOAK_JWKS_MAX_AGE: '1', KEYCLOAK_JWKS_COOLDOWN: '0' });
+    const keys = realm as unknown as { keys: unknown[]; provider: unknown; build(): unknown };
+    const user = { sub: 'u-admin', preferred_username: 'root', roles: ['admin-role'] };
+    const profileOf = async (t: string) => (await call(short.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': t })).body['user-id'];
+    try {
+      const old = await realm.mint(user);
+      await realm.rotateKey({ keepOld: true }); // Keycloak: a new active key, the old one still published
+      expect(await profileOf(await realm.mint(user))).toBe('u-admin'); // the service now caches both keys
+      keys.keys = [keys.keys[0]]; // the realm drops the old key
+      keys.provider = keys.build();
+      expect(await profileOf(await realm.mint(user))).toBe('u-admin');
+      await new Promise((r) => setTimeout(r, 1100)); // past the key set's freshness (not a timing assertion)
+      expect(await profileOf(old)).toBeNull();
+      expect(await profileOf(await realm.mint(user))).toBe('u-admin');
+      tried += 4;
+    } finally {
+      await short.close();
+      await realm.close();
+    }
+  });
+
   it('the roles configuration never changed during the attacks', async () => {
     expect(readFileSync(join(svc.dataDir, 'permissions.json'), 'utf8')).not.toContain('pwned');
     expect(Object.keys((await call(svc.url, 'GET', '/settings/roles')).body.roles)).not.toContain('pwned');
