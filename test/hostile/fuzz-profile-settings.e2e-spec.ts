@@ -143,10 +143,10 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     const labels = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((l) => typeof l === 'string' && l.length > 0));
     if (!isPlainObject(v) || !isPlainObject(v.roles)) return false;
     if ('available-labels' in v && 'available_labels' in v) return false;
-    if (!labels(v['available-labels'] ?? v.available_labels)) return false;
+    if (!labels('available-labels' in v ? v['available-labels'] : v.available_labels)) return false;
     return Object.entries(v.roles).every(([name, g]) => name.trim() !== '' && isPlainObject(g)
       && (g.permissions === undefined || (Array.isArray(g.permissions) && g.permissions.every((p) => PERMISSIONS.includes(p as string))))
-      && !('authorized-labels' in g && 'authorized_labels' in g) && labels(g['authorized-labels'] ?? g.authorized_labels));
+      && !('authorized-labels' in g && 'authorized_labels' in g) && labels('authorized-labels' in g ? g['authorized-labels'] : g.authorized_labels));
   }
 
   it(`PUT /settings/roles: ${CASES.roles} mutated configurations, only valid ones stored, memory and file equal`, async () => {
