@@ -15,3 +15,4 @@ export * from './http/fastify-setup';
 export * from './common.module';
 export * from './logging';
 export * from './metrics/metrics.service';
+export * from './metrics/bound-metrics';

@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Counter } from 'prom-client';
-import { BasicCredentials, CoreConfig, errorBody, MetricsService, sendError } from '@app/common';
+import { BasicCredentials, CoreConfig, CounterSeries, errorBody, MetricsService, sendError } from '@app/common';
 import { parseValidateBody, TokensService } from '@app/tokens';
 
 /**
@@ -17,11 +16,11 @@ export function registerValidateRoute(app: NestFastifyApplication, core: CoreCon
   const fastify = app.getHttpAdapter().getInstance();
   // Decisions are counted on label children bound once (per denial reason, on its first occurrence).
   const validations = app.get(MetricsService).validations;
-  const granted = validations.labels('granted', '');
-  const denied = new Map<string, Counter.Internal>();
+  const granted = validations.bind('granted', '');
+  const denied = new Map<string, CounterSeries>();
   const deniedFor = (reason = 'unspecified') => {
     let child = denied.get(reason);
-    if (!child) denied.set(reason, (child = validations.labels('denied', reason)));
+    if (!child) denied.set(reason, (child = validations.bind('denied', reason)));
     return child;
   };
   fastify.route({

@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics';
 
 /** The outbound peers whose calls are counted. */
 export type Peer = 'keycloak' | 'meddream';
@@ -16,34 +17,21 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export class MetricsService {
   readonly registry = new Registry();
 
-  readonly httpRequests = new Counter({
-    name: 'orthanc_auth_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status code',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
+  readonly httpRequests = new BoundCounter(
+    'orthanc_auth_http_requests_total', 'HTTP requests answered, by method, route pattern and status code',
+    ['method', 'route', 'status'], this.registry);
 
-  readonly httpDuration = new Histogram({
-    name: 'orthanc_auth_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by method and route pattern',
-    labelNames: ['method', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly httpDuration = new BoundHistogram(
+    'orthanc_auth_http_request_duration_seconds', 'Time to answer an HTTP request, by method and route pattern',
+    ['method', 'route'], LATENCY_BUCKETS, this.registry);
 
-  readonly validations = new Counter({
-    name: 'orthanc_auth_token_validations_total',
-    help: 'Share-token validations (POST /tokens/validate), by decision and the reason of a denial',
-    labelNames: ['decision', 'reason'] as const,
-    registers: [this.registry],
-  });
+  readonly validations = new BoundCounter(
+    'orthanc_auth_token_validations_total', 'Share-token validations (POST /tokens/validate), by decision and the reason of a denial',
+    ['decision', 'reason'], this.registry);
 
-  readonly peerRequests = new Counter({
-    name: 'orthanc_auth_peer_requests_total',
-    help: 'Calls to Keycloak and MedDream, by peer, operation and outcome (ok or error)',
-    labelNames: ['peer', 'operation', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly peerRequests = new BoundCounter(
+    'orthanc_auth_peer_requests_total', 'Calls to Keycloak and MedDream, by peer, operation and outcome (ok or error)',
+    ['peer', 'operation', 'outcome'], this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orthanc_auth_' });
@@ -51,7 +39,7 @@ export class MetricsService {
 
   /** Counts one call to a peer (not on a hot path: the label set is looked up per call). */
   peerCall(peer: Peer, operation: string, ok: boolean): void {
-    this.peerRequests.labels(peer, operation, ok ? 'ok' : 'error').inc();
+    this.peerRequests.bind(peer, operation, ok ? 'ok' : 'error').inc();
   }
 
   /** Runs `call` and counts its outcome (a rejection is an error). */
