@@ -100,6 +100,20 @@ describe('OpenAPI document (/docs-json)', () => {
     expect((await call(svc.url, 'GET', '/docs/..%2fpackage.json', undefined, { auth: null })).status).toBe(404);
   });
 
+  it('follows URL_PREFIX', async () => {
+    const prefixed = await startApp({ URL_PREFIX: '/auth' });
+    try {
+      expect(prefixed.url).toMatch(/\/auth$/);
+      const res = await call(prefixed.url, 'GET', '/docs-json', undefined, { auth: null });
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/auth/tokens/validate', '/auth/tokens/{type}', '/auth/ready', '/auth/metrics']));
+      expect(res.body.paths['/auth/metrics'].get.security).toEqual([{ basic: [] }]);
+      expect((await call(prefixed.url, 'GET', '/docs', undefined, { auth: null })).text).toContain('/auth/docs/swagger-ui-bundle.js');
+    } finally {
+      await prefixed.close();
+    }
+  });
+
   it('is not served with ENABLE_DOCS=false', async () => {
     const off = await startApp({ ENABLE_DOCS: 'false' });
     try {
