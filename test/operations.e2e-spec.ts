@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASIC, call, RunningApp, startApp } from './support/app';
 import { startOidcProvider, TestOidcProvider } from './support/oidc-provider';
+import { FakeMedDreamTokenService } from './support/meddream-token-service';
 import { SmtpTestServer } from './support/smtp-test-server';
 
 const STUDY = { 'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study' };
@@ -245,6 +246,25 @@ describe('metrics (/metrics)', () => {
     expect(after).not.toContain(token);
     expect(after).not.toContain('/no/such');
     expect(after).toContain('orthanc_auth_process_resident_memory_bytes');
+  });
+});
+
+describe('peer metrics', () => {
+  it('count MedDream token requests and their failures', async () => {
+    const meddream = new FakeMedDreamTokenService();
+    const svc = await startApp({ MEDDREAM_TOKEN_SERVICE_URL: await meddream.start(), PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/' });
+    try {
+      const link = () => call(svc.url, 'PUT', '/tokens/meddream-instant-link', { type: 'meddream-instant-link', resources: [{ 'dicom-uid': '1.2.3', 'orthanc-id': null, level: 'study' }] });
+      expect((await link()).status).toBe(200);
+      meddream.mode = 'error-500';
+      expect((await link()).status).toBe(502);
+      const text = await metrics(svc);
+      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="meddream",operation="token",outcome="ok"}')).toBe(1);
+      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="meddream",operation="token",outcome="error"}')).toBe(1);
+    } finally {
+      await svc.close();
+      await meddream.stop();
+    }
   });
 });
 
