@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Expose, Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
+import { AlsoSpelled } from './also-spelled.decorator';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { TOKEN_TYPES, TokenType } from '../token-types';
 import { MAX_VALIDITY_SECONDS } from '../tokens.config';
@@ -25,16 +26,14 @@ export class CreateTokenDto {
   type: TokenType;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 64, description: 'ISO date-time after which the token is refused (expiration_date accepted too)', example: '2026-12-31T23:59:59Z' })
-  @Expose()
-  @Transform(({ obj }) => (obj['expiration-date'] !== undefined ? obj['expiration-date'] : obj['expiration_date']))
+  @AlsoSpelled('expiration_date')
   @IsOptional()
   @IsString()
   @MaxLength(64)
   'expiration-date'?: string | null;
 
   @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: 'seconds from now (validity_duration accepted too)', example: 86400 })
-  @Expose()
-  @Transform(({ obj }) => (obj['validity-duration'] !== undefined ? obj['validity-duration'] : obj['validity_duration']))
+  @AlsoSpelled('validity_duration')
   @IsOptional()
   @IsInt()
   @Min(0)

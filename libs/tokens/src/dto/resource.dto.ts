@@ -1,21 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Expose, Transform } from 'class-transformer';
+import { AlsoSpelled } from './also-spelled.decorator';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LEVELS, Level } from '../token-types';
 
 /** `{"dicom-uid", "orthanc-id", "url", "level"}`; `dicom_uid`/`orthanc_id` spellings are accepted too. */
 export class ResourceDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'DICOM UID (dicom_uid accepted too)', example: '1.2.840.113619.2.55.3.1' })
-  @Expose()
-  @Transform(({ obj }) => (obj['dicom-uid'] !== undefined ? obj['dicom-uid'] : obj['dicom_uid']))
+  @AlsoSpelled('dicom_uid')
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   'dicom-uid'?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'Orthanc id (orthanc_id accepted too)', example: 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498' })
-  @Expose()
-  @Transform(({ obj }) => (obj['orthanc-id'] !== undefined ? obj['orthanc-id'] : obj['orthanc_id']))
+  @AlsoSpelled('orthanc_id')
   @IsOptional()
   @IsString()
   @MaxLength(1024)

@@ -1,21 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Expose, Transform } from 'class-transformer';
+import { AlsoSpelled } from './also-spelled.decorator';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { LEVELS, Level, METHODS, Method } from '../token-types';
 
 /** The body of `POST /tokens/validate` as the authorization plugin sends it. Unknown keys are ignored. */
 export class ValidateTokenDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the resource\'s DICOM UID (dicom_uid accepted too)' })
-  @Expose()
-  @Transform(({ obj }) => (obj['dicom-uid'] !== undefined ? obj['dicom-uid'] : obj['dicom_uid']))
+  @AlsoSpelled('dicom_uid')
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   'dicom-uid'?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the resource\'s Orthanc id (orthanc_id accepted too)' })
-  @Expose()
-  @Transform(({ obj }) => (obj['orthanc-id'] !== undefined ? obj['orthanc-id'] : obj['orthanc_id']))
+  @AlsoSpelled('orthanc_id')
   @IsOptional()
   @IsString()
   @MaxLength(1024)
@@ -35,8 +33,7 @@ export class ValidateTokenDto {
 
   /** `identifier` is the spelling of older plugins. */
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'the Orthanc server\'s id (identifier accepted too)' })
-  @Expose()
-  @Transform(({ obj }) => (obj['server-id'] !== undefined ? obj['server-id'] : obj['identifier']))
+  @AlsoSpelled('identifier')
   @IsOptional()
   @IsString()
   @MaxLength(1024)
