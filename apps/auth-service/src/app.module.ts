@@ -14,7 +14,6 @@ import { HealthController } from './health/health.controller';
 import { OpsModule } from './ops/ops.module';
 import { SharesController } from './shares/shares.controller';
 import { ProfileService } from './profiles/profile.service';
-import { ProfilesController } from './profiles/profiles.controller';
 import { SettingsController } from './settings/settings.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
@@ -40,7 +39,7 @@ export class AppModule {
         SharesModule,
         OpsModule,
       ],
-      controllers: [HealthController, TokensController, ProfilesController, EmailsController, SettingsController, SharesController],
+      controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
       providers: [
         ProfileService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },

@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { CoreConfig, createRootLogger, hardenFastify, loadCoreConfig, MetricsService, PinoNestLogger, requestIdOf } from '@app/common';
+import { BasicCredentials, CoreConfig, createRootLogger, hardenFastify, loadCoreConfig, MetricsService, PinoNestLogger, requestIdOf } from '@app/common';
 import { AppModule } from './app.module';
 import { instrumentHttp } from './ops/http-observability';
 import { setupDocs } from './ops/openapi';
 import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
+import { registerGetProfileRoute } from './profiles/get-profile.route';
 import { registerValidateRoute } from './tokens/validate.route';
 
 export interface CreatedApp {
@@ -41,7 +42,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
-  registerValidateRoute(app, core);
+  // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers).
+  const credentials = new BasicCredentials(core.users);
+  registerValidateRoute(app, core, credentials);
+  registerGetProfileRoute(app, core, credentials);
   if (ops.enableDocs) setupDocs(app, core, ops);
   // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
   // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.

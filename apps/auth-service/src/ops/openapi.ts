@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALLOW_BEARER, BearerPermission, CoreConfig, IS_PUBLIC } from '@app/common';
 import { ValidateTokenDto } from '@app/tokens';
-import { ERROR_SCHEMA, VALIDATE_ANSWER_SCHEMA } from './openapi-schemas';
+import { GetProfileDto } from '../profiles/get-profile.dto';
+import { ERROR_SCHEMA, PROFILE_SCHEMA, VALIDATE_ANSWER_SCHEMA } from './openapi-schemas';
 import type { OpsConfig } from './ops.config';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -45,8 +46,8 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
 }
 
 /**
- * The OpenAPI document: every Nest route from its decorators, plus `POST /tokens/validate`, which is a plain fastify
- * route (validate.route.ts) that Nest's scanner cannot see, described here from ValidateTokenDto.
+ * The OpenAPI document: every Nest route from its decorators, plus `POST /tokens/validate` and `POST /user/get-profile`,
+ * plain fastify routes (the plugin's hot path) that Nest's scanner cannot see, described here from their DTOs.
  */
 export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConfig, ops: OpsConfig): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -58,7 +59,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a Keycloak access token (routes that say so)' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
-    extraModels: [ValidateTokenDto],
+    extraModels: [ValidateTokenDto, GetProfileDto],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
   describeSecurity(app, document, ops);
@@ -83,6 +84,35 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
         200: { description: 'the decision', content: { 'application/json': { schema: VALIDATE_ANSWER_SCHEMA, example: { granted: true, validity: 60 } } } },
         400: { description: 'the body is invalid (the field is named in message)', content: { 'application/json': { schema: ERROR_SCHEMA } } },
         401: { description: 'missing or wrong Basic credentials', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+      },
+    },
+  };
+  document.paths[`${core.prefix}/user/get-profile`] = {
+    post: {
+      tags: ['profiles'],
+      operationId: 'getProfile',
+      summary: 'A user\'s profile',
+      description: 'From a Keycloak access token or api-key (token-key/token-value), anonymous with no token, or by user-id. Always 200; '
+        + 'the JSON literal null for an unknown api-key or user id; 503 when Keycloak cannot be reached for a lookup.',
+      security: [{ basic: [] }],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(GetProfileDto) },
+            examples: {
+              bearer: { summary: 'a Keycloak user', value: { 'token-key': 'authorization', 'token-value': 'Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...', 'server-id': null } },
+              anonymous: { summary: 'no token', value: {} },
+              'user-id': { summary: 'a user id (audit log)', value: { 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93' } },
+            },
+          },
+        },
+      },
+      responses: {
+        200: { description: 'the profile, or null', content: { 'application/json': { schema: PROFILE_SCHEMA, example: { name: 'Doctor Who', permissions: ['view', 'download', 'share'], 'authorized-labels': ['*'], validity: 60, 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93', groups: null } } } },
+        400: { description: 'the body is invalid (the field is named in message)', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+        401: { description: 'missing or wrong Basic credentials', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+        503: { description: 'Keycloak could not be reached for this lookup', content: { 'application/json': { schema: ERROR_SCHEMA } } },
       },
     },
   };

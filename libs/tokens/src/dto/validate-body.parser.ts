@@ -1,11 +1,9 @@
+import { asJsonObject, NOT_AN_OBJECT, optionalString } from '@app/common';
 import { LEVELS, METHODS } from '../token-types';
 import type { ValidateTokenDto } from './validate-token.dto';
 
 const LEVEL_SET: ReadonlySet<string> = new Set(LEVELS);
 const METHOD_SET: ReadonlySet<string> = new Set(METHODS);
-const LIMITS: Record<string, number> = {
-  'dicom-uid': 1024, 'orthanc-id': 1024, 'token-key': 256, 'token-value': 65536, 'server-id': 1024, uri: 8192,
-};
 
 /**
  * The validate body, checked by hand: this route is the hot path (the plugin calls it for every access its cache
@@ -14,29 +12,16 @@ const LIMITS: Record<string, number> = {
  * `identifier` spellings, unknown keys ignored. Errors read like the ValidationPipe's and name the field.
  */
 export function parseValidateBody(body: unknown): { ok: true; value: ValidateTokenDto } | { ok: false; errors: string[] } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { ok: false, errors: ['the request body must be a JSON object'] };
-  }
-  const b = body as Record<string, unknown>;
+  const b = asJsonObject(body);
+  if (!b) return { ok: false, errors: [NOT_AN_OBJECT] };
   const errors: string[] = [];
-  const str = (field: string, ...spellings: string[]): string | null | undefined => {
-    let v = b[field];
-    for (const alt of spellings) if (v === undefined) v = b[alt];
-    if (v === undefined || v === null) return v as null | undefined;
-    if (typeof v !== 'string') {
-      errors.push(`${field} must be a string`);
-      return undefined;
-    }
-    if (v.length > LIMITS[field]) errors.push(`${field} must be shorter than or equal to ${LIMITS[field]} characters`);
-    return v;
-  };
   const value = {
-    'dicom-uid': str('dicom-uid', 'dicom_uid'),
-    'orthanc-id': str('orthanc-id', 'orthanc_id'),
-    'token-key': str('token-key'),
-    'token-value': str('token-value'),
-    'server-id': str('server-id', 'identifier'),
-    uri: str('uri'),
+    'dicom-uid': optionalString(b, 'dicom-uid', 1024, errors, 'dicom_uid'),
+    'orthanc-id': optionalString(b, 'orthanc-id', 1024, errors, 'orthanc_id'),
+    'token-key': optionalString(b, 'token-key', 256, errors),
+    'token-value': optionalString(b, 'token-value', 65536, errors),
+    'server-id': optionalString(b, 'server-id', 1024, errors, 'identifier'),
+    uri: optionalString(b, 'uri', 8192, errors),
     level: b.level,
     method: b.method,
   } as ValidateTokenDto;
