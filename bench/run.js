@@ -17,6 +17,8 @@ const { startIssuer } = require('./jwks-server');
 
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
+// The service runs with the flags of `npm run start:prod` and of the Docker image.
+const SERVICE_NODE_FLAGS = require('../package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--'));
 const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -164,7 +166,7 @@ async function main() {
       KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
     };
     const started = Date.now();
-    const svc = startChild([MAIN], env);
+    const svc = startChild([...SERVICE_NODE_FLAGS, MAIN], env);
     let startupMs;
     try {
       await waitForHttp(`http://127.0.0.1:${port}/health`);

@@ -23,6 +23,8 @@ const { startIssuer } = require('./jwks-server');
 
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
+// The service runs with the flags of `npm run start:prod` and of the Docker image.
+const SERVICE_NODE_FLAGS = require('../package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--'));
 const DURATION = Number(process.env.SOAK_DURATION || 60);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS || 200);
 const WORKERS = process.env.SOAK_WORKERS || '1';
@@ -102,7 +104,7 @@ async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-soak-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', WORKERS,
