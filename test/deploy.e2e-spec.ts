@@ -6,7 +6,7 @@
  * exactly that environment, answering /health (through the image's HEALTHCHECK command) and creating share links that
  * point to a path nginx routes.
  *
- * docker-compose (Debian's v1 package) and nginx are required: `.ci/run` installs them. Without them these tests fail
+ * docker-compose (Debian's v1 package) and nginx are required: `npm test` (scripts/test.sh, also run by .ci/run) installs them as root. Without them these tests fail
  * and say so; they do not skip, so a CI machine that lost them cannot report a green deployment kit.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ function toolPath(tool: string): string | undefined {
 function requireTool(tool: string): void {
   if (!toolPath(tool)) {
     throw new Error(
-      `${tool} is not installed, so the deployment kit cannot be checked: run .ci/run (as root it installs the ` +
+      `${tool} is not installed, so the deployment kit cannot be checked: run npm test as root (scripts/test.sh installs the ` +
         `Debian packages docker-compose and nginx-light), or apt-get install -y docker-compose nginx-light`,
     );
   }
@@ -202,7 +202,7 @@ describe('deployment kit (docker/)', () => {
     }
   });
 
-  it('needs docker-compose and nginx (installed by .ci/run)', () => {
+  it('needs docker-compose and nginx (installed by npm test as root)', () => {
     requireTool('docker-compose');
     requireTool('nginx');
     expect(run('docker-compose', ['version', '--short']).status).toBe(0);

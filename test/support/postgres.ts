@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /**
- * The PostgreSQL the suites use: TEST_DATABASE_URL (.ci/run starts Debian's PostgreSQL and exports it). Absent, the
+ * The PostgreSQL the suites use: TEST_DATABASE_URL (npm test, scripts/test.sh, starts Debian's PostgreSQL as root and exports it). Absent, the
  * PostgreSQL suites are skipped on a developer's machine but FAIL under CI=true, so that CI never passes them silently.
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
@@ -12,8 +12,8 @@ export function describeWithPostgres(name: string, fn: () => void): void {
     describe(name, fn);
   } else if (process.env.CI === 'true') {
     describe(name, () => {
-      it('needs TEST_DATABASE_URL (set by .ci/run)', () => {
-        throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL and exports it; the PostgreSQL suites cannot run');
+      it('needs TEST_DATABASE_URL (set by npm test as root)', () => {
+        throw new Error('TEST_DATABASE_URL is not set: npm test (scripts/test.sh) starts PostgreSQL as root and exports it; the PostgreSQL suites cannot run');
       });
     });
   } else {
