@@ -7,18 +7,14 @@
  * Options (env): BENCH_DURATION (s per round, 8), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
  * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names).
  */
-const { spawn, execFileSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, writeFileSync, existsSync } = require('node:fs');
-const net = require('node:net');
+const { spawn } = require('node:child_process');
+const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const ROOT = path.join(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
-// The service runs with the flags of `npm run start:prod` and of the Docker image.
-const SERVICE_NODE_FLAGS = require('../package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--'));
+const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
 const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -29,40 +25,8 @@ const BASIC = 'Basic ' + Buffer.from('bench-user:bench-password').toString('base
 const U1 = '1.2.840.113619.2.55.3.1';
 const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-/** The process tree's peak resident memory (VmHWM of each process), in MB. */
-function peakRssMb(pid) {
-  const pids = [pid];
-  try {
-    const children = execFileSync('pgrep', ['-P', String(pid)]).toString().trim().split('\n').filter(Boolean);
-    pids.push(...children.map(Number));
-  } catch { /* no children */ }
-  let total = 0;
-  for (const p of pids) {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) total += Number(m[1]);
-    } catch { /* gone */ }
-  }
-  return Math.round(total / 1024);
-}
-
-async function waitForHttp(url, timeoutMs = 20000) {
-  const start = Date.now();
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return Date.now() - start;
-    } catch { /* not yet */ }
-    if (Date.now() - start > timeoutMs) throw new Error(`no answer from ${url}`);
-    await sleep(10);
-  }
-}
+/** The process tree's peak resident memory, in MB. */
+const peakRssMb = (pid) => rssMb(pid, 'VmHWM');
 
 function startChild(args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

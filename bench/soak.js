@@ -14,17 +14,13 @@
  * Options (env): SOAK_DURATION (s, 60), SOAK_CONNECTIONS (200), SOAK_WORKERS (the service's WORKERS, default 1).
  */
 const { spawn } = require('node:child_process');
-const { existsSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const net = require('node:net');
+const { existsSync, mkdtempSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const ROOT = path.join(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
-// The service runs with the flags of `npm run start:prod` and of the Docker image.
-const SERVICE_NODE_FLAGS = require('../package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--'));
+const { ROOT, MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
 const DURATION = Number(process.env.SOAK_DURATION || 60);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS || 200);
 const WORKERS = process.env.SOAK_WORKERS || '1';
@@ -33,39 +29,6 @@ const WRONG = 'Basic ' + Buffer.from('soak-user:wrong').toString('base64');
 const U1 = '1.2.840.113619.2.55.3.1';
 const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-/** Resident memory of the service's process tree (MB): current (VmRSS) or peak (VmHWM). */
-function rssMb(pid, field = 'VmRSS') {
-  let total = 0;
-  const pids = [pid];
-  try {
-    for (const line of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) if (line) pids.push(Number(line));
-  } catch { /* no children file */ }
-  for (const p of pids) {
-    try {
-      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) total += Number(m[1]);
-    } catch { /* gone */ }
-  }
-  return Math.round(total / 1024);
-}
-
-async function waitForHttp(url, timeoutMs = 30000) {
-  const start = Date.now();
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return;
-    } catch { /* not yet */ }
-    if (Date.now() - start > timeoutMs) throw new Error(`no answer from ${url}`);
-    await sleep(50);
-  }
-}
 
 const json = (method, pathName, body, headers = {}) => ({
   method, path: pathName, headers: { authorization: BASIC, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
@@ -122,7 +85,7 @@ async function main() {
   child.on('exit', (code, signal) => { exited = signal || code; });
 
   try {
-    await waitForHttp(`${base}/health`);
+    await waitForHttp(`${base}/health`, 30000, 50);
     const created = await fetch(`${base}/tokens/stone-viewer-publication`, {
       method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'soak', resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }], type: 'stone-viewer-publication', 'validity-duration': 86400 }),
