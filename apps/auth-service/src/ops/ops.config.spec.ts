@@ -26,4 +26,16 @@ describe('secretValues', () => {
     expect(values).toEqual(expect.arrayContaining(['key-1', 'old-key-1', 'old-key-2', 'pw-of-share-user', 'smtp-pw', 'kc-secret', 'db@pw', 'an-api-key']));
     expect(values).not.toContain('8000');
   });
+
+  it('does not take the working directory (PWD, OLDPWD) or names merely containing a keyword for secrets', () => {
+    const env = {
+      SECRETS_DIR: '/nonexistent', DATA_DIR: '/tmp', SECRET_KEY: 'key-1', USERS: '{"a":"pw-of-a"}',
+      PWD: '/srv/orthanc-auth', OLDPWD: '/home/admin', TOKENIZER_MODE: 'fast', MY_SERVICE_TOKEN: 'tok-123',
+    };
+    const values = secretValues(env, loadCoreConfig(env));
+    expect(values).not.toEqual(expect.arrayContaining(['/srv/orthanc-auth']));
+    expect(values).not.toContain('/home/admin');
+    expect(values).not.toContain('fast');
+    expect(values).toContain('tok-123');
+  });
 });

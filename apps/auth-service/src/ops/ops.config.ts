@@ -27,7 +27,9 @@ export function loadOpsConfig(env: Env): OpsConfig {
 
 /** Variables that hold secrets by name, besides the ones matched by SECRET_NAME. */
 const SECRET_VARIABLES = ['SECRET_KEY', 'PREVIOUS_SECRET_KEYS', 'KEYCLOAK_CLIENT_SECRET', 'EMAILS_SMTP_SERVER_PWD', 'DATABASE_URL'];
-const SECRET_NAME = /(PASSWORD|PWD|SECRET|TOKEN|API_KEY|PRIVATE)/;
+const SECRET_NAME = /(^|_)(PASSWORD|PWD|SECRET|TOKEN|API_KEY|PRIVATE)(_|$)/;
+/** The shell's working directories: names that look like a password variable but hold a path. */
+const NOT_SECRETS = new Set(['PWD', 'OLDPWD']);
 
 /**
  * Every configured secret value (callers' passwords, signing keys, SMTP and Keycloak secrets, the database
@@ -38,7 +40,7 @@ export function secretValues(env: Env, core: CoreConfig): string[] {
   const names = new Set(SECRET_VARIABLES);
   for (const name of Object.keys(env)) {
     const base = name.endsWith('_FILE') ? name.slice(0, -5) : name;
-    if (SECRET_NAME.test(base)) names.add(base);
+    if (SECRET_NAME.test(base) && !NOT_SECRETS.has(base)) names.add(base);
   }
   for (const name of names) {
     let value: string | undefined;
