@@ -1,20 +1,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { SmtpTestServer } from './support/smtp-test-server';
+import { closedPort } from './support/net';
 
 const SENDER = 'orthanc@hospital.example.org';
 const REPLY_TO = 'radiology@hospital.example.org';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sendBody = (over: Record<string, unknown> = {}) => ({
   'destination-email': 'patient@example.org',

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { call, RunningApp, startApp } from './support/app';
 import { FakeMedDreamTokenService } from './support/meddream-token-service';
+import { closedPort } from './support/net';
 
 const MEDDREAM_ROOT = 'https://viewer.example.org/meddream/';
 const LANDING_ROOT = 'https://share.example.org/landing/';
@@ -9,15 +9,6 @@ const study = (uid: string | null, level = 'study') => ({ 'dicom-uid': uid, 'ort
 
 function createBody(type: string, resources: unknown[]) {
   return { id: 'share-1', resources, type, 'expiration-date': null, 'validity-duration': 3600 };
-}
-
-/** A port on which nothing listens. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token service', () => {

@@ -1,5 +1,6 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { closeHttpServer } from './net';
 
 /** A realm role as Keycloak's RoleRepresentation shows it; `composites` lists the realm roles it contains. */
 export interface StandInRole {
@@ -165,9 +166,7 @@ export class KeycloakAdminStandIn {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttpServer(server);
   }
 }
 

@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
+import { closeHttpServer } from './net';
 
 export const REALM_PATH = '/realms/orthanc';
 export const ADMIN_CLIENT_ID = 'admin-cli';
@@ -170,9 +171,7 @@ export class TestOidcProvider {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttpServer(server);
   }
 }
 
