@@ -194,9 +194,16 @@ describe('with a URL prefix', () => {
   beforeAll(async () => { svc = await startApp({ URL_PREFIX: '/auth' }); });
   afterAll(() => svc.close());
 
-  it('serves the routes under it', async () => {
+  it('serves the routes under it, the plain fastify ones (validate, get-profile) included', async () => {
     expect(svc.url.endsWith('/auth')).toBe(true);
     const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', { ...stoneBody(), type: 'viewer-instant-link' });
     expect(res.status).toBe(200);
+    const validate = await call(svc.url, 'POST', '/tokens/validate', validateBody(res.body.token));
+    expect(validate.body).toEqual({ granted: true, validity: 60 });
+    const profile = await call(svc.url, 'POST', '/user/get-profile', {});
+    expect(profile.status).toBe(200);
+    expect(profile.body.name).toBe('Anonymous');
+    const base = svc.url.slice(0, -'/auth'.length);
+    expect((await call(base, 'POST', '/tokens/validate', validateBody(res.body.token))).status).toBe(404);
   });
 });
