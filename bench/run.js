@@ -19,7 +19,9 @@ const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
-const WORKER_SETTINGS = (process.env.BENCH_WORKERS || '1,auto').split(',');
+// A setting ending in "-noregistry" runs the validate scenarios with the share registry off (ENABLE_SHARES_REGISTRY=
+// false), the figure the registry's cost is judged against.
+const WORKER_SETTINGS = (process.env.BENCH_WORKERS || '1,auto,1-noregistry').split(',');
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : null;
 const BASIC = 'Basic ' + Buffer.from('bench-user:bench-password').toString('base64');
 const U1 = '1.2.840.113619.2.55.3.1';
@@ -119,10 +121,12 @@ async function main() {
   await stopChild(ceiling);
 
   for (const workers of WORKER_SETTINGS) {
+    const noRegistry = workers.endsWith('-noregistry');
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-bench-'));
     const env = {
-      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', WORKERS: workers,
+      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1',
+      WORKERS: workers.replace('-noregistry', ''), ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
       SECRET_KEY: 'bench-secret-key-0123456789abcdef', USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
       DATA_DIR: dataDir, SECRETS_DIR: path.join(dataDir, 'none'), LOG_LEVEL: 'warn',
       PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/', ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `${issuer.issuer}/`,
@@ -143,6 +147,7 @@ async function main() {
     const all = await scenarios(base, issuer);
     for (const [name, s] of Object.entries(all)) {
       if (ONLY && !ONLY.some((o) => name.startsWith(o))) continue;
+      if (noRegistry && !name.startsWith('validate')) continue;
       const problem = await checkOnce(base, s);
       if (problem) {
         results.push({ workers, name, unavailable: problem });
