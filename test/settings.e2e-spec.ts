@@ -8,7 +8,7 @@ import { hardenFastify, loadCoreConfig } from '@app/common';
 import { PERMISSIONS, REALM_ROLES_SOURCE } from '@app/permissions';
 import type { RealmRolesSource } from '@app/permissions';
 import { AppModule } from '../apps/auth-service/src/app.module';
-import { call, RunningApp, startApp, TEST_USERS } from './support/app';
+import { call, RunningApp, startApp, testEnv } from './support/app';
 
 const SHIPPED_ROLES = {
   roles: {
@@ -199,14 +199,7 @@ class FakeRealmRoles implements RealmRolesSource {
  */
 async function startWithRealmSource(dataDir: string, source: RealmRolesSource | null): Promise<{ url: string; close(): Promise<void> }> {
   const saved = process.env;
-  process.env = {
-    PATH: saved.PATH,
-    NODE_ENV: 'test',
-    SECRETS_DIR: join(dataDir, 'no-secrets'),
-    USERS: JSON.stringify(TEST_USERS),
-    SECRET_KEY: 'test-secret-key-for-the-e2e-suites-only',
-    DATA_DIR: dataDir,
-  };
+  process.env = testEnv(dataDir, {}, saved);
   try {
     const core = loadCoreConfig(process.env);
     @Global()

@@ -1,17 +1,9 @@
-import { ConfigError } from '@app/common';
 import { loadKeycloakConfig } from './keycloak.config';
+import { configError } from '../../../test/support/config-error';
 
 const env = (vars: Record<string, string>) => ({ SECRETS_DIR: '/nonexistent-secrets', ...vars });
 
-function configError(vars: Record<string, string>): ConfigError {
-  try {
-    loadKeycloakConfig(env(vars));
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configErrorOf = (vars: Record<string, string>) => configError(() => loadKeycloakConfig(env(vars)));
 
 describe('loadKeycloakConfig', () => {
   it('is off by default, with the documented defaults', () => {
@@ -26,8 +18,8 @@ describe('loadKeycloakConfig', () => {
   });
 
   it('requires KEYCLOAK_URI when enabled, naming it', () => {
-    expect(configError({ ENABLE_KEYCLOAK: 'true' }).variable).toBe('KEYCLOAK_URI');
-    expect(configError({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'keycloak:8080' }).variable).toBe('KEYCLOAK_URI');
+    expect(configErrorOf({ ENABLE_KEYCLOAK: 'true' }).variable).toBe('KEYCLOAK_URI');
+    expect(configErrorOf({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'keycloak:8080' }).variable).toBe('KEYCLOAK_URI');
   });
 
   it('keeps the realm URL without its trailing slash and derives the admin URL from it', () => {
@@ -48,13 +40,13 @@ describe('loadKeycloakConfig', () => {
 
   it('has no admin client without a secret, and api-keys then name KEYCLOAK_CLIENT_SECRET', () => {
     expect(loadKeycloakConfig(env({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r' })).admin).toBeUndefined();
-    expect(configError({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r', ENABLE_KEYCLOAK_API_KEYS: 'true' }).variable)
+    expect(configErrorOf({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r', ENABLE_KEYCLOAK_API_KEYS: 'true' }).variable)
       .toBe('KEYCLOAK_CLIENT_SECRET');
   });
 
   it('refuses symmetric and none algorithms even when listed', () => {
     for (const alg of ['HS256', 'HS512', 'none', 'RS256,HS256']) {
-      expect(configError({ KEYCLOAK_ALGORITHMS: alg }).variable).toBe('KEYCLOAK_ALGORITHMS');
+      expect(configErrorOf({ KEYCLOAK_ALGORITHMS: alg }).variable).toBe('KEYCLOAK_ALGORITHMS');
     }
     expect(loadKeycloakConfig(env({ KEYCLOAK_ALGORITHMS: 'ES256, RS256' })).algorithms).toEqual(['ES256', 'RS256']);
   });
@@ -62,13 +54,13 @@ describe('loadKeycloakConfig', () => {
   it('reads a client-roles claim path and refuses prototype paths', () => {
     expect(loadKeycloakConfig(env({ KEYCLOAK_ROLES_CLAIM: 'resource_access.orthanc.roles' })).rolesClaim)
       .toEqual(['resource_access', 'orthanc', 'roles']);
-    expect(configError({ KEYCLOAK_ROLES_CLAIM: 'a..b' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
-    expect(configError({ KEYCLOAK_ROLES_CLAIM: '__proto__.x' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
+    expect(configErrorOf({ KEYCLOAK_ROLES_CLAIM: 'a..b' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
+    expect(configErrorOf({ KEYCLOAK_ROLES_CLAIM: '__proto__.x' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
   });
 
   it('bounds the numbers', () => {
-    expect(configError({ KEYCLOAK_TIMEOUT: '0' }).variable).toBe('KEYCLOAK_TIMEOUT');
-    expect(configError({ KEYCLOAK_CLOCK_TOLERANCE: '-1' }).variable).toBe('KEYCLOAK_CLOCK_TOLERANCE');
-    expect(configError({ ENABLE_KEYCLOAK: 'maybe' }).variable).toBe('ENABLE_KEYCLOAK');
+    expect(configErrorOf({ KEYCLOAK_TIMEOUT: '0' }).variable).toBe('KEYCLOAK_TIMEOUT');
+    expect(configErrorOf({ KEYCLOAK_CLOCK_TOLERANCE: '-1' }).variable).toBe('KEYCLOAK_CLOCK_TOLERANCE');
+    expect(configErrorOf({ ENABLE_KEYCLOAK: 'maybe' }).variable).toBe('ENABLE_KEYCLOAK');
   });
 });

@@ -2,22 +2,13 @@ import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '@app/common';
 import { DEFAULT_ANONYMOUS_PROFILE, validateAnonymousProfile } from './anonymous-profile';
 import { loadAnonymousProfile, loadRolesFile } from './permissions-files';
 import { loadPermissionsConfig, SHIPPED_PERMISSIONS_FILE } from './permissions.config';
+import { configError } from '../../../test/support/config-error';
 
 const REPO = resolve(__dirname, '../../..');
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadPermissionsConfig', () => {
   it('defaults to an editable copy in DATA_DIR seeded from the shipped file', () => {

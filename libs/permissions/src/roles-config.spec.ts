@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '@app/common';
 import { JsoncSyntaxError, parseJsonc } from './jsonc';
 import { parseRolesFile } from './permissions-files';
 import { PERMISSIONS } from './permissions';
 import { RolesConfigError, serializeRolesConfig, validateRolesConfig } from './roles-config';
+import { configError } from '../../../test/support/config-error';
 
 function rolesError(value: unknown): RolesConfigError {
   try {
@@ -16,15 +16,6 @@ function rolesError(value: unknown): RolesConfigError {
   throw new Error('expected a RolesConfigError');
 }
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseJsonc', () => {
   it('accepts // and /* */ comments anywhere whitespace may be, and a BOM', () => {
