@@ -1,8 +1,27 @@
 // Jest 30 + @swc/jest: the Nest 12 packages, jose 6 and openid-client 6 are ESM-only, so they are let through the
 // transform (ts-jest cannot load them). The transform does not type-check: `npm test` runs `tsc --noEmit` first.
-const esmOnly = ['@nestjs', 'jose', 'openid-client', 'oauth4webapi', 'oidc-provider', 'file-type', 'token-types',
-  'strtok3', 'uint8array-extras', '@tokenizer', 'quick-lru', 'nanoid', 'eta', 'jsesc', '@keycloak', 'cookie',
-  '@koa', 'koa', 'fast-check', 'pure-rand'];
+const esmOnly = [
+  '@nestjs',
+  'jose',
+  'openid-client',
+  'oauth4webapi',
+  'oidc-provider',
+  'file-type',
+  'token-types',
+  'strtok3',
+  'uint8array-extras',
+  '@tokenizer',
+  'quick-lru',
+  'nanoid',
+  'eta',
+  'jsesc',
+  '@keycloak',
+  'cookie',
+  '@koa',
+  'koa',
+  'fast-check',
+  'pure-rand',
+];
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
@@ -10,14 +29,17 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testRegex: '(apps|libs|test)/.*\\.(e2e-)?spec\\.ts$',
   transform: {
-    '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
+    '^.+\\.(t|j|mj|cj)s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
       },
-      module: { type: 'commonjs' },
-    }],
+    ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleNameMapper: {

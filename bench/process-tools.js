@@ -7,27 +7,38 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/apps/auth-service/src/main.js');
 // The service runs with the flags of `npm run start:prod` and of the Docker image.
-const SERVICE_NODE_FLAGS = require('../package.json').scripts['start:prod'].split(' ').filter((a) => a.startsWith('--'));
+const SERVICE_NODE_FLAGS = require('../package.json')
+  .scripts['start:prod'].split(' ')
+  .filter((a) => a.startsWith('--'));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 
 /** Resident memory of a process and its children (cluster workers), in MB: current (VmRSS) or peak (VmHWM). */
 function rssMb(pid, field = 'VmRSS') {
   const pids = [pid];
   try {
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) if (child) pids.push(Number(child));
-  } catch { /* no children file */ }
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
+      if (child) pids.push(Number(child));
+  } catch {
+    /* no children file */
+  }
   let total = 0;
   for (const p of pids) {
     try {
       const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       if (m) total += Number(m[1]);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return Math.round(total / 1024);
 }
@@ -39,7 +50,9 @@ async function waitForHttp(url, timeoutMs = 30000, stepMs = 10) {
     try {
       const res = await fetch(url);
       if (res.status < 500) return Date.now() - start;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() - start > timeoutMs) throw new Error(`no answer from ${url}`);
     await sleep(stepMs);
   }

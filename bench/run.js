@@ -33,8 +33,12 @@ const peakRssMb = (pid) => rssMb(pid, 'VmHWM');
 function startChild(args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
+  child.stdout.on('data', (d) => {
+    log += d;
+  });
+  child.stderr.on('data', (d) => {
+    log += d;
+  });
   child.logText = () => log;
   return child;
 }
@@ -48,7 +52,9 @@ async function stopChild(child) {
 
 function load(opts) {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
   });
 }
 
@@ -57,7 +63,14 @@ async function measure(url, request) {
   const rounds = [];
   for (let i = 0; i < ROUNDS; i++) {
     const r = await load({ url, duration: DURATION, ...request });
-    rounds.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r.requests.total });
+    rounds.push({
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+      total: r.requests.total,
+    });
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
@@ -70,30 +83,80 @@ async function measure(url, request) {
   };
 }
 
-const json = (body) => ({ method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body) => ({
+  method: 'POST',
+  headers: { authorization: BASIC, 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 async function scenarios(base, issuer) {
   const created = await fetch(`${base}/tokens/stone-viewer-publication`, {
-    method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' },
-    body: JSON.stringify({ id: 'bench', resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }], type: 'stone-viewer-publication', 'validity-duration': 86400 }),
+    method: 'PUT',
+    headers: { authorization: BASIC, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      id: 'bench',
+      resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }],
+      type: 'stone-viewer-publication',
+      'validity-duration': 86400,
+    }),
   }).then((r) => r.json());
   const token = created.token;
   if (!token) throw new Error(`could not create the bench token: ${JSON.stringify(created)}`);
   const tampered = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
-  const validate = (t, over = {}) => ({ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study', method: 'get', 'token-key': 'token', 'server-id': null, ...over, ...(t ? {} : {}) });
+  const validate = (t, over = {}) => ({
+    'dicom-uid': U1,
+    'orthanc-id': O1,
+    level: 'study',
+    method: 'get',
+    'token-key': 'token',
+    'server-id': null,
+    ...over,
+    ...(t ? {} : {}),
+  });
   const withToken = (req, t) => ({ ...req, headers: { ...req.headers, token: t } });
   return {
-    'validate granted': { path: '/tokens/validate', request: withToken(json(validate()), token), expect: '"granted":true' },
-    'validate denied (other study)': { path: '/tokens/validate', request: withToken(json(validate(null, { 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffffffff' })), token), expect: '"granted":false' },
-    'validate tampered token': { path: '/tokens/validate', request: withToken(json(validate()), tampered), expect: '"granted":false' },
-    'get-profile anonymous': { path: '/user/get-profile', request: json({ 'token-key': '', 'token-value': '' }), expect: '"name"' },
-    'get-profile RS256 (JWKS cached)': { path: '/user/get-profile', request: json({ 'token-key': 'token', 'token-value': issuer.accessToken, 'server-id': null }), expect: '"permissions":["view"' },
-    'create stone link': { path: '/tokens/stone-viewer-publication', request: { ...json({ id: 'b', resources: [{ 'dicom-uid': U1, level: 'study' }], type: 'stone-viewer-publication' }), method: 'PUT' }, expect: '"token"' },
+    'validate granted': {
+      path: '/tokens/validate',
+      request: withToken(json(validate()), token),
+      expect: '"granted":true',
+    },
+    'validate denied (other study)': {
+      path: '/tokens/validate',
+      request: withToken(json(validate(null, { 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffffffff' })), token),
+      expect: '"granted":false',
+    },
+    'validate tampered token': {
+      path: '/tokens/validate',
+      request: withToken(json(validate()), tampered),
+      expect: '"granted":false',
+    },
+    'get-profile anonymous': {
+      path: '/user/get-profile',
+      request: json({ 'token-key': '', 'token-value': '' }),
+      expect: '"name"',
+    },
+    'get-profile RS256 (JWKS cached)': {
+      path: '/user/get-profile',
+      request: json({ 'token-key': 'token', 'token-value': issuer.accessToken, 'server-id': null }),
+      expect: '"permissions":["view"',
+    },
+    'create stone link': {
+      path: '/tokens/stone-viewer-publication',
+      request: {
+        ...json({ id: 'b', resources: [{ 'dicom-uid': U1, level: 'study' }], type: 'stone-viewer-publication' }),
+        method: 'PUT',
+      },
+      expect: '"token"',
+    },
   };
 }
 
 async function checkOnce(base, s) {
-  const res = await fetch(base + s.path, { method: s.request.method, headers: s.request.headers, body: s.request.body });
+  const res = await fetch(base + s.path, {
+    method: s.request.method,
+    headers: s.request.headers,
+    body: s.request.body,
+  });
   const text = await res.text();
   return res.status === 200 && text.includes(s.expect) ? null : `${res.status} ${text.slice(0, 200)}`;
 }
@@ -110,9 +173,19 @@ async function main() {
 
   // The ceiling, measured with the body and headers of the main scenario.
   const ceilingPort = await freePort();
-  const ceiling = startChild([path.join(__dirname, 'ceiling-server.js')], { ...process.env, PORT: String(ceilingPort) });
+  const ceiling = startChild([path.join(__dirname, 'ceiling-server.js')], {
+    ...process.env,
+    PORT: String(ceilingPort),
+  });
   await waitForHttp(`http://127.0.0.1:${ceilingPort}/`);
-  const ceilingBody = json({ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study', method: 'get', 'token-key': 'token', 'server-id': null });
+  const ceilingBody = json({
+    'dicom-uid': U1,
+    'orthanc-id': O1,
+    level: 'study',
+    method: 'get',
+    'token-key': 'token',
+    'server-id': null,
+  });
   ceilingBody.headers.token = 'x'.repeat(420);
   process.stdout.write('ceiling (bare node:http) ... ');
   const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody);
@@ -125,11 +198,20 @@ async function main() {
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-bench-'));
     const env = {
-      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1',
-      WORKERS: workers.replace('-noregistry', ''), ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
-      SECRET_KEY: 'bench-secret-key-0123456789abcdef', USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
-      DATA_DIR: dataDir, SECRETS_DIR: path.join(dataDir, 'none'), LOG_LEVEL: 'warn',
-      PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/', ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `${issuer.issuer}/`,
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WORKERS: workers.replace('-noregistry', ''),
+      ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
+      SECRET_KEY: 'bench-secret-key-0123456789abcdef',
+      USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
+      DATA_DIR: dataDir,
+      SECRETS_DIR: path.join(dataDir, 'none'),
+      LOG_LEVEL: 'warn',
+      PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/',
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: `${issuer.issuer}/`,
       // The bench's issuer speaks plain HTTP on loopback.
       KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
     };
@@ -141,7 +223,7 @@ async function main() {
       startupMs = Date.now() - started;
     } catch (err) {
       await stopChild(svc);
-      throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`);
+      throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`, { cause: err });
     }
     const base = `http://127.0.0.1:${port}`;
     const all = await scenarios(base, issuer);
@@ -165,10 +247,16 @@ async function main() {
   }
   await issuer.close();
 
-  const rows = results.filter((r) => r.name !== '(process)').map((r) => r.unavailable
-    ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
-    : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * r.rps / ceil.rps).toFixed(0)}% | ${r.errors + r.non2xx} |`);
-  const procs = results.filter((r) => r.name === '(process)').map((r) => `| ${r.workers} | ${r.rss} MB | ${r.startupMs} ms |`);
+  const rows = results
+    .filter((r) => r.name !== '(process)')
+    .map((r) =>
+      r.unavailable
+        ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
+        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceil.rps).toFixed(0)}% | ${r.errors + r.non2xx} |`,
+    );
+  const procs = results
+    .filter((r) => r.name === '(process)')
+    .map((r) => `| ${r.workers} | ${r.rss} MB | ${r.startupMs} ms |`);
   const report = [
     '# Benchmark results',
     '',
@@ -189,4 +277,7 @@ async function main() {
   writeFileSync(path.join(__dirname, 'RESULTS.md'), report);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

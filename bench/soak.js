@@ -29,35 +29,108 @@ const WRONG = 'Basic ' + Buffer.from('soak-user:wrong').toString('base64');
 const U1 = '1.2.840.113619.2.55.3.1';
 const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 
-
 const json = (method, pathName, body, headers = {}) => ({
-  method, path: pathName, headers: { authorization: BASIC, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+  method,
+  path: pathName,
+  headers: { authorization: BASIC, 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
 });
 
 /** The cycle every connection runs: [name, autocannon request, expected status, text the answer must contain]. */
 function mix(token, accessToken, forgedAccessToken, roles) {
-  const validate = (over = {}) => ({ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study', method: 'get', 'token-key': 'token', 'server-id': null, ...over });
+  const validate = (over = {}) => ({
+    'dicom-uid': U1,
+    'orthanc-id': O1,
+    level: 'study',
+    method: 'get',
+    'token-key': 'token',
+    'server-id': null,
+    ...over,
+  });
   const tampered = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA');
-  const stone = { id: 'soak', resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }], type: 'stone-viewer-publication', 'validity-duration': 3600 };
+  const stone = {
+    id: 'soak',
+    resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }],
+    type: 'stone-viewer-publication',
+    'validity-duration': 3600,
+  };
   return [
     ['validate granted (header)', json('POST', '/tokens/validate', validate(), { token }), 200, '"granted":true'],
-    ['validate granted (chunk of the body)', json('POST', '/tokens/validate', validate({ 'token-value': `Bearer ${token}` })), 200, '"granted":true'],
-    ['validate other study', json('POST', '/tokens/validate', validate({ 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffff' }), { token }), 200, '"granted":false'],
-    ['validate delete', json('POST', '/tokens/validate', validate({ method: 'delete' }), { token }), 200, '"granted":false'],
+    [
+      'validate granted (chunk of the body)',
+      json('POST', '/tokens/validate', validate({ 'token-value': `Bearer ${token}` })),
+      200,
+      '"granted":true',
+    ],
+    [
+      'validate other study',
+      json('POST', '/tokens/validate', validate({ 'dicom-uid': '1.2.3.999', 'orthanc-id': 'ffff' }), { token }),
+      200,
+      '"granted":false',
+    ],
+    [
+      'validate delete',
+      json('POST', '/tokens/validate', validate({ method: 'delete' }), { token }),
+      200,
+      '"granted":false',
+    ],
     ['validate tampered', json('POST', '/tokens/validate', validate(), { token: tampered }), 200, '"granted":false'],
     ['validate malformed', json('POST', '/tokens/validate', { level: 'nope' }), 400, 'level'],
-    ['decode', json('POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token }), 200, '"error-code":null'],
+    [
+      'decode',
+      json('POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token }),
+      200,
+      '"error-code":null',
+    ],
     ['decode tampered', json('POST', '/tokens/decode', { 'token-value': tampered }), 200, '"error-code":"invalid"'],
     ['create stone link', json('PUT', '/tokens/stone-viewer-publication', stone), 200, '"token"'],
-    ['create instant link', json('PUT', '/tokens/viewer-instant-link', { id: null, resources: [], type: 'viewer-instant-link', 'validity-duration': 60 }), 200, '"token"'],
-    ['get-profile anonymous', json('POST', '/user/get-profile', { 'token-key': '', 'token-value': '' }), 200, '"Anonymous"'],
-    ['get-profile Keycloak token', json('POST', '/user/get-profile', { 'token-key': 'token', 'token-value': accessToken }), 200, '"user-id":"0b6c8a5e-bench-user"'],
-    ['get-profile forged token', json('POST', '/user/get-profile', { 'token-key': 'token', 'token-value': forgedAccessToken }), 200, '"Anonymous"'],
-    ['GET /settings/roles', { method: 'GET', path: '/settings/roles', headers: { authorization: BASIC } }, 200, '"roles"'],
+    [
+      'create instant link',
+      json('PUT', '/tokens/viewer-instant-link', {
+        id: null,
+        resources: [],
+        type: 'viewer-instant-link',
+        'validity-duration': 60,
+      }),
+      200,
+      '"token"',
+    ],
+    [
+      'get-profile anonymous',
+      json('POST', '/user/get-profile', { 'token-key': '', 'token-value': '' }),
+      200,
+      '"Anonymous"',
+    ],
+    [
+      'get-profile Keycloak token',
+      json('POST', '/user/get-profile', { 'token-key': 'token', 'token-value': accessToken }),
+      200,
+      '"user-id":"0b6c8a5e-bench-user"',
+    ],
+    [
+      'get-profile forged token',
+      json('POST', '/user/get-profile', { 'token-key': 'token', 'token-value': forgedAccessToken }),
+      200,
+      '"Anonymous"',
+    ],
+    [
+      'GET /settings/roles',
+      { method: 'GET', path: '/settings/roles', headers: { authorization: BASIC } },
+      200,
+      '"roles"',
+    ],
     ['PUT /settings/roles', json('PUT', '/settings/roles', roles), 200, '"roles"'],
     ['GET /shares', { method: 'GET', path: '/shares?limit=5', headers: { authorization: BASIC } }, 200, '"shares"'],
     ['GET /health', { method: 'GET', path: '/health' }, 200, ''],
-    ['wrong password', { ...json('POST', '/tokens/validate', validate()), headers: { authorization: WRONG, 'content-type': 'application/json' } }, 401, 'Unauthorized'],
+    [
+      'wrong password',
+      {
+        ...json('POST', '/tokens/validate', validate()),
+        headers: { authorization: WRONG, 'content-type': 'application/json' },
+      },
+      401,
+      'Unauthorized',
+    ],
   ];
 }
 
@@ -70,25 +143,43 @@ async function main() {
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', WORKERS,
-      USERS: JSON.stringify({ 'soak-user': 'soak-password' }), SECRET_KEY: 'soak-secret-key-0123456789abcdef', DATA_DIR: dataDir,
-      PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/orthanc/', ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `${issuer.issuer}/`,
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WORKERS,
+      USERS: JSON.stringify({ 'soak-user': 'soak-password' }),
+      SECRET_KEY: 'soak-secret-key-0123456789abcdef',
+      DATA_DIR: dataDir,
+      PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/orthanc/',
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: `${issuer.issuer}/`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Keep only the tail of the service's output (shown if something goes wrong).
   let tail = '';
-  const keep = (d) => { tail = (tail + d).slice(-8000); };
+  const keep = (d) => {
+    tail = (tail + d).slice(-8000);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exited = null;
-  child.on('exit', (code, signal) => { exited = signal || code; });
+  child.on('exit', (code, signal) => {
+    exited = signal || code;
+  });
 
   try {
     await waitForHttp(`${base}/health`, 30000, 50);
     const created = await fetch(`${base}/tokens/stone-viewer-publication`, {
-      method: 'PUT', headers: { authorization: BASIC, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'soak', resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }], type: 'stone-viewer-publication', 'validity-duration': 86400 }),
+      method: 'PUT',
+      headers: { authorization: BASIC, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'soak',
+        resources: [{ 'dicom-uid': U1, 'orthanc-id': O1, level: 'study' }],
+        type: 'stone-viewer-publication',
+        'validity-duration': 86400,
+      }),
     }).then((r) => r.json());
     if (!created.token) throw new Error(`could not create the soak token: ${JSON.stringify(created)}`);
     const roles = await fetch(`${base}/settings/roles`, { headers: { authorization: BASIC } }).then((r) => r.json());
@@ -108,10 +199,19 @@ async function main() {
     }));
 
     const rss = { start: rssMb(child.pid) };
-    process.stdout.write(`soak: ${CONNECTIONS} connections for ${DURATION} s against ${base} (WORKERS=${WORKERS}), ${cycle.length} requests per cycle\n`);
-    const middle = setTimeout(() => { rss.middle = rssMb(child.pid); }, (DURATION * 1000) / 2);
+    process.stdout.write(
+      `soak: ${CONNECTIONS} connections for ${DURATION} s against ${base} (WORKERS=${WORKERS}), ${cycle.length} requests per cycle\n`,
+    );
+    const middle = setTimeout(
+      () => {
+        rss.middle = rssMb(child.pid);
+      },
+      (DURATION * 1000) / 2,
+    );
     const result = await new Promise((resolve, reject) => {
-      autocannon({ url: base, connections: CONNECTIONS, duration: DURATION, requests, timeout: 10 }, (err, r) => (err ? reject(err) : resolve(r)));
+      autocannon({ url: base, connections: CONNECTIONS, duration: DURATION, requests, timeout: 10 }, (err, r) =>
+        err ? reject(err) : resolve(r),
+      );
     });
     clearTimeout(middle);
     rss.end = rssMb(child.pid);
@@ -119,12 +219,16 @@ async function main() {
 
     const statuses = {};
     for (const [code, { count }] of Object.entries(result.statusCodeStats || {})) statuses[code] = count;
-    const fiveXx = Object.entries(statuses).filter(([c]) => Number(c) >= 500).reduce((a, [, n]) => a + n, 0);
+    const fiveXx = Object.entries(statuses)
+      .filter(([c]) => Number(c) >= 500)
+      .reduce((a, [, n]) => a + n, 0);
     const unexpectedCount = [...unexpected.values()].reduce((a, n) => a + n, 0);
-    const health = await fetch(`${base}/health`).then((r) => r.status).catch(() => 'unreachable');
+    const health = await fetch(`${base}/health`)
+      .then((r) => r.status)
+      .catch(() => 'unreachable');
 
     const lines = [
-      `requests:   ${result.requests.total} (${Math.round(result.requests.average)}/s), ${result.requests.total / cycle.length | 0} cycles`,
+      `requests:   ${result.requests.total} (${Math.round(result.requests.average)}/s), ${(result.requests.total / cycle.length) | 0} cycles`,
       `errors:     ${result.errors} (timeouts ${result.timeouts})`,
       `5xx:        ${fiveXx}`,
       `unexpected: ${unexpectedCount}`,
@@ -135,7 +239,13 @@ async function main() {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const [key, n] of unexpected) process.stdout.write(`  unexpected x${n}: ${key}\n`);
-    const failed = result.errors > 0 || result.timeouts > 0 || fiveXx > 0 || unexpectedCount > 0 || health !== 200 || exited !== null;
+    const failed =
+      result.errors > 0 ||
+      result.timeouts > 0 ||
+      fiveXx > 0 ||
+      unexpectedCount > 0 ||
+      health !== 200 ||
+      exited !== null;
     if (failed) {
       process.stdout.write(`SOAK FAILED\n--- service output (tail) ---\n${tail}\n`);
       process.exitCode = 1;

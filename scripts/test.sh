@@ -22,4 +22,5 @@ else
 fi
 
 npx tsc --noEmit -p tsconfig.json
+npm run --silent lint
 npx jest "$@"

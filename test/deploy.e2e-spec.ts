@@ -10,7 +10,16 @@
  * and say so; they do not skip, so a CI machine that lost them cannot report a green deployment kit.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
@@ -44,7 +53,11 @@ function run(
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): { status: number; out: string; stdout: string } {
   const r = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status ?? -1, stdout: r.stdout ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  return {
+    status: r.status ?? -1,
+    stdout: r.stdout ?? '',
+    out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`,
+  };
 }
 
 /** Runs a command without blocking the event loop (the service under test answers from this same process). */
@@ -101,10 +114,14 @@ function resolvedCompose(setup: Setup): ComposeFile {
   requireTool('docker-compose');
   const yaml = run('docker-compose', [...setup.composeArgs, 'config'], { cwd: setup.dir, env: composeEnv() });
   if (yaml.status !== 0) throw new Error(`docker-compose config failed for ${setup.name}:\n${yaml.out}`);
-  const json = execFileSync('python3', ['-c', 'import json,sys,yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
-    input: yaml.stdout,
-    encoding: 'utf8',
-  });
+  const json = execFileSync(
+    'python3',
+    ['-c', 'import json,sys,yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+    {
+      input: yaml.stdout,
+      encoding: 'utf8',
+    },
+  );
   const parsed = JSON.parse(json) as ComposeFile;
   resolvedCache.set(setup.name, parsed);
   return parsed;
@@ -172,7 +189,16 @@ function nginxTest(confPath: string): { status: number; out: string } {
       join(work, 'nginx.conf'),
       `pid ${work}/nginx.pid;\nerror_log ${work}/error.log;\nevents {}\nhttp {\n  include ${confPath};\n}\n`,
     );
-    return run(toolPath('nginx')!, ['-t', '-q', '-p', work, '-e', join(work, 'error.log'), '-c', join(work, 'nginx.conf')]);
+    return run(toolPath('nginx')!, [
+      '-t',
+      '-q',
+      '-p',
+      work,
+      '-e',
+      join(work, 'error.log'),
+      '-c',
+      join(work, 'nginx.conf'),
+    ]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -209,18 +235,26 @@ describe('deployment kit (docker/)', () => {
   });
 
   it('commits only *.example secrets, whose values are all placeholders', () => {
-    const tracked = execFileSync('git', ['ls-files', '--', 'docker'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const tracked = execFileSync('git', ['ls-files', '--', 'docker'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     const secretFiles = tracked.filter((f) => /\/secrets\//.test(f) || /(^|\/)\.env$/.test(f));
     for (const f of secretFiles) expect(f).toMatch(/\.example$/);
     for (const name of EXPECTED_SETUPS) {
       const dir = join(DOCKER, name, 'secrets');
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.example'))) {
-        expect({ f, value: readFileSync(join(dir, f), 'utf8') }).toEqual({ f, value: expect.stringContaining('change-me') });
+        expect({ f, value: readFileSync(join(dir, f), 'utf8') }).toEqual({
+          f,
+          value: expect.stringContaining('change-me'),
+        });
       }
     }
     // The ignore rules keep the real copies out of git and out of the image's build context.
     for (const path of ['docker/keycloak/secrets/SECRET_KEY', 'docker/keycloak-meddream/.env']) {
-      expect({ path, ignored: run('git', ['check-ignore', '-q', path], { cwd: ROOT }).status }).toEqual({ path, ignored: 0 });
+      expect({ path, ignored: run('git', ['check-ignore', '-q', path], { cwd: ROOT }).status }).toEqual({
+        path,
+        ignored: 0,
+      });
     }
     const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
     expect(dockerignore).toMatch(/^docker\/\*\/secrets$/m);
@@ -270,7 +304,9 @@ describe('deployment kit (docker/)', () => {
         expect({ svc, image: def.image }).toEqual({ svc, image: expect.stringMatching(/^[\w./-]+:\d[\w.-]*$/) });
       }
       // Only nginx publishes a port.
-      const published = Object.entries(compose.services).filter(([, d]) => (d.ports ?? []).length > 0).map(([s]) => s);
+      const published = Object.entries(compose.services)
+        .filter(([, d]) => (d.ports ?? []).length > 0)
+        .map(([s]) => s);
       expect(published).toEqual(['nginx']);
     });
 
@@ -281,16 +317,23 @@ describe('deployment kit (docker/)', () => {
         expect({ secret, example: existsSync(`${def.file}.example`) }).toEqual({ secret, example: true });
       }
       for (const [svc, def] of Object.entries(compose.services)) {
-        for (const ref of secretRefs(def)) expect({ svc, secret: ref.source in (compose.secrets ?? {}) }).toEqual({ svc, secret: true });
+        for (const ref of secretRefs(def))
+          expect({ svc, secret: ref.source in (compose.secrets ?? {}) }).toEqual({ svc, secret: true });
       }
       // No password-like value in any environment, except the ones this setup documents as coming from .env.
-      const dotenv = existsSync(join(setup.dir, '.env.example')) ? readFileSync(join(setup.dir, '.env.example'), 'utf8') : '';
+      const dotenv = existsSync(join(setup.dir, '.env.example'))
+        ? readFileSync(join(setup.dir, '.env.example'), 'utf8')
+        : '';
       const fromDotenv = new Set([...dotenv.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => m[2]));
       for (const [svc, def] of Object.entries(compose.services)) {
         for (const [k, v] of Object.entries(env(def))) {
           // *_SECRET (orthancteam/orthanc) and *_FILE variables name a file in /run/secrets, not a value.
           if (/_SECRET$|_FILE$/.test(k)) {
-            expect({ svc, k, file: v }).toEqual({ svc, k, file: expect.stringMatching(/^(\/run\/secrets\/)?[\w.-]+$/) });
+            expect({ svc, k, file: v }).toEqual({
+              svc,
+              k,
+              file: expect.stringMatching(/^(\/run\/secrets\/)?[\w.-]+$/),
+            });
             continue;
           }
           if (/PASSWORD|PWD|SECRET|^USERS$|REGISTERED_USERS$/.test(k)) {
@@ -334,7 +377,9 @@ describe('deployment kit (docker/)', () => {
           if (authz.WebServiceRootUrl) {
             expect(authz.WebServiceRootUrl).toBe('http://orthanc-auth:8000/');
             expect(authz.CheckedLevel).toBe('studies');
-            expect(authz.StandardConfigurations).toEqual(expect.arrayContaining(['stone-webviewer', 'orthanc-explorer-2']));
+            expect(authz.StandardConfigurations).toEqual(
+              expect.arrayContaining(['stone-webviewer', 'orthanc-explorer-2']),
+            );
           }
           // The plugin's login is one of orthanc-auth's USERS, and its password (a secret) is that login's password.
           const login = authz.WebServiceUsername as string;
@@ -356,7 +401,8 @@ describe('deployment kit (docker/)', () => {
       const authEnv = env(compose.services[AUTH_SERVICE]);
       const publicUrls = Object.entries(authEnv).filter(([k]) => k.startsWith('PUBLIC_'));
       expect(publicUrls.length).toBeGreaterThan(0);
-      for (const [k, url] of publicUrls) expect({ k, routedBy: routedBy(locations, pathOf(url)) }).toEqual({ k, routedBy: expect.any(String) });
+      for (const [k, url] of publicUrls)
+        expect({ k, routedBy: routedBy(locations, pathOf(url)) }).toEqual({ k, routedBy: expect.any(String) });
       for (const [, def] of Object.entries(compose.services)) {
         for (const file of orthancConfigs(def)) {
           const kc = readJsonc(file).OrthancExplorer2?.Keycloak;
@@ -377,18 +423,30 @@ describe('deployment kit (docker/)', () => {
           expect.arrayContaining(['admin-role', 'doctor-role', 'external-role']),
         );
         const user = (n: string) => realm.users.find((u: { username: string }) => u.username === n);
-        for (const [login, role] of [['orthanc', 'admin-role'], ['doctor', 'doctor-role']]) {
+        for (const [login, role] of [
+          ['orthanc', 'admin-role'],
+          ['doctor', 'doctor-role'],
+        ]) {
           expect(user(login)?.realmRoles).toContain(role);
           expect(user(login)?.credentials).toEqual([expect.objectContaining({ type: 'password', temporary: true })]);
         }
         const client = (id: string) => realm.clients.find((c: { clientId: string }) => c.clientId === id);
         expect(client('orthanc')).toMatchObject({ publicClient: true, standardFlowEnabled: true });
         expect(client('orthanc').protocolMappers).toEqual(
-          expect.arrayContaining([expect.objectContaining({ protocolMapper: 'oidc-group-membership-mapper', config: expect.objectContaining({ 'claim.name': 'groups' }) })]),
+          expect.arrayContaining([
+            expect.objectContaining({
+              protocolMapper: 'oidc-group-membership-mapper',
+              config: expect.objectContaining({ 'claim.name': 'groups' }),
+            }),
+          ]),
         );
         // admin-cli: confidential service account that may read realm roles and users; its secret is the placeholder
         // that Keycloak fills from the KEYCLOAK_CLIENT_SECRET secret, the same file orthanc-auth reads.
-        expect(client('admin-cli')).toMatchObject({ publicClient: false, serviceAccountsEnabled: true, secret: '${KEYCLOAK_CLIENT_SECRET}' });
+        expect(client('admin-cli')).toMatchObject({
+          publicClient: false,
+          serviceAccountsEnabled: true,
+          secret: '${KEYCLOAK_CLIENT_SECRET}',
+        });
         expect(user('service-account-admin-cli')).toMatchObject({
           serviceAccountClientId: 'admin-cli',
           clientRoles: { 'realm-management': expect.arrayContaining(['view-realm', 'view-users']) },
@@ -413,7 +471,7 @@ describe('deployment kit (docker/)', () => {
     }
 
     if (name !== 'basic-auth') {
-      it("starts Keycloak only with its secrets exported from /run/secrets, and refuses an empty one", () => {
+      it('starts Keycloak only with its secrets exported from /run/secrets, and refuses an empty one', () => {
         const compose = resolvedCompose(setup);
         const entrypoint = compose.services.keycloak.entrypoint as string[];
         expect(entrypoint.slice(0, 2)).toEqual(['/bin/bash', '-c']);
@@ -459,7 +517,8 @@ describe('deployment kit (docker/)', () => {
         const secretsDir = join(work, 'secrets');
         mkdirSync(secretsDir);
         // README step 1, as Docker then mounts it: /run/secrets/<target> holds the (here: example) secret file.
-        for (const ref of secretRefs(auth)) copyFileSync(`${compose.secrets![ref.source].file}.example`, join(secretsDir, ref.target));
+        for (const ref of secretRefs(auth))
+          copyFileSync(`${compose.secrets![ref.source].file}.example`, join(secretsDir, ref.target));
         serviceEnv = {
           ...env(auth),
           SECRETS_DIR: secretsDir,
@@ -474,9 +533,12 @@ describe('deployment kit (docker/)', () => {
       });
 
       it('passes every load*Config of every lib', () => {
-        const libs = readdirSync(join(ROOT, 'libs')).filter((l) => existsSync(join(ROOT, 'libs', l, 'src', 'index.ts')));
+        const libs = readdirSync(join(ROOT, 'libs')).filter((l) =>
+          existsSync(join(ROOT, 'libs', l, 'src', 'index.ts')),
+        );
         const called: string[] = [];
         for (const lib of libs) {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- each lib's index, loaded by name
           const mod = require(`@app/${lib}`) as Record<string, unknown>;
           for (const [fn, value] of Object.entries(mod)) {
             if (!/^load[A-Z]\w*Config$/.test(fn) || typeof value !== 'function') continue;
@@ -506,7 +568,17 @@ describe('deployment kit (docker/)', () => {
           const users = JSON.parse(exampleSecret(compose, 'USERS')) as Record<string, string>;
           const [login, password] = Object.entries(users)[0];
           const auth = `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
-          expect((await call(app.url, 'PUT', '/tokens/stone-viewer-publication', {}, { auth: 'Basic c2hhcmUtdXNlcjpjaGFuZ2UtbWU=' })).status).toBe(401);
+          expect(
+            (
+              await call(
+                app.url,
+                'PUT',
+                '/tokens/stone-viewer-publication',
+                {},
+                { auth: 'Basic c2hhcmUtdXNlcjpjaGFuZ2UtbWU=' },
+              )
+            ).status,
+          ).toBe(401);
 
           const locations = bindMounts(compose.services.nginx)
             .filter((m) => m.target.startsWith('/etc/nginx/'))
@@ -525,7 +597,13 @@ describe('deployment kit (docker/)', () => {
               `/tokens/${type}`,
               {
                 id: 'deploy-check',
-                resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3', 'orthanc-id': '6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12', level: 'study' }],
+                resources: [
+                  {
+                    'dicom-uid': '1.2.840.113619.2.55.3',
+                    'orthanc-id': '6e2c0ec2-5d99c8ca-c1c21cee-79a09605-68391d12',
+                    level: 'study',
+                  },
+                ],
                 type,
                 'expiration-date': null,
                 'validity-duration': 3600,
@@ -534,7 +612,10 @@ describe('deployment kit (docker/)', () => {
             );
             expect({ type, status: res.status }).toEqual({ type, status: 200 });
             expect(typeof res.body.token).toBe('string');
-            expect({ type, routedBy: routedBy(locations, pathOf(res.body.url)) }).toEqual({ type, routedBy: expect.any(String) });
+            expect({ type, routedBy: routedBy(locations, pathOf(res.body.url)) }).toEqual({
+              type,
+              routedBy: expect.any(String),
+            });
           }
         } finally {
           await app.close();
@@ -550,7 +631,10 @@ describe('deployment kit (docker/)', () => {
       writeFileSync(bad, 'server { listen 80; location /orthanc/ { proxy_pass ; } }\n');
       expect(nginxTest(bad).status).not.toBe(0);
       const unresolved = join(work, 'static-upstream.conf');
-      writeFileSync(unresolved, 'server { listen 80; location /x/ { proxy_pass http://no-such-host.invalid:8042/; } }\n');
+      writeFileSync(
+        unresolved,
+        'server { listen 80; location /x/ { proxy_pass http://no-such-host.invalid:8042/; } }\n',
+      );
       expect(nginxTest(unresolved).status).not.toBe(0);
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -561,8 +645,14 @@ describe('deployment kit (docker/)', () => {
     requireTool('docker-compose');
     const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-compose-bad-'));
     try {
-      writeFileSync(join(work, 'docker-compose.yml'), 'services:\n  x:\n    image: nginx:1.28-alpine\n    ports: 80\n    secrets: [missing]\n');
-      const r = run('docker-compose', ['-f', join(work, 'docker-compose.yml'), 'config', '-q'], { cwd: work, env: composeEnv() });
+      writeFileSync(
+        join(work, 'docker-compose.yml'),
+        'services:\n  x:\n    image: nginx:1.28-alpine\n    ports: 80\n    secrets: [missing]\n',
+      );
+      const r = run('docker-compose', ['-f', join(work, 'docker-compose.yml'), 'config', '-q'], {
+        cwd: work,
+        env: composeEnv(),
+      });
       expect(r.status).not.toBe(0);
     } finally {
       rmSync(work, { recursive: true, force: true });

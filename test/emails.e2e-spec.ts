@@ -43,7 +43,9 @@ describe('share e-mails (PROTOCOL.md section 9) through a real SMTP server (STAR
     await smtp.stop();
     rmSync(work, { recursive: true, force: true });
   });
-  beforeEach(() => { smtp.received.length = 0; });
+  beforeEach(() => {
+    smtp.received.length = 0;
+  });
 
   it('lists the shipped templates by name', async () => {
     const res = await call(svc.url, 'GET', '/emails/templates');
@@ -66,13 +68,19 @@ describe('share e-mails (PROTOCOL.md section 9) through a real SMTP server (STAR
   });
 
   it('sends to several recipients, with the layout around the content, over TLS after login', async () => {
-    const content = '<p>Dear patient, <a href="https://share.example.org/?token=abc">your study</a> costs $& $1 nothing.</p>';
-    const res = await call(svc.url, 'POST', '/emails/send', sendBody({
-      'destination-email': ' a@example.org; b@example.org,c@example.org \t d@example.org ',
-      'email-title': 'Shared study: CT of 2024-01-02',
-      'email-content': content,
-      'layout-template': 'share-study-layout',
-    }));
+    const content =
+      '<p>Dear patient, <a href="https://share.example.org/?token=abc">your study</a> costs $& $1 nothing.</p>';
+    const res = await call(
+      svc.url,
+      'POST',
+      '/emails/send',
+      sendBody({
+        'destination-email': ' a@example.org; b@example.org,c@example.org \t d@example.org ',
+        'email-title': 'Shared study: CT of 2024-01-02',
+        'email-content': content,
+        'layout-template': 'share-study-layout',
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ success: true, details: null });
     expect(smtp.received).toHaveLength(1);
@@ -100,7 +108,12 @@ describe('share e-mails (PROTOCOL.md section 9) through a real SMTP server (STAR
   });
 
   it('keeps a title with line breaks from adding headers or recipients', async () => {
-    const res = await call(svc.url, 'POST', '/emails/send', sendBody({ 'email-title': 'Hello\r\nBcc: evil@example.org\r\nX-Evil: 1' }));
+    const res = await call(
+      svc.url,
+      'POST',
+      '/emails/send',
+      sendBody({ 'email-title': 'Hello\r\nBcc: evil@example.org\r\nX-Evil: 1' }),
+    );
     expect(res.status).toBe(200);
     const mail = smtp.received[0];
     expect(mail.rcptTo).toEqual(['patient@example.org']);
@@ -229,7 +242,9 @@ describe('e-mail templates: only file names of the folder are served', () => {
 
 describe('e-mails disabled (the default)', () => {
   let svc: RunningApp;
-  beforeAll(async () => { svc = await startApp({}); });
+  beforeAll(async () => {
+    svc = await startApp({});
+  });
   afterAll(() => svc.close());
 
   it.each([

@@ -2,7 +2,9 @@ import { call, RunningApp, startApp } from './support/app';
 
 describe('GET /health', () => {
   let svc: RunningApp;
-  beforeAll(async () => { svc = await startApp(); });
+  beforeAll(async () => {
+    svc = await startApp();
+  });
   afterAll(() => svc.close());
 
   it('answers without credentials', async () => {

@@ -10,7 +10,13 @@ const admin: TestUser = { sub: 'u-admin', preferred_username: 'root', roles: ['a
 const doctor: TestUser = { sub: 'u-doctor', preferred_username: 'house', roles: ['doctor-role'] };
 const external: TestUser = { sub: 'u-ext', preferred_username: 'ext', roles: ['external-role'] };
 
-const instantLink = (type: string) => ({ id: null, resources: [], type, 'expiration-date': null, 'validity-duration': 60 });
+const instantLink = (type: string) => ({
+  id: null,
+  resources: [],
+  type,
+  'expiration-date': null,
+  'validity-duration': 60,
+});
 
 describe('Keycloak bearer tokens on @AllowBearer routes', () => {
   let idp: TestOidcProvider;
@@ -20,11 +26,14 @@ describe('Keycloak bearer tokens on @AllowBearer routes', () => {
 
   beforeAll(async () => {
     idp = await startOidcProvider();
-    adminApi = await new KeycloakAdminStandIn({
-      name: 'orthanc',
-      roles: [{ name: 'admin-role' }, { name: 'doctor-role' }, { name: 'external-role' }, { name: 'radiologist' }],
-      users: [],
-    }, (t) => idp.isAdminToken(t)).start();
+    adminApi = await new KeycloakAdminStandIn(
+      {
+        name: 'orthanc',
+        roles: [{ name: 'admin-role' }, { name: 'doctor-role' }, { name: 'external-role' }, { name: 'radiologist' }],
+        users: [],
+      },
+      (t) => idp.isAdminToken(t),
+    ).start();
     svc = await startApp({
       ENABLE_KEYCLOAK: 'true',
       KEYCLOAK_URI: idp.realmUri,
@@ -60,7 +69,13 @@ describe('Keycloak bearer tokens on @AllowBearer routes', () => {
       expect(get.status).toBe(403);
       expect(get.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
       expect(JSON.stringify(get.body.message)).toContain('admin-permissions');
-      const put = await call(svc.url, 'PUT', '/settings/roles', { roles: {}, 'available-labels': [] }, { auth: await bearer(doctor) });
+      const put = await call(
+        svc.url,
+        'PUT',
+        '/settings/roles',
+        { roles: {}, 'available-labels': [] },
+        { auth: await bearer(doctor) },
+      );
       expect(put.status).toBe(403);
       expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(before);
     });
@@ -92,12 +107,18 @@ describe('Keycloak bearer tokens on @AllowBearer routes', () => {
       ];
       for (const [user, type, status] of cases) {
         const res = await call(svc.url, 'PUT', `/tokens/${type}`, instantLink(type), { auth: await bearer(user) });
-        expect({ user: user.preferred_username, type, status: res.status }).toEqual({ user: user.preferred_username, type, status });
+        expect({ user: user.preferred_username, type, status: res.status }).toEqual({
+          user: user.preferred_username,
+          type,
+          status,
+        });
       }
     });
 
     it('an unknown type is refused to a bearer caller', async () => {
-      const res = await call(svc.url, 'PUT', '/tokens/no-such-type', instantLink('no-such-type'), { auth: await bearer(admin) });
+      const res = await call(svc.url, 'PUT', '/tokens/no-such-type', instantLink('no-such-type'), {
+        auth: await bearer(admin),
+      });
       expect(res.status).toBe(403);
     });
   });
@@ -105,8 +126,12 @@ describe('Keycloak bearer tokens on @AllowBearer routes', () => {
   describe('Basic-only routes', () => {
     it('validate, decode and get-profile refuse a bearer token', async () => {
       const auth = await bearer(admin);
-      expect((await call(svc.url, 'POST', '/tokens/validate', { level: 'study', method: 'get' }, { auth })).status).toBe(401);
-      expect((await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': 'x' }, { auth })).status).toBe(401);
+      expect(
+        (await call(svc.url, 'POST', '/tokens/validate', { level: 'study', method: 'get' }, { auth })).status,
+      ).toBe(401);
+      expect(
+        (await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': 'x' }, { auth })).status,
+      ).toBe(401);
       expect((await call(svc.url, 'POST', '/user/get-profile', {}, { auth })).status).toBe(401);
     });
   });

@@ -9,23 +9,86 @@ import { ADMIN_CLIENT_SECRET, startOidcProvider, TestOidcProvider, TestUser } fr
 // API cannot run here (no Keycloak, no Docker): KeycloakAdminStandIn is a stand-in speaking its documented contract.
 
 const ALL_PERMISSIONS = [
-  'all', 'view', 'download', 'delete', 'send', 'modify', 'anonymize', 'upload', 'q-r-remote-modalities', 'settings',
-  'api-view', 'edit-labels', 'admin-permissions', 'audit-logs', 'worklists', 'share', 'create-inbox-links',
+  'all',
+  'view',
+  'download',
+  'delete',
+  'send',
+  'modify',
+  'anonymize',
+  'upload',
+  'q-r-remote-modalities',
+  'settings',
+  'api-view',
+  'edit-labels',
+  'admin-permissions',
+  'audit-logs',
+  'worklists',
+  'share',
+  'create-inbox-links',
 ];
-const ANONYMOUS = { name: 'Anonymous', permissions: [], 'authorized-labels': [], validity: 60, 'user-id': null, groups: null };
+const ANONYMOUS = {
+  name: 'Anonymous',
+  permissions: [],
+  'authorized-labels': [],
+  validity: 60,
+  'user-id': null,
+  groups: null,
+};
 
-const doctor: TestUser = { sub: 'u-doctor', preferred_username: 'house', name: 'Gregory House', roles: ['doctor-role', 'offline_access'], groups: ['/diagnostics'] };
+const doctor: TestUser = {
+  sub: 'u-doctor',
+  preferred_username: 'house',
+  name: 'Gregory House',
+  roles: ['doctor-role', 'offline_access'],
+  groups: ['/diagnostics'],
+};
 const admin: TestUser = { sub: 'u-admin', preferred_username: 'root', roles: ['admin-role', 'default-roles-orthanc'] };
-const external: TestUser = { sub: 'u-ext', preferred_username: 'ext', name: 'External Reader', roles: ['external-role'] };
+const external: TestUser = {
+  sub: 'u-ext',
+  preferred_username: 'ext',
+  name: 'External Reader',
+  roles: ['external-role'],
+};
 
 const realm: StandInRealm = {
   name: 'orthanc',
-  roles: [{ name: 'doctor-role' }, { name: 'admin-role' }, { name: 'external-role' }, { name: 'staff', composite: true, composites: ['doctor-role'] }],
+  roles: [
+    { name: 'doctor-role' },
+    { name: 'admin-role' },
+    { name: 'external-role' },
+    { name: 'staff', composite: true, composites: ['doctor-role'] },
+  ],
   users: [
-    { id: 'kc-1', username: 'scanner-bot', enabled: true, attributes: { 'api-key': ['key-doctor-123'] }, realmRoles: ['doctor-role'] },
-    { id: 'kc-2', username: 'ward-bot', enabled: true, attributes: { 'api-key': ['key-staff-456'] }, realmRoles: ['external-role', 'staff'] },
-    { id: 'kc-3', username: 'retired-bot', enabled: false, attributes: { 'api-key': ['key-disabled-789'] }, realmRoles: ['doctor-role'] },
-    { id: 'kc-4', username: 'future-bot', enabled: true, notBefore: Math.floor(Date.now() / 1000) + 3600, attributes: { 'api-key': ['key-future-000'] }, realmRoles: ['doctor-role'] },
+    {
+      id: 'kc-1',
+      username: 'scanner-bot',
+      enabled: true,
+      attributes: { 'api-key': ['key-doctor-123'] },
+      realmRoles: ['doctor-role'],
+    },
+    {
+      id: 'kc-2',
+      username: 'ward-bot',
+      enabled: true,
+      attributes: { 'api-key': ['key-staff-456'] },
+      realmRoles: ['external-role', 'staff'],
+    },
+    {
+      id: 'kc-3',
+      username: 'retired-bot',
+      enabled: false,
+      attributes: { 'api-key': ['key-disabled-789'] },
+      realmRoles: ['doctor-role'],
+    },
+    {
+      id: 'kc-4',
+      username: 'future-bot',
+      enabled: true,
+      notBefore: Math.floor(Date.now() / 1000) + 3600,
+      attributes: { 'api-key': ['key-future-000'] },
+      realmRoles: ['doctor-role'],
+    },
     { id: 'kc-5', username: 'alice', enabled: true, realmRoles: [] },
   ],
 };
@@ -82,8 +145,17 @@ describe('POST /user/get-profile with Keycloak', () => {
     });
 
     it('accepts the Authorization: Bearer form and falls back to preferred_username for the name', async () => {
-      const res = await profile(svc, { 'token-key': 'Authorization', 'token-value': `Bearer ${await idp.mint(admin)}` });
-      expect(res.body).toMatchObject({ name: 'root', permissions: ALL_PERMISSIONS, 'authorized-labels': ['*'], 'user-id': 'u-admin', groups: null });
+      const res = await profile(svc, {
+        'token-key': 'Authorization',
+        'token-value': `Bearer ${await idp.mint(admin)}`,
+      });
+      expect(res.body).toMatchObject({
+        name: 'root',
+        permissions: ALL_PERMISSIONS,
+        'authorized-labels': ['*'],
+        'user-id': 'u-admin',
+        groups: null,
+      });
     });
 
     it('appends roles in the user order, skipping duplicates', async () => {
@@ -94,7 +166,10 @@ describe('POST /user/get-profile with Keycloak', () => {
     });
 
     it('gives a known user with no configured role no permissions', async () => {
-      const res = await profile(svc, userToken(await idp.mint({ sub: 'u-x', preferred_username: 'x', roles: ['offline_access'] })));
+      const res = await profile(
+        svc,
+        userToken(await idp.mint({ sub: 'u-x', preferred_username: 'x', roles: ['offline_access'] })),
+      );
       expect(res.body).toMatchObject({ name: 'x', permissions: [], 'authorized-labels': [], 'user-id': 'u-x' });
     });
 
@@ -133,7 +208,14 @@ describe('POST /user/get-profile with Keycloak', () => {
 
     it('alg none', async () => {
       const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: idp.issuer, aud: 'account', sub: 'u-admin', exp: now + 300, typ: 'Bearer', realm_access: { roles: ['admin-role'] } };
+      const claims = {
+        iss: idp.issuer,
+        aud: 'account',
+        sub: 'u-admin',
+        exp: now + 300,
+        typ: 'Bearer',
+        realm_access: { roles: ['admin-role'] },
+      };
       const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
       expect((await profile(svc, userToken(token))).body).toEqual(ANONYMOUS);
     });
@@ -143,7 +225,11 @@ describe('POST /user/get-profile with Keycloak', () => {
       const pem = await exportSPKI(pub as Parameters<typeof exportSPKI>[0]);
       const token = await new SignJWT({ typ: 'Bearer', realm_access: { roles: ['admin-role'] } })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: idp.currentKid })
-        .setIssuer(idp.issuer).setAudience('account').setSubject('u-admin').setIssuedAt().setExpirationTime('5m')
+        .setIssuer(idp.issuer)
+        .setAudience('account')
+        .setSubject('u-admin')
+        .setIssuedAt()
+        .setExpirationTime('5m')
         .sign(new TextEncoder().encode(pem));
       expect((await profile(svc, userToken(token))).body).toEqual(ANONYMOUS);
     });
@@ -162,10 +248,19 @@ describe('POST /user/get-profile with Keycloak', () => {
     });
 
     it('a share token and a Basic credential', async () => {
-      const share = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', { id: null, resources: [], type: 'viewer-instant-link', 'expiration-date': null, 'validity-duration': 60 });
+      const share = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
+        id: null,
+        resources: [],
+        type: 'viewer-instant-link',
+        'expiration-date': null,
+        'validity-duration': 60,
+      });
       expect(share.status).toBe(200);
       expect((await profile(svc, userToken(share.body.token))).body).toEqual(ANONYMOUS);
-      const basic = { 'token-key': 'Authorization', 'token-value': `Basic ${Buffer.from('share-user:change-me').toString('base64')}` };
+      const basic = {
+        'token-key': 'Authorization',
+        'token-value': `Basic ${Buffer.from('share-user:change-me').toString('base64')}`,
+      };
       expect((await profile(svc, basic)).body).toEqual(ANONYMOUS);
     });
   });
@@ -178,7 +273,10 @@ describe('POST /user/get-profile with Keycloak', () => {
       const newKid = await idp.rotateKey({ keepOld: false });
       expect(newKid).not.toBe(oldKid);
       const after = await idp.mint(external);
-      expect((await profile(svc, userToken(after))).body).toMatchObject({ name: 'External Reader', permissions: ['view', 'download'] });
+      expect((await profile(svc, userToken(after))).body).toMatchObject({
+        name: 'External Reader',
+        permissions: ['view', 'download'],
+      });
       // The refetched key set no longer holds the old key: its tokens are no longer trusted.
       expect((await profile(svc, userToken(before))).body).toEqual(ANONYMOUS);
     });
@@ -190,8 +288,12 @@ describe('POST /user/get-profile with Keycloak', () => {
     it('maps the effective realm roles of the user holding the key', async () => {
       const res = await profile(svc, apiKey('key-doctor-123'));
       expect(res.body).toEqual({
-        name: 'scanner-bot', permissions: ['view', 'download', 'share', 'send'], 'authorized-labels': ['*'],
-        validity: 60, 'user-id': 'kc-1', groups: null,
+        name: 'scanner-bot',
+        permissions: ['view', 'download', 'share', 'send'],
+        'authorized-labels': ['*'],
+        validity: 60,
+        'user-id': 'kc-1',
+        groups: null,
       });
     });
 
@@ -224,7 +326,14 @@ describe('POST /user/get-profile with Keycloak', () => {
   describe('user-id lookups', () => {
     it('names a known user, with no permissions', async () => {
       const res = await profile(svc, { 'user-id': 'kc-5' });
-      expect(res.body).toEqual({ name: 'alice', permissions: [], 'authorized-labels': [], validity: 60, 'user-id': 'kc-5', groups: null });
+      expect(res.body).toEqual({
+        name: 'alice',
+        permissions: [],
+        'authorized-labels': [],
+        validity: 60,
+        'user-id': 'kc-5',
+        groups: null,
+      });
     });
 
     it('answers null for an unknown id, including one that tries to walk the admin API', async () => {
@@ -292,12 +401,19 @@ describe('JWKS refetch rate limit', () => {
 describe('Keycloak unreachable', () => {
   it('down at start-up: 503 JSON for a user token, the process keeps serving, and it recovers without restart', async () => {
     const port = await freePort();
-    const svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `http://127.0.0.1:${port}/realms/orthanc/`, KEYCLOAK_TIMEOUT: '1000' });
+    const svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: `http://127.0.0.1:${port}/realms/orthanc/`,
+      KEYCLOAK_TIMEOUT: '1000',
+    });
     const idp = new TestOidcProvider();
     idp.port = port;
     try {
       // A token shaped like the realm's (signed by a key the realm will not know): needs Keycloak to be judged.
-      const early = await new TestOidcProvider().mint(doctor, { key: await TestOidcProvider.foreignKey(), issuer: `http://127.0.0.1:${port}/realms/orthanc` });
+      const early = await new TestOidcProvider().mint(doctor, {
+        key: await TestOidcProvider.foreignKey(),
+        issuer: `http://127.0.0.1:${port}/realms/orthanc`,
+      });
       const res = await profile(svc, userToken(early));
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -317,9 +433,16 @@ describe('Keycloak unreachable', () => {
     const hang: Server = createServer(() => undefined);
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     const { port } = hang.address() as AddressInfo;
-    const svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `http://127.0.0.1:${port}/realms/orthanc/`, KEYCLOAK_TIMEOUT: '300' });
+    const svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: `http://127.0.0.1:${port}/realms/orthanc/`,
+      KEYCLOAK_TIMEOUT: '300',
+    });
     try {
-      const token = await new TestOidcProvider().mint(doctor, { key: await TestOidcProvider.foreignKey(), issuer: `http://127.0.0.1:${port}/realms/orthanc` });
+      const token = await new TestOidcProvider().mint(doctor, {
+        key: await TestOidcProvider.foreignKey(),
+        issuer: `http://127.0.0.1:${port}/realms/orthanc`,
+      });
       const res = await profile(svc, userToken(token));
       expect(res.status).toBe(503);
       expect((await call(svc.url, 'GET', '/health', undefined, { auth: null })).status).toBe(200);
@@ -332,7 +455,12 @@ describe('Keycloak unreachable', () => {
 
   it('gone after its keys were fetched: cached keys still verify, an unknown kid is a 503', async () => {
     const idp = await startOidcProvider();
-    const svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, KEYCLOAK_JWKS_COOLDOWN: '0', KEYCLOAK_TIMEOUT: '1000' });
+    const svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: idp.realmUri,
+      KEYCLOAK_JWKS_COOLDOWN: '0',
+      KEYCLOAK_TIMEOUT: '1000',
+    });
     try {
       expect((await profile(svc, userToken(await idp.mint(doctor)))).body.name).toBe('Gregory House');
       const later = await idp.mint(external);
@@ -369,7 +497,9 @@ describe('POST /user/get-profile without Keycloak', () => {
 
 describe('a realm reached on another URL than its issuer (internal URL, public hostname)', () => {
   let idp: TestOidcProvider;
-  beforeAll(async () => { idp = await startOidcProvider(); });
+  beforeAll(async () => {
+    idp = await startOidcProvider();
+  });
   afterAll(() => idp.close());
   const internal = () => `http://localhost:${idp.port}/realms/orthanc/`;
 
@@ -394,7 +524,11 @@ describe('a realm reached on another URL than its issuer (internal URL, public h
   });
 
   it('a KEYCLOAK_ISSUER the realm does not announce is a 503 (misconfiguration, logged)', async () => {
-    const svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, KEYCLOAK_ISSUER: 'https://sso.example.com/realms/orthanc' });
+    const svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: idp.realmUri,
+      KEYCLOAK_ISSUER: 'https://sso.example.com/realms/orthanc',
+    });
     try {
       expect((await profile(svc, userToken(await idp.mint(doctor)))).status).toBe(503);
     } finally {

@@ -1,4 +1,9 @@
-import { AccessTokenVerifier, KeycloakIssuerService, KeycloakUnavailableError, loadKeycloakConfig } from '@app/keycloak';
+import {
+  AccessTokenVerifier,
+  KeycloakIssuerService,
+  KeycloakUnavailableError,
+  loadKeycloakConfig,
+} from '@app/keycloak';
 import type { KeycloakConfig } from '@app/keycloak';
 import { startOidcProvider, TestOidcProvider, TestUser } from './support/oidc-provider';
 
@@ -9,7 +14,12 @@ const doctor: TestUser = { sub: 'u-doctor', preferred_username: 'house', roles: 
 
 function verifierFor(idp: TestOidcProvider): AccessTokenVerifier {
   const config: KeycloakConfig = {
-    ...loadKeycloakConfig({ SECRETS_DIR: '/nonexistent', ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, KEYCLOAK_TIMEOUT: '1000' }),
+    ...loadKeycloakConfig({
+      SECRETS_DIR: '/nonexistent',
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: idp.realmUri,
+      KEYCLOAK_TIMEOUT: '1000',
+    }),
     jwksMaxAgeMs: 0,
   };
   return new AccessTokenVerifier(config, new KeycloakIssuerService(config));

@@ -5,7 +5,12 @@ import { closedPort } from './support/net';
 const MEDDREAM_ROOT = 'https://viewer.example.org/meddream/';
 const LANDING_ROOT = 'https://share.example.org/landing/';
 
-const study = (uid: string | null, level = 'study') => ({ 'dicom-uid': uid, 'orthanc-id': `o-${uid}`, url: null, level });
+const study = (uid: string | null, level = 'study') => ({
+  'dicom-uid': uid,
+  'orthanc-id': `o-${uid}`,
+  url: null,
+  level,
+});
 
 function createBody(type: string, resources: unknown[]) {
   return { id: 'share-1', resources, type, 'expiration-date': null, 'validity-duration': 3600 };
@@ -34,38 +39,53 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
   });
 
   it('creates a meddream-instant-link: one item per study is asked for, the answer is the token of the link', async () => {
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link',
-      createBody('meddream-instant-link', [study('1.2.840.1'), study('1.2.840.2')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.840.1'), study('1.2.840.2')]),
+    );
     expect(res.status).toBe(200);
     expect(res.body.token).toMatch(/^md-token-\d+$/);
     expect(res.body.url).toBe(`${MEDDREAM_ROOT}?study=1.2.840.1,1.2.840.2&token=${res.body.token}`);
     expect(res.body.request.type).toBe('meddream-instant-link');
-    expect(meddream.received).toEqual([{
-      method: 'POST',
-      path: '/v3/generate',
-      contentType: 'application/json',
-      body: { items: [
-        { studies: { study: '1.2.840.1', storage: 'Orthanc' } },
-        { studies: { study: '1.2.840.2', storage: 'Orthanc' } },
-      ] },
-    }]);
+    expect(meddream.received).toEqual([
+      {
+        method: 'POST',
+        path: '/v3/generate',
+        contentType: 'application/json',
+        body: {
+          items: [
+            { studies: { study: '1.2.840.1', storage: 'Orthanc' } },
+            { studies: { study: '1.2.840.2', storage: 'Orthanc' } },
+          ],
+        },
+      },
+    ]);
   });
 
   it('creates a meddream-viewer-publication (landing link, no MedDream call) whose every decode mints a fresh link', async () => {
-    const created = await call(svc.url, 'PUT', '/tokens/meddream-viewer-publication',
-      createBody('meddream-viewer-publication', [study('1.2.840.7')]));
+    const created = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-viewer-publication',
+      createBody('meddream-viewer-publication', [study('1.2.840.7')]),
+    );
     expect(created.status).toBe(200);
     expect(created.body.url).toBe(`${LANDING_ROOT}?token=${created.body.token}`);
     expect(meddream.received).toHaveLength(0);
 
-    const decode = () => call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': created.body.token });
+    const decode = () =>
+      call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': created.body.token });
     const first = await decode();
     const second = await decode();
     for (const d of [first, second]) {
       expect(d.status).toBe(200);
       expect(d.body).toMatchObject({ 'token-type': 'meddream-viewer-publication', 'error-code': null });
       expect(d.body.resources).toEqual([study('1.2.840.7')]);
-      expect(d.body['redirect-url']).toMatch(new RegExp(`^${MEDDREAM_ROOT.replace(/[.?/]/g, '\\$&')}\\?study=1\\.2\\.840\\.7&token=md-token-\\d+$`));
+      expect(d.body['redirect-url']).toMatch(
+        new RegExp(`^${MEDDREAM_ROOT.replace(/[.?/]/g, '\\$&')}\\?study=1\\.2\\.840\\.7&token=md-token-\\d+$`),
+      );
     }
     expect(first.body['redirect-url']).not.toBe(second.body['redirect-url']);
     expect(meddream.received.map((r) => r.body)).toEqual([
@@ -76,41 +96,76 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
 
   it('answers a JSON 502 (with an errorId) when the token service answers 500, and never uses its page as a token', async () => {
     meddream.mode = 'error-500';
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', [study('1.2.3')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.3')]),
+    );
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect(res.body).toMatchObject({ statusCode: 502, error: 'Bad Gateway', message: expect.stringContaining('HTTP 500') });
+    expect(res.body).toMatchObject({
+      statusCode: 502,
+      error: 'Bad Gateway',
+      message: expect.stringContaining('HTTP 500'),
+    });
     expect(res.body.errorId).toEqual(expect.any(String));
     expect(res.text).not.toContain('Internal Server Error</body>');
   });
 
   it('answers a JSON 502 when decode cannot mint a MedDream link', async () => {
-    const created = await call(svc.url, 'PUT', '/tokens/meddream-viewer-publication',
-      createBody('meddream-viewer-publication', [study('1.2.840.8')]));
+    const created = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-viewer-publication',
+      createBody('meddream-viewer-publication', [study('1.2.840.8')]),
+    );
     meddream.mode = 'error-500';
-    const res = await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': created.body.token });
+    const res = await call(svc.url, 'POST', '/tokens/decode', {
+      'token-key': 'token',
+      'token-value': created.body.token,
+    });
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ statusCode: 502 });
   });
 
   it('answers a JSON 504 when the token service does not answer within MEDDREAM_TIMEOUT', async () => {
     meddream.mode = 'hang';
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', [study('1.2.3')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.3')]),
+    );
     expect(res.status).toBe(504);
-    expect(res.body).toMatchObject({ statusCode: 504, error: 'Gateway Timeout', message: expect.stringContaining('300 ms') });
+    expect(res.body).toMatchObject({
+      statusCode: 504,
+      error: 'Gateway Timeout',
+      message: expect.stringContaining('300 ms'),
+    });
     expect(meddream.received).toHaveLength(1);
   });
 
   it('answers a JSON 502 for an empty answer', async () => {
     meddream.mode = 'empty';
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', [study('1.2.3')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.3')]),
+    );
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ statusCode: 502, message: expect.stringContaining('empty') });
   });
 
   it('answers a JSON 502 for a 200 page that is not a token', async () => {
     meddream.mode = 'html-page';
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', [study('1.2.3')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.3')]),
+    );
     expect(res.status).toBe(502);
     expect(res.text).not.toContain('Please log in');
   });
@@ -120,15 +175,18 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
     ['a study without dicom-uid', [study('1.2.3'), study(null)], 'resources.1.dicom-uid'],
     ['a dicom-uid that would break the link', [study('1.2.3&token=forged')], 'resources.0.dicom-uid'],
     ['no resources', [], 'at least one study'],
-  ])('refuses %s with a 400 naming the problem, without asking MedDream, for both MedDream types', async (_what, resources, named) => {
-    for (const type of ['meddream-instant-link', 'meddream-viewer-publication']) {
-      const res = await call(svc.url, 'PUT', `/tokens/${type}`, createBody(type, resources));
-      expect(res.status).toBe(400);
-      expect(res.body.statusCode).toBe(400);
-      expect(JSON.stringify(res.body.message)).toContain(named);
-    }
-    expect(meddream.received).toHaveLength(0);
-  });
+  ])(
+    'refuses %s with a 400 naming the problem, without asking MedDream, for both MedDream types',
+    async (_what, resources, named) => {
+      for (const type of ['meddream-instant-link', 'meddream-viewer-publication']) {
+        const res = await call(svc.url, 'PUT', `/tokens/${type}`, createBody(type, resources));
+        expect(res.status).toBe(400);
+        expect(res.body.statusCode).toBe(400);
+        expect(JSON.stringify(res.body.message)).toContain(named);
+      }
+      expect(meddream.received).toHaveLength(0);
+    },
+  );
 });
 
 describe('MedDream token service unreachable', () => {
@@ -142,7 +200,12 @@ describe('MedDream token service unreachable', () => {
   afterAll(() => svc.close());
 
   it('answers a JSON 502 on a refused connection', async () => {
-    const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', createBody('meddream-instant-link', [study('1.2.3')]));
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.3')]),
+    );
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ statusCode: 502, message: expect.stringContaining('could not be reached') });
   });
@@ -150,21 +213,32 @@ describe('MedDream token service unreachable', () => {
 
 describe('MedDream not configured', () => {
   let svc: RunningApp;
-  beforeAll(async () => { svc = await startApp({ PUBLIC_LANDING_ROOT: LANDING_ROOT }); });
+  beforeAll(async () => {
+    svc = await startApp({ PUBLIC_LANDING_ROOT: LANDING_ROOT });
+  });
   afterAll(() => svc.close());
 
-  it.each(['meddream-instant-link', 'meddream-viewer-publication'])('refuses %s with a 400 naming the variables', async (type) => {
-    const res = await call(svc.url, 'PUT', `/tokens/${type}`, createBody(type, [study('1.2.3')]));
-    expect(res.status).toBe(400);
-    expect(JSON.stringify(res.body.message)).toContain('MEDDREAM_TOKEN_SERVICE_URL');
-  });
+  it.each(['meddream-instant-link', 'meddream-viewer-publication'])(
+    'refuses %s with a 400 naming the variables',
+    async (type) => {
+      const res = await call(svc.url, 'PUT', `/tokens/${type}`, createBody(type, [study('1.2.3')]));
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.message)).toContain('MEDDREAM_TOKEN_SERVICE_URL');
+    },
+  );
 });
 
 describe('MedDream start-up configuration', () => {
   it.each([
     [{ MEDDREAM_TOKEN_SERVICE_URL: 'http://127.0.0.1:1/v3/generate' }, 'PUBLIC_MEDDREAM_ROOT'],
     [{ PUBLIC_MEDDREAM_ROOT: MEDDREAM_ROOT }, 'MEDDREAM_TOKEN_SERVICE_URL'],
-    [{ MEDDREAM_TOKEN_SERVICE_URL: 'http://127.0.0.1:1/v3/generate', PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream' }, 'PUBLIC_MEDDREAM_ROOT'],
+    [
+      {
+        MEDDREAM_TOKEN_SERVICE_URL: 'http://127.0.0.1:1/v3/generate',
+        PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream',
+      },
+      'PUBLIC_MEDDREAM_ROOT',
+    ],
   ])('refuses to start with %j, naming %s', async (env, named) => {
     await expect(startApp(env)).rejects.toThrow(named);
   });

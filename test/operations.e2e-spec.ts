@@ -1,14 +1,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASIC, call, RunningApp, startApp } from './support/app';
+import { call, RunningApp, startApp } from './support/app';
 import { startOidcProvider, TestOidcProvider } from './support/oidc-provider';
 import { FakeMedDreamTokenService } from './support/meddream-token-service';
 import { SmtpTestServer } from './support/smtp-test-server';
 
 const STUDY = { 'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study' };
 const validateBody = (token: string | null, over: Record<string, unknown> = {}) => ({
-  'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study', method: 'get', 'token-key': 'token', 'token-value': token, ...over,
+  'dicom-uid': '1.2.3',
+  'orthanc-id': 'o-1',
+  level: 'study',
+  method: 'get',
+  'token-key': 'token',
+  'token-value': token,
+  ...over,
 });
 
 /** The value of one sample of the exposition text (0 when the series does not exist yet). */
@@ -32,12 +38,15 @@ describe('OpenAPI document (/docs-json)', () => {
 
   it('documents every route Nest mapped, plus the plain fastify routes of the hot path', () => {
     // The routes as Nest's router logged them at start-up ("Mapped {/tokens/:type, PUT} route"): not a list kept here.
-    const mapped = svc.logs.map((l) => JSON.parse(l).msg as string)
+    const mapped = svc.logs
+      .map((l) => JSON.parse(l).msg as string)
       .map((m) => /^Mapped \{(\S+), (\w+)\} route$/.exec(m))
       .filter((m): m is RegExpExecArray => m !== null)
       .map(([, path, method]) => `${method.toLowerCase()} ${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`);
     expect(mapped.length).toBeGreaterThanOrEqual(12);
-    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item as object).map((m) => `${m} ${path}`),
+    );
     const fastifyRoutes = ['post /tokens/validate', 'post /user/get-profile'];
     expect(documented).toEqual(expect.arrayContaining([...mapped, ...fastifyRoutes]));
     expect(documented.sort()).toEqual([...new Set([...mapped, ...fastifyRoutes])].sort());
@@ -50,7 +59,8 @@ describe('OpenAPI document (/docs-json)', () => {
         expect([where, typeof op.summary]).toEqual([where, 'string']);
         const ok = op.responses['200'] ?? op.responses['201'];
         expect([where, Object.values<any>(ok?.content ?? {}).some((c) => c.schema)]).toEqual([where, true]);
-        if (op.requestBody) expect([where, Boolean(op.requestBody.content['application/json'].schema)]).toEqual([where, true]);
+        if (op.requestBody)
+          expect([where, Boolean(op.requestBody.content['application/json'].schema)]).toEqual([where, true]);
       }
     }
   });
@@ -60,19 +70,39 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(op.security).toEqual([{ basic: [] }]);
     const ref = op.requestBody.content['application/json'].schema.$ref as string;
     const schema = doc.components.schemas[ref.split('/').pop()!];
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['dicom-uid', 'orthanc-id', 'token-key', 'token-value', 'server-id', 'level', 'method', 'uri']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining([
+        'dicom-uid',
+        'orthanc-id',
+        'token-key',
+        'token-value',
+        'server-id',
+        'level',
+        'method',
+        'uri',
+      ]),
+    );
     expect(schema.required).toEqual(expect.arrayContaining(['level', 'method']));
-    expect(op.responses['200'].content['application/json'].schema.properties).toEqual({ granted: { type: 'boolean' }, validity: expect.any(Object) });
+    expect(op.responses['200'].content['application/json'].schema.properties).toEqual({
+      granted: { type: 'boolean' },
+      validity: expect.any(Object),
+    });
     expect(op.requestBody.content['application/json'].example).toHaveProperty('token-key');
   });
 
   it('keeps the kebab-case names of the other bodies', () => {
     const props = (name: string) => Object.keys(doc.components.schemas[name].properties);
-    expect(props('CreateTokenDto')).toEqual(expect.arrayContaining(['resources', 'type', 'expiration-date', 'validity-duration']));
+    expect(props('CreateTokenDto')).toEqual(
+      expect.arrayContaining(['resources', 'type', 'expiration-date', 'validity-duration']),
+    );
     expect(props('ResourceDto')).toEqual(expect.arrayContaining(['dicom-uid', 'orthanc-id', 'level']));
     expect(props('DecodeTokenDto')).toEqual(expect.arrayContaining(['token-key', 'token-value']));
-    expect(props('GetProfileDto')).toEqual(expect.arrayContaining(['token-key', 'token-value', 'server-id', 'user-id']));
-    expect(props('SendEmailDto')).toEqual(expect.arrayContaining(['destination-email', 'email-title', 'email-content', 'layout-template']));
+    expect(props('GetProfileDto')).toEqual(
+      expect.arrayContaining(['token-key', 'token-value', 'server-id', 'user-id']),
+    );
+    expect(props('SendEmailDto')).toEqual(
+      expect.arrayContaining(['destination-email', 'email-title', 'email-content', 'layout-template']),
+    );
   });
 
   it('declares Basic and bearer, and says which routes take which', () => {
@@ -108,9 +138,13 @@ describe('OpenAPI document (/docs-json)', () => {
       expect(prefixed.url).toMatch(/\/auth$/);
       const res = await call(prefixed.url, 'GET', '/docs-json', undefined, { auth: null });
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/auth/tokens/validate', '/auth/tokens/{type}', '/auth/ready', '/auth/metrics']));
+      expect(Object.keys(res.body.paths)).toEqual(
+        expect.arrayContaining(['/auth/tokens/validate', '/auth/tokens/{type}', '/auth/ready', '/auth/metrics']),
+      );
       expect(res.body.paths['/auth/metrics'].get.security).toEqual([{ basic: [] }]);
-      expect((await call(prefixed.url, 'GET', '/docs', undefined, { auth: null })).text).toContain('/auth/docs/swagger-ui-bundle.js');
+      expect((await call(prefixed.url, 'GET', '/docs', undefined, { auth: null })).text).toContain(
+        '/auth/docs/swagger-ui-bundle.js',
+      );
     } finally {
       await prefixed.close();
     }
@@ -133,7 +167,10 @@ describe('readiness (/ready)', () => {
     try {
       const res = await call(svc.url, 'GET', '/ready', undefined, { auth: null });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'ok', info: { config: { status: 'up' }, roles: { status: 'up' }, shares: { status: 'up' } } });
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        info: { config: { status: 'up' }, roles: { status: 'up' }, shares: { status: 'up' } },
+      });
       expect(res.body.info).not.toHaveProperty('keycloak');
     } finally {
       await svc.close();
@@ -153,7 +190,11 @@ describe('readiness (/ready)', () => {
       const down = await call(svc.url, 'GET', '/ready');
       expect(down.status).toBe(503);
       expect(down.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(down.body).toMatchObject({ status: 'error', error: { roles: { status: 'down' } }, info: { config: { status: 'up' } } });
+      expect(down.body).toMatchObject({
+        status: 'error',
+        error: { roles: { status: 'down' } },
+        info: { config: { status: 'up' } },
+      });
       expect(down.body.info).not.toHaveProperty('shares');
       rmSync(roles, { recursive: true });
       writeFileSync(roles, JSON.stringify({ roles: {}, 'available-labels': [] }));
@@ -177,10 +218,18 @@ describe('readiness (/ready)', () => {
       await idp.close();
       const down = await call(svc.url, 'GET', '/ready');
       expect(down.status).toBe(503);
-      expect(down.body).toMatchObject({ status: 'error', error: { keycloak: { status: 'down' } }, info: { roles: { status: 'up' } } });
+      expect(down.body).toMatchObject({
+        status: 'error',
+        error: { keycloak: { status: 'down' } },
+        info: { roles: { status: 'up' } },
+      });
       const text = await metrics(svc);
-      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="keycloak",operation="discovery",outcome="error"}')).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="keycloak",operation="discovery",outcome="ok"}')).toBeGreaterThanOrEqual(2);
+      expect(
+        sample(text, 'orthanc_auth_peer_requests_total{peer="keycloak",operation="discovery",outcome="error"}'),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        sample(text, 'orthanc_auth_peer_requests_total{peer="keycloak",operation="discovery",outcome="ok"}'),
+      ).toBeGreaterThanOrEqual(2);
     } finally {
       await svc.close();
       await idp.close().catch(() => undefined);
@@ -216,7 +265,11 @@ describe('metrics (/metrics)', () => {
   });
 
   it('counts requests by route pattern and status, latencies, and validate decisions by reason', async () => {
-    const created = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', { id: 's', resources: [STUDY], type: 'stone-viewer-publication' });
+    const created = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+      id: 's',
+      resources: [STUDY],
+      type: 'stone-viewer-publication',
+    });
     expect(created.status).toBe(200);
     const token = created.body.token as string;
     const before = await metrics(svc);
@@ -226,7 +279,9 @@ describe('metrics (/metrics)', () => {
     expect((await call(svc.url, 'POST', '/tokens/validate', validateBody(token))).body.granted).toBe(true);
     expect((await call(svc.url, 'POST', '/tokens/validate', validateBody(token))).body.granted).toBe(true);
     expect((await call(svc.url, 'POST', '/tokens/validate', validateBody(null))).body.granted).toBe(false);
-    expect((await call(svc.url, 'POST', '/tokens/validate', validateBody(token, { method: 'delete' }))).body.granted).toBe(false);
+    expect(
+      (await call(svc.url, 'POST', '/tokens/validate', validateBody(token, { method: 'delete' }))).body.granted,
+    ).toBe(false);
     expect((await call(svc.url, 'POST', '/tokens/validate', validateBody(token), { auth: null })).status).toBe(401);
     expect((await call(svc.url, 'POST', '/tokens/decode', { 'token-value': token })).status).toBe(200);
     expect((await call(svc.url, 'GET', `/no/such/route/${token}?token=${token}`)).status).toBe(404);
@@ -241,8 +296,12 @@ describe('metrics (/metrics)', () => {
     expect(delta('orthanc_auth_http_requests_total{method="POST",route="/tokens/decode",status="200"}')).toBe(1);
     expect(delta('orthanc_auth_http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(1);
     expect(delta('orthanc_auth_http_request_duration_seconds_count{method="POST",route="/tokens/validate"}')).toBe(5);
-    expect(sample(after, 'orthanc_auth_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/tokens/validate"}'))
-      .toBe(sample(after, 'orthanc_auth_http_request_duration_seconds_count{method="POST",route="/tokens/validate"}'));
+    expect(
+      sample(
+        after,
+        'orthanc_auth_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/tokens/validate"}',
+      ),
+    ).toBe(sample(after, 'orthanc_auth_http_request_duration_seconds_count{method="POST",route="/tokens/validate"}'));
     // Route patterns, never raw URLs: the token in the 404's path and query is not a label.
     expect(after).not.toContain(token);
     expect(after).not.toContain('/no/such');
@@ -253,15 +312,24 @@ describe('metrics (/metrics)', () => {
 describe('peer metrics', () => {
   it('count MedDream token requests and their failures', async () => {
     const meddream = new FakeMedDreamTokenService();
-    const svc = await startApp({ MEDDREAM_TOKEN_SERVICE_URL: await meddream.start(), PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/' });
+    const svc = await startApp({
+      MEDDREAM_TOKEN_SERVICE_URL: await meddream.start(),
+      PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/',
+    });
     try {
-      const link = () => call(svc.url, 'PUT', '/tokens/meddream-instant-link', { type: 'meddream-instant-link', resources: [{ 'dicom-uid': '1.2.3', 'orthanc-id': null, level: 'study' }] });
+      const link = () =>
+        call(svc.url, 'PUT', '/tokens/meddream-instant-link', {
+          type: 'meddream-instant-link',
+          resources: [{ 'dicom-uid': '1.2.3', 'orthanc-id': null, level: 'study' }],
+        });
       expect((await link()).status).toBe(200);
       meddream.mode = 'error-500';
       expect((await link()).status).toBe(502);
       const text = await metrics(svc);
       expect(sample(text, 'orthanc_auth_peer_requests_total{peer="meddream",operation="token",outcome="ok"}')).toBe(1);
-      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="meddream",operation="token",outcome="error"}')).toBe(1);
+      expect(sample(text, 'orthanc_auth_peer_requests_total{peer="meddream",operation="token",outcome="error"}')).toBe(
+        1,
+      );
     } finally {
       await svc.close();
       await meddream.stop();
@@ -286,24 +354,38 @@ describe('logs', () => {
     writeFileSync(caFile, smtp.certificate.cert);
     const SECRET_KEY = 'the-share-signing-key-9f2c';
     const SMTP_PASSWORD = 'smtp-WrongPass-5521';
-    const svc = await startApp({
-      LOG_LEVEL: 'trace',
-      ACCESS_LOG: 'true',
+    const svc = await startApp(
+      {
+        LOG_LEVEL: 'trace',
+        ACCESS_LOG: 'true',
+        SECRET_KEY,
+        USERS: JSON.stringify({ 'share-user': 'change-me', auditor: 'auditor-Pa55word' }),
+        ENABLE_EMAILS: 'true',
+        EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+        EMAILS_SMTP_SERVER_PORT: String(smtpPort),
+        EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
+        EMAILS_SMTP_SERVER_PWD: SMTP_PASSWORD,
+        EMAILS_SMTP_SERVER_CA_FILE: caFile,
+        EMAILS_SENDER_ADDRESS: 'Orthanc <orthanc@example.org>',
+        ENABLE_KEYCLOAK: 'true',
+        KEYCLOAK_URI: idp.realmUri,
+      },
+      { captureLogs: true },
+    );
+    const secrets: string[] = [
       SECRET_KEY,
-      USERS: JSON.stringify({ 'share-user': 'change-me', auditor: 'auditor-Pa55word' }),
-      ENABLE_EMAILS: 'true',
-      EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
-      EMAILS_SMTP_SERVER_PORT: String(smtpPort),
-      EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
-      EMAILS_SMTP_SERVER_PWD: SMTP_PASSWORD,
-      EMAILS_SMTP_SERVER_CA_FILE: caFile,
-      EMAILS_SENDER_ADDRESS: 'Orthanc <orthanc@example.org>',
-      ENABLE_KEYCLOAK: 'true',
-      KEYCLOAK_URI: idp.realmUri,
-    }, { captureLogs: true });
-    const secrets: string[] = [SECRET_KEY, SMTP_PASSWORD, 'auditor-Pa55word', 'change-me', 'wrong-Basic-pw-77', 'an-api-key-value-1234'];
+      SMTP_PASSWORD,
+      'auditor-Pa55word',
+      'change-me',
+      'wrong-Basic-pw-77',
+      'an-api-key-value-1234',
+    ];
     try {
-      const created = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', { id: 's', resources: [STUDY], type: 'stone-viewer-publication' });
+      const created = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+        id: 's',
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+      });
       const shareToken = created.body.token as string;
       const userToken = await idp.mint({ sub: 'u-1', preferred_username: 'doctor', roles: ['doctor-role'] });
       secrets.push(shareToken, userToken);
@@ -314,12 +396,36 @@ describe('logs', () => {
       await call(svc.url, 'POST', '/tokens/validate', validateBody(null), { headers: { token: shareToken } });
       await call(svc.url, 'POST', '/tokens/validate', validateBody(shareToken), { auth: auditor });
       await call(svc.url, 'POST', '/tokens/validate', validateBody(shareToken), { auth: wrongBasic });
-      await call(svc.url, 'POST', '/tokens/decode', { 'token-value': shareToken }, { headers: { cookie: `session=${shareToken}` } });
+      await call(
+        svc.url,
+        'POST',
+        '/tokens/decode',
+        { 'token-value': shareToken },
+        { headers: { cookie: `session=${shareToken}` } },
+      );
       await call(svc.url, 'POST', '/tokens/decode', { 'token-value': `${shareToken}x` });
-      await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'authorization', 'token-value': `Bearer ${userToken}` });
-      await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': `${userToken.slice(0, -4)}AAAA` });
-      await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'api-key', 'token-value': 'an-api-key-value-1234' }, { headers: { 'api-key': 'an-api-key-value-1234' } });
-      await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', { resources: [STUDY], type: 'stone-viewer-publication' }, { auth: `Bearer ${userToken}` });
+      await call(svc.url, 'POST', '/user/get-profile', {
+        'token-key': 'authorization',
+        'token-value': `Bearer ${userToken}`,
+      });
+      await call(svc.url, 'POST', '/user/get-profile', {
+        'token-key': 'token',
+        'token-value': `${userToken.slice(0, -4)}AAAA`,
+      });
+      await call(
+        svc.url,
+        'POST',
+        '/user/get-profile',
+        { 'token-key': 'api-key', 'token-value': 'an-api-key-value-1234' },
+        { headers: { 'api-key': 'an-api-key-value-1234' } },
+      );
+      await call(
+        svc.url,
+        'PUT',
+        '/tokens/stone-viewer-publication',
+        { resources: [STUDY], type: 'stone-viewer-publication' },
+        { auth: `Bearer ${userToken}` },
+      );
       await call(svc.url, 'POST', '/shares/revoke-token', { token: shareToken });
       await call(svc.url, 'GET', `/nothing-here?token=${shareToken}&password=change-me`);
       await call(svc.url, 'GET', '/health', undefined, { headers: { 'x-request-id': shareToken } });
@@ -328,7 +434,10 @@ describe('logs', () => {
       await call(svc.url, 'GET', `/nothing-here/${SMTP_PASSWORD}/${SECRET_KEY}`);
       await call(svc.url, 'GET', `/nothing-here/${encodeURIComponent(`Bearer ${userToken}`)}`);
       const mail = await call(svc.url, 'POST', '/emails/send', {
-        'destination-email': 'patient@example.org', 'email-title': 'Your images', 'email-content': `<a href="https://pacs.example.org/?token=${shareToken}">open</a>`, 'layout-template': null,
+        'destination-email': 'patient@example.org',
+        'email-title': 'Your images',
+        'email-content': `<a href="https://pacs.example.org/?token=${shareToken}">open</a>`,
+        'layout-template': null,
       });
       expect(mail.status).toBe(400); // the SMTP server refused the wrong password: the failure is logged
     } finally {
@@ -355,7 +464,13 @@ describe('logs', () => {
       // A roles file replaced by a folder: PUT fails with a 500 whose cause is logged, under the request's id.
       rmSync(roles);
       mkdirSync(roles);
-      const res = await call(svc.url, 'PUT', '/settings/roles', { roles: {}, 'available-labels': [] }, { headers: { 'x-request-id': 'ticket-4711.a' } });
+      const res = await call(
+        svc.url,
+        'PUT',
+        '/settings/roles',
+        { roles: {}, 'available-labels': [] },
+        { headers: { 'x-request-id': 'ticket-4711.a' } },
+      );
       expect(res.status).toBe(500);
       expect(res.headers.get('x-request-id')).toBe('ticket-4711.a');
       const lines = svc.logs.map((l) => JSON.parse(l));

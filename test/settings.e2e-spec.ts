@@ -34,7 +34,9 @@ function tempDir(): string {
 describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
   let dataDir: string;
   let svc: RunningApp | undefined;
-  beforeEach(() => { dataDir = tempDir(); });
+  beforeEach(() => {
+    dataDir = tempDir();
+  });
   afterEach(async () => {
     await svc?.close();
     svc = undefined;
@@ -46,9 +48,13 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
     const get = await call(svc.url, 'GET', '/settings/roles', undefined, { auth: null });
     expect(get.status).toBe(401);
     expect(get.headers.get('www-authenticate')).toMatch(/^Basic /);
-    const put = await call(svc.url, 'PUT', '/settings/roles', EDITED, { auth: `Basic ${Buffer.from('share-user:wrong').toString('base64')}` });
+    const put = await call(svc.url, 'PUT', '/settings/roles', EDITED, {
+      auth: `Basic ${Buffer.from('share-user:wrong').toString('base64')}`,
+    });
     expect(put.status).toBe(401);
-    expect(existsSync(join(dataDir, 'permissions.json')) && readFileSync(join(dataDir, 'permissions.json'), 'utf8')).not.toContain('nurse-role');
+    expect(
+      existsSync(join(dataDir, 'permissions.json')) && readFileSync(join(dataDir, 'permissions.json'), 'utf8'),
+    ).not.toContain('nurse-role');
   });
 
   it('serves the shipped roles on a fresh DATA_DIR, from an editable copy made there', async () => {
@@ -56,14 +62,19 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
     const res = await call(svc.url, 'GET', '/settings/roles');
     expect(res.status).toBe(200);
     expect(res.body).toEqual(SHIPPED_ROLES);
-    expect(readFileSync(join(dataDir, 'permissions.json'), 'utf8')).toBe(readFileSync(resolve('config/permissions.json'), 'utf8'));
+    expect(readFileSync(join(dataDir, 'permissions.json'), 'utf8')).toBe(
+      readFileSync(resolve('config/permissions.json'), 'utf8'),
+    );
   });
 
   it('PUT answers the stored configuration; after a restart on the same DATA_DIR, GET returns what was put', async () => {
     svc = await startApp({ DATA_DIR: dataDir });
     const put = await call(svc.url, 'PUT', '/settings/roles', {
       ...EDITED,
-      roles: { ...EDITED.roles, 'nurse-role': { permissions: ['view', 'upload'], authorized_labels: ['ward-3', 'external'] } },
+      roles: {
+        ...EDITED.roles,
+        'nurse-role': { permissions: ['view', 'upload'], authorized_labels: ['ward-3', 'external'] },
+      },
       'server-id': 'ignored',
     });
     expect(put.status).toBe(200);
@@ -118,7 +129,10 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
 
   it('a PUT that is not JSON is a JSON 4xx and changes nothing', async () => {
     svc = await startApp({ DATA_DIR: dataDir });
-    const res = await call(svc.url, 'PUT', '/settings/roles', undefined, { raw: '{"roles": ', headers: { 'content-type': 'application/json' } });
+    const res = await call(svc.url, 'PUT', '/settings/roles', undefined, {
+      raw: '{"roles": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.statusCode).toBe(400);
     expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(SHIPPED_ROLES);
@@ -139,16 +153,21 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
 
   it('with PERMISSIONS_FILE_PATH, reads comments and authorized_labels there, and a PUT rewrites that file in place', async () => {
     const file = join(dataDir, 'my-permissions.json');
-    writeFileSync(file, '// site roles\n{"roles": {"doctor-role": {"permissions": ["view"], "authorized_labels": ["*"]}}, "available_labels": []}\n');
+    writeFileSync(
+      file,
+      '// site roles\n{"roles": {"doctor-role": {"permissions": ["view"], "authorized_labels": ["*"]}}, "available_labels": []}\n',
+    );
     svc = await startApp({ DATA_DIR: dataDir, PERMISSIONS_FILE_PATH: file });
-    expect((await call(svc.url, 'GET', '/settings/roles')).body)
-      .toEqual({ roles: { 'doctor-role': { permissions: ['view'], 'authorized-labels': ['*'] } }, 'available-labels': [] });
+    expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual({
+      roles: { 'doctor-role': { permissions: ['view'], 'authorized-labels': ['*'] } },
+      'available-labels': [],
+    });
     expect(existsSync(join(dataDir, 'permissions.json'))).toBe(false);
     expect((await call(svc.url, 'PUT', '/settings/roles', EDITED)).status).toBe(200);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(EDITED);
   });
 
-  it('a failed write (the file\'s folder was removed) is a JSON 500 and changes nothing in memory', async () => {
+  it("a failed write (the file's folder was removed) is a JSON 500 and changes nothing in memory", async () => {
     const sub = join(dataDir, 'conf');
     mkdirSync(sub);
     const file = join(sub, 'permissions.json');
@@ -157,7 +176,9 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
     rmSync(sub, { recursive: true, force: true });
     const res = await call(svc.url, 'PUT', '/settings/roles', EDITED);
     expect(res.status).toBe(500);
-    expect(res.body.message).toMatch(/Could not write the roles file .* \(ENOENT\); the roles configuration is unchanged/);
+    expect(res.body.message).toMatch(
+      /Could not write the roles file .* \(ENOENT\); the roles configuration is unchanged/,
+    );
     expect(typeof res.body.errorId).toBe('string');
     expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(SHIPPED_ROLES);
   });
@@ -165,19 +186,25 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
   it('refuses to start on an unknown permission in the file, naming the permission and the file', async () => {
     const file = join(dataDir, 'bad.json');
     writeFileSync(file, '// oops\n{"roles": {"doctor-role": {"permissions": ["view", "x-ray-vision"]}}}');
-    await expect(startApp({ DATA_DIR: dataDir, PERMISSIONS_FILE_PATH: file })).rejects.toThrow(/PERMISSIONS_FILE_PATH.*bad\.json.*"x-ray-vision"/);
+    await expect(startApp({ DATA_DIR: dataDir, PERMISSIONS_FILE_PATH: file })).rejects.toThrow(
+      /PERMISSIONS_FILE_PATH.*bad\.json.*"x-ray-vision"/,
+    );
   });
 
   it('refuses to start on a malformed file, naming the file and the position', async () => {
     const file = join(dataDir, 'broken.json');
     writeFileSync(file, '{\n  "roles": {}\n  "available-labels": []\n}');
-    await expect(startApp({ DATA_DIR: dataDir, PERMISSIONS_FILE_PATH: file })).rejects.toThrow(/broken\.json.*line 3, column 3/);
+    await expect(startApp({ DATA_DIR: dataDir, PERMISSIONS_FILE_PATH: file })).rejects.toThrow(
+      /broken\.json.*line 3, column 3/,
+    );
   });
 
   it('refuses to start on an anonymous profile with validity 0, naming the file', async () => {
     const file = join(dataDir, 'anon.json');
     writeFileSync(file, '{"name": "Anonymous", "permissions": [], "authorized-labels": [], "validity": 0}');
-    await expect(startApp({ DATA_DIR: dataDir, ANONYMOUS_PROFILE_FILE_PATH: file })).rejects.toThrow(/ANONYMOUS_PROFILE_FILE_PATH.*anon\.json.*validity/);
+    await expect(startApp({ DATA_DIR: dataDir, ANONYMOUS_PROFILE_FILE_PATH: file })).rejects.toThrow(
+      /ANONYMOUS_PROFILE_FILE_PATH.*anon\.json.*validity/,
+    );
   });
 });
 
@@ -197,7 +224,10 @@ class FakeRealmRoles implements RealmRolesSource {
  * The whole app (AppModule, real socket, real guard/pipe/filter) with the REALM_ROLES_SOURCE token bound to a fake:
  * provided by a global test module, and overridden too in case a real Keycloak module already binds it.
  */
-async function startWithRealmSource(dataDir: string, source: RealmRolesSource | null): Promise<{ url: string; close(): Promise<void> }> {
+async function startWithRealmSource(
+  dataDir: string,
+  source: RealmRolesSource | null,
+): Promise<{ url: string; close(): Promise<void> }> {
   const saved = process.env;
   process.env = testEnv(dataDir, {}, saved);
   try {

@@ -45,7 +45,7 @@ describe('managing shares with a Keycloak bearer token', () => {
     expect(filtered.body.shares).toEqual([]);
   });
 
-  it('... cannot see nor revoke another user\'s share (404, and the link keeps working)', async () => {
+  it("... cannot see nor revoke another user's share (404, and the link keeps working)", async () => {
     const auth = await bearer(house);
     expect((await call(svc.url, 'GET', `/shares/${theirs.id}`, undefined, { auth })).status).toBe(404);
     expect((await call(svc.url, 'DELETE', `/shares/${theirs.id}`, undefined, { auth })).status).toBe(404);
@@ -60,7 +60,7 @@ describe('managing shares with a Keycloak bearer token', () => {
     expect(await validate(svc.url, mine.token, '1.2.3.house')).toBe(false);
   });
 
-  it('an admin (admin-permissions) sees and revokes everyone\'s shares', async () => {
+  it("an admin (admin-permissions) sees and revokes everyone's shares", async () => {
     const auth = await bearer(admin);
     const list = await call(svc.url, 'GET', '/shares?limit=500', undefined, { auth });
     expect(list.body.shares.map((s: any) => s.id)).toEqual(expect.arrayContaining([mine.id, theirs.id, basicShare.id]));
@@ -74,7 +74,9 @@ describe('managing shares with a Keycloak bearer token', () => {
     const res = await call(svc.url, 'GET', '/shares', undefined, { auth: await bearer(external) });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
-    expect((await call(svc.url, 'DELETE', `/shares/${basicShare.id}`, undefined, { auth: await bearer(external) })).status).toBe(403);
+    expect(
+      (await call(svc.url, 'DELETE', `/shares/${basicShare.id}`, undefined, { auth: await bearer(external) })).status,
+    ).toBe(403);
     expect((await call(svc.url, 'GET', '/shares', undefined, { auth: 'Bearer not-a-jwt' })).status).toBe(401);
     expect(await validate(svc.url, basicShare.token, '1.2.3.basic')).toBe(true);
   });

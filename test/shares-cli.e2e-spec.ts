@@ -15,15 +15,25 @@ const ROOT = join(__dirname, '..');
 const CLI = 'apps/auth-service/src/cli/shares-cli.ts';
 const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
 
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', './test/support/ts-register.cjs', CLI, ...args],
+    execFile(
+      process.execPath,
+      ['-r', './test/support/ts-register.cjs', CLI, ...args],
       { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'test', ...env }, timeout: 20_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
-function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>, revokedWithinMs: number) {
+function cliSuite(
+  storage: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>,
+  revokedWithinMs: number,
+) {
   let env: Record<string, string>;
   let drop: () => Promise<void>;
   let dataDir: string;
@@ -49,7 +59,11 @@ function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): 
 
     const res = await cli(env, 'revoke', id);
     expect(res).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(res.stdout)).toMatchObject({ id, status: 'revoked', 'revoked-by': expect.stringMatching(/^cli:/) });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      id,
+      status: 'revoked',
+      'revoked-by': expect.stringMatching(/^cli:/),
+    });
 
     await eventually(async () => !(await validate(svc.url, token)), revokedWithinMs);
     expect(await validate(svc.url, kept.token)).toBe(true);
@@ -59,7 +73,8 @@ function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): 
   it('revokes a Python-service token by its hash while the service runs', async () => {
     const c = vectors.cases.find((x: any) => x.name === 'viewer-instant-link/both/no-expiry');
     const probe = c.validate.find((p: any) => p.expected.granted === true);
-    const ask = async () => (await call(svc.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
+    const ask = async () =>
+      (await call(svc.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
     expect(await ask()).toBe(true);
     const res = await cli(env, 'revoke-token', c.create.reference.token);
     expect(res.code).toBe(0);
@@ -70,10 +85,15 @@ function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): 
   it('lists (table and JSON, with filters) and shows what the service recorded', async () => {
     const { id } = await createShare(svc.url, { study: '1.2.3.cli', orthancId: 'oid-cli' });
     const [json, table, shown] = await Promise.all([
-      cli(env, 'list', '--study', '1.2.3.cli', '--json'), cli(env, 'list', '--orthanc-id', 'oid-cli'), cli(env, 'show', id),
+      cli(env, 'list', '--study', '1.2.3.cli', '--json'),
+      cli(env, 'list', '--orthanc-id', 'oid-cli'),
+      cli(env, 'show', id),
     ]);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ total: 1, shares: [{ id, status: 'active', creator: { name: 'share-user' } }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      total: 1,
+      shares: [{ id, status: 'active', creator: { name: 'share-user' } }],
+    });
     expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
     expect(table.stdout).toContain(id);
     expect(JSON.parse(shown.stdout).id).toBe(id);
@@ -81,7 +101,9 @@ function cliSuite(storage: () => Promise<{ env: Record<string, string>; drop(): 
 
   it('exits 1 for an unknown id and 2 for bad usage, saying why', async () => {
     const [unknown, bad, unknownCommand] = await Promise.all([
-      cli(env, 'show', 'no-such-share'), cli(env, 'list', '--limit', 'lots'), cli(env, 'frobnicate'),
+      cli(env, 'show', 'no-such-share'),
+      cli(env, 'list', '--limit', 'lots'),
+      cli(env, 'frobnicate'),
     ]);
     expect(unknown).toMatchObject({ code: 1, stdout: '' });
     expect(unknown.stderr).toContain('no share with the id "no-such-share"');

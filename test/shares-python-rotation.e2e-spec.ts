@@ -20,7 +20,13 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 describe('Python-service tokens revoked by hash', () => {
   let dataDir: string;
   let svc: RunningApp;
-  const start = () => startApp({ DATA_DIR: dataDir, SECRET_KEY: vectors.secret, USERS: JSON.stringify(vectors.users), ...vectors.config });
+  const start = () =>
+    startApp({
+      DATA_DIR: dataDir,
+      SECRET_KEY: vectors.secret,
+      USERS: JSON.stringify(vectors.users),
+      ...vectors.config,
+    });
   const granted = async (p: { token: string; probe: any }) =>
     (await call(svc.url, 'POST', '/tokens/validate', p.probe.body, { headers: p.probe.headers })).body.granted;
 
@@ -42,8 +48,13 @@ describe('Python-service tokens revoked by hash', () => {
     const res = await call(svc.url, 'POST', '/shares/revoke-token', { token: `Bearer ${revoked.token}` });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      id: `hash:${sha256(revoked.token)}`, status: 'revoked', type: 'stone-viewer-publication', creator: null, 'created-at': null,
-      'token-hash': sha256(revoked.token), 'revoked-by': 'basic:share-user',
+      id: `hash:${sha256(revoked.token)}`,
+      status: 'revoked',
+      type: 'stone-viewer-publication',
+      creator: null,
+      'created-at': null,
+      'token-hash': sha256(revoked.token),
+      'revoked-by': 'basic:share-user',
     });
     expect(res.body.resources[0]['dicom-uid']).toBe('1.2.840.113619.2.55.3.1');
 
@@ -55,8 +66,11 @@ describe('Python-service tokens revoked by hash', () => {
     expect(again.body['revoked-at']).toBe(res.body['revoked-at']);
     const shown = await call(svc.url, 'GET', `/shares/${encodeURIComponent(res.body.id)}`);
     expect(shown.status).toBe(200);
-    expect((await call(svc.url, 'GET', '/shares?study=1.2.840.113619.2.55.3.1&active=false')).body.shares.map((s: any) => s.id))
-      .toContain(res.body.id);
+    expect(
+      (await call(svc.url, 'GET', '/shares?study=1.2.840.113619.2.55.3.1&active=false')).body.shares.map(
+        (s: any) => s.id,
+      ),
+    ).toContain(res.body.id);
   });
 
   it('the revocation by hash survives a restart', async () => {
@@ -122,14 +136,16 @@ describe('SECRET_KEY rotation keeps links valid (PREVIOUS_SECRET_KEYS)', () => {
     expect(await validate(oldOnly.url, fresh.token)).toBe(false);
   });
 
-  it('the Python service\'s links stay valid when its key becomes a previous key', async () => {
+  it("the Python service's links stay valid when its key becomes a previous key", async () => {
     const svc = await start({ SECRET_KEY: NEW, PREVIOUS_SECRET_KEYS: vectors.secret, ...vectors.config });
     const p = pythonCase('stone-viewer-publication/both/no-expiry');
     const res = await call(svc.url, 'POST', '/tokens/validate', p.probe.body, { headers: p.probe.headers });
     expect(res.body.granted).toBe(true);
     // ... and can still be revoked by hash (its signature is checked with the previous key).
     expect((await call(svc.url, 'POST', '/shares/revoke-token', { token: p.token })).status).toBe(200);
-    expect((await call(svc.url, 'POST', '/tokens/validate', p.probe.body, { headers: p.probe.headers })).body.granted).toBe(false);
+    expect(
+      (await call(svc.url, 'POST', '/tokens/validate', p.probe.body, { headers: p.probe.headers })).body.granted,
+    ).toBe(false);
   });
 });
 
@@ -144,7 +160,13 @@ describe('a token of this service that another registry recorded', () => {
       expect((await call(second.url, 'GET', `/shares/${id}`)).status).toBe(404);
       const res = await call(second.url, 'POST', '/shares/revoke-token', { token });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ id, status: 'revoked', creator: null, 'created-at': null, 'token-hash': sha256(token) });
+      expect(res.body).toMatchObject({
+        id,
+        status: 'revoked',
+        creator: null,
+        'created-at': null,
+        'token-hash': sha256(token),
+      });
       expect(await validate(second.url, token)).toBe(false);
       expect(await validate(first.url, token)).toBe(true); // the other registry was not told
     } finally {

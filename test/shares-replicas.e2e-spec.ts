@@ -38,7 +38,9 @@ describeWithPostgres('share revocation across replicas (PostgreSQL)', () => {
     expect((await call(a.url, 'DELETE', `/shares/${id}`)).status).toBe(200);
     const ms = await eventually(refusedOn(b, token), 1000);
     expect(ms).toBeLessThanOrEqual(1000);
-    expect((await call(b.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token })).body['error-code']).toBe('invalid');
+    expect(
+      (await call(b.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token })).body['error-code'],
+    ).toBe('invalid');
   });
 
   it('revoked on B, A refuses it within a second', async () => {
@@ -52,7 +54,8 @@ describeWithPostgres('share revocation across replicas (PostgreSQL)', () => {
     const c = vectors.cases.find((x: any) => x.name === 'ohif-viewer-publication/both/no-expiry');
     const probe = c.validate.find((p: any) => p.expected.granted === true);
     const token: string = c.create.reference.token;
-    const ask = async () => (await call(b.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
+    const ask = async () =>
+      (await call(b.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
     expect(await ask()).toBe(true);
     const res = await call(a.url, 'POST', '/shares/revoke-token', { token });
     expect(res.status).toBe(200);
@@ -80,7 +83,10 @@ describeWithPostgres('share revocation across replicas (PostgreSQL)', () => {
     const next = await createShare(a.url);
     expect(await validate(b.url, next.token)).toBe(true);
     await eventually(async () => {
-      const { rows } = await withClient(db.url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'orthanc-auth-revocations'`);
+      const { rows } = await withClient(
+        db.url,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'orthanc-auth-revocations'`,
+      );
       return rows[0].n === 2;
     }, 5000);
     expect((await call(a.url, 'DELETE', `/shares/${next.id}`)).status).toBe(200);
@@ -135,16 +141,23 @@ describeWithPostgres('PostgreSQL unreachable after start', () => {
     expect((await call(svc.url, 'DELETE', `/shares/${revoked.id}`)).status).toBe(200);
 
     await withClient(TEST_DATABASE_URL!, `ALTER DATABASE ${name()} ALLOW_CONNECTIONS false`);
-    await withClient(TEST_DATABASE_URL!, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name()}'`);
+    await withClient(
+      TEST_DATABASE_URL!,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name()}'`,
+    );
 
     expect(await validate(svc.url, active.token)).toBe(true);
     expect(await validate(svc.url, revoked.token)).toBe(false);
     const create = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
-      type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2.3', level: 'study' }],
+      type: 'stone-viewer-publication',
+      resources: [{ 'dicom-uid': '1.2.3', level: 'study' }],
     });
     expect(create.status).toBe(503);
     expect(create.body).toEqual({
-      statusCode: 503, error: 'Service Unavailable', message: 'the share registry could not record the share; try again later', errorId: expect.any(String),
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'the share registry could not record the share; try again later',
+      errorId: expect.any(String),
     });
     const list = await call(svc.url, 'GET', '/shares');
     expect(list.status).toBe(503);

@@ -40,7 +40,12 @@ function registrySuite(openStorage: () => Promise<Storage>): void {
     const shown = await call(svc.url, 'GET', `/shares/${id}`);
     expect(shown.status).toBe(200);
     expect(shown.body).toMatchObject({
-      id, status: 'active', type: 'stone-viewer-publication', 'revoked-at': null, 'revoked-by': null, 'expires-at': null,
+      id,
+      status: 'active',
+      type: 'stone-viewer-publication',
+      'revoked-at': null,
+      'revoked-by': null,
+      'expires-at': null,
       resources: [{ 'dicom-uid': STUDY_UID, 'orthanc-id': ORTHANC_ID, url: null, level: 'study' }],
       creator: { kind: 'basic', name: 'share-user', 'user-id': null },
     });
@@ -126,7 +131,9 @@ function registrySuite(openStorage: () => Promise<Storage>): void {
       expect(first.body.shares[0].id).toBe(expired); // the last one created
       const all = await call(svc.url, 'GET', `/shares?limit=500`);
       const next = await call(svc.url, 'GET', '/shares?limit=2&offset=2');
-      expect(next.body.shares.map((s: { id: string }) => s.id)).toEqual(all.body.shares.slice(2, 4).map((s: { id: string }) => s.id));
+      expect(next.body.shares.map((s: { id: string }) => s.id)).toEqual(
+        all.body.shares.slice(2, 4).map((s: { id: string }) => s.id),
+      );
       expect(all.body.total).toBe(all.body.shares.length);
     });
   });
@@ -136,13 +143,22 @@ function registrySuite(openStorage: () => Promise<Storage>): void {
       for (const method of ['GET', 'DELETE']) {
         const res = await call(svc.url, method, '/shares/no-such-share');
         expect(res.status).toBe(404);
-        expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no share with the id "no-such-share"' });
+        expect(res.body).toEqual({
+          statusCode: 404,
+          error: 'Not Found',
+          message: 'no share with the id "no-such-share"',
+        });
       }
     });
 
     it.each([
-      ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=ten', 'limit'], ['offset=-1', 'offset'],
-      ['active=maybe', 'active'], ['type=bogus-type', 'type'], ['study=', 'study'],
+      ['limit=0', 'limit'],
+      ['limit=501', 'limit'],
+      ['limit=ten', 'limit'],
+      ['offset=-1', 'offset'],
+      ['active=maybe', 'active'],
+      ['type=bogus-type', 'type'],
+      ['study=', 'study'],
     ])('400 naming the field for ?%s', async (query, field) => {
       const res = await call(svc.url, 'GET', `/shares?${query}`);
       expect(res.status).toBe(400);
@@ -161,7 +177,10 @@ function registrySuite(openStorage: () => Promise<Storage>): void {
     });
 
     it('400 for a body that is not a JSON object', async () => {
-      const res = await call(svc.url, 'POST', '/shares/revoke-token', undefined, { raw: '["x"]', headers: { 'content-type': 'application/json' } });
+      const res = await call(svc.url, 'POST', '/shares/revoke-token', undefined, {
+        raw: '["x"]',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
     });
 
@@ -206,7 +225,8 @@ describe('with ENABLE_SHARES_REGISTRY=false', () => {
 
   it('tokens carry no share_id, still validate, and the admin API says the registry is off', async () => {
     const res = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
-      type: 'stone-viewer-publication', resources: [{ 'dicom-uid': STUDY_UID, level: 'study' }],
+      type: 'stone-viewer-publication',
+      resources: [{ 'dicom-uid': STUDY_UID, level: 'study' }],
     });
     expect(shareIdOf(res.body.token)).toBeUndefined();
     expect(await validate(svc.url, res.body.token, STUDY_UID, undefined as unknown as string)).toBe(true);

@@ -41,13 +41,14 @@ class HeldTokenService {
   }
 }
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createNetServer();
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as AddressInfo;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createNetServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
-});
 
 interface Service {
   child: ChildProcess;
@@ -64,8 +65,14 @@ async function startService(env: Record<string, string>): Promise<Service> {
   const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'apps/auth-service/src/main.ts'], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_FORMAT: 'json',
-      USERS: JSON.stringify(TEST_USERS), SECRET_KEY: 'test-secret-key-for-the-e2e-suites-only', ...env,
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_FORMAT: 'json',
+      USERS: JSON.stringify(TEST_USERS),
+      SECRET_KEY: 'test-secret-key-for-the-e2e-suites-only',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,17 +87,29 @@ async function startService(env: Record<string, string>): Promise<Service> {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const logged = (text: string) => (out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ text, resolve })));
-  await Promise.race([logged('orthanc-auth listening'), exited.then(() => { throw new Error(`the service stopped:\n${out}`); })]);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const logged = (text: string) =>
+    out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ text, resolve }));
+  await Promise.race([
+    logged('orthanc-auth listening'),
+    exited.then(() => {
+      throw new Error(`the service stopped:\n${out}`);
+    }),
+  ]);
   return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited, logged };
 }
 
-const instantLink = (url: string) => fetch(`${url}/tokens/meddream-instant-link`, {
-  method: 'PUT',
-  headers: { authorization: BASIC, 'content-type': 'application/json' },
-  body: JSON.stringify({ type: 'meddream-instant-link', resources: [{ 'dicom-uid': '1.2.3', 'orthanc-id': null, level: 'study' }] }),
-});
+const instantLink = (url: string) =>
+  fetch(`${url}/tokens/meddream-instant-link`, {
+    method: 'PUT',
+    headers: { authorization: BASIC, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'meddream-instant-link',
+      resources: [{ 'dicom-uid': '1.2.3', 'orthanc-id': null, level: 'study' }],
+    }),
+  });
 
 describe('graceful shutdown of the service process (SIGTERM)', () => {
   const meddream = new HeldTokenService();
@@ -118,7 +137,10 @@ describe('graceful shutdown of the service process (SIGTERM)', () => {
       svc.child.kill('SIGTERM');
       await svc.logged('SIGTERM: finishing the requests in flight');
       // A new request is not served while stopping: refused, or a 503 (fastify's return503OnClosing).
-      const late = await fetch(`${svc.url}/health`).then((r) => r.status, () => 'refused');
+      const late = await fetch(`${svc.url}/health`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
       expect([503, 'refused']).toContain(late);
       meddream.release();
       const res = await inFlight;
@@ -126,7 +148,11 @@ describe('graceful shutdown of the service process (SIGTERM)', () => {
       expect(((await res.json()) as { url: string }).url).toContain('token=md-token-1');
       // Exit 0, not the forced exit (1) of SHUTDOWN_TIMEOUT: it stopped as soon as the request was answered.
       expect(await svc.exited).toEqual({ code: 0, signal: null });
-      for (const line of svc.output().split('\n').filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
+      for (const line of svc
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{')))
+        expect(() => JSON.parse(line)).not.toThrow();
     } finally {
       svc.child.kill('SIGKILL');
     }

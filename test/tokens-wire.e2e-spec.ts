@@ -2,20 +2,47 @@ import { request as httpRequest } from 'node:http';
 import { BASIC, call, JsonResponse, RunningApp, startApp } from './support/app';
 
 const STUDY = { 'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study' };
-const stoneBody = (over: Record<string, unknown> = {}) => ({ id: 's', resources: [STUDY], type: 'stone-viewer-publication', ...over });
+const stoneBody = (over: Record<string, unknown> = {}) => ({
+  id: 's',
+  resources: [STUDY],
+  type: 'stone-viewer-publication',
+  ...over,
+});
 const validateBody = (token: string, over: Record<string, unknown> = {}) => ({
-  'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study', method: 'get', 'token-key': 'token', 'token-value': token,
-  'server-id': null, labels: ['a'], uri: '/studies/o-1', ...over,
+  'dicom-uid': '1.2.3',
+  'orthanc-id': 'o-1',
+  level: 'study',
+  method: 'get',
+  'token-key': 'token',
+  'token-value': token,
+  'server-id': null,
+  labels: ['a'],
+  uri: '/studies/o-1',
+  ...over,
 });
 
 /** Sends a body in several chunks with Transfer-Encoding: chunked, as the plugin does since 0.9.1. */
 function chunkedPost(url: string, path: string, chunks: string[]): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url + path, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), body: JSON.parse(text), text }));
-    });
+    const req = httpRequest(
+      url + path,
+      {
+        method: 'POST',
+        headers: { authorization: BASIC, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: new Headers(res.headers as Record<string, string>),
+            body: JSON.parse(text),
+            text,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     for (const c of chunks) req.write(c);
     req.end();
@@ -32,7 +59,8 @@ describe('tokens over the wire', () => {
     expect(() => JSON.parse(res.text)).not.toThrow();
     return res;
   };
-  const create = async (body: unknown = stoneBody()) => (await send(svc.url, 'PUT', '/tokens/stone-viewer-publication', body)).body.token as string;
+  const create = async (body: unknown = stoneBody()) =>
+    (await send(svc.url, 'PUT', '/tokens/stone-viewer-publication', body)).body.token as string;
 
   beforeAll(async () => {
     svc = await startApp({ PUBLIC_ORTHANC_ROOT: 'http://pacs.example/orthanc/', SERVER_ID: 'site-a' });
@@ -45,26 +73,51 @@ describe('tokens over the wire', () => {
   it('accepts a chunked request body', async () => {
     const token = await create();
     const json = JSON.stringify(validateBody(token, { 'server-id': 'site-a' }));
-    const res = await chunkedPost(svc.url, '/tokens/validate', [json.slice(0, 10), json.slice(10, 200), json.slice(200)]);
+    const res = await chunkedPost(svc.url, '/tokens/validate', [
+      json.slice(0, 10),
+      json.slice(10, 200),
+      json.slice(200),
+    ]);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ granted: true, validity: 60 });
   });
 
   it('takes the token header over token-value, and strips a leading Bearer', async () => {
     const token = await create();
-    const viaHeader = await send(svc.url, 'POST', '/tokens/validate', validateBody('garbage', { 'server-id': 'site-a' }), { headers: { token } });
+    const viaHeader = await send(
+      svc.url,
+      'POST',
+      '/tokens/validate',
+      validateBody('garbage', { 'server-id': 'site-a' }),
+      { headers: { token } },
+    );
     expect(viaHeader.body.granted).toBe(true);
-    const garbageHeader = await send(svc.url, 'POST', '/tokens/validate', validateBody(token, { 'server-id': 'site-a' }), { headers: { token: 'garbage' } });
+    const garbageHeader = await send(
+      svc.url,
+      'POST',
+      '/tokens/validate',
+      validateBody(token, { 'server-id': 'site-a' }),
+      { headers: { token: 'garbage' } },
+    );
     expect(garbageHeader.body.granted).toBe(false);
-    const bearer = await send(svc.url, 'POST', '/tokens/validate', validateBody(`Bearer ${token}`, { 'server-id': 'site-a' }));
+    const bearer = await send(
+      svc.url,
+      'POST',
+      '/tokens/validate',
+      validateBody(`Bearer ${token}`, { 'server-id': 'site-a' }),
+    );
     expect(bearer.body.granted).toBe(true);
   });
 
   it('accepts the older `identifier` spelling of server-id and refuses another server', async () => {
     const token = await create();
     const { 'server-id': _drop, ...noServer } = validateBody(token);
-    expect((await send(svc.url, 'POST', '/tokens/validate', { ...noServer, identifier: 'site-a' })).body.granted).toBe(true);
-    expect((await send(svc.url, 'POST', '/tokens/validate', validateBody(token, { 'server-id': 'site-b' }))).body.granted).toBe(false);
+    expect((await send(svc.url, 'POST', '/tokens/validate', { ...noServer, identifier: 'site-a' })).body.granted).toBe(
+      true,
+    );
+    expect(
+      (await send(svc.url, 'POST', '/tokens/validate', validateBody(token, { 'server-id': 'site-b' }))).body.granted,
+    ).toBe(false);
     expect((await send(svc.url, 'POST', '/tokens/validate', validateBody(token))).body.granted).toBe(false);
   });
 
@@ -74,7 +127,7 @@ describe('tokens over the wire', () => {
     expect(res.body).toEqual({ granted: false, validity: 60 });
   });
 
-  it('bounds the grant\'s validity by the token\'s remaining life', async () => {
+  it("bounds the grant's validity by the token's remaining life", async () => {
     const token = await create(stoneBody({ 'validity-duration': 20 }));
     const res = await send(svc.url, 'POST', '/tokens/validate', validateBody(token, { 'server-id': 'site-a' }));
     expect(res.body.granted).toBe(true);
@@ -84,19 +137,39 @@ describe('tokens over the wire', () => {
   });
 
   it('reads a date without a time zone as UTC, and expiration-date wins over validity-duration', async () => {
-    const res = await send(svc.url, 'PUT', '/tokens/stone-viewer-publication', stoneBody({ 'expiration-date': '2099-01-01T00:00:00', 'validity-duration': 10 }));
+    const res = await send(
+      svc.url,
+      'PUT',
+      '/tokens/stone-viewer-publication',
+      stoneBody({ 'expiration-date': '2099-01-01T00:00:00', 'validity-duration': 10 }),
+    );
     expect(res.status).toBe(200);
-    const decoded = await send(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': res.body.token });
+    const decoded = await send(svc.url, 'POST', '/tokens/decode', {
+      'token-key': 'token',
+      'token-value': res.body.token,
+    });
     expect(decoded.body['error-code']).toBeNull();
     const payload = JSON.parse(Buffer.from(res.body.token.split('.')[1], 'base64url').toString());
     expect(payload.expiration_date).toBe('2099-01-01T00:00:00+00:00');
   });
 
   it('answers a null url for instant links and a decode with their resources', async () => {
-    const res = await send(svc.url, 'PUT', '/tokens/download-instant-link', { id: null, resources: [STUDY], type: 'download-instant-link' });
+    const res = await send(svc.url, 'PUT', '/tokens/download-instant-link', {
+      id: null,
+      resources: [STUDY],
+      type: 'download-instant-link',
+    });
     expect(res.body.url).toBeNull();
-    const decoded = await send(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': res.body.token });
-    expect(decoded.body).toEqual({ 'token-type': 'download-instant-link', 'error-code': null, 'redirect-url': null, resources: [{ ...STUDY, url: null }] });
+    const decoded = await send(svc.url, 'POST', '/tokens/decode', {
+      'token-key': 'token',
+      'token-value': res.body.token,
+    });
+    expect(decoded.body).toEqual({
+      'token-type': 'download-instant-link',
+      'error-code': null,
+      'redirect-url': null,
+      resources: [{ ...STUDY, url: null }],
+    });
   });
 
   it('decodes a missing token-value as invalid instead of crashing', async () => {
@@ -139,14 +212,19 @@ describe('tokens over the wire', () => {
 
     it('malformed JSON, a JSON array, and JSON null', async () => {
       for (const raw of ['{"level":', '[1,2]', 'null', '"text"']) {
-        const res = await send(svc.url, 'POST', '/tokens/validate', undefined, { raw, headers: { 'content-type': 'application/json' } });
+        const res = await send(svc.url, 'POST', '/tokens/validate', undefined, {
+          raw,
+          headers: { 'content-type': 'application/json' },
+        });
         expect(res.status).toBe(400);
       }
     });
 
     it('a body without a content type is still read as JSON', async () => {
       const token = await create();
-      const res = await send(svc.url, 'POST', '/tokens/validate', undefined, { raw: JSON.stringify(validateBody(token, { 'server-id': 'site-a' })) });
+      const res = await send(svc.url, 'POST', '/tokens/validate', undefined, {
+        raw: JSON.stringify(validateBody(token, { 'server-id': 'site-a' })),
+      });
       expect(res.status).toBe(200);
       expect(res.body.granted).toBe(true);
     });
@@ -159,13 +237,18 @@ describe('tokens over the wire', () => {
   });
 
   it('a type whose configuration is missing answers 400 naming the variable', async () => {
-    const res = await send(svc.url, 'PUT', '/tokens/ohif-viewer-publication', { ...stoneBody(), type: 'ohif-viewer-publication' });
+    const res = await send(svc.url, 'PUT', '/tokens/ohif-viewer-publication', {
+      ...stoneBody(),
+      type: 'ohif-viewer-publication',
+    });
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/PUBLIC_OHIF_ROOT/);
   });
 
   it('a wrong password is a 401 JSON with a Basic challenge', async () => {
-    const res = await send(svc.url, 'POST', '/tokens/validate', validateBody('x'), { auth: `Basic ${Buffer.from('share-user:wrong').toString('base64')}` });
+    const res = await send(svc.url, 'POST', '/tokens/validate', validateBody('x'), {
+      auth: `Basic ${Buffer.from('share-user:wrong').toString('base64')}`,
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
   });
@@ -173,7 +256,9 @@ describe('tokens over the wire', () => {
 
 describe('in production, without PUBLIC_ORTHANC_ROOT', () => {
   let svc: RunningApp;
-  beforeAll(async () => { svc = await startApp({ NODE_ENV: 'production' }); });
+  beforeAll(async () => {
+    svc = await startApp({ NODE_ENV: 'production' });
+  });
   afterAll(() => svc.close());
 
   it('refuses stone links with a 400 that names PUBLIC_ORTHANC_ROOT', async () => {
@@ -183,7 +268,10 @@ describe('in production, without PUBLIC_ORTHANC_ROOT', () => {
   });
 
   it('still makes instant links, which need no configuration', async () => {
-    const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', { ...stoneBody(), type: 'viewer-instant-link' });
+    const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
+      ...stoneBody(),
+      type: 'viewer-instant-link',
+    });
     expect(res.status).toBe(200);
     expect(res.body.url).toBeNull();
   });
@@ -191,12 +279,17 @@ describe('in production, without PUBLIC_ORTHANC_ROOT', () => {
 
 describe('with a URL prefix', () => {
   let svc: RunningApp;
-  beforeAll(async () => { svc = await startApp({ URL_PREFIX: '/auth' }); });
+  beforeAll(async () => {
+    svc = await startApp({ URL_PREFIX: '/auth' });
+  });
   afterAll(() => svc.close());
 
   it('serves the routes under it, the plain fastify ones (validate, get-profile) included', async () => {
     expect(svc.url.endsWith('/auth')).toBe(true);
-    const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', { ...stoneBody(), type: 'viewer-instant-link' });
+    const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
+      ...stoneBody(),
+      type: 'viewer-instant-link',
+    });
     expect(res.status).toBe(200);
     const validate = await call(svc.url, 'POST', '/tokens/validate', validateBody(res.body.token));
     expect(validate.body).toEqual({ granted: true, validity: 60 });

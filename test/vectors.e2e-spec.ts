@@ -14,7 +14,15 @@ const vectors = JSON.parse(readFileSync(FIXTURE, 'utf8'));
 const caseRows: [string, any][] = vectors.cases.map((c: any) => [c.name, c]);
 const tamperedRows: [string, any][] = vectors.tampered.map((t: any) => [t.name, t]);
 
-interface Probe { probe: string; method: string; via: string; body: any; headers: Record<string, string>; status: number; expected: any }
+interface Probe {
+  probe: string;
+  method: string;
+  via: string;
+  body: any;
+  headers: Record<string, string>;
+  status: number;
+  expected: any;
+}
 
 describe('Python-service vectors', () => {
   let svc: RunningApp;
@@ -41,8 +49,11 @@ describe('Python-service vectors', () => {
       );
       c.validate.forEach((p: Probe, i: number) => {
         const res = results[i];
-        expect({ probe: `${p.probe}/${p.method}/${p.via}`, status: res.status, body: res.body })
-          .toEqual({ probe: `${p.probe}/${p.method}/${p.via}`, status: p.status, body: p.expected });
+        expect({ probe: `${p.probe}/${p.method}/${p.via}`, status: res.status, body: res.body }).toEqual({
+          probe: `${p.probe}/${p.method}/${p.via}`,
+          status: p.status,
+          body: p.expected,
+        });
       });
     });
 
@@ -80,7 +91,10 @@ describe('Python-service vectors', () => {
     const res = await call(svc.url, 'POST', '/tokens/validate', t.body);
     expect(res.status).toBe(t.status);
     expect(res.body).toMatchObject(t.expected);
-    const decoded = await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': t.body['token-value'] });
+    const decoded = await call(svc.url, 'POST', '/tokens/decode', {
+      'token-key': 'token',
+      'token-value': t.body['token-value'],
+    });
     expect(decoded.body).toEqual({ 'token-type': null, 'error-code': 'invalid', 'redirect-url': null, resources: [] });
   });
 });

@@ -1,5 +1,14 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer, Server } from 'node:http';
 import { createServer as createNetServer, Server as NetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +34,11 @@ afterAll(() => process.stdout.write(`[hostile] faults injected: ${JSON.stringify
 function prng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 0x100000000;
   };
 }
@@ -38,9 +51,14 @@ describe('the roles file writer killed with SIGKILL in the middle of its writes'
   /** Starts the writer child; resolves once it has announced `minWrites` writes, then kills it after `delay` ms. */
   function runAndKill(minWrites: number, delay: number): Promise<{ lastAnnounced: number }> {
     return new Promise((resolve, reject) => {
-      const child: ChildProcess = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'test/hostile/support/roles-writer.ts', file], {
-        cwd: join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child: ChildProcess = spawn(
+        process.execPath,
+        ['-r', './test/support/ts-register.cjs', 'test/hostile/support/roles-writer.ts', file],
+        {
+          cwd: join(__dirname, '../..'),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       let err = '';
       let announced = -1;
@@ -90,7 +108,9 @@ describe('the roles file writer killed with SIGKILL in the middle of its writes'
     }
     // Temporary files a kill leaves behind never replace the real file (they are only ever renamed over it).
     const leftovers = readdirSync(dir).filter((f) => f.endsWith('.tmp'));
-    process.stdout.write(`[hostile] roles-kill: versions on disk after each kill ${seenVersions.join(', ')}; ${leftovers.length} temp files left by the kills\n`);
+    process.stdout.write(
+      `[hostile] roles-kill: versions on disk after each kill ${seenVersions.join(', ')}; ${leftovers.length} temp files left by the kills\n`,
+    );
     // The service restarts on that file and serves exactly it. The litter of the kills, once older than an hour,
     // is swept at start-up; a fresh temporary file (another process's write in progress) is left alone.
     const old = new Date(Date.now() - 2 * 3600_000);
@@ -130,12 +150,17 @@ describe('a full disk under the roles file (a real 256 kB tmpfs)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   if (!mounted) {
-    it.skip('cannot mount a tmpfs here (not root): see the injected ENOSPC in libs/permissions/src/roles.store.spec.ts', () => undefined);
+    it.skip('cannot mount a tmpfs here (not root): see the injected ENOSPC in libs/permissions/src/roles.store.spec.ts', () =>
+      undefined);
     return;
   }
 
   const fill = (leaveFree: number) => {
-    try { unlinkSync(join(dir, 'filler')); } catch { /* none yet */ }
+    try {
+      unlinkSync(join(dir, 'filler'));
+    } catch {
+      /* none yet */
+    }
     const { bavail, bsize } = statfsSync(dir);
     writeFileSync(join(dir, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - leaveFree)));
   };
@@ -166,21 +191,45 @@ describe('a full disk under the roles file (a real 256 kB tmpfs)', () => {
 // ---------------------------------------------------------------------------------------------------------------
 describe('the OpenID provider down or hanging: share links are not affected', () => {
   const doctor = { sub: 'u-doctor', preferred_username: 'house', roles: ['doctor-role'] };
-  const validateBody = (token: string) => ({ 'dicom-uid': '1.2.3', level: 'study', method: 'get', 'token-key': 'token', 'token-value': token });
+  const validateBody = (token: string) => ({
+    'dicom-uid': '1.2.3',
+    level: 'study',
+    method: 'get',
+    'token-key': 'token',
+    'token-value': token,
+  });
 
   async function check(realm: string, label: string): Promise<void> {
-    const svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: `${realm}/realms/orthanc/`, KEYCLOAK_TIMEOUT: '5000', PUBLIC_ORTHANC_ROOT: 'http://pacs.example/' });
+    const svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: `${realm}/realms/orthanc/`,
+      KEYCLOAK_TIMEOUT: '5000',
+      PUBLIC_ORTHANC_ROOT: 'http://pacs.example/',
+    });
     try {
-      const share = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', { id: null, type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2.3', level: 'study' }] });
+      const share = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+        id: null,
+        type: 'stone-viewer-publication',
+        resources: [{ 'dicom-uid': '1.2.3', level: 'study' }],
+      });
       expect(share.status).toBe(200);
-      const userToken = await new TestOidcProvider().mint(doctor, { key: await TestOidcProvider.foreignKey(), issuer: `${realm}/realms/orthanc` });
+      const userToken = await new TestOidcProvider().mint(doctor, {
+        key: await TestOidcProvider.foreignKey(),
+        issuer: `${realm}/realms/orthanc`,
+      });
       const events: string[] = [];
       // User lookups that need the realm are started first and left waiting on it...
-      const profiles = Array.from({ length: 5 }, () => call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': userToken })
-        .then((r) => { events.push('profile'); return r; }));
+      const profiles = Array.from({ length: 5 }, () =>
+        call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': userToken }).then((r) => {
+          events.push('profile');
+          return r;
+        }),
+      );
       // ...while the plugin's share-link checks go on, answered without the realm.
       for (let i = 0; i < 10; i++) {
-        const batch = await Promise.all(Array.from({ length: 20 }, () => call(svc.url, 'POST', '/tokens/validate', validateBody(share.body.token))));
+        const batch = await Promise.all(
+          Array.from({ length: 20 }, () => call(svc.url, 'POST', '/tokens/validate', validateBody(share.body.token))),
+        );
         for (const v of batch) expect(v.body).toEqual({ granted: true, validity: 60 });
         const decode = await call(svc.url, 'POST', '/tokens/decode', { 'token-value': share.body.token });
         expect(decode.body['error-code']).toBeNull();
@@ -223,7 +272,13 @@ describe('the OpenID provider down or hanging: share links are not affected', ()
 // ---------------------------------------------------------------------------------------------------------------
 describe('MedDream and SMTP peers that break mid-way', () => {
   const study = { 'dicom-uid': '1.2.840.1', 'orthanc-id': 'o-1', url: null, level: 'study' };
-  const medDreamBody = { id: null, resources: [study], type: 'meddream-instant-link', 'expiration-date': null, 'validity-duration': 3600 };
+  const medDreamBody = {
+    id: null,
+    resources: [study],
+    type: 'meddream-instant-link',
+    'expiration-date': null,
+    'validity-duration': 3600,
+  };
 
   async function withHttpPeer(handler: (socket: Socket) => void, run: (url: string) => Promise<void>): Promise<void> {
     const server: NetServer = createNetServer((s) => {
@@ -241,58 +296,108 @@ describe('MedDream and SMTP peers that break mid-way', () => {
   const medDreamCases: Array<[string, (socket: Socket) => void]> = [
     ['resets the connection after reading the request', (s) => s.once('data', () => s.resetAndDestroy())],
     ['closes in the middle of its headers', (s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Ty'))],
-    ['announces 100 bytes and sends 5', (s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nmd-to'))],
+    [
+      'announces 100 bytes and sends 5',
+      (s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nmd-to')),
+    ],
     ['answers garbage instead of HTTP', (s) => s.once('data', () => s.end('\u0000\u0001garbage\r\n\r\n'))],
-    ['answers a 3 MB body', (s) => s.once('data', () => s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${3 * 1024 * 1024}\r\n\r\n${'x'.repeat(3 * 1024 * 1024)}`))],
-    ['answers a redirect to another host', (s) => s.once('data', () => s.end('HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data\r\nContent-Length: 0\r\n\r\n'))],
+    [
+      'answers a 3 MB body',
+      (s) =>
+        s.once('data', () =>
+          s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${3 * 1024 * 1024}\r\n\r\n${'x'.repeat(3 * 1024 * 1024)}`),
+        ),
+    ],
+    [
+      'answers a redirect to another host',
+      (s) =>
+        s.once('data', () =>
+          s.end('HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data\r\nContent-Length: 0\r\n\r\n'),
+        ),
+    ],
   ];
 
-  it.each(medDreamCases)('MedDream token service that %s: a clean JSON 502/504, never its bytes as a token', async (_name, handler) => {
-    await withHttpPeer(handler, async (url) => {
-      const svc = await startApp({ MEDDREAM_TOKEN_SERVICE_URL: url, PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/', MEDDREAM_TIMEOUT: '2000' });
-      try {
-        const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', medDreamBody);
-        faults.peers++;
-        expect([502, 504]).toContain(res.status);
-        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-        expect(res.body).toMatchObject({ statusCode: res.status, errorId: expect.any(String) });
-        expect(res.text).not.toMatch(/garbage|xxxxxxxx|md-to/);
-        expect((await call(svc.url, 'GET', '/health', undefined, { auth: null })).status).toBe(200);
-      } finally {
-        await svc.close();
-      }
-    });
-  });
+  it.each(medDreamCases)(
+    'MedDream token service that %s: a clean JSON 502/504, never its bytes as a token',
+    async (_name, handler) => {
+      await withHttpPeer(handler, async (url) => {
+        const svc = await startApp({
+          MEDDREAM_TOKEN_SERVICE_URL: url,
+          PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/',
+          MEDDREAM_TIMEOUT: '2000',
+        });
+        try {
+          const res = await call(svc.url, 'PUT', '/tokens/meddream-instant-link', medDreamBody);
+          faults.peers++;
+          expect([502, 504]).toContain(res.status);
+          expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+          expect(res.body).toMatchObject({ statusCode: res.status, errorId: expect.any(String) });
+          expect(res.text).not.toMatch(/garbage|xxxxxxxx|md-to/);
+          expect((await call(svc.url, 'GET', '/health', undefined, { auth: null })).status).toBe(200);
+        } finally {
+          await svc.close();
+        }
+      });
+    },
+  );
 
   const smtpCases: Array<[string, (socket: Socket) => void]> = [
     ['closes the connection at once', (s) => s.destroy()],
     ['never sends its greeting', () => undefined],
-    ['greets, then answers garbage', (s) => { s.write('220 smtp.example ESMTP\r\n'); s.on('data', () => s.write('\u0000garbage\r\n')); }],
-    ['refuses the sender with 5xx', (s) => {
-      s.write('220 smtp.example ESMTP\r\n');
-      s.on('data', (d: Buffer) => s.write(/^EHLO|^HELO/i.test(d.toString()) ? '250 smtp.example\r\n' : '554 5.7.1 no\r\n'));
-    }],
+    [
+      'greets, then answers garbage',
+      (s) => {
+        s.write('220 smtp.example ESMTP\r\n');
+        s.on('data', () => s.write('\u0000garbage\r\n'));
+      },
+    ],
+    [
+      'refuses the sender with 5xx',
+      (s) => {
+        s.write('220 smtp.example ESMTP\r\n');
+        s.on('data', (d: Buffer) =>
+          s.write(/^EHLO|^HELO/i.test(d.toString()) ? '250 smtp.example\r\n' : '554 5.7.1 no\r\n'),
+        );
+      },
+    ],
   ];
 
-  it.each(smtpCases)('SMTP server that %s: 400 {success: false} within the SMTP timeout, the service keeps serving', async (_name, handler) => {
-    const sockets = new Set<Socket>();
-    const server = createNetServer((s) => { sockets.add(s); s.on('error', () => undefined); handler(s); });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const svc = await startApp({
-      ENABLE_EMAILS: 'true', EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1', EMAILS_SMTP_SERVER_PORT: String((server.address() as { port: number }).port),
-      EMAILS_SMTP_SERVER_USES_TLS: 'false', EMAILS_SMTP_SERVER_TIMEOUT: '2', EMAILS_SENDER_ADDRESS: 'orthanc@example.org',
-    });
-    try {
-      const res = await call(svc.url, 'POST', '/emails/send', { 'destination-email': 'patient@example.org', 'email-title': 't', 'email-content': '<p>x</p>', 'layout-template': null });
-      faults.peers++;
-      expect(res.status).toBe(400);
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ success: false, details: expect.any(String) });
-      expect((await call(svc.url, 'GET', '/health', undefined, { auth: null })).status).toBe(200);
-    } finally {
-      await svc.close();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
-  }, 20_000);
+  it.each(smtpCases)(
+    'SMTP server that %s: 400 {success: false} within the SMTP timeout, the service keeps serving',
+    async (_name, handler) => {
+      const sockets = new Set<Socket>();
+      const server = createNetServer((s) => {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        handler(s);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const svc = await startApp({
+        ENABLE_EMAILS: 'true',
+        EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+        EMAILS_SMTP_SERVER_PORT: String((server.address() as { port: number }).port),
+        EMAILS_SMTP_SERVER_USES_TLS: 'false',
+        EMAILS_SMTP_SERVER_TIMEOUT: '2',
+        EMAILS_SENDER_ADDRESS: 'orthanc@example.org',
+      });
+      try {
+        const res = await call(svc.url, 'POST', '/emails/send', {
+          'destination-email': 'patient@example.org',
+          'email-title': 't',
+          'email-content': '<p>x</p>',
+          'layout-template': null,
+        });
+        faults.peers++;
+        expect(res.status).toBe(400);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(res.body).toEqual({ success: false, details: expect.any(String) });
+        expect((await call(svc.url, 'GET', '/health', undefined, { auth: null })).status).toBe(200);
+      } finally {
+        await svc.close();
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    },
+    20_000,
+  );
 });

@@ -5,8 +5,24 @@ import { jsonDepthExceeds } from '@app/common';
 import { call, RunningApp, startApp } from '../support/app';
 import { startOidcProvider, TestOidcProvider, TestUser } from '../support/oidc-provider';
 import {
-  Answer, assertSane, counts, effectiveToken, hostileValue, isPlainObject, Mutation, mutate, mutationArb, nastyString,
-  parsedAsServiceSeesIt, RawMutation, rawMutationArb, runCases, send, toBytes, transportArb, transportHeaders,
+  Answer,
+  assertSane,
+  counts,
+  effectiveToken,
+  hostileValue,
+  isPlainObject,
+  Mutation,
+  mutate,
+  mutationArb,
+  nastyString,
+  parsedAsServiceSeesIt,
+  RawMutation,
+  rawMutationArb,
+  runCases,
+  send,
+  toBytes,
+  transportArb,
+  transportHeaders,
 } from './support/hostile';
 
 // Property-based hostile input on POST /user/get-profile (Keycloak on, against a real OpenID provider) and
@@ -15,9 +31,33 @@ import {
 // changes only to a valid one, and the file on disk and the one in memory end up equal.
 
 const CASES = { profile: 1500, roles: 1500 };
-const PERMISSIONS = ['all', 'view', 'download', 'delete', 'send', 'modify', 'anonymize', 'upload', 'q-r-remote-modalities', 'settings',
-  'api-view', 'edit-labels', 'admin-permissions', 'audit-logs', 'worklists', 'share', 'create-inbox-links'];
-const ANONYMOUS = { name: 'Anonymous', permissions: [], 'authorized-labels': [], validity: 60, 'user-id': null, groups: null };
+const PERMISSIONS = [
+  'all',
+  'view',
+  'download',
+  'delete',
+  'send',
+  'modify',
+  'anonymize',
+  'upload',
+  'q-r-remote-modalities',
+  'settings',
+  'api-view',
+  'edit-labels',
+  'admin-permissions',
+  'audit-logs',
+  'worklists',
+  'share',
+  'create-inbox-links',
+];
+const ANONYMOUS = {
+  name: 'Anonymous',
+  permissions: [],
+  'authorized-labels': [],
+  validity: 60,
+  'user-id': null,
+  groups: null,
+};
 const PROFILE_KEYS = ['token-key', 'token-value', 'server-id', 'user-id'];
 const ROLES_KEYS = ['roles', 'available-labels', 'available_labels'];
 
@@ -29,7 +69,14 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
   let svc: RunningApp;
   const genuine = new Map<string, string>(); // token -> sub
   let candidates: string[] = [];
-  const stats = { users: 0, anonymous: 0, nulls: 0, rolesReplaced: 0, rolesRefused: 0, statuses: new Map<number, number>() };
+  const stats = {
+    users: 0,
+    anonymous: 0,
+    nulls: 0,
+    rolesReplaced: 0,
+    rolesRefused: 0,
+    statuses: new Map<number, number>(),
+  };
   const tally = (a: Answer) => stats.statuses.set(a.status, (stats.statuses.get(a.status) ?? 0) + 1);
 
   beforeAll(async () => {
@@ -48,7 +95,10 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
       await idp.mint(admin, { key: { ...foreign, kid: idp.currentKid } }),
       `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`,
       `${h}.${Buffer.from(JSON.stringify({ sub: 'u-admin', realm_access: { roles: ['admin-role'] } })).toString('base64url')}.${s}`,
-      good[0].slice(0, -3), `${good[0]}A`, `${good[0]}.${s}`, `${h}..${s}`,
+      good[0].slice(0, -3),
+      `${good[0]}A`,
+      `${good[0]}.${s}`,
+      `${h}..${s}`,
     ];
     candidates = [...good, ...bad];
     // The genuine ones do give their user (the oracle is not vacuous).
@@ -62,28 +112,55 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     const health = await call(svc.url, 'GET', '/health', undefined, { auth: null });
     await svc?.close();
     await idp?.close();
-    process.stdout.write(`[hostile] get-profile and roles: ${JSON.stringify(Object.fromEntries(counts))} cases; ` +
-      `${stats.users} user profiles, ${stats.anonymous} anonymous, ${stats.nulls} null; ${stats.rolesReplaced} roles replaced, ` +
-      `${stats.rolesRefused} refused; statuses ${JSON.stringify(Object.fromEntries(stats.statuses))}\n`);
+    process.stdout.write(
+      `[hostile] get-profile and roles: ${JSON.stringify(Object.fromEntries(counts))} cases; ` +
+        `${stats.users} user profiles, ${stats.anonymous} anonymous, ${stats.nulls} null; ${stats.rolesReplaced} roles replaced, ` +
+        `${stats.rolesRefused} refused; statuses ${JSON.stringify(Object.fromEntries(stats.statuses))}\n`,
+    );
     expect(health.status).toBe(200);
   });
 
   const profileCase = fc.record({
-    token: fc.oneof({ weight: 4, arbitrary: fc.nat().map((i) => candidates[i % candidates.length]) }, { weight: 1, arbitrary: nastyString }),
-    key: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('token', 'authorization', 'Authorization') }, { weight: 1, arbitrary: fc.constantFrom('api-key', '', 'x'.repeat(300)) }),
+    token: fc.oneof(
+      { weight: 4, arbitrary: fc.nat().map((i) => candidates[i % candidates.length]) },
+      { weight: 1, arbitrary: nastyString },
+    ),
+    key: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('token', 'authorization', 'Authorization') },
+      { weight: 1, arbitrary: fc.constantFrom('api-key', '', 'x'.repeat(300)) },
+    ),
     decoration: fc.constantFrom('', 'Bearer ', 'bearer  ', ' ', '\n'),
-    userId: fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(nastyString, fc.constantFrom('u-admin', '../users', ' ')) }),
-    mutations: fc.oneof({ weight: 1, arbitrary: fc.constant([] as Mutation[]) }, { weight: 1, arbitrary: fc.array(mutationArb(PROFILE_KEYS), { minLength: 1, maxLength: 3 }) }),
-    raw: fc.oneof({ weight: 4, arbitrary: fc.constant([] as RawMutation[]) }, { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) }),
+    userId: fc.oneof(
+      { weight: 5, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.oneof(nastyString, fc.constantFrom('u-admin', '../users', ' ')) },
+    ),
+    mutations: fc.oneof(
+      { weight: 1, arbitrary: fc.constant([] as Mutation[]) },
+      { weight: 1, arbitrary: fc.array(mutationArb(PROFILE_KEYS), { minLength: 1, maxLength: 3 }) },
+    ),
+    raw: fc.oneof(
+      { weight: 4, arbitrary: fc.constant([] as RawMutation[]) },
+      { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) },
+    ),
     transport: transportArb,
   });
 
   it(`POST /user/get-profile: ${CASES.profile} mutated requests, a user profile only for a genuine realm token`, async () => {
     await runCases('get-profile', profileCase, CASES.profile, async (c) => {
-      const base: Record<string, unknown> = { 'token-key': c.key, 'token-value': c.decoration + c.token, 'server-id': 'orthanc-1' };
+      const base: Record<string, unknown> = {
+        'token-key': c.key,
+        'token-value': c.decoration + c.token,
+        'server-id': 'orthanc-1',
+      };
       if (c.userId !== undefined) base['user-id'] = c.userId;
       const bytes = toBytes(mutate(base, c.mutations), c.raw, PROFILE_KEYS);
-      const answer = await send(svc.url, { method: 'POST', path: '/user/get-profile', headers: transportHeaders(c.transport), body: bytes, chunks: c.transport.chunks ?? undefined });
+      const answer = await send(svc.url, {
+        method: 'POST',
+        path: '/user/get-profile',
+        headers: transportHeaders(c.transport),
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
+      });
       tally(answer);
       const label = `get-profile ${bytes.toString('utf8').slice(0, 300)}`;
       assertSane(answer, label);
@@ -99,21 +176,33 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
       const a = answer.json as Record<string, unknown> | null;
       if (a === null) {
         // null: an unknown user id (no admin client here), never for a token.
-        if (typeof body?.['user-id'] !== 'string' || !body['user-id'].trim()) throw new Error(`${label}: null without a user-id`);
+        if (typeof body?.['user-id'] !== 'string' || !body['user-id'].trim())
+          throw new Error(`${label}: null without a user-id`);
         stats.nulls++;
         return;
       }
-      if (!Array.isArray(a.permissions) || !a.permissions.every((p) => PERMISSIONS.includes(p as string))) throw new Error(`${label}: bad permissions ${answer.text}`);
-      if (!Number.isInteger(a.validity) || (a.validity as number) <= 0) throw new Error(`${label}: validity ${a.validity}`);
+      if (!Array.isArray(a.permissions) || !a.permissions.every((p) => PERMISSIONS.includes(p as string)))
+        throw new Error(`${label}: bad permissions ${answer.text}`);
+      if (!Number.isInteger(a.validity) || (a.validity as number) <= 0)
+        throw new Error(`${label}: validity ${a.validity}`);
       if (a['user-id'] === null) {
         expect(a).toEqual(ANONYMOUS);
         stats.anonymous++;
       } else {
-        if (!sub || a['user-id'] !== sub || body?.['token-key'] === 'api-key') throw new Error(`${label}: A USER PROFILE FOR A TOKEN THAT IS NOT GENUINE ${answer.text}`);
+        if (!sub || a['user-id'] !== sub || body?.['token-key'] === 'api-key')
+          throw new Error(`${label}: A USER PROFILE FOR A TOKEN THAT IS NOT GENUINE ${answer.text}`);
         stats.users++;
       }
       // The reverse: a genuine token in a well-typed body gives its user.
-      const wellTyped = body && PROFILE_KEYS.every((f) => body[f] === undefined || body[f] === null || (typeof body[f] === 'string' && (body[f] as string).length <= 256 || f === 'token-value'));
+      const wellTyped =
+        body &&
+        PROFILE_KEYS.every(
+          (f) =>
+            body[f] === undefined ||
+            body[f] === null ||
+            (typeof body[f] === 'string' && (body[f] as string).length <= 256) ||
+            f === 'token-value',
+        );
       const userId = body?.['user-id'];
       if (sub && wellTyped && body['token-key'] !== 'api-key' && !(typeof userId === 'string' && userId.trim())) {
         if (a['user-id'] !== sub) throw new Error(`${label}: a genuine token did not give its user: ${answer.text}`);
@@ -123,31 +212,57 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
   });
 
   // ---------------------------------------------------------------------------------------------------------------
-  const permissionArb = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...PERMISSIONS) }, { weight: 1, arbitrary: fc.oneof(nastyString, fc.constantFrom('ALL', 'view ', 'admin', null, 1)) });
-  const labelArb = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('*', 'external', 'cardio', 'é-label') }, { weight: 1, arbitrary: fc.oneof(nastyString, fc.constant(null)) });
+  const permissionArb = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...PERMISSIONS) },
+    { weight: 1, arbitrary: fc.oneof(nastyString, fc.constantFrom('ALL', 'view ', 'admin', null, 1)) },
+  );
+  const labelArb = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom('*', 'external', 'cardio', 'é-label') },
+    { weight: 1, arbitrary: fc.oneof(nastyString, fc.constant(null)) },
+  );
   const grantArb = fc.record({
     permissions: fc.array(permissionArb, { maxLength: 6 }),
     labels: fc.array(labelArb, { maxLength: 3 }),
     spelling: fc.constantFrom('authorized-labels', 'authorized-labels', 'authorized_labels', 'both'),
   });
   const rolesCase = fc.record({
-    roles: fc.dictionary(fc.oneof({ weight: 5, arbitrary: fc.constantFrom('doctor-role', 'admin-role', 'external-role', 'nurse') }, { weight: 1, arbitrary: nastyString }), grantArb, { maxKeys: 5 }),
+    roles: fc.dictionary(
+      fc.oneof(
+        { weight: 5, arbitrary: fc.constantFrom('doctor-role', 'admin-role', 'external-role', 'nurse') },
+        { weight: 1, arbitrary: nastyString },
+      ),
+      grantArb,
+      { maxKeys: 5 },
+    ),
     available: fc.array(labelArb, { maxLength: 4 }),
-    mutations: fc.oneof({ weight: 2, arbitrary: fc.constant([] as Mutation[]) }, { weight: 1, arbitrary: fc.array(mutationArb(ROLES_KEYS), { minLength: 1, maxLength: 2 }) }),
-    raw: fc.oneof({ weight: 5, arbitrary: fc.constant([] as RawMutation[]) }, { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) }),
+    mutations: fc.oneof(
+      { weight: 2, arbitrary: fc.constant([] as Mutation[]) },
+      { weight: 1, arbitrary: fc.array(mutationArb(ROLES_KEYS), { minLength: 1, maxLength: 2 }) },
+    ),
+    raw: fc.oneof(
+      { weight: 5, arbitrary: fc.constant([] as RawMutation[]) },
+      { weight: 1, arbitrary: fc.array(rawMutationArb, { minLength: 1, maxLength: 2 }) },
+    ),
     transport: transportArb,
     deep: fc.option(hostileValue, { freq: 10 }),
   });
 
   /** PROTOCOL.md section 8, from the outside: a configuration a PUT must accept. */
   function validConfig(v: unknown): boolean {
-    const labels = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((l) => typeof l === 'string' && l.length > 0));
+    const labels = (x: unknown) =>
+      x === undefined || (Array.isArray(x) && x.every((l) => typeof l === 'string' && l.length > 0));
     if (!isPlainObject(v) || !isPlainObject(v.roles)) return false;
     if ('available-labels' in v && 'available_labels' in v) return false;
     if (!labels('available-labels' in v ? v['available-labels'] : v.available_labels)) return false;
-    return Object.entries(v.roles).every(([name, g]) => name.trim() !== '' && isPlainObject(g)
-      && (g.permissions === undefined || (Array.isArray(g.permissions) && g.permissions.every((p) => PERMISSIONS.includes(p as string))))
-      && !('authorized-labels' in g && 'authorized_labels' in g) && labels('authorized-labels' in g ? g['authorized-labels'] : g.authorized_labels));
+    return Object.entries(v.roles).every(
+      ([name, g]) =>
+        name.trim() !== '' &&
+        isPlainObject(g) &&
+        (g.permissions === undefined ||
+          (Array.isArray(g.permissions) && g.permissions.every((p) => PERMISSIONS.includes(p as string)))) &&
+        !('authorized-labels' in g && 'authorized_labels' in g) &&
+        labels('authorized-labels' in g ? g['authorized-labels'] : g.authorized_labels),
+    );
   }
 
   it(`PUT /settings/roles: ${CASES.roles} mutated configurations, only valid ones stored, memory and file equal`, async () => {
@@ -162,7 +277,13 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
       const base: Record<string, unknown> = { roles, 'available-labels': c.available };
       if (c.deep !== null) base.extra = c.deep;
       const bytes = toBytes(mutate(base, c.mutations), c.raw, ROLES_KEYS);
-      const answer = await send(svc.url, { method: 'PUT', path: '/settings/roles', headers: transportHeaders(c.transport), body: bytes, chunks: c.transport.chunks ?? undefined });
+      const answer = await send(svc.url, {
+        method: 'PUT',
+        path: '/settings/roles',
+        headers: transportHeaders(c.transport),
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
+      });
       tally(answer);
       const label = `PUT roles ${bytes.toString('utf8').slice(0, 300)}`;
       assertSane(answer, label);
@@ -178,7 +299,12 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
         stats.rolesReplaced++;
       } else {
         stats.rolesRefused++;
-        if (valid && c.transport.auth === 'good' && bytes.length < 900_000 && !jsonDepthExceeds(bytes.toString('utf8'), 30)) {
+        if (
+          valid &&
+          c.transport.auth === 'good' &&
+          bytes.length < 900_000 &&
+          !jsonDepthExceeds(bytes.toString('utf8'), 30)
+        ) {
           throw new Error(`${label}: a valid configuration was refused: ${answer.status} ${answer.text.slice(0, 300)}`);
         }
       }
@@ -187,7 +313,8 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     const onDisk = JSON.parse(readFileSync(join(svc.dataDir, 'permissions.json'), 'utf8'));
     const inMemory = (await call(svc.url, 'GET', '/settings/roles')).body;
     expect(inMemory).toEqual(onDisk);
-    for (const g of Object.values(onDisk.roles) as Array<{ permissions: string[] }>) for (const p of g.permissions) expect(PERMISSIONS).toContain(p);
+    for (const g of Object.values(onDisk.roles) as Array<{ permissions: string[] }>)
+      for (const p of g.permissions) expect(PERMISSIONS).toContain(p);
     expect(stats.rolesReplaced).toBeGreaterThan(100);
   });
 });

@@ -60,8 +60,16 @@ describe('JWT attacks', () => {
   let tried = 0;
 
   const adminClaims = (over: Record<string, unknown> = {}) => ({
-    iss: idp.issuer, aud: 'account', sub: 'u-admin', iat: now() - 1, exp: now() + 300, typ: 'Bearer', azp: 'orthanc',
-    preferred_username: 'root', realm_access: { roles: ['admin-role'] }, ...over,
+    iss: idp.issuer,
+    aud: 'account',
+    sub: 'u-admin',
+    iat: now() - 1,
+    exp: now() + 300,
+    typ: 'Bearer',
+    azp: 'orthanc',
+    preferred_username: 'root',
+    realm_access: { roles: ['admin-role'] },
+    ...over,
   });
   const header = (over: Record<string, unknown> = {}) => ({ alg: 'RS256', typ: 'JWT', kid: idp.currentKid, ...over });
 
@@ -71,7 +79,12 @@ describe('JWT attacks', () => {
     realmKey = createPrivateKey({ key: jwk as never, format: 'jwk' });
     realmPem = createPublicKey(realmKey).export({ format: 'pem', type: 'spki' }).toString();
     trap = await new Trap().start({ keys: [foreignJwk] });
-    svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, KEYCLOAK_JWKS_COOLDOWN: '0', PUBLIC_ORTHANC_ROOT: 'http://pacs.example/' });
+    svc = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: idp.realmUri,
+      KEYCLOAK_JWKS_COOLDOWN: '0',
+      PUBLIC_ORTHANC_ROOT: 'http://pacs.example/',
+    });
   });
   afterAll(async () => {
     await svc?.close();
@@ -85,18 +98,27 @@ describe('JWT attacks', () => {
     const label = (route: string, res: JsonResponse) => `${name} on ${route}: ${res.status} ${res.text.slice(0, 200)}`;
     const sane = (route: string, res: JsonResponse) => {
       tried++;
-      if (res.status >= 500 || !/^application\/json/.test(res.headers.get('content-type') ?? '')) throw new Error(label(route, res));
+      if (res.status >= 500 || !/^application\/json/.test(res.headers.get('content-type') ?? ''))
+        throw new Error(label(route, res));
     };
-    for (const body of [{ 'token-key': 'token', 'token-value': token }, { 'token-key': 'Authorization', 'token-value': `Bearer ${token}` }]) {
+    for (const body of [
+      { 'token-key': 'token', 'token-value': token },
+      { 'token-key': 'Authorization', 'token-value': `Bearer ${token}` },
+    ]) {
       const res = await call(svc.url, 'POST', '/user/get-profile', body);
       sane('get-profile', res);
-      if (res.status === 200 && res.body?.['user-id'] !== null) throw new Error(`ACCEPTED: ${label('get-profile', res)}`);
+      if (res.status === 200 && res.body?.['user-id'] !== null)
+        throw new Error(`ACCEPTED: ${label('get-profile', res)}`);
       if (res.status !== 200 && res.status !== 400) throw new Error(label('get-profile', res));
     }
     const bearer = { auth: `Bearer ${token}` };
     const routes: Array<[string, string, unknown]> = [
       ['PUT', '/settings/roles', { roles: { pwned: { permissions: ['all'] } }, 'available-labels': [] }],
-      ['PUT', '/tokens/stone-viewer-publication', { id: null, type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2', level: 'study' }] }],
+      [
+        'PUT',
+        '/tokens/stone-viewer-publication',
+        { id: null, type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2', level: 'study' }] },
+      ],
       ['GET', '/shares', undefined],
       ['GET', '/settings/roles', undefined],
     ];
@@ -106,11 +128,15 @@ describe('JWT attacks', () => {
         res = await call(svc.url, method, path, body, bearer);
       } catch (err) {
         // A header too big for the HTTP parser: the client may see the connection closed. Still not a grant.
-        if (token.length > 16_000) { tried++; continue; }
+        if (token.length > 16_000) {
+          tried++;
+          continue;
+        }
         throw err;
       }
       sane(path, res);
-      if (res.status !== 401 && res.status !== 431 && res.status !== 400) throw new Error(`NOT REFUSED: ${label(`${method} ${path}`, res)}`);
+      if (res.status !== 401 && res.status !== 431 && res.status !== 400)
+        throw new Error(`NOT REFUSED: ${label(`${method} ${path}`, res)}`);
     }
   }
 
@@ -126,25 +152,58 @@ describe('JWT attacks', () => {
     const c = adminClaims();
     for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
       await refusedEverywhere(`alg ${alg}`, `${b64(header({ alg }))}.${b64(c)}.`);
-      await refusedEverywhere(`alg ${alg} with a signature`, `${b64(header({ alg }))}.${b64(c)}.${rs(header(), c, realmKey).split('.')[2]}`);
+      await refusedEverywhere(
+        `alg ${alg} with a signature`,
+        `${b64(header({ alg }))}.${b64(c)}.${rs(header(), c, realmKey).split('.')[2]}`,
+      );
     }
-    for (const [alg, h] of [['HS256', 'sha256'], ['HS384', 'sha384'], ['HS512', 'sha512']]) {
+    for (const [alg, h] of [
+      ['HS256', 'sha256'],
+      ['HS384', 'sha384'],
+      ['HS512', 'sha512'],
+    ]) {
       await refusedEverywhere(`${alg} keyed with the realm public key PEM`, hs(header({ alg }), c, realmPem, h));
-      await refusedEverywhere(`${alg} keyed with the realm JWK`, hs(header({ alg }), c, JSON.stringify(idp.publicJwk()), h));
+      await refusedEverywhere(
+        `${alg} keyed with the realm JWK`,
+        hs(header({ alg }), c, JSON.stringify(idp.publicJwk()), h),
+      );
       await refusedEverywhere(`${alg} keyed with an empty key`, hs(header({ alg }), c, '', h));
     }
-    await refusedEverywhere('RS256 header, PS256 signature', rs(header({ alg: 'PS256' }), c, realmKey).replace(/^[^.]+/, b64(header())));
+    await refusedEverywhere(
+      'RS256 header, PS256 signature',
+      rs(header({ alg: 'PS256' }), c, realmKey).replace(/^[^.]+/, b64(header())),
+    );
     await refusedEverywhere('alg missing', rs({ typ: 'JWT', kid: idp.currentKid }, c, realmKey));
     await refusedEverywhere('crit extension', rs(header({ crit: ['exp'], exp: 1 }), c, realmKey));
   });
 
   it('kid injection: paths, SQL, commands, URLs, huge and wrong types; never followed', async () => {
     const c = adminClaims();
-    const kids = ['../../../../../../dev/null', '/etc/passwd', "' OR '1'='1", "x' UNION SELECT 'secret' --", '$(touch /tmp/pwned)',
-      '|id', `${trap.url}/kid.json`, 'k'.repeat(10_000), '\u0000', '\ud800', 42, null, ['a'], { $ne: null }];
+    const kids = [
+      '../../../../../../dev/null',
+      '/etc/passwd',
+      "' OR '1'='1",
+      "x' UNION SELECT 'secret' --",
+      '$(touch /tmp/pwned)',
+      '|id',
+      `${trap.url}/kid.json`,
+      'k'.repeat(10_000),
+      '\u0000',
+      '\ud800',
+      42,
+      null,
+      ['a'],
+      { $ne: null },
+    ];
     for (const kid of kids) {
-      await refusedEverywhere(`kid ${JSON.stringify(kid).slice(0, 40)} (attacker key)`, rs(header({ kid }), c, foreign.privateKey));
-      await refusedEverywhere(`kid ${JSON.stringify(kid).slice(0, 40)} (HS256, empty key)`, hs(header({ alg: 'HS256', kid }), c, ''));
+      await refusedEverywhere(
+        `kid ${JSON.stringify(kid).slice(0, 40)} (attacker key)`,
+        rs(header({ kid }), c, foreign.privateKey),
+      );
+      await refusedEverywhere(
+        `kid ${JSON.stringify(kid).slice(0, 40)} (HS256, empty key)`,
+        hs(header({ alg: 'HS256', kid }), c, ''),
+      );
     }
     expect(trap.hits).toEqual([]);
   });
@@ -157,7 +216,14 @@ describe('JWT attacks', () => {
       ['x5u', rs(header({ kid: 'attacker-key', x5u: `${trap.url}/cert.pem` }), c, foreign.privateKey)],
       ['embedded jwk', rs(header({ kid: 'attacker-key', jwk: foreignJwk }), c, foreign.privateKey)],
       ['embedded jwk, realm kid', rs(header({ jwk: { ...foreignJwk, kid: idp.currentKid } }), c, foreign.privateKey)],
-      ['x5c garbage', rs(header({ kid: 'attacker-key', x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] }), c, foreign.privateKey)],
+      [
+        'x5c garbage',
+        rs(
+          header({ kid: 'attacker-key', x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] }),
+          c,
+          foreign.privateKey,
+        ),
+      ],
     ] as const;
     for (const [name, token] of forged) await refusedEverywhere(name, token);
     expect(trap.hits).toEqual([]);
@@ -165,14 +231,21 @@ describe('JWT attacks', () => {
 
   it('wrong typ claims, truncated and padded segments, huge headers', async () => {
     const c = adminClaims();
-    for (const typ of ['Refresh', 'ID', 'Logout', 'Offline', 'bearer ', '']) await refusedEverywhere(`typ ${typ}`, rs(header(), { ...c, typ }, realmKey));
+    for (const typ of ['Refresh', 'ID', 'Logout', 'Offline', 'bearer ', ''])
+      await refusedEverywhere(`typ ${typ}`, rs(header(), { ...c, typ }, realmKey));
     const good = rs(header(), c, realmKey);
     const [h, p, s] = good.split('.');
     const variants: Array<[string, string]> = [
-      ['signature cut', `${h}.${p}.${s.slice(0, -4)}`], ['signature empty', `${h}.${p}.`], ['two segments', `${h}.${p}`],
-      ['four segments', `${good}.${s}`], ['padded signature', `${good}==`], ['padded payload', `${h}.${p}=.${s}`],
-      ['standard base64', `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`], ['space inside', `${h}.${p} .${s}`],
-      ['header cut', `${h.slice(0, -2)}.${p}.${s}`], ['payload of another token', `${h}.${b64({ ...c, sub: 'u-other' })}.${s}`],
+      ['signature cut', `${h}.${p}.${s.slice(0, -4)}`],
+      ['signature empty', `${h}.${p}.`],
+      ['two segments', `${h}.${p}`],
+      ['four segments', `${good}.${s}`],
+      ['padded signature', `${good}==`],
+      ['padded payload', `${h}.${p}=.${s}`],
+      ['standard base64', `${h}.${p}.${s.replace(/-/g, '+').replace(/_/g, '/')}`],
+      ['space inside', `${h}.${p} .${s}`],
+      ['header cut', `${h.slice(0, -2)}.${p}.${s}`],
+      ['payload of another token', `${h}.${b64({ ...c, sub: 'u-other' })}.${s}`],
       ['huge header (12 kB)', rs(header({ pad: 'x'.repeat(12_000) }), c, foreign.privateKey)],
       ['huge header (70 kB)', rs(header({ pad: 'x'.repeat(70_000) }), c, foreign.privateKey)],
       ['huge payload (60 kB)', rs(header(), { ...c, pad: 'x'.repeat(60_000) }, foreign.privateKey)],
@@ -183,31 +256,52 @@ describe('JWT attacks', () => {
   it('time and audience: expired, nbf in the future, no exp, other issuer or audience, no subject', async () => {
     const c = adminClaims();
     const cases: Array<[string, Record<string, unknown>]> = [
-      ['expired 2 min ago', { ...c, exp: now() - 120 }], ['nbf in one hour', { ...c, nbf: now() + 3600 }], ['nbf in 2 min', { ...c, nbf: now() + 120 }],
-      ['no exp', { ...c, exp: undefined }], ['exp as a string', { ...c, exp: String(now() + 300) }], ['other issuer', { ...c, iss: 'http://evil.example/realms/orthanc' }],
-      ['issuer with a trailing slash', { ...c, iss: `${idp.issuer}/` }], ['other audience', { ...c, aud: 'orthanc' }],
-      ['audience list without account', { ...c, aud: ['orthanc', 'admin-cli'] }], ['no subject', { ...c, sub: undefined }],
+      ['expired 2 min ago', { ...c, exp: now() - 120 }],
+      ['nbf in one hour', { ...c, nbf: now() + 3600 }],
+      ['nbf in 2 min', { ...c, nbf: now() + 120 }],
+      ['no exp', { ...c, exp: undefined }],
+      ['exp as a string', { ...c, exp: String(now() + 300) }],
+      ['other issuer', { ...c, iss: 'http://evil.example/realms/orthanc' }],
+      ['issuer with a trailing slash', { ...c, iss: `${idp.issuer}/` }],
+      ['other audience', { ...c, aud: 'orthanc' }],
+      ['audience list without account', { ...c, aud: ['orthanc', 'admin-cli'] }],
+      ['no subject', { ...c, sub: undefined }],
     ];
     for (const [name, claims] of cases) await refusedEverywhere(name, rs(header(), claims, realmKey));
   });
 
   it('replay after a realm key rotation that removed the old key: refused on every route once the new key is in use', async () => {
     const old = rs(header(), adminClaims(), realmKey);
-    expect((await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': old })).body['user-id']).toBe('u-admin');
+    expect(
+      (await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': old })).body['user-id'],
+    ).toBe('u-admin');
     await idp.rotateKey({ keepOld: false });
     // The realm signs with the new key from now on; its first token makes the service refetch the key set.
     const fresh = await idp.mint({ sub: 'u-doctor', preferred_username: 'house', roles: ['doctor-role'] });
-    expect((await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': fresh })).body['user-id']).toBe('u-doctor');
+    expect(
+      (await call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': fresh })).body[
+        'user-id'
+      ],
+    ).toBe('u-doctor');
     await refusedEverywhere('token of the removed key', old);
-    await refusedEverywhere('token of the removed key (fresh claims)', rs(header(), adminClaims({ jti: 'again' }), realmKey));
+    await refusedEverywhere(
+      'token of the removed key (fresh claims)',
+      rs(header(), adminClaims({ jti: 'again' }), realmKey),
+    );
   });
 
   it('a removed key whose successor was already published (no unknown kid to force a refetch): refused once the key set is older than KEYCLOAK_JWKS_MAX_AGE', async () => {
     const realm = await startOidcProvider();
-    const short = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: realm.realmUri, KEYCLOAK_JWKS_MAX_AGE: '1', KEYCLOAK_JWKS_COOLDOWN: '0' });
+    const short = await startApp({
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: realm.realmUri,
+      KEYCLOAK_JWKS_MAX_AGE: '1',
+      KEYCLOAK_JWKS_COOLDOWN: '0',
+    });
     const keys = realm as unknown as { keys: unknown[]; provider: unknown; build(): unknown };
     const user = { sub: 'u-admin', preferred_username: 'root', roles: ['admin-role'] };
-    const profileOf = async (t: string) => (await call(short.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': t })).body['user-id'];
+    const profileOf = async (t: string) =>
+      (await call(short.url, 'POST', '/user/get-profile', { 'token-key': 'token', 'token-value': t })).body['user-id'];
     try {
       const old = await realm.mint(user);
       await realm.rotateKey({ keepOld: true }); // Keycloak: a new active key, the old one still published
@@ -234,20 +328,46 @@ describe('JWT attacks', () => {
   // -------------------------------------------------------------------------------------------------------------
   describe('share tokens on validate and decode', () => {
     const resources = [{ dicom_uid: '1.2.3', orthanc_id: 'o-1', url: null, level: 'study' }];
-    const payload = (over: Record<string, unknown> = {}) => ({ id: null, resources, type: 'stone-viewer-publication', expiration_date: null, validity_duration: null, ...over });
+    const payload = (over: Record<string, unknown> = {}) => ({
+      id: null,
+      resources,
+      type: 'stone-viewer-publication',
+      expiration_date: null,
+      validity_duration: null,
+      ...over,
+    });
     const jwtHeader = (over: Record<string, unknown> = {}) => ({ alg: 'HS256', typ: 'JWT', ...over });
 
     async function refusedShare(name: string, token: string, expectedError = 'invalid'): Promise<void> {
-      const v = await call(svc.url, 'POST', '/tokens/validate', { 'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study', method: 'get', 'token-key': 'token', 'token-value': token });
+      const v = await call(svc.url, 'POST', '/tokens/validate', {
+        'dicom-uid': '1.2.3',
+        'orthanc-id': 'o-1',
+        level: 'study',
+        method: 'get',
+        'token-key': 'token',
+        'token-value': token,
+      });
       const d = await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token });
       tried += 2;
-      for (const res of [v, d]) if (res.status >= 500 || !/^application\/json/.test(res.headers.get('content-type') ?? '')) throw new Error(`${name}: ${res.status} ${res.text}`);
-      if (!(v.status === 400 || (v.status === 200 && v.body.granted === false))) throw new Error(`GRANTED: ${name}: ${v.text}`);
-      if (!(d.status === 400 || (d.status === 200 && d.body['error-code'] === expectedError && d.body.resources.length === 0))) throw new Error(`DECODED: ${name}: ${d.text}`);
+      for (const res of [v, d])
+        if (res.status >= 500 || !/^application\/json/.test(res.headers.get('content-type') ?? ''))
+          throw new Error(`${name}: ${res.status} ${res.text}`);
+      if (!(v.status === 400 || (v.status === 200 && v.body.granted === false)))
+        throw new Error(`GRANTED: ${name}: ${v.text}`);
+      if (!(
+        d.status === 400 ||
+        (d.status === 200 && d.body['error-code'] === expectedError && d.body.resources.length === 0)
+      ))
+        throw new Error(`DECODED: ${name}: ${d.text}`);
     }
 
     it('the control: the same payload signed with the secret is granted', async () => {
-      const v = await call(svc.url, 'POST', '/tokens/validate', { 'dicom-uid': '1.2.3', level: 'study', method: 'get', 'token-value': hs(jwtHeader(), payload(), SECRET) });
+      const v = await call(svc.url, 'POST', '/tokens/validate', {
+        'dicom-uid': '1.2.3',
+        level: 'study',
+        method: 'get',
+        'token-value': hs(jwtHeader(), payload(), SECRET),
+      });
       expect(v.body.granted).toBe(true);
     });
 
@@ -255,40 +375,81 @@ describe('JWT attacks', () => {
       const p = payload();
       const genuineSig = hs(jwtHeader(), p, SECRET).split('.')[2];
       const attacks: Array<[string, string]> = [
-        ...['none', 'None', 'NONE'].map((alg): [string, string] => [`alg ${alg}`, `${b64({ alg, typ: 'JWT' })}.${b64(p)}.`]),
+        ...['none', 'None', 'NONE'].map((alg): [string, string] => [
+          `alg ${alg}`,
+          `${b64({ alg, typ: 'JWT' })}.${b64(p)}.`,
+        ]),
         ['alg none + genuine signature', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(p)}.${genuineSig}`],
-        ['wrong secret', hs(jwtHeader(), p, 'guessed-secret')], ['empty secret', hs(jwtHeader(), p, '')],
+        ['wrong secret', hs(jwtHeader(), p, 'guessed-secret')],
+        ['empty secret', hs(jwtHeader(), p, '')],
         ['HS512 with the secret', hs(jwtHeader({ alg: 'HS512' }), p, SECRET, 'sha512')],
         ['HS384 with the secret', hs(jwtHeader({ alg: 'HS384' }), p, SECRET, 'sha384')],
         ['RS256 with an attacker key', rs(jwtHeader({ alg: 'RS256' }), p, foreign.privateKey)],
-        ['jku to our trap', rs(jwtHeader({ alg: 'RS256', jku: `${trap.url}/jwks.json`, kid: 'attacker-key' }), p, foreign.privateKey)],
+        [
+          'jku to our trap',
+          rs(jwtHeader({ alg: 'RS256', jku: `${trap.url}/jwks.json`, kid: 'attacker-key' }), p, foreign.privateKey),
+        ],
         ['embedded jwk', rs(jwtHeader({ alg: 'RS256', jwk: foreignJwk }), p, foreign.privateKey)],
         ['kid path traversal, empty key', hs(jwtHeader({ kid: '../../../../dev/null' }), p, '')],
         ['kid SQL injection', hs(jwtHeader({ kid: "' UNION SELECT 'x' --" }), p, 'x')],
         ['wrong typ (signed with the secret)', hs(jwtHeader({ typ: 'at+jwt' }), p, SECRET)],
         ['crit header (signed with the secret)', hs(jwtHeader({ crit: ['x'], x: 1 }), p, SECRET)],
-        ['truncated', hs(jwtHeader(), p, SECRET).slice(0, -1)], ['padded', `${hs(jwtHeader(), p, SECRET)}=`],
-        ['standard base64 signature', hs(jwtHeader(), p, SECRET).replace(/-/g, '+').replace(/_/g, '/') + (genuineSig.includes('-') || genuineSig.includes('_') ? '' : '+')],
+        ['truncated', hs(jwtHeader(), p, SECRET).slice(0, -1)],
+        ['padded', `${hs(jwtHeader(), p, SECRET)}=`],
+        [
+          'standard base64 signature',
+          hs(jwtHeader(), p, SECRET).replace(/-/g, '+').replace(/_/g, '/') +
+            (genuineSig.includes('-') || genuineSig.includes('_') ? '' : '+'),
+        ],
         ['huge header', hs(jwtHeader({ pad: 'x'.repeat(60_000) }), p, 'guessed')],
         ['over 64 kB (signed with the secret)', hs(jwtHeader({ pad: 'x'.repeat(70_000) }), p, SECRET)],
-        ['tampered resources', `${b64(jwtHeader())}.${b64(payload({ resources: [{ ...resources[0], dicom_uid: '1.2.3' }, { dicom_uid: '9', orthanc_id: '9', url: null, level: 'study' }] }))}.${genuineSig}`],
+        [
+          'tampered resources',
+          `${b64(jwtHeader())}.${b64(
+            payload({
+              resources: [
+                { ...resources[0], dicom_uid: '1.2.3' },
+                { dicom_uid: '9', orthanc_id: '9', url: null, level: 'study' },
+              ],
+            }),
+          )}.${genuineSig}`,
+        ],
       ];
       for (const [name, token] of attacks) await refusedShare(name, token);
       expect(trap.hits).toEqual([]);
     });
 
     it('expired tokens, and tokens whose resources or dates are malformed even though genuinely signed', async () => {
-      await refusedShare('expired', hs(jwtHeader(), payload({ expiration_date: '2001-01-01T00:00:00+00:00' }), SECRET), 'expired');
+      await refusedShare(
+        'expired',
+        hs(jwtHeader(), payload({ expiration_date: '2001-01-01T00:00:00+00:00' }), SECRET),
+        'expired',
+      );
       await refusedShare('date not ISO', hs(jwtHeader(), payload({ expiration_date: 'never' }), SECRET));
-      await refusedShare('system-level resource', hs(jwtHeader(), payload({ resources: [{ ...resources[0], level: 'root' }] }), SECRET));
-      await refusedShare('resources not an array', hs(jwtHeader(), payload({ resources: { 0: resources[0] } }), SECRET));
+      await refusedShare(
+        'system-level resource',
+        hs(jwtHeader(), payload({ resources: [{ ...resources[0], level: 'root' }] }), SECRET),
+      );
+      await refusedShare(
+        'resources not an array',
+        hs(jwtHeader(), payload({ resources: { 0: resources[0] } }), SECRET),
+      );
     });
 
     it('replay after the secret is rotated without keeping the old one: refused', async () => {
-      const rotated = await startApp({ SECRET_KEY: 'a-brand-new-secret-key-after-rotation', PREVIOUS_SECRET_KEYS: 'some-other-old-key', PUBLIC_ORTHANC_ROOT: 'http://pacs.example/' });
+      const rotated = await startApp({
+        SECRET_KEY: 'a-brand-new-secret-key-after-rotation',
+        PREVIOUS_SECRET_KEYS: 'some-other-old-key',
+        PUBLIC_ORTHANC_ROOT: 'http://pacs.example/',
+      });
       try {
         const token = hs(jwtHeader(), payload(), SECRET);
-        const v = await call(rotated.url, 'POST', '/tokens/validate', { 'dicom-uid': '1.2.3', level: 'study', method: 'get', 'token-value': token });
+        const v = await call(rotated.url, 'POST', '/tokens/validate', {
+          'dicom-uid': '1.2.3',
+          level: 'study',
+          method: 'get',
+          'token-value': token,
+        });
         const d = await call(rotated.url, 'POST', '/tokens/decode', { 'token-value': token });
         tried += 2;
         expect(v.body).toEqual({ granted: false, validity: 60 });

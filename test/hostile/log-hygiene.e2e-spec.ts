@@ -34,33 +34,69 @@ describe('no secret in any log line, whatever the input and whatever fails (LOG_
 
   beforeAll(async () => {
     idp = await startOidcProvider();
-    adminApi = await new KeycloakAdminStandIn({
-      name: 'orthanc',
-      roles: [{ name: 'doctor-role' }],
-      users: [{ id: 'kc-1', username: 'scanner-bot', enabled: true, attributes: { 'api-key': [API_KEY] }, realmRoles: ['doctor-role'] }],
-    }, async (t) => { adminTokens.add(t); return idp.isAdminToken(t); }).start();
+    adminApi = await new KeycloakAdminStandIn(
+      {
+        name: 'orthanc',
+        roles: [{ name: 'doctor-role' }],
+        users: [
+          {
+            id: 'kc-1',
+            username: 'scanner-bot',
+            enabled: true,
+            attributes: { 'api-key': [API_KEY] },
+            realmRoles: ['doctor-role'],
+          },
+        ],
+      },
+      async (t) => {
+        adminTokens.add(t);
+        return idp.isAdminToken(t);
+      },
+    ).start();
     const meddreamUrl = await meddream.start();
     // An SMTP server that greets and refuses everything after EHLO.
     smtp = createServer((s: Socket) => {
       s.on('error', () => undefined);
       s.write('220 smtp.example ESMTP\r\n');
-      s.on('data', (d: Buffer) => s.write(/^EHLO|^HELO/i.test(d.toString()) ? '250 smtp.example\r\n' : `554 5.7.1 refused ${d.toString().trim()}\r\n`));
+      s.on('data', (d: Buffer) =>
+        s.write(
+          /^EHLO|^HELO/i.test(d.toString()) ? '250 smtp.example\r\n' : `554 5.7.1 refused ${d.toString().trim()}\r\n`,
+        ),
+      );
     });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
     const { mkdirSync } = await import('node:fs');
     mkdirSync(rolesDir);
-    writeFileSync(join(rolesDir, 'permissions.json'), JSON.stringify({ roles: { 'doctor-role': { permissions: ['view'] } }, 'available-labels': [] }));
-    svc = await startApp({
-      LOG_LEVEL: 'trace', ACCESS_LOG: 'true', SECRET_KEY,
-      USERS: JSON.stringify({ 'share-user': 'change-me', auditor: PASSWORD }),
-      PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/', PUBLIC_LANDING_ROOT: 'https://share.example.org/landing/',
-      MEDDREAM_TOKEN_SERVICE_URL: meddreamUrl, PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/', MEDDREAM_TIMEOUT: '500',
-      ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, KEYCLOAK_ADMIN_URI: adminApi.adminUri, KEYCLOAK_CLIENT_SECRET: ADMIN_CLIENT_SECRET,
-      ENABLE_KEYCLOAK_API_KEYS: 'true', KEYCLOAK_JWKS_COOLDOWN: '0',
-      ENABLE_EMAILS: 'true', EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1', EMAILS_SMTP_SERVER_PORT: String((smtp.address() as { port: number }).port),
-      EMAILS_SMTP_SERVER_USES_TLS: 'false', EMAILS_SENDER_ADDRESS: 'orthanc@example.org',
-      PERMISSIONS_FILE_PATH: join(rolesDir, 'permissions.json'),
-    }, { captureLogs: true });
+    writeFileSync(
+      join(rolesDir, 'permissions.json'),
+      JSON.stringify({ roles: { 'doctor-role': { permissions: ['view'] } }, 'available-labels': [] }),
+    );
+    svc = await startApp(
+      {
+        LOG_LEVEL: 'trace',
+        ACCESS_LOG: 'true',
+        SECRET_KEY,
+        USERS: JSON.stringify({ 'share-user': 'change-me', auditor: PASSWORD }),
+        PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/',
+        PUBLIC_LANDING_ROOT: 'https://share.example.org/landing/',
+        MEDDREAM_TOKEN_SERVICE_URL: meddreamUrl,
+        PUBLIC_MEDDREAM_ROOT: 'https://viewer.example.org/meddream/',
+        MEDDREAM_TIMEOUT: '500',
+        ENABLE_KEYCLOAK: 'true',
+        KEYCLOAK_URI: idp.realmUri,
+        KEYCLOAK_ADMIN_URI: adminApi.adminUri,
+        KEYCLOAK_CLIENT_SECRET: ADMIN_CLIENT_SECRET,
+        ENABLE_KEYCLOAK_API_KEYS: 'true',
+        KEYCLOAK_JWKS_COOLDOWN: '0',
+        ENABLE_EMAILS: 'true',
+        EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+        EMAILS_SMTP_SERVER_PORT: String((smtp.address() as { port: number }).port),
+        EMAILS_SMTP_SERVER_USES_TLS: 'false',
+        EMAILS_SENDER_ADDRESS: 'orthanc@example.org',
+        PERMISSIONS_FILE_PATH: join(rolesDir, 'permissions.json'),
+      },
+      { captureLogs: true },
+    );
   });
 
   afterAll(async () => {
@@ -77,7 +113,12 @@ describe('no secret in any log line, whatever the input and whatever fails (LOG_
     const wrongBasic = `Basic ${Buffer.from(`share-user:${PASSWORD}-wrong`).toString('base64')}`;
     secrets.add(auditor.slice(6)).add(wrongBasic.slice(6)).add(`${PASSWORD}-wrong`);
     const created = async (type: string, resources: unknown[]) => {
-      const res = await call(svc.url, 'PUT', `/tokens/${type}`, { id: 'h', type, resources, 'validity-duration': 3600 });
+      const res = await call(svc.url, 'PUT', `/tokens/${type}`, {
+        id: 'h',
+        type,
+        resources,
+        'validity-duration': 3600,
+      });
       requests++;
       expect(res.status).toBe(200);
       secrets.add(res.body.token);
@@ -95,11 +136,20 @@ describe('no secret in any log line, whatever the input and whatever fails (LOG_
     const tokens = [share, instant, meddreamLink, user, API_KEY];
     const raw = (method: string, path: string, body: string, headers: Record<string, string> = {}) => {
       requests++;
-      return send(svc.url, { method, path, headers: { authorization: BASIC, 'content-type': 'application/json', ...headers }, body: Buffer.from(body) });
+      return send(svc.url, {
+        method,
+        path,
+        headers: { authorization: BASIC, 'content-type': 'application/json', ...headers },
+        body: Buffer.from(body),
+      });
     };
     for (const t of tokens) {
       const v = { 'dicom-uid': '1.2.840.1', level: 'study', method: 'get', 'token-key': 'token', 'token-value': t };
-      await raw('POST', '/tokens/validate', JSON.stringify(v), { token: t, cookie: `session=${t}`, 'x-forwarded-for': t });
+      await raw('POST', '/tokens/validate', JSON.stringify(v), {
+        token: t,
+        cookie: `session=${t}`,
+        'x-forwarded-for': t,
+      });
       await raw('POST', '/tokens/validate', JSON.stringify({ ...v, method: 'delete' }), { 'api-key': t });
       // (Not X-Request-Id: a short safe one is the caller's own correlation id, kept and logged by design.)
       await raw('POST', '/tokens/validate', JSON.stringify(v), { authorization: auditor });
@@ -108,10 +158,22 @@ describe('no secret in any log line, whatever the input and whatever fails (LOG_
       await raw('POST', '/tokens/decode', `{"token-value": "${t}", "x": ${'['.repeat(100)}${']'.repeat(100)}}`); // too deep
       await raw('POST', '/tokens/decode', JSON.stringify({ 'token-value': t, pad: 'x'.repeat(1_100_000) })); // too large
       await raw('POST', '/tokens/decode', JSON.stringify({ 'token-value': `Bearer ${t}`, password: t }));
-      await raw('POST', '/user/get-profile', JSON.stringify({ 'token-key': 'api-key', 'token-value': t }), { 'api-key': t });
-      await raw('POST', '/user/get-profile', JSON.stringify({ 'token-key': 'authorization', 'token-value': `Bearer ${t}`, 'user-id': t }));
-      await raw('PUT', '/settings/roles', JSON.stringify({ roles: { [t]: { permissions: [t] } } }), { authorization: `Bearer ${t}` });
-      await raw('GET', `/tokens/${encodeURIComponent(t)}?token=${encodeURIComponent(t)}&api-key=${encodeURIComponent(t)}`, '');
+      await raw('POST', '/user/get-profile', JSON.stringify({ 'token-key': 'api-key', 'token-value': t }), {
+        'api-key': t,
+      });
+      await raw(
+        'POST',
+        '/user/get-profile',
+        JSON.stringify({ 'token-key': 'authorization', 'token-value': `Bearer ${t}`, 'user-id': t }),
+      );
+      await raw('PUT', '/settings/roles', JSON.stringify({ roles: { [t]: { permissions: [t] } } }), {
+        authorization: `Bearer ${t}`,
+      });
+      await raw(
+        'GET',
+        `/tokens/${encodeURIComponent(t)}?token=${encodeURIComponent(t)}&api-key=${encodeURIComponent(t)}`,
+        '',
+      );
       await raw('GET', `/nothing/${t}`, '', { authorization: `Bearer ${t}` });
       await raw('POST', '/shares/revoke-token', JSON.stringify({ token: `${t}x` }));
     }
@@ -121,31 +183,53 @@ describe('no secret in any log line, whatever the input and whatever fails (LOG_
     meddream.mode = 'error-500';
     await raw('POST', '/tokens/decode', JSON.stringify({ 'token-value': mdPublication }));
     meddream.mode = 'hang';
-    await raw('PUT', '/tokens/meddream-instant-link', JSON.stringify({ id: API_KEY, type: 'meddream-instant-link', resources: [study] }));
+    await raw(
+      'PUT',
+      '/tokens/meddream-instant-link',
+      JSON.stringify({ id: API_KEY, type: 'meddream-instant-link', resources: [study] }),
+    );
     meddream.mode = 'token';
     adminApi.failWith = 500;
     await raw('POST', '/user/get-profile', JSON.stringify({ 'token-key': 'api-key', 'token-value': API_KEY }));
     await raw('POST', '/user/get-profile', JSON.stringify({ 'user-id': 'kc-404' })); // a user id is not a secret: it is in the admin URL
     adminApi.failWith = undefined;
-    const mail = await raw('POST', '/emails/send', JSON.stringify({
-      'destination-email': 'patient@example.org', 'email-title': `Your images ${share}`, 'layout-template': null,
-      'email-content': `<a href="https://pacs.example.org/?token=${share}">open</a> ${meddreamLink}`,
-    }));
+    const mail = await raw(
+      'POST',
+      '/emails/send',
+      JSON.stringify({
+        'destination-email': 'patient@example.org',
+        'email-title': `Your images ${share}`,
+        'layout-template': null,
+        'email-content': `<a href="https://pacs.example.org/?token=${share}">open</a> ${meddreamLink}`,
+      }),
+    );
     expect(mail.status).toBe(400);
     // A failing write: the roles file's folder is gone (a JSON 5xx with an errorId, logged with its cause).
     rmSync(rolesDir, { recursive: true, force: true });
-    const failedWrite = await raw('PUT', '/settings/roles', JSON.stringify({ roles: { [share]: { permissions: ['view'] } }, 'available-labels': [API_KEY] }));
+    const failedWrite = await raw(
+      'PUT',
+      '/settings/roles',
+      JSON.stringify({ roles: { [share]: { permissions: ['view'] } }, 'available-labels': [API_KEY] }),
+    );
     expect(failedWrite.status).toBeGreaterThanOrEqual(500);
 
     // The MedDream tokens the service received from the peer are secrets too (they open the viewer).
-    const mdTokens = (await call(svc.url, 'PUT', '/tokens/meddream-instant-link', { id: null, type: 'meddream-instant-link', resources: [study] })).body.token;
+    const mdTokens = (
+      await call(svc.url, 'PUT', '/tokens/meddream-instant-link', {
+        id: null,
+        type: 'meddream-instant-link',
+        resources: [study],
+      })
+    ).body.token;
     secrets.add(mdTokens);
     for (const t of adminTokens) secrets.add(t);
     expect(adminTokens.size).toBeGreaterThan(0);
 
     const logs = svc.logs;
     const output = logs.join('');
-    process.stdout.write(`[hostile] log hygiene: ${requests} requests, ${logs.length} log lines at trace, ${secrets.size} secrets looked for\n`);
+    process.stdout.write(
+      `[hostile] log hygiene: ${requests} requests, ${logs.length} log lines at trace, ${secrets.size} secrets looked for\n`,
+    );
     expect(logs.length).toBeGreaterThan(100);
     expect(output).toMatch(/"level":"error"/); // the error paths did run and log
     for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();

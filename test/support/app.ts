@@ -21,7 +21,11 @@ export const BASIC = `Basic ${Buffer.from('share-user:change-me').toString('base
  * The environment the suites run the service with: the test callers and key, a data folder, no Docker secrets, and
  * nothing of the developer's own environment but PATH; `env` adds or overrides.
  */
-export function testEnv(dataDir: string, env: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function testEnv(
+  dataDir: string,
+  env: Record<string, string> = {},
+  from: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   return {
     PATH: from.PATH,
     NODE_ENV: 'test',
@@ -37,13 +41,18 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}, from:
  * Starts the whole service on a real listening socket (port 0), with exactly the given environment: nothing of the
  * developer's own environment leaks in. A fresh data folder is made unless DATA_DIR is given.
  */
-export async function startApp(env: Record<string, string> = {}, opts: { captureLogs?: boolean } = {}): Promise<RunningApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  opts: { captureLogs?: boolean } = {},
+): Promise<RunningApp> {
   const logs: string[] = [];
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'orthanc-auth-test-'));
   const saved = process.env;
   process.env = testEnv(dataDir, env, saved);
   try {
-    const { app, core } = await createApp(opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false });
+    const { app, core } = await createApp(
+      opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
+    );
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
     return {

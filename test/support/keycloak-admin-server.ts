@@ -131,10 +131,18 @@ export class KeycloakAdminStandIn {
 
     const parts = url.pathname.slice(base.length).split('/').map(decodeURIComponent);
     if (parts.length === 1 && parts[0] === 'roles') {
-      return send(res, 200, this.allRoles().map((r) => this.representation(r)));
+      return send(
+        res,
+        200,
+        this.allRoles().map((r) => this.representation(r)),
+      );
     }
     if (parts.length === 1 && parts[0] === 'users') {
-      return send(res, 200, this.searchUsers(url.searchParams).map((u) => this.userRepresentation(u)));
+      return send(
+        res,
+        200,
+        this.searchUsers(url.searchParams).map((u) => this.userRepresentation(u)),
+      );
     }
     const user = parts[0] === 'users' ? this.realm.users.find((u) => u.id === parts[1]) : undefined;
     if (parts[0] === 'users' && parts.length === 2) {
@@ -142,7 +150,11 @@ export class KeycloakAdminStandIn {
     }
     if (parts[0] === 'users' && parts.slice(2).join('/') === 'role-mappings/realm/composite') {
       return user
-        ? send(res, 200, this.effectiveRoles(user).map((r) => this.representation(r)))
+        ? send(
+            res,
+            200,
+            this.effectiveRoles(user).map((r) => this.representation(r)),
+          )
         : send(res, 404, { error: 'User not found' });
     }
     return send(res, 404, { error: 'HTTP 404 Not Found' });
@@ -153,14 +165,19 @@ export class KeycloakAdminStandIn {
     const q = params.get('q');
     const exact = params.get('exact') === 'true';
     if (!q) return this.realm.users;
-    const criteria = q.trim().split(/\s+/).map((pair) => {
-      const i = pair.indexOf(':');
-      return i < 0 ? [pair, ''] : [pair.slice(0, i), pair.slice(i + 1)];
-    });
-    return this.realm.users.filter((u) => criteria.every(([key, value]) => {
-      const values = u.attributes?.[key] ?? [];
-      return values.some((v) => (exact ? v === value : v.toLowerCase().includes(value.toLowerCase())));
-    }));
+    const criteria = q
+      .trim()
+      .split(/\s+/)
+      .map((pair) => {
+        const i = pair.indexOf(':');
+        return i < 0 ? [pair, ''] : [pair.slice(0, i), pair.slice(i + 1)];
+      });
+    return this.realm.users.filter((u) =>
+      criteria.every(([key, value]) => {
+        const values = u.attributes?.[key] ?? [];
+        return values.some((v) => (exact ? v === value : v.toLowerCase().includes(value.toLowerCase())));
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,12 @@ export class FakeMedDreamTokenService {
     } catch {
       // kept as text: the assertion shows it
     }
-    this.received.push({ method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], body });
+    this.received.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      contentType: req.headers['content-type'],
+      body,
+    });
     if (req.method !== 'POST' || req.url !== '/v3/generate') {
       res.writeHead(404).end('not found');
       return;

@@ -80,14 +80,16 @@ export class TestOidcProvider {
   private build(): Provider {
     const provider = new Provider(this.issuer, {
       jwks: { keys: this.keys },
-      clients: [{
-        client_id: ADMIN_CLIENT_ID,
-        client_secret: ADMIN_CLIENT_SECRET,
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
-        token_endpoint_auth_method: 'client_secret_post',
-      }],
+      clients: [
+        {
+          client_id: ADMIN_CLIENT_ID,
+          client_secret: ADMIN_CLIENT_SECRET,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+          token_endpoint_auth_method: 'client_secret_post',
+        },
+      ],
       features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
       ttl: { ClientCredentials: 300 },
       cookies: { keys: ['test-cookie-key'] },

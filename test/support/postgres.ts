@@ -13,7 +13,9 @@ export function describeWithPostgres(name: string, fn: () => void): void {
   } else if (process.env.CI === 'true') {
     describe(name, () => {
       it('needs TEST_DATABASE_URL (set by npm test as root)', () => {
-        throw new Error('TEST_DATABASE_URL is not set: npm test (scripts/test.sh) starts PostgreSQL as root and exports it; the PostgreSQL suites cannot run');
+        throw new Error(
+          'TEST_DATABASE_URL is not set: npm test (scripts/test.sh) starts PostgreSQL as root and exports it; the PostgreSQL suites cannot run',
+        );
       });
     });
   } else {

@@ -46,7 +46,10 @@ function utcTime(d: Date): Buffer {
 }
 
 const pem = (label: string, der: Buffer) =>
-  `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+  `-----BEGIN ${label}-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END ${label}-----\n`;
 
 export interface TestCertificate {
   /** PEM certificate (also the CA to trust). */
@@ -64,7 +67,11 @@ export function selfSignedCertificate(commonName = 'localhost'): TestCertificate
     oid('2.5.29.17'),
     octets(seq(tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
   );
-  const basicConstraints = seq(oid('2.5.29.19'), tlv(0x01, Buffer.from([0xff])), octets(seq(tlv(0x01, Buffer.from([0xff])))));
+  const basicConstraints = seq(
+    oid('2.5.29.19'),
+    tlv(0x01, Buffer.from([0xff])),
+    octets(seq(tlv(0x01, Buffer.from([0xff])))),
+  );
   const tbs = seq(
     explicit(0, int(Buffer.from([2]))),
     int(randomBytes(16)),

@@ -13,20 +13,36 @@ export async function createShare(
   opts: { study?: string; orthancId?: string; type?: string; duration?: number; auth?: string } = {},
 ): Promise<{ token: string; id: string }> {
   const type = opts.type ?? 'stone-viewer-publication';
-  const res = await call(url, 'PUT', `/tokens/${type}`, {
-    id: 'share-test',
-    type,
-    resources: [{ 'dicom-uid': opts.study ?? STUDY_UID, 'orthanc-id': opts.orthancId ?? ORTHANC_ID, level: 'study' }],
-    ...(opts.duration !== undefined ? { 'validity-duration': opts.duration } : {}),
-  }, opts.auth ? { auth: opts.auth } : {});
+  const res = await call(
+    url,
+    'PUT',
+    `/tokens/${type}`,
+    {
+      id: 'share-test',
+      type,
+      resources: [{ 'dicom-uid': opts.study ?? STUDY_UID, 'orthanc-id': opts.orthancId ?? ORTHANC_ID, level: 'study' }],
+      ...(opts.duration !== undefined ? { 'validity-duration': opts.duration } : {}),
+    },
+    opts.auth ? { auth: opts.auth } : {},
+  );
   if (res.status !== 200) throw new Error(`create answered ${res.status}: ${res.text}`);
   return { token: res.body.token, id: shareIdOf(res.body.token)! };
 }
 
 /** What the plugin asks for a GET of the study with this token. */
-export async function validate(url: string, token: string, study = STUDY_UID, orthancId = ORTHANC_ID): Promise<boolean> {
+export async function validate(
+  url: string,
+  token: string,
+  study = STUDY_UID,
+  orthancId = ORTHANC_ID,
+): Promise<boolean> {
   const res = await call(url, 'POST', '/tokens/validate', {
-    'dicom-uid': study, 'orthanc-id': orthancId, level: 'study', method: 'get', 'token-key': 'token', 'token-value': token,
+    'dicom-uid': study,
+    'orthanc-id': orthancId,
+    level: 'study',
+    method: 'get',
+    'token-key': 'token',
+    'token-value': token,
   });
   if (res.status !== 200) throw new Error(`validate answered ${res.status}: ${res.text}`);
   return res.body.granted;

@@ -36,7 +36,8 @@ export class SmtpTestServer {
       authOptional: false,
       logger: false,
       onAuth: (auth, _session, callback) => {
-        if (auth.username === this.user && auth.password === this.password) return callback(null, { user: auth.username });
+        if (auth.username === this.user && auth.password === this.password)
+          return callback(null, { user: auth.username });
         return callback(new Error('Invalid username or password'));
       },
       onData: (stream, session, callback) => {
@@ -62,7 +63,7 @@ export class SmtpTestServer {
 
   async start(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return ((this.server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+    return (this.server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   }
 
   stop(): Promise<void> {
@@ -83,7 +84,10 @@ export function parseMessage(raw: string): { headers: Record<string, string>; bo
   const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
   let body = encoded;
   if (cte === 'quoted-printable') {
-    const percent = encoded.replace(/=\r\n/g, '').replace(/%/g, '%25').replace(/=([0-9A-F]{2})/gi, '%$1');
+    const percent = encoded
+      .replace(/=\r\n/g, '')
+      .replace(/%/g, '%25')
+      .replace(/=([0-9A-F]{2})/gi, '%$1');
     body = decodeURIComponent(percent);
   } else if (cte === 'base64') {
     body = Buffer.from(encoded.replace(/\s+/g, ''), 'base64').toString('utf8');

@@ -13,7 +13,10 @@ const cacheDir = join(tmpdir(), 'orthanc-auth-ts-register');
 mkdirSync(cacheDir, { recursive: true });
 require.extensions['.ts'] = (module, filename) => {
   const source = readFileSync(filename, 'utf8');
-  const cached = join(cacheDir, `${createHash('sha256').update(filename).update('\0').update(source).digest('hex')}.js`);
+  const cached = join(
+    cacheDir,
+    `${createHash('sha256').update(filename).update('\0').update(source).digest('hex')}.js`,
+  );
   let code;
   try {
     code = readFileSync(cached, 'utf8');

@@ -28,7 +28,15 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: true,
-          load: [registerAs('core', () => core), tokensConfig, keycloakConfig, medDreamConfig, emailsConfig, permissionsConfig, sharesConfig],
+          load: [
+            registerAs('core', () => core),
+            tokensConfig,
+            keycloakConfig,
+            medDreamConfig,
+            emailsConfig,
+            permissionsConfig,
+            sharesConfig,
+          ],
         }),
         CommonModule,
         TokensModule,

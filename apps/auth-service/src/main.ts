@@ -16,7 +16,8 @@ function announce(core: CoreConfig): void {
     logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
   }
   for (const warning of core.warnings) logger.warn(warning);
-  if (core.embedded.secretKey) logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
+  if (core.embedded.secretKey)
+    logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
 }
 
 async function bootstrap(): Promise<void> {
@@ -26,7 +27,11 @@ async function bootstrap(): Promise<void> {
   const ops = loadOpsConfig(process.env);
   if (isClusterPrimary(core.workers)) {
     // The primary serves no request: it only needs its few lines in the same format as the workers'.
-    Logger.overrideLogger(new PinoNestLogger(createRootLogger({ level: core.logLevel, format: ops.logFormat, secrets: secretValues(process.env, core) })));
+    Logger.overrideLogger(
+      new PinoNestLogger(
+        createRootLogger({ level: core.logLevel, format: ops.logFormat, secrets: secretValues(process.env, core) }),
+      ),
+    );
     announce(core);
     runPrimary(core.workers);
     return;
@@ -36,7 +41,9 @@ async function bootstrap(): Promise<void> {
   const forceExit = (signal: NodeJS.Signals) => {
     new Logger('Shutdown').log(`${signal}: finishing the requests in flight, then stopping`);
     setTimeout(() => {
-      new Logger('Shutdown').error(`${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`);
+      new Logger('Shutdown').error(
+        `${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`,
+      );
       process.exit(1);
     }, ops.shutdownTimeoutMs).unref();
   };

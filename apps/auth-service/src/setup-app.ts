@@ -1,7 +1,16 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { BasicCredentials, CoreConfig, createRootLogger, hardenFastify, loadCoreConfig, MetricsService, PinoNestLogger, requestIdOf } from '@app/common';
+import {
+  BasicCredentials,
+  CoreConfig,
+  createRootLogger,
+  hardenFastify,
+  loadCoreConfig,
+  MetricsService,
+  PinoNestLogger,
+  requestIdOf,
+} from '@app/common';
 import { AppModule } from './app.module';
 import { instrumentHttp } from './ops/http-observability';
 import { setupDocs } from './ops/openapi';

@@ -7,7 +7,12 @@ import { ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } fro
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
   constructor() {
-    super({ whitelist: true, transform: true, forbidUnknownValues: true, validationError: { target: false, value: false } });
+    super({
+      whitelist: true,
+      transform: true,
+      forbidUnknownValues: true,
+      validationError: { target: false, value: false },
+    });
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {

@@ -11,7 +11,9 @@ export const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
 export class InvalidTemplateNameException extends BadRequestException {
   constructor(field: string) {
-    super([`${field} must be the name of a template file of EMAILS_TEMPLATES_ROOT (letters, digits, ".", "-", "_"; no path)`]);
+    super([
+      `${field} must be the name of a template file of EMAILS_TEMPLATES_ROOT (letters, digits, ".", "-", "_"; no path)`,
+    ]);
   }
 }
 

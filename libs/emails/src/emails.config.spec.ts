@@ -7,7 +7,12 @@ import { loadEmailsConfig } from './emails.config';
 const dir = mkdtempSync(join(tmpdir(), 'emails-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = (e: Record<string, string>) => ({ SECRETS_DIR: join(dir, 'no-secrets'), ...e });
-const enabled = { ENABLE_EMAILS: 'true', EMAILS_TEMPLATES_ROOT: dir, EMAILS_SMTP_SERVER_HOSTNAME: 'smtp.example.org', EMAILS_SENDER_ADDRESS: 'orthanc@example.org' };
+const enabled = {
+  ENABLE_EMAILS: 'true',
+  EMAILS_TEMPLATES_ROOT: dir,
+  EMAILS_SMTP_SERVER_HOSTNAME: 'smtp.example.org',
+  EMAILS_SENDER_ADDRESS: 'orthanc@example.org',
+};
 
 function variableOf(e: Record<string, string>): string | undefined {
   try {
@@ -28,7 +33,15 @@ describe('loadEmailsConfig', () => {
     expect(loadEmailsConfig(env(enabled))).toEqual({
       enabled: true,
       templatesRoot: dir,
-      smtp: { host: 'smtp.example.org', port: 587, usesTls: true, timeoutMs: 10000, user: undefined, password: undefined, ca: undefined },
+      smtp: {
+        host: 'smtp.example.org',
+        port: 587,
+        usesTls: true,
+        timeoutMs: 10000,
+        user: undefined,
+        password: undefined,
+        ca: undefined,
+      },
       sender: 'orthanc@example.org',
       replyTo: undefined,
     });
@@ -37,17 +50,27 @@ describe('loadEmailsConfig', () => {
   it('reads every SMTP setting, the password from a file too', () => {
     const pwd = join(dir, 'pwd');
     writeFileSync(pwd, 's3cret\n');
-    const c = loadEmailsConfig(env({
-      ...enabled,
-      EMAILS_SMTP_SERVER_PORT: '2525',
-      EMAILS_SMTP_SERVER_USES_TLS: 'false',
-      EMAILS_SMTP_SERVER_TIMEOUT: '3',
-      EMAILS_SMTP_SERVER_USER_NAME: 'mailer',
-      EMAILS_SMTP_SERVER_PWD_FILE: pwd,
-      EMAILS_SENDER_ADDRESS: 'Orthanc <orthanc@example.org>',
-      EMAILS_REPLY_TO: 'desk@example.org',
-    }));
-    expect(c.smtp).toEqual({ host: 'smtp.example.org', port: 2525, usesTls: false, timeoutMs: 3000, user: 'mailer', password: 's3cret', ca: undefined });
+    const c = loadEmailsConfig(
+      env({
+        ...enabled,
+        EMAILS_SMTP_SERVER_PORT: '2525',
+        EMAILS_SMTP_SERVER_USES_TLS: 'false',
+        EMAILS_SMTP_SERVER_TIMEOUT: '3',
+        EMAILS_SMTP_SERVER_USER_NAME: 'mailer',
+        EMAILS_SMTP_SERVER_PWD_FILE: pwd,
+        EMAILS_SENDER_ADDRESS: 'Orthanc <orthanc@example.org>',
+        EMAILS_REPLY_TO: 'desk@example.org',
+      }),
+    );
+    expect(c.smtp).toEqual({
+      host: 'smtp.example.org',
+      port: 2525,
+      usesTls: false,
+      timeoutMs: 3000,
+      user: 'mailer',
+      password: 's3cret',
+      ca: undefined,
+    });
     expect(c.sender).toBe('Orthanc <orthanc@example.org>');
     expect(c.replyTo).toBe('desk@example.org');
   });

@@ -38,7 +38,10 @@ function addressSetting(env: Env, name: string): string | undefined {
   if (value === undefined) return undefined;
   const named = /^[^<>\r\n]*<([^<>]+)>$/.exec(value);
   if (!EMAIL_ADDRESS.test(named ? named[1] : value)) {
-    throw new ConfigError(name, `expects an e-mail address such as orthanc@my-hospital.org or "Orthanc <orthanc@my-hospital.org>", got "${value}"`);
+    throw new ConfigError(
+      name,
+      `expects an e-mail address such as orthanc@my-hospital.org or "Orthanc <orthanc@my-hospital.org>", got "${value}"`,
+    );
   }
   return value;
 }
@@ -52,13 +55,24 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
     throw new ConfigError('EMAILS_TEMPLATES_ROOT', `expects a folder of *.html templates; ${templatesRoot} is not one`);
   }
   const host = readSetting(env, 'EMAILS_SMTP_SERVER_HOSTNAME');
-  if (!host) throw new ConfigError('EMAILS_SMTP_SERVER_HOSTNAME', 'is required when ENABLE_EMAILS is true: the SMTP server that sends the e-mails');
+  if (!host)
+    throw new ConfigError(
+      'EMAILS_SMTP_SERVER_HOSTNAME',
+      'is required when ENABLE_EMAILS is true: the SMTP server that sends the e-mails',
+    );
   const sender = addressSetting(env, 'EMAILS_SENDER_ADDRESS');
-  if (!sender) throw new ConfigError('EMAILS_SENDER_ADDRESS', 'is required when ENABLE_EMAILS is true: the From address of the e-mails');
+  if (!sender)
+    throw new ConfigError(
+      'EMAILS_SENDER_ADDRESS',
+      'is required when ENABLE_EMAILS is true: the From address of the e-mails',
+    );
   const user = readSetting(env, 'EMAILS_SMTP_SERVER_USER_NAME');
   const password = readSetting(env, 'EMAILS_SMTP_SERVER_PWD');
   if (user && !password) {
-    throw new ConfigError('EMAILS_SMTP_SERVER_PWD', 'is required when EMAILS_SMTP_SERVER_USER_NAME is set (a Docker secret or EMAILS_SMTP_SERVER_PWD_FILE is welcome)');
+    throw new ConfigError(
+      'EMAILS_SMTP_SERVER_PWD',
+      'is required when EMAILS_SMTP_SERVER_USER_NAME is set (a Docker secret or EMAILS_SMTP_SERVER_PWD_FILE is welcome)',
+    );
   }
   const caFile = readSetting(env, 'EMAILS_SMTP_SERVER_CA_FILE');
   let ca: string | undefined;
@@ -66,7 +80,10 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
     try {
       ca = readFileSync(caFile, 'utf8');
     } catch {
-      throw new ConfigError('EMAILS_SMTP_SERVER_CA_FILE', `expects a readable PEM file of CA certificates; cannot read ${caFile}`);
+      throw new ConfigError(
+        'EMAILS_SMTP_SERVER_CA_FILE',
+        `expects a readable PEM file of CA certificates; cannot read ${caFile}`,
+      );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
       throw new ConfigError('EMAILS_SMTP_SERVER_CA_FILE', `expects PEM certificates; ${caFile} holds none`);

@@ -57,7 +57,8 @@ export class EmailsService {
     this.assertEnabled();
     const recipients = parseRecipients(dto['destination-email']);
     if (recipients.length === 0) return refused('destination-email holds no e-mail address');
-    if (recipients.length > MAX_RECIPIENTS) return refused(`destination-email holds more than ${MAX_RECIPIENTS} addresses`);
+    if (recipients.length > MAX_RECIPIENTS)
+      return refused(`destination-email holds more than ${MAX_RECIPIENTS} addresses`);
     const bad = recipients.find((r) => !EMAIL_ADDRESS.test(r));
     if (bad !== undefined) return refused(`destination-email: "${bad.slice(0, 320)}" is not a valid e-mail address`);
 

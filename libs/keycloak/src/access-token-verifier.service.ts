@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, JWTPayload, jwtVerify, RemoteJWKSet } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  JWTPayload,
+  jwtVerify,
+  RemoteJWKSet,
+} from 'jose';
 import type { JWTVerifyGetKey } from 'jose';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
@@ -60,7 +68,9 @@ export class AccessTokenVerifier {
           const payload = await this.check(token, issuer, createLocalJWKSet(stale));
           if (Date.now() - this.staleWarnedAt > 60_000) {
             this.staleWarnedAt = Date.now();
-            this.logger.warn(`the realm's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`);
+            this.logger.warn(
+              `the realm's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
+            );
           }
           return this.identity(payload);
         } catch (staleErr) {

@@ -2,7 +2,8 @@ import { isBuiltInRole, userIsActive, userWithApiKey } from './keycloak-admin.cl
 
 describe('admin client helpers', () => {
   it('recognises Keycloak built-in realm roles', () => {
-    for (const r of ['uma_authorization', 'offline_access', 'default-roles-orthanc']) expect(isBuiltInRole(r)).toBe(true);
+    for (const r of ['uma_authorization', 'offline_access', 'default-roles-orthanc'])
+      expect(isBuiltInRole(r)).toBe(true);
     for (const r of ['doctor-role', 'offline', 'roles-default']) expect(isBuiltInRole(r)).toBe(false);
   });
 

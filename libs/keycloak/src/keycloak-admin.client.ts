@@ -82,7 +82,12 @@ export class KeycloakAdminClient {
   async findUserByApiKey(apiKey: string): Promise<KeycloakUser | null> {
     // Keycloak's `q` syntax separates key:value pairs with spaces: such a value cannot be an api-key lookup.
     if (apiKey === '' || /\s/.test(apiKey)) return null;
-    const users = (await this.get<KeycloakUser[]>('users', { q: `api-key:${apiKey}`, exact: 'true', briefRepresentation: 'false' })) ?? [];
+    const users =
+      (await this.get<KeycloakUser[]>('users', {
+        q: `api-key:${apiKey}`,
+        exact: 'true',
+        briefRepresentation: 'false',
+      })) ?? [];
     const user = userWithApiKey(Array.isArray(users) ? users : [], apiKey);
     if (user === 'ambiguous') {
       this.logger.error('several Keycloak users hold the same api-key: refused');
@@ -104,7 +109,8 @@ export class KeycloakAdminClient {
 
   /** `GET {admin}/users/{id}/role-mappings/realm/composite`: the user's effective realm role names. */
   async effectiveRealmRoles(id: string): Promise<string[]> {
-    const roles = (await this.get<RoleRepresentation[]>(`users/${encodeURIComponent(id)}/role-mappings/realm/composite`)) ?? [];
+    const roles =
+      (await this.get<RoleRepresentation[]>(`users/${encodeURIComponent(id)}/role-mappings/realm/composite`)) ?? [];
     return roles.filter((r) => typeof r.name === 'string').map((r) => r.name as string);
   }
 
@@ -139,8 +145,10 @@ export class KeycloakAdminClient {
       }
       if (!res.ok) {
         await res.body?.cancel();
-        const hint = res.status === 401 || res.status === 403
-          ? ' (does the admin client have the realm-management roles view-users and view-realm?)' : '';
+        const hint =
+          res.status === 401 || res.status === 403
+            ? ' (does the admin client have the realm-management roles view-users and view-realm?)'
+            : '';
         this.logger.error(`Keycloak admin API ${where} answered ${res.status}${hint}`);
         throw new KeycloakUnavailableError(`admin API answered ${res.status}`);
       }
@@ -174,8 +182,10 @@ export class KeycloakAdminClient {
     } catch (err) {
       this.metrics?.peerCall('keycloak', 'client-credentials', false);
       const refused = err instanceof oidc.ResponseBodyError;
-      this.logger.error(`the client-credentials grant of ${this.admin.clientId} failed: ${describe(err)}`
-        + (refused ? ' (check KEYCLOAK_CLIENT_SECRET and that the client has service accounts enabled)' : ''));
+      this.logger.error(
+        `the client-credentials grant of ${this.admin.clientId} failed: ${describe(err)}` +
+          (refused ? ' (check KEYCLOAK_CLIENT_SECRET and that the client has service accounts enabled)' : ''),
+      );
       throw new KeycloakUnavailableError('admin token unavailable');
     }
   }

@@ -25,7 +25,10 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     if (!this.config.enabled) return;
     this.configuration().then(
       () => this.logger.log(`Keycloak realm discovered at ${this.config.realmUri}`),
-      () => this.logger.warn(`Keycloak realm ${this.config.realmUri} is not reachable yet; user tokens get a 503 until it is`),
+      () =>
+        this.logger.warn(
+          `Keycloak realm ${this.config.realmUri} is not reachable yet; user tokens get a 503 until it is`,
+        ),
     );
   }
 
@@ -54,7 +57,9 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
   }
 
   private discover(): Promise<oidc.Configuration> {
-    return this.metrics ? this.metrics.countPeerCall('keycloak', 'discovery', () => this.discoverRealm()) : this.discoverRealm();
+    return this.metrics
+      ? this.metrics.countPeerCall('keycloak', 'discovery', () => this.discoverRealm())
+      : this.discoverRealm();
   }
 
   private async discoverRealm(): Promise<oidc.Configuration> {

@@ -12,7 +12,18 @@ describe('loadKeycloakConfig', () => {
     expect(c.apiKeys).toBe(false);
     expect(c.audience).toBe('account');
     expect(c.rolesClaim).toEqual(['realm_access', 'roles']);
-    expect(c.algorithms).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+    expect(c.algorithms).toEqual([
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+      'ES256',
+      'ES384',
+      'ES512',
+      'EdDSA',
+    ]);
     expect(c.clockToleranceSeconds).toBe(30);
     expect(c.timeoutMs).toBe(5000);
   });
@@ -23,25 +34,46 @@ describe('loadKeycloakConfig', () => {
   });
 
   it('keeps the realm URL without its trailing slash and derives the admin URL from it', () => {
-    const c = loadKeycloakConfig(env({
-      ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://keycloak:8080/realms/orthanc/', KEYCLOAK_CLIENT_SECRET: 's3cret',
-    }));
+    const c = loadKeycloakConfig(
+      env({
+        ENABLE_KEYCLOAK: 'true',
+        KEYCLOAK_URI: 'http://keycloak:8080/realms/orthanc/',
+        KEYCLOAK_CLIENT_SECRET: 's3cret',
+      }),
+    );
     expect(c.realmUri).toBe('http://keycloak:8080/realms/orthanc');
-    expect(c.admin).toEqual({ adminUri: 'http://keycloak:8080/admin/realms/orthanc/', clientId: 'admin-cli', clientSecret: 's3cret' });
+    expect(c.admin).toEqual({
+      adminUri: 'http://keycloak:8080/admin/realms/orthanc/',
+      clientId: 'admin-cli',
+      clientSecret: 's3cret',
+    });
   });
 
   it('takes KEYCLOAK_ADMIN_URI and KEYCLOAK_CLIENT_ID as given, adding the trailing slash', () => {
-    const c = loadKeycloakConfig(env({
-      ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r', KEYCLOAK_CLIENT_SECRET: 's',
-      KEYCLOAK_ADMIN_URI: 'http://kc-admin/admin/realms/r', KEYCLOAK_CLIENT_ID: 'orthanc-auth',
-    }));
-    expect(c.admin).toEqual({ adminUri: 'http://kc-admin/admin/realms/r/', clientId: 'orthanc-auth', clientSecret: 's' });
+    const c = loadKeycloakConfig(
+      env({
+        ENABLE_KEYCLOAK: 'true',
+        KEYCLOAK_URI: 'http://kc/realms/r',
+        KEYCLOAK_CLIENT_SECRET: 's',
+        KEYCLOAK_ADMIN_URI: 'http://kc-admin/admin/realms/r',
+        KEYCLOAK_CLIENT_ID: 'orthanc-auth',
+      }),
+    );
+    expect(c.admin).toEqual({
+      adminUri: 'http://kc-admin/admin/realms/r/',
+      clientId: 'orthanc-auth',
+      clientSecret: 's',
+    });
   });
 
   it('has no admin client without a secret, and api-keys then name KEYCLOAK_CLIENT_SECRET', () => {
-    expect(loadKeycloakConfig(env({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r' })).admin).toBeUndefined();
-    expect(configErrorOf({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r', ENABLE_KEYCLOAK_API_KEYS: 'true' }).variable)
-      .toBe('KEYCLOAK_CLIENT_SECRET');
+    expect(
+      loadKeycloakConfig(env({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r' })).admin,
+    ).toBeUndefined();
+    expect(
+      configErrorOf({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r', ENABLE_KEYCLOAK_API_KEYS: 'true' })
+        .variable,
+    ).toBe('KEYCLOAK_CLIENT_SECRET');
   });
 
   it('refuses symmetric and none algorithms even when listed', () => {
@@ -52,8 +84,11 @@ describe('loadKeycloakConfig', () => {
   });
 
   it('reads a client-roles claim path and refuses prototype paths', () => {
-    expect(loadKeycloakConfig(env({ KEYCLOAK_ROLES_CLAIM: 'resource_access.orthanc.roles' })).rolesClaim)
-      .toEqual(['resource_access', 'orthanc', 'roles']);
+    expect(loadKeycloakConfig(env({ KEYCLOAK_ROLES_CLAIM: 'resource_access.orthanc.roles' })).rolesClaim).toEqual([
+      'resource_access',
+      'orthanc',
+      'roles',
+    ]);
     expect(configErrorOf({ KEYCLOAK_ROLES_CLAIM: 'a..b' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
     expect(configErrorOf({ KEYCLOAK_ROLES_CLAIM: '__proto__.x' }).variable).toBe('KEYCLOAK_ROLES_CLAIM');
   });

@@ -3,9 +3,30 @@ import { boolSetting, ConfigError, Env, intSetting, listSetting, readSetting, ur
 
 /** Asymmetric JWS algorithms: the only ones a Keycloak access token may use here. HS* and none never are. */
 export const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ] as const;
-export const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const DEFAULT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 export interface KeycloakAdminConfig {
   /** The realm's admin REST root, always ending with '/' (`http://keycloak:8080/admin/realms/orthanc/`). */
@@ -43,13 +64,19 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
   const algorithms = listSetting(env, 'KEYCLOAK_ALGORITHMS');
   for (const alg of algorithms) {
     if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
-      throw new ConfigError('KEYCLOAK_ALGORITHMS', `accepts only asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(', ')}); "${alg}" is refused`);
+      throw new ConfigError(
+        'KEYCLOAK_ALGORITHMS',
+        `accepts only asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(', ')}); "${alg}" is refused`,
+      );
     }
   }
   const rolesClaim = readSetting(env, 'KEYCLOAK_ROLES_CLAIM') ?? 'realm_access.roles';
   const rolesPath = rolesClaim.split('.');
   if (rolesPath.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
-    throw new ConfigError('KEYCLOAK_ROLES_CLAIM', `expects a dotted claim path such as realm_access.roles, got "${rolesClaim}"`);
+    throw new ConfigError(
+      'KEYCLOAK_ROLES_CLAIM',
+      `expects a dotted claim path such as realm_access.roles, got "${rolesClaim}"`,
+    );
   }
   const common = {
     enabled,
@@ -68,7 +95,10 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
 
   const realm = urlSetting(env, 'KEYCLOAK_URI');
   if (!realm) {
-    throw new ConfigError('KEYCLOAK_URI', 'is required when ENABLE_KEYCLOAK=true: the realm URL, e.g. http://keycloak:8080/realms/orthanc/');
+    throw new ConfigError(
+      'KEYCLOAK_URI',
+      'is required when ENABLE_KEYCLOAK=true: the realm URL, e.g. http://keycloak:8080/realms/orthanc/',
+    );
   }
   const realmUri = realm.replace(/\/+$/, '');
   const issuer = urlSetting(env, 'KEYCLOAK_ISSUER')?.replace(/\/+$/, '');
@@ -76,10 +106,15 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
   let admin: KeycloakAdminConfig | undefined;
   if (secret) {
     const explicit = urlSetting(env, 'KEYCLOAK_ADMIN_URI');
-    const derived = realmUri.includes('/realms/') ? realmUri.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/') : undefined;
+    const derived = realmUri.includes('/realms/')
+      ? realmUri.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/')
+      : undefined;
     const adminUri = explicit ?? derived;
     if (!adminUri) {
-      throw new ConfigError('KEYCLOAK_ADMIN_URI', 'is required with KEYCLOAK_CLIENT_SECRET: the realm admin URL, e.g. http://keycloak:8080/admin/realms/orthanc/');
+      throw new ConfigError(
+        'KEYCLOAK_ADMIN_URI',
+        'is required with KEYCLOAK_CLIENT_SECRET: the realm admin URL, e.g. http://keycloak:8080/admin/realms/orthanc/',
+      );
     }
     admin = {
       adminUri: adminUri.endsWith('/') ? adminUri : `${adminUri}/`,
@@ -89,7 +124,10 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
   }
   const apiKeys = boolSetting(env, 'ENABLE_KEYCLOAK_API_KEYS', false);
   if (apiKeys && !admin) {
-    throw new ConfigError('KEYCLOAK_CLIENT_SECRET', 'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up');
+    throw new ConfigError(
+      'KEYCLOAK_CLIENT_SECRET',
+      'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up',
+    );
   }
   return { ...common, realmUri, issuer, admin, apiKeys };
 }

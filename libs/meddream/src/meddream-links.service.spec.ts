@@ -3,7 +3,12 @@ import type { Resource } from '@app/tokens';
 import { medDreamUrl, studyUidsOf } from './meddream-links.service';
 import { tokenRequestBody } from './meddream-token.client';
 
-const r = (dicomUid: string | null, level: Resource['level'] = 'study'): Resource => ({ dicomUid, orthancId: null, url: null, level });
+const r = (dicomUid: string | null, level: Resource['level'] = 'study'): Resource => ({
+  dicomUid,
+  orthancId: null,
+  url: null,
+  level,
+});
 
 describe('MedDream links', () => {
   it('takes the StudyInstanceUIDs of study resources, in order', () => {
@@ -28,7 +33,9 @@ describe('MedDream links', () => {
   });
 
   it('builds root ⊕ ?study=U1,U2&token=M, keeping the root path', () => {
-    expect(medDreamUrl('https://x.org/meddream/', ['1.2', '1.3'], 'abc-123')).toBe('https://x.org/meddream/?study=1.2,1.3&token=abc-123');
+    expect(medDreamUrl('https://x.org/meddream/', ['1.2', '1.3'], 'abc-123')).toBe(
+      'https://x.org/meddream/?study=1.2,1.3&token=abc-123',
+    );
   });
 
   it('encodes a token character that would end the query parameter', () => {

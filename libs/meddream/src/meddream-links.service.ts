@@ -26,7 +26,9 @@ export function studyUidsOf(resources: Resource[]): string[] {
       throw new BadRequestException([`resources.${i}.level must be "study" for a MedDream link (got "${r.level}")`]);
     }
     if (!r.dicomUid) {
-      throw new BadRequestException([`resources.${i}.dicom-uid (the StudyInstanceUID) is required for a MedDream link`]);
+      throw new BadRequestException([
+        `resources.${i}.dicom-uid (the StudyInstanceUID) is required for a MedDream link`,
+      ]);
     }
     if (!STUDY_UID.test(r.dicomUid)) {
       throw new BadRequestException([`resources.${i}.dicom-uid must be a StudyInstanceUID (digits and dots)`]);

@@ -87,10 +87,17 @@ export class MedDreamTokenClient {
       } catch (err) {
         throw this.failure(controller.signal.aborted, `broke off its answer (${errorDetail(err)})`, where);
       }
-      if (text === null) throw this.failure(false, `answered more than ${MAX_TOKEN_LENGTH} bytes, which is not a token`, where);
+      if (text === null)
+        throw this.failure(false, `answered more than ${MAX_TOKEN_LENGTH} bytes, which is not a token`, where);
       const token = text.trim();
       if (!token) throw this.failure(false, 'answered an empty body instead of a token', where);
-      if (/[\s\x00-\x1f\x7f]/.test(token)) throw this.failure(false, 'answered a body that is not a token (it contains spaces or control characters)', where);
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+      if (/[\s\x00-\x1f\x7f]/.test(token))
+        throw this.failure(
+          false,
+          'answered a body that is not a token (it contains spaces or control characters)',
+          where,
+        );
       this.metrics?.peerCall('meddream', 'token', true);
       return token;
     } finally {

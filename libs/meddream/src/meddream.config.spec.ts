@@ -5,15 +5,24 @@ const env = (e: Record<string, string>) => ({ SECRETS_DIR: '/nonexistent-secrets
 
 describe('loadMedDreamConfig', () => {
   it('is disabled without either URL', () => {
-    expect(loadMedDreamConfig(env({}))).toEqual({ enabled: false, tokenServiceUrl: undefined, publicRoot: undefined, timeoutMs: 5000 });
+    expect(loadMedDreamConfig(env({}))).toEqual({
+      enabled: false,
+      tokenServiceUrl: undefined,
+      publicRoot: undefined,
+      timeoutMs: 5000,
+    });
   });
 
   it('is enabled with both URLs, and reads MEDDREAM_TIMEOUT', () => {
-    expect(loadMedDreamConfig(env({
-      MEDDREAM_TOKEN_SERVICE_URL: 'http://meddream-token-service:8088/v3/generate',
-      PUBLIC_MEDDREAM_ROOT: 'https://x.org/meddream/',
-      MEDDREAM_TIMEOUT: '1500',
-    }))).toEqual({
+    expect(
+      loadMedDreamConfig(
+        env({
+          MEDDREAM_TOKEN_SERVICE_URL: 'http://meddream-token-service:8088/v3/generate',
+          PUBLIC_MEDDREAM_ROOT: 'https://x.org/meddream/',
+          MEDDREAM_TIMEOUT: '1500',
+        }),
+      ),
+    ).toEqual({
       enabled: true,
       tokenServiceUrl: 'http://meddream-token-service:8088/v3/generate',
       publicRoot: 'https://x.org/meddream/',
@@ -24,7 +33,10 @@ describe('loadMedDreamConfig', () => {
   it.each([
     [{ MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate' }, 'PUBLIC_MEDDREAM_ROOT'],
     [{ PUBLIC_MEDDREAM_ROOT: 'https://x.org/' }, 'MEDDREAM_TOKEN_SERVICE_URL'],
-    [{ MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate', PUBLIC_MEDDREAM_ROOT: 'https://x.org/meddream' }, 'PUBLIC_MEDDREAM_ROOT'],
+    [
+      { MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate', PUBLIC_MEDDREAM_ROOT: 'https://x.org/meddream' },
+      'PUBLIC_MEDDREAM_ROOT',
+    ],
     [{ MEDDREAM_TOKEN_SERVICE_URL: 'not a url', PUBLIC_MEDDREAM_ROOT: 'https://x.org/' }, 'MEDDREAM_TOKEN_SERVICE_URL'],
     [{ MEDDREAM_TIMEOUT: 'soon' }, 'MEDDREAM_TIMEOUT'],
   ])('refuses %j, naming %s', (e, variable) => {

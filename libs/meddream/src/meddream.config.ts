@@ -17,10 +17,16 @@ export function loadMedDreamConfig(env: Env): MedDreamConfig {
   const publicRoot = urlSetting(env, 'PUBLIC_MEDDREAM_ROOT', { trailingSlash: true });
   const timeoutMs = intSetting(env, 'MEDDREAM_TIMEOUT', 5000, 100, 120000);
   if (tokenServiceUrl && !publicRoot) {
-    throw new ConfigError('PUBLIC_MEDDREAM_ROOT', 'is required when MEDDREAM_TOKEN_SERVICE_URL is set: the public URL of the MedDream viewer, ending with "/"');
+    throw new ConfigError(
+      'PUBLIC_MEDDREAM_ROOT',
+      'is required when MEDDREAM_TOKEN_SERVICE_URL is set: the public URL of the MedDream viewer, ending with "/"',
+    );
   }
   if (publicRoot && !tokenServiceUrl) {
-    throw new ConfigError('MEDDREAM_TOKEN_SERVICE_URL', 'is required when PUBLIC_MEDDREAM_ROOT is set: the URL of the MedDream token service, e.g. http://meddream-token-service:8088/v3/generate');
+    throw new ConfigError(
+      'MEDDREAM_TOKEN_SERVICE_URL',
+      'is required when PUBLIC_MEDDREAM_ROOT is set: the URL of the MedDream token service, e.g. http://meddream-token-service:8088/v3/generate',
+    );
   }
   return { enabled: Boolean(tokenServiceUrl && publicRoot), tokenServiceUrl, publicRoot, timeoutMs };
 }

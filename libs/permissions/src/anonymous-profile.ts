@@ -37,7 +37,9 @@ export function validateAnonymousProfile(value: unknown): AnonymousProfile {
   if (!Array.isArray(permissionsIn)) throw new Error('"permissions" must be an array of permissions');
   const permissions = permissionsIn.map((p, i) => {
     if (!isPermission(p)) {
-      throw new Error(`"permissions"[${i}] is the unknown permission ${JSON.stringify(p)}; known permissions: ${PERMISSIONS.join(', ')}`);
+      throw new Error(
+        `"permissions"[${i}] is the unknown permission ${JSON.stringify(p)}; known permissions: ${PERMISSIONS.join(', ')}`,
+      );
     }
     return p;
   });
@@ -53,8 +55,15 @@ export function validateAnonymousProfile(value: unknown): AnonymousProfile {
   });
 
   const validity = v.validity;
-  if (typeof validity !== 'number' || !Number.isInteger(validity) || validity <= 0 || validity > MAX_ANONYMOUS_VALIDITY) {
-    throw new Error(`"validity" must be an integer number of seconds from 1 to ${MAX_ANONYMOUS_VALIDITY} (0 would mean "cache forever" to the plugin)`);
+  if (
+    typeof validity !== 'number' ||
+    !Number.isInteger(validity) ||
+    validity <= 0 ||
+    validity > MAX_ANONYMOUS_VALIDITY
+  ) {
+    throw new Error(
+      `"validity" must be an integer number of seconds from 1 to ${MAX_ANONYMOUS_VALIDITY} (0 would mean "cache forever" to the plugin)`,
+    );
   }
   return { name: v.name, permissions, authorizedLabels, validity };
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_ANONYMOUS_PROFILE, validateAnonymousProfile } from './anonymous-profile';
@@ -9,7 +9,6 @@ import { configError } from '../../../test/support/config-error';
 
 const REPO = resolve(__dirname, '../../..');
 
-
 describe('loadPermissionsConfig', () => {
   it('defaults to an editable copy in DATA_DIR seeded from the shipped file', () => {
     expect(loadPermissionsConfig({ DATA_DIR: '/var/lib/orthanc-auth', SECRETS_DIR: '/nonexistent' }, '/app')).toEqual({
@@ -17,12 +16,22 @@ describe('loadPermissionsConfig', () => {
       seedFilePath: '/app/config/permissions.json',
       anonymousProfileFilePath: undefined,
     });
-    expect(loadPermissionsConfig({ SECRETS_DIR: '/nonexistent' }, '/app').permissionsFilePath).toBe('/app/data/permissions.json');
+    expect(loadPermissionsConfig({ SECRETS_DIR: '/nonexistent' }, '/app').permissionsFilePath).toBe(
+      '/app/data/permissions.json',
+    );
   });
 
   it('uses PERMISSIONS_FILE_PATH in place (no seed) and resolves relative paths from the working folder', () => {
-    expect(loadPermissionsConfig({ PERMISSIONS_FILE_PATH: 'conf/p.json', ANONYMOUS_PROFILE_FILE_PATH: 'conf/a.json', SECRETS_DIR: '/nonexistent' }, '/srv'))
-      .toEqual({ permissionsFilePath: '/srv/conf/p.json', anonymousProfileFilePath: '/srv/conf/a.json' });
+    expect(
+      loadPermissionsConfig(
+        {
+          PERMISSIONS_FILE_PATH: 'conf/p.json',
+          ANONYMOUS_PROFILE_FILE_PATH: 'conf/a.json',
+          SECRETS_DIR: '/nonexistent',
+        },
+        '/srv',
+      ),
+    ).toEqual({ permissionsFilePath: '/srv/conf/p.json', anonymousProfileFilePath: '/srv/conf/a.json' });
   });
 });
 
@@ -30,7 +39,9 @@ describe('loadRolesFile', () => {
   let dir: string;
   beforeAll(() => Logger.overrideLogger(false));
   afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']));
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'permissions-files-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'permissions-files-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const seed = join(REPO, SHIPPED_PERMISSIONS_FILE);
@@ -74,7 +85,9 @@ describe('loadRolesFile', () => {
   it('refuses to start on a malformed seed, naming the seed file', () => {
     const badSeed = join(dir, 'seed.json');
     writeFileSync(badSeed, '{"roles": ');
-    const err = configError(() => loadRolesFile({ permissionsFilePath: join(dir, 'copy.json'), seedFilePath: badSeed }));
+    const err = configError(() =>
+      loadRolesFile({ permissionsFilePath: join(dir, 'copy.json'), seedFilePath: badSeed }),
+    );
     expect(err.message).toContain(badSeed);
     expect(err.message).toMatch(/line 1, column \d+/);
     expect(existsSync(join(dir, 'copy.json'))).toBe(false);
@@ -83,7 +96,9 @@ describe('loadRolesFile', () => {
 
 describe('anonymous profile', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'anonymous-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'anonymous-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   function fileWith(text: string): string {
@@ -93,19 +108,31 @@ describe('anonymous profile', () => {
   }
 
   it('is built in when ANONYMOUS_PROFILE_FILE_PATH is not set: Anonymous, nothing granted, validity 60', () => {
-    expect(loadAnonymousProfile({})).toEqual({ name: 'Anonymous', permissions: [], authorizedLabels: [], validity: 60 });
+    expect(loadAnonymousProfile({})).toEqual({
+      name: 'Anonymous',
+      permissions: [],
+      authorizedLabels: [],
+      validity: 60,
+    });
     expect(DEFAULT_ANONYMOUS_PROFILE.validity).toBe(60);
   });
 
   it('the shipped config/anonymous-profile.json equals the built-in profile', () => {
-    expect(loadAnonymousProfile({ anonymousProfileFilePath: join(REPO, 'config/anonymous-profile.json') }))
-      .toEqual(loadAnonymousProfile({}));
+    expect(loadAnonymousProfile({ anonymousProfileFilePath: join(REPO, 'config/anonymous-profile.json') })).toEqual(
+      loadAnonymousProfile({}),
+    );
   });
 
   it('reads a file with comments and either label spelling', () => {
-    const path = fileWith('// guests\n{"name": "Guest", "permissions": ["view"], "authorized_labels": ["public"], "validity": 30}');
-    expect(loadAnonymousProfile({ anonymousProfileFilePath: path }))
-      .toEqual({ name: 'Guest', permissions: ['view'], authorizedLabels: ['public'], validity: 30 });
+    const path = fileWith(
+      '// guests\n{"name": "Guest", "permissions": ["view"], "authorized_labels": ["public"], "validity": 30}',
+    );
+    expect(loadAnonymousProfile({ anonymousProfileFilePath: path })).toEqual({
+      name: 'Guest',
+      permissions: ['view'],
+      authorizedLabels: ['public'],
+      validity: 30,
+    });
   });
 
   it('refuses to start on an unknown permission, naming it and the file', () => {
@@ -117,18 +144,22 @@ describe('anonymous profile', () => {
   });
 
   it.each([0, -5, 1.5, '60', null, 86401])('refuses validity %j (must be an integer > 0)', (validity) => {
-    expect(() => validateAnonymousProfile({ name: 'A', permissions: [], 'authorized-labels': [], validity }))
-      .toThrow(/"validity" must be an integer/);
+    expect(() => validateAnonymousProfile({ name: 'A', permissions: [], 'authorized-labels': [], validity })).toThrow(
+      /"validity" must be an integer/,
+    );
   });
 
   it('refuses a missing name, wrong lists, a non-object and a malformed file', () => {
     expect(() => validateAnonymousProfile({ permissions: [], validity: 60 })).toThrow(/"name"/);
     expect(() => validateAnonymousProfile({ name: 'A', permissions: 'view', validity: 60 })).toThrow(/"permissions"/);
-    expect(() => validateAnonymousProfile({ name: 'A', 'authorized-labels': [1], validity: 60 })).toThrow(/"authorized-labels"\[0\]/);
+    expect(() => validateAnonymousProfile({ name: 'A', 'authorized-labels': [1], validity: 60 })).toThrow(
+      /"authorized-labels"\[0\]/,
+    );
     expect(() => validateAnonymousProfile([])).toThrow(/JSON object/);
     const err = configError(() => loadAnonymousProfile({ anonymousProfileFilePath: fileWith('{"name": "A",, }') }));
     expect(err.message).toMatch(/line 1, column \d+/);
-    expect(configError(() => loadAnonymousProfile({ anonymousProfileFilePath: join(dir, 'missing.json') })).message)
-      .toContain('does not exist');
+    expect(
+      configError(() => loadAnonymousProfile({ anonymousProfileFilePath: join(dir, 'missing.json') })).message,
+    ).toContain('does not exist');
   });
 });

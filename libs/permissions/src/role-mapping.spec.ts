@@ -15,15 +15,41 @@ const config: RolesConfig = {
 describe('PERMISSIONS', () => {
   it('lists the 17 permissions of PROTOCOL.md section 1 in the contract order', () => {
     expect(PERMISSIONS).toEqual([
-      'all', 'view', 'download', 'delete', 'send', 'modify', 'anonymize', 'upload', 'q-r-remote-modalities',
-      'settings', 'api-view', 'edit-labels', 'admin-permissions', 'audit-logs', 'worklists', 'share',
+      'all',
+      'view',
+      'download',
+      'delete',
+      'send',
+      'modify',
+      'anonymize',
+      'upload',
+      'q-r-remote-modalities',
+      'settings',
+      'api-view',
+      'edit-labels',
+      'admin-permissions',
+      'audit-logs',
+      'worklists',
+      'share',
       'create-inbox-links',
     ]);
   });
 
   it('isPermission accepts each known value and nothing else', () => {
     for (const p of PERMISSIONS) expect(isPermission(p)).toBe(true);
-    for (const v of ['View', 'q_r_remote_modalities', '', ' view', 'admin', 'toString', '__proto__', 1, null, undefined, ['view']]) {
+    for (const v of [
+      'View',
+      'q_r_remote_modalities',
+      '',
+      ' view',
+      'admin',
+      'toString',
+      '__proto__',
+      1,
+      null,
+      undefined,
+      ['view'],
+    ]) {
       expect(isPermission(v)).toBe(false);
     }
   });
@@ -35,8 +61,10 @@ describe('profileFromRoles', () => {
   });
 
   it('gives nothing when the configuration has no roles', () => {
-    expect(profileFromRoles(['doctor-role'], { roles: {}, 'available-labels': [] }))
-      .toEqual({ permissions: [], authorizedLabels: [] });
+    expect(profileFromRoles(['doctor-role'], { roles: {}, 'available-labels': [] })).toEqual({
+      permissions: [],
+      authorizedLabels: [],
+    });
   });
 
   it('gives one role its permissions and labels in the configured order', () => {
@@ -58,19 +86,34 @@ describe('profileFromRoles', () => {
   });
 
   it('ignores unknown roles wherever they appear, including Keycloak defaults and prototype names', () => {
-    const roles = ['offline_access', 'external-role', 'uma_authorization', 'constructor', '__proto__', 'toString', 'ghost'];
-    expect(profileFromRoles(roles, config)).toEqual({ permissions: ['view', 'download'], authorizedLabels: ['external'] });
+    const roles = [
+      'offline_access',
+      'external-role',
+      'uma_authorization',
+      'constructor',
+      '__proto__',
+      'toString',
+      'ghost',
+    ];
+    expect(profileFromRoles(roles, config)).toEqual({
+      permissions: ['view', 'download'],
+      authorizedLabels: ['external'],
+    });
     expect(profileFromRoles(['ghost', 'constructor'], config)).toEqual({ permissions: [], authorizedLabels: [] });
   });
 
   it('counts a role listed twice once', () => {
-    expect(profileFromRoles(['external-role', 'external-role'], config))
-      .toEqual({ permissions: ['view', 'download'], authorizedLabels: ['external'] });
+    expect(profileFromRoles(['external-role', 'external-role'], config)).toEqual({
+      permissions: ['view', 'download'],
+      authorizedLabels: ['external'],
+    });
   });
 
   it('adds nothing for a configured role with empty lists', () => {
-    expect(profileFromRoles(['empty-role', 'external-role', 'empty-role'], config))
-      .toEqual({ permissions: ['view', 'download'], authorizedLabels: ['external'] });
+    expect(profileFromRoles(['empty-role', 'external-role', 'empty-role'], config)).toEqual({
+      permissions: ['view', 'download'],
+      authorizedLabels: ['external'],
+    });
   });
 
   it('deduplicates repeated entries inside one role too', () => {
@@ -90,7 +133,9 @@ describe('profileFromRoles', () => {
   });
 
   it('matches role names exactly (case and spelling)', () => {
-    expect(profileFromRoles(['Doctor-Role', 'doctor_role', ' doctor-role'], config))
-      .toEqual({ permissions: [], authorizedLabels: [] });
+    expect(profileFromRoles(['Doctor-Role', 'doctor_role', ' doctor-role'], config)).toEqual({
+      permissions: [],
+      authorizedLabels: [],
+    });
   });
 });

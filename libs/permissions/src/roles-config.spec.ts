@@ -16,7 +16,6 @@ function rolesError(value: unknown): RolesConfigError {
   throw new Error('expected a RolesConfigError');
 }
 
-
 describe('parseJsonc', () => {
   it('accepts // and /* */ comments anywhere whitespace may be, and a BOM', () => {
     const text = '\uFEFF// header\n{ /* a */ "a": [1, // one\n 2] /* end */ }\n// trailer';
@@ -68,18 +67,25 @@ describe('validateRolesConfig', () => {
       roles: { r: { permissions: ['view'], authorized_labels: ['a'] } },
       available_labels: ['a', 'b'],
     });
-    expect(out).toEqual({ roles: { r: { permissions: ['view'], 'authorized-labels': ['a'] } }, 'available-labels': ['a', 'b'] });
+    expect(out).toEqual({
+      roles: { r: { permissions: ['view'], 'authorized-labels': ['a'] } },
+      'available-labels': ['a', 'b'],
+    });
     expect(serializeRolesConfig(out)).not.toContain('_labels');
   });
 
   it('rejects both spellings at once, naming the field', () => {
-    expect(rolesError({ roles: { r: { 'authorized-labels': [], authorized_labels: [] } } }).field).toBe('roles.r.authorized_labels');
+    expect(rolesError({ roles: { r: { 'authorized-labels': [], authorized_labels: [] } } }).field).toBe(
+      'roles.r.authorized_labels',
+    );
     expect(rolesError({ roles: {}, 'available-labels': [], available_labels: [] }).field).toBe('available_labels');
   });
 
   it('counts missing lists as empty and ignores unknown keys', () => {
-    expect(validateRolesConfig({ roles: { r: {} }, 'server-id': 'x' }))
-      .toEqual({ roles: { r: { permissions: [], 'authorized-labels': [] } }, 'available-labels': [] });
+    expect(validateRolesConfig({ roles: { r: {} }, 'server-id': 'x' })).toEqual({
+      roles: { r: { permissions: [], 'authorized-labels': [] } },
+      'available-labels': [],
+    });
   });
 
   it('accepts every known permission', () => {
@@ -88,7 +94,9 @@ describe('validateRolesConfig', () => {
   });
 
   it('names an unknown permission and its place', () => {
-    const err = rolesError({ roles: { ok: { permissions: ['view'] }, 'doctor-role': { permissions: ['view', 'fly'] } } });
+    const err = rolesError({
+      roles: { ok: { permissions: ['view'] }, 'doctor-role': { permissions: ['view', 'fly'] } },
+    });
     expect(err.field).toBe('roles.doctor-role.permissions[1]');
     expect(err.message).toContain('unknown permission "fly"');
     expect(rolesError({ roles: { r: { permissions: ['View'] } } }).message).toContain('"View"');
@@ -132,8 +140,14 @@ describe('parseRolesFile', () => {
     const config = parseRolesFile(text, path);
     expect(Object.keys(config.roles)).toEqual(['admin-role', 'doctor-role', 'external-role']);
     expect(config.roles['admin-role']).toEqual({ permissions: [...PERMISSIONS], 'authorized-labels': ['*'] });
-    expect(config.roles['doctor-role']).toEqual({ permissions: ['view', 'download', 'share', 'send'], 'authorized-labels': ['*'] });
-    expect(config.roles['external-role']).toEqual({ permissions: ['view', 'download'], 'authorized-labels': ['external'] });
+    expect(config.roles['doctor-role']).toEqual({
+      permissions: ['view', 'download', 'share', 'send'],
+      'authorized-labels': ['*'],
+    });
+    expect(config.roles['external-role']).toEqual({
+      permissions: ['view', 'download'],
+      'authorized-labels': ['external'],
+    });
     expect(config['available-labels']).toEqual([]);
   });
 
@@ -143,12 +157,19 @@ describe('parseRolesFile', () => {
       "roles": { "doctor-role": { "permissions": ["view"], "authorized_labels": ["*"] } }, /* none yet */
       "available_labels": []
     }`;
-    expect(parseRolesFile(text, '/etc/p.json'))
-      .toEqual({ roles: { 'doctor-role': { permissions: ['view'], 'authorized-labels': ['*'] } }, 'available-labels': [] });
+    expect(parseRolesFile(text, '/etc/p.json')).toEqual({
+      roles: { 'doctor-role': { permissions: ['view'], 'authorized-labels': ['*'] } },
+      'available-labels': [],
+    });
   });
 
   it('makes an unknown permission a start-up error naming it, its role and the file', () => {
-    const err = configError(() => parseRolesFile('{"roles": {"doctor-role": {"permissions": ["view", "teleport"]}}}', '/etc/orthanc/permissions.json'));
+    const err = configError(() =>
+      parseRolesFile(
+        '{"roles": {"doctor-role": {"permissions": ["view", "teleport"]}}}',
+        '/etc/orthanc/permissions.json',
+      ),
+    );
     expect(err.variable).toBe('PERMISSIONS_FILE_PATH');
     expect(err.message).toContain('/etc/orthanc/permissions.json');
     expect(err.message).toContain('"teleport"');
@@ -156,7 +177,9 @@ describe('parseRolesFile', () => {
   });
 
   it('makes a malformed file a start-up error naming the file and the position', () => {
-    const err = configError(() => parseRolesFile('// header\n{\n  "roles": {\n    "a": {"permissions": ["view"]}\n  ,}\n}', '/x/permissions.json'));
+    const err = configError(() =>
+      parseRolesFile('// header\n{\n  "roles": {\n    "a": {"permissions": ["view"]}\n  ,}\n}', '/x/permissions.json'),
+    );
     expect(err.message).toContain('/x/permissions.json');
     expect(err.message).toMatch(/line 5, column 4/);
   });

@@ -47,7 +47,7 @@ function permissionList(value: unknown, field: string): Permission[] {
   if (!Array.isArray(value)) throw new RolesConfigError(field, 'must be an array of permissions');
   return value.map((item, i) => {
     if (!isPermission(item)) {
-      const shown = typeof item === 'string' ? `"${item}"` : JSON.stringify(item) ?? String(item);
+      const shown = typeof item === 'string' ? `"${item}"` : (JSON.stringify(item) ?? String(item));
       throw new RolesConfigError(
         `${field}[${i}]`,
         `is the unknown permission ${shown}; known permissions: ${PERMISSIONS.join(', ')}`,
@@ -63,16 +63,20 @@ function permissionList(value: unknown, field: string): Permission[] {
  * naming the field, e.g. `roles.doctor-role.permissions[2]`.
  */
 export function validateRolesConfig(value: unknown): RolesConfig {
-  if (!isPlainObject(value)) throw new RolesConfigError('content', 'must be a JSON object with "roles" and "available-labels"');
-  if (!has(value, 'roles')) throw new RolesConfigError('roles', 'is required: an object of role name -> {permissions, authorized-labels}');
+  if (!isPlainObject(value))
+    throw new RolesConfigError('content', 'must be a JSON object with "roles" and "available-labels"');
+  if (!has(value, 'roles'))
+    throw new RolesConfigError('roles', 'is required: an object of role name -> {permissions, authorized-labels}');
   const rolesIn = value.roles;
-  if (!isPlainObject(rolesIn)) throw new RolesConfigError('roles', 'must be an object of role name -> {permissions, authorized-labels}');
+  if (!isPlainObject(rolesIn))
+    throw new RolesConfigError('roles', 'must be an object of role name -> {permissions, authorized-labels}');
 
   const entries: [string, RoleGrant][] = Object.keys(rolesIn).map((name) => {
     const at = `roles.${name}`;
     if (name.trim().length === 0) throw new RolesConfigError(at, 'has an empty role name');
     const grant = rolesIn[name];
-    if (!isPlainObject(grant)) throw new RolesConfigError(at, 'must be an object with "permissions" and "authorized-labels"');
+    if (!isPlainObject(grant))
+      throw new RolesConfigError(at, 'must be an object with "permissions" and "authorized-labels"');
     const permissions = permissionList(grant.permissions, `${at}.permissions`);
     const labels = eitherSpelling(grant, 'authorized-labels', `${at}.`);
     return [name, { permissions, 'authorized-labels': stringList(labels.value, labels.field) }];

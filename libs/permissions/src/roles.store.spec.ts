@@ -44,7 +44,9 @@ describe('RolesStore', () => {
   it('serves the initial configuration from memory, frozen', () => {
     const store = new RolesStore(file, initial);
     expect(store.get()).toEqual(initial);
-    expect(() => { (store.get().roles['doctor-role'].permissions as string[]).push('delete'); }).toThrow(/not extensible/);
+    expect(() => {
+      (store.get().roles['doctor-role'].permissions as string[]).push('delete');
+    }).toThrow(/not extensible/);
   });
 
   it('replaces memory and file with the canonical kebab-case form and answers it', async () => {
@@ -53,7 +55,10 @@ describe('RolesStore', () => {
       roles: { 'nurse-role': { permissions: ['upload'], authorized_labels: ['ward'] } },
       available_labels: ['ward'],
     });
-    const expected = { roles: { 'nurse-role': { permissions: ['upload'], 'authorized-labels': ['ward'] } }, 'available-labels': ['ward'] };
+    const expected = {
+      roles: { 'nurse-role': { permissions: ['upload'], 'authorized-labels': ['ward'] } },
+      'available-labels': ['ward'],
+    };
     expect(answer).toEqual(expected);
     expect(store.get()).toEqual(expected);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(expected);
@@ -77,7 +82,9 @@ describe('RolesStore', () => {
   it('rejects a wrong shape with a 400 naming the field', async () => {
     const store = new RolesStore(file, initial);
     const err = await rejection(store.replace({ roles: { r: { permissions: 'view' } } }));
-    expect(((err as BadRequestException).getResponse() as { message: string[] }).message[0]).toMatch(/^roles\.r\.permissions /);
+    expect(((err as BadRequestException).getResponse() as { message: string[] }).message[0]).toMatch(
+      /^roles\.r\.permissions /,
+    );
     expect(store.get()).toEqual(initial);
   });
 
@@ -99,8 +106,9 @@ describe('RolesStore', () => {
     const store = new RolesStore(join(dir, 'missing-folder', 'permissions.json'), initial);
     const err = await rejection(store.replace(version(1)));
     expect((err as HttpException).getStatus()).toBe(500);
-    expect(((err as HttpException).getResponse() as { message: string }).message)
-      .toMatch(/Could not write the roles file .*missing-folder.* \(ENOENT\); the roles configuration is unchanged/);
+    expect(((err as HttpException).getResponse() as { message: string }).message).toMatch(
+      /Could not write the roles file .*missing-folder.* \(ENOENT\); the roles configuration is unchanged/,
+    );
     expect(store.get()).toEqual(initial);
   });
 
@@ -162,7 +170,11 @@ describe('RolesStore', () => {
       await writeFileAtomicAsync(path, content);
     };
     const store = new RolesStore(file, initial, flaky);
-    const settled = await Promise.allSettled([store.replace(version(1)), store.replace(version(2)), store.replace(version(3))]);
+    const settled = await Promise.allSettled([
+      store.replace(version(1)),
+      store.replace(version(2)),
+      store.replace(version(3)),
+    ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(store.get()).toEqual(version(3));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(version(3));

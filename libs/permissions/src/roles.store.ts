@@ -61,7 +61,9 @@ export class RolesStore {
 
   private writeFailure(err: unknown): HttpException {
     const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
-    this.logger.error(`Could not write the roles file ${this.filePath} (${code}); the configuration in force is unchanged`);
+    this.logger.error(
+      `Could not write the roles file ${this.filePath} (${code}); the configuration in force is unchanged`,
+    );
     if (NO_SPACE.has(code)) {
       return new HttpException(
         { message: `No space left to write the roles file (${code}); the roles configuration is unchanged` },

@@ -22,7 +22,10 @@ describe('RevocationSet', () => {
 
   it('never moves its sequence backwards', () => {
     const set = new RevocationSet();
-    set.addAll([{ id: 'a', tokenHash: 'x', seq: 5 }, { id: 'b', tokenHash: 'y', seq: 2 }]);
+    set.addAll([
+      { id: 'a', tokenHash: 'x', seq: 5 },
+      { id: 'b', tokenHash: 'y', seq: 2 },
+    ]);
     expect(set.lastSeq).toBe(5);
     expect(set.size).toBe(2);
   });

@@ -37,7 +37,15 @@ export class ShareAdmin {
     if (known) return (await this.store.revoke(known.id, by, new Date()))!;
     const t = verified.token;
     return this.store.insertRevoked(
-      { id: t.shareId ?? `${HASH_ID_PREFIX}${hash}`, tokenHash: hash, type: t.type, resources: t.resources, creator: null, createdAt: null, expiresAt: t.expiresAt },
+      {
+        id: t.shareId ?? `${HASH_ID_PREFIX}${hash}`,
+        tokenHash: hash,
+        type: t.type,
+        resources: t.resources,
+        creator: null,
+        createdAt: null,
+        expiresAt: t.expiresAt,
+      },
       by,
       new Date(),
     );

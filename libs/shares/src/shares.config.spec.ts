@@ -8,13 +8,22 @@ describe('loadSharesConfig', () => {
   const base = { SECRETS_DIR: mkdtempSync(join(tmpdir(), 'no-secrets-')) };
 
   it('defaults to an enabled registry in DATA_DIR/shares.sqlite', () => {
-    expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({ enabled: true, storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' } });
+    expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({
+      enabled: true,
+      storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' },
+    });
     expect(loadSharesConfig(base).storage).toEqual({ kind: 'sqlite', path: resolve('data', 'shares.sqlite') });
   });
 
   it('SHARES_SQLITE_PATH moves the file; DATABASE_URL selects PostgreSQL', () => {
-    expect(loadSharesConfig({ ...base, SHARES_SQLITE_PATH: '/var/lib/x.db' }).storage).toEqual({ kind: 'sqlite', path: '/var/lib/x.db' });
-    expect(loadSharesConfig({ ...base, DATABASE_URL: 'postgresql://u:p@db/orthanc' }).storage).toEqual({ kind: 'postgres', url: 'postgresql://u:p@db/orthanc' });
+    expect(loadSharesConfig({ ...base, SHARES_SQLITE_PATH: '/var/lib/x.db' }).storage).toEqual({
+      kind: 'sqlite',
+      path: '/var/lib/x.db',
+    });
+    expect(loadSharesConfig({ ...base, DATABASE_URL: 'postgresql://u:p@db/orthanc' }).storage).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://u:p@db/orthanc',
+    });
   });
 
   it('ENABLE_SHARES_REGISTRY=false disables it', () => {

@@ -2,9 +2,7 @@ import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
 import { boolSetting, ConfigError, Env, readSetting } from '@app/common';
 
-export type SharesStorage =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string };
+export type SharesStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface SharesConfig {
   /** ENABLE_SHARES_REGISTRY: when false, tokens carry no share_id and nothing is recorded or revocable. */
@@ -21,10 +19,16 @@ export function loadSharesConfig(env: Env): SharesConfig {
     try {
       parsed = new URL(url);
     } catch {
-      throw new ConfigError('DATABASE_URL', 'expects a PostgreSQL URL such as postgres://user:password@host:5432/orthanc_auth');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'expects a PostgreSQL URL such as postgres://user:password@host:5432/orthanc_auth',
+      );
     }
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-      throw new ConfigError('DATABASE_URL', `expects a postgres:// or postgresql:// URL, got the scheme "${parsed.protocol}"`);
+      throw new ConfigError(
+        'DATABASE_URL',
+        `expects a postgres:// or postgresql:// URL, got the scheme "${parsed.protocol}"`,
+      );
     }
     return { enabled, storage: { kind: 'postgres', url } };
   }

@@ -15,9 +15,10 @@ import { SharesService } from './shares.service';
     {
       provide: SHARE_REGISTRY,
       inject: [SharesService],
-      useFactory: (shares: SharesService): ShareRegistryHook | null => (shares.enabled
-        ? { recordCreated: (share) => shares.recordCreated(share), isRevoked: (id, raw) => shares.isRevoked(id, raw) }
-        : null),
+      useFactory: (shares: SharesService): ShareRegistryHook | null =>
+        shares.enabled
+          ? { recordCreated: (share) => shares.recordCreated(share), isRevoked: (id, raw) => shares.isRevoked(id, raw) }
+          : null,
     },
   ],
   exports: [SharesService, SHARE_REGISTRY],

@@ -1,8 +1,24 @@
 import {
-  BadRequestException, HttpException, Inject, Injectable, Logger, NotFoundException, OnApplicationShutdown, OnModuleInit, ServiceUnavailableException,
+  BadRequestException,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationShutdown,
+  OnModuleInit,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import { coreConfig, CoreConfig } from '@app/common';
-import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash, tokensConfig, TokensConfig } from '@app/tokens';
+import {
+  CreatedShare,
+  ShareRegistryHook,
+  ShareTokenCodec,
+  stripBearer,
+  tokenHash,
+  tokensConfig,
+  TokensConfig,
+} from '@app/tokens';
 import { RevocationSet } from './revocation-set';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import type { SharePage, ShareQuery, ShareRecord } from './share-record';
@@ -48,13 +64,19 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
     this.revoked.addAll(await this.store.revokedSince(0, new Date()));
     if (storage.kind === 'postgres') {
-      this.listener = new PgRevocationListener(storage.url, (n) => this.revoked.add(n), () => void this.sync(true));
+      this.listener = new PgRevocationListener(
+        storage.url,
+        (n) => this.revoked.add(n),
+        () => void this.sync(true),
+      );
       await this.listener.start();
     }
     const every = storage.kind === 'postgres' ? PG_RESYNC_MS : SQLITE_POLL_MS;
     this.timer = setInterval(() => void this.sync(storage.kind === 'postgres'), every);
     this.timer.unref();
-    this.logger.log(`share registry on ${storage.kind === 'postgres' ? 'PostgreSQL' : `SQLite (${storage.path})`}, ${this.revoked.size} revoked`);
+    this.logger.log(
+      `share registry on ${storage.kind === 'postgres' ? 'PostgreSQL' : `SQLite (${storage.path})`}, ${this.revoked.size} revoked`,
+    );
   }
 
   /** Reads the revocations made elsewhere: all of them (PostgreSQL sequences are not in commit order) or the new ones. */
@@ -62,7 +84,8 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     if (!this.store) return Promise.resolve();
     if (this.syncing) return this.syncing;
     const store = this.store;
-    this.syncing = store.revokedSince(full ? 0 : this.revoked.lastSeq, new Date())
+    this.syncing = store
+      .revokedSince(full ? 0 : this.revoked.lastSeq, new Date())
       .then((entries) => this.revoked.addAll(entries))
       .catch((err: Error) => this.logger.warn(`could not read revocations: ${err.message}`))
       .finally(() => {
@@ -84,15 +107,18 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   async recordCreated(share: CreatedShare): Promise<void> {
     const c = share.creator;
-    await this.unavailableOnError('record the share', this.requireStore().insert({
-      id: share.shareId,
-      tokenHash: share.tokenHash,
-      type: share.type,
-      resources: share.resources,
-      creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
-      createdAt: share.createdAt,
-      expiresAt: share.expiresAt,
-    }));
+    await this.unavailableOnError(
+      'record the share',
+      this.requireStore().insert({
+        id: share.shareId,
+        tokenHash: share.tokenHash,
+        type: share.type,
+        resources: share.resources,
+        creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
+        createdAt: share.createdAt,
+        expiresAt: share.expiresAt,
+      }),
+    );
   }
 
   isRevoked(shareId: string | null, rawToken: string): boolean {
@@ -144,7 +170,10 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   }
 
   private async findOwnedByToken(token: string, ownerUserId: string): Promise<ShareRecord | null> {
-    const share = await this.unavailableOnError('read the share', this.requireStore().findByTokenHash(tokenHash(stripBearer(token.trim()))));
+    const share = await this.unavailableOnError(
+      'read the share',
+      this.requireStore().findByTokenHash(tokenHash(stripBearer(token.trim()))),
+    );
     return share && share.creator?.userId === ownerUserId ? share : null;
   }
 
@@ -161,7 +190,9 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   private requireStore(): ShareStore {
     if (!this.config.enabled) {
-      throw new ServiceUnavailableException('the share registry is disabled on this service (ENABLE_SHARES_REGISTRY=false)');
+      throw new ServiceUnavailableException(
+        'the share registry is disabled on this service (ENABLE_SHARES_REGISTRY=false)',
+      );
     }
     if (!this.store) throw new ServiceUnavailableException('the share registry is not open yet');
     return this.store;

@@ -5,14 +5,18 @@ import { loadTokensConfig } from './tokens.config';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 
 const core = { secretKey: 'unit-secret' } as CoreConfig;
-const body = (over: Record<string, unknown> = {}) => ({ id: 'x', type: 'viewer-instant-link', resources: [{ 'dicom-uid': 'U1', level: 'study' }], ...over }) as any;
-const probe = (token: string): ValidateTokenDto => ({ 'dicom-uid': 'U1', level: 'study', method: 'get', 'token-value': token }) as ValidateTokenDto;
+const body = (over: Record<string, unknown> = {}) =>
+  ({ id: 'x', type: 'viewer-instant-link', resources: [{ 'dicom-uid': 'U1', level: 'study' }], ...over }) as any;
+const probe = (token: string): ValidateTokenDto =>
+  ({ 'dicom-uid': 'U1', level: 'study', method: 'get', 'token-value': token }) as ValidateTokenDto;
 
 class MemoryRegistry implements ShareRegistryHook {
   created: CreatedShare[] = [];
   revokedIds = new Set<string>();
   revokedHashes = new Set<string>();
-  async recordCreated(share: CreatedShare) { this.created.push(share); }
+  async recordCreated(share: CreatedShare) {
+    this.created.push(share);
+  }
   isRevoked(shareId: string | null, raw: string) {
     return (shareId !== null && this.revokedIds.has(shareId)) || this.revokedHashes.has(tokenHash(raw));
   }
@@ -38,10 +42,21 @@ describe('TokensService', () => {
     const { token } = await svc.create('viewer-instant-link', body(), { kind: 'basic', name: 'share-user' });
     expect(registry.created).toHaveLength(1);
     const share = registry.created[0];
-    expect(share).toMatchObject({ type: 'viewer-instant-link', tokenHash: tokenHash(token), creator: { name: 'share-user' } });
+    expect(share).toMatchObject({
+      type: 'viewer-instant-link',
+      tokenHash: tokenHash(token),
+      creator: { name: 'share-user' },
+    });
     const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     expect(payload.share_id).toBe(share.shareId);
-    expect(Object.keys(payload)).toEqual(['id', 'resources', 'type', 'expiration_date', 'validity_duration', 'share_id']);
+    expect(Object.keys(payload)).toEqual([
+      'id',
+      'resources',
+      'type',
+      'expiration_date',
+      'validity_duration',
+      'share_id',
+    ]);
     expect(svc.validate(probe(token)).granted).toBe(true);
     registry.revokedIds.add(share.shareId);
     expect(svc.validate(probe(token))).toMatchObject({ granted: false });

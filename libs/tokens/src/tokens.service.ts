@@ -10,7 +10,15 @@ import { ValidateTokenDto } from './dto/validate-token.dto';
 import { LinkBuilder } from './links/link-builder';
 import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
 import { SHARE_REGISTRY, ShareRegistryHook } from './share-registry';
-import { DecodeErrorCode, isTokenType, PUBLICATION_TYPES, Resource, ShareToken, toWireResource, WireResource } from './token-types';
+import {
+  DecodeErrorCode,
+  isTokenType,
+  PUBLICATION_TYPES,
+  Resource,
+  ShareToken,
+  toWireResource,
+  WireResource,
+} from './token-types';
 import { tokensConfig, TokensConfig } from './tokens.config';
 import { Decision, decideShareAccess } from './validation/share-decision';
 
@@ -42,7 +50,11 @@ export function stripBearer(value: string): string {
 }
 
 /** The token a validate request carries: the header named after token-key wins over token-value. */
-export function tokenFrom(tokenKey: string | null | undefined, tokenValue: string | null | undefined, headers?: HeaderBag): string | null {
+export function tokenFrom(
+  tokenKey: string | null | undefined,
+  tokenValue: string | null | undefined,
+  headers?: HeaderBag,
+): string | null {
   let raw: unknown;
   // Own headers only: a token-key such as `__proto__` or `constructor` must not reach Object.prototype.
   const name = tokenKey?.toLowerCase();
@@ -91,7 +103,8 @@ export class TokensService {
     const duration = dto['validity-duration'] ?? null;
     if (expirationInput) {
       expiresAt = parseIsoDate(expirationInput);
-      if (!expiresAt) throw new BadRequestException(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
+      if (!expiresAt)
+        throw new BadRequestException(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
     } else if (duration !== null) {
       expiresAt = new Date(Date.now() + duration * 1000);
     }
@@ -127,7 +140,14 @@ export class TokensService {
     this.links.assertConfigured(type);
 
     const shareId = this.registry ? randomUUID() : null;
-    const token = this.codec.sign({ id: request.id, shareId, resources, type, expirationDate, validityDuration: duration });
+    const token = this.codec.sign({
+      id: request.id,
+      shareId,
+      resources,
+      type,
+      expirationDate,
+      validityDuration: duration,
+    });
     if (token.length > MAX_TOKEN_LENGTH) {
       // A token this service would refuse when it comes back (validate, decode): never hand one out.
       throw new BadRequestException([
@@ -136,7 +156,13 @@ export class TokensService {
     }
     if (this.registry && shareId) {
       await this.registry.recordCreated({
-        shareId, tokenHash: tokenHash(token), type, resources, creator, createdAt: new Date(), expiresAt,
+        shareId,
+        tokenHash: tokenHash(token),
+        type,
+        resources,
+        creator,
+        createdAt: new Date(),
+        expiresAt,
       });
     }
     return { request, token, url: this.links.shareUrl(type, resources, token) };
@@ -163,14 +189,24 @@ export class TokensService {
     if (!token) return { granted: false, validity: cacheSeconds, reason: 'invalid' };
     return decideShareAccess(
       token,
-      { dicomUid: dto['dicom-uid'], orthancId: dto['orthanc-id'], level: dto.level, method: dto.method, serverId: dto['server-id'] },
+      {
+        dicomUid: dto['dicom-uid'],
+        orthancId: dto['orthanc-id'],
+        level: dto.level,
+        method: dto.method,
+        serverId: dto['server-id'],
+      },
       { serverId: this.config.serverId, cacheSeconds, now: Date.now() },
     );
   }
 
   async decode(dto: DecodeTokenDto): Promise<DecodeAnswer> {
-    const answer = (type: string | null, error: DecodeErrorCode | null, redirect: string | null = null, resources: WireResource[] = []): DecodeAnswer =>
-      ({ 'token-type': type, 'error-code': error, 'redirect-url': redirect, resources });
+    const answer = (
+      type: string | null,
+      error: DecodeErrorCode | null,
+      redirect: string | null = null,
+      resources: WireResource[] = [],
+    ): DecodeAnswer => ({ 'token-type': type, 'error-code': error, 'redirect-url': redirect, resources });
     const raw = tokenFrom(null, dto['token-value']);
     if (!raw) return answer(null, 'invalid');
     const token = this.verify(raw);

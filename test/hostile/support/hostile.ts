@@ -35,7 +35,14 @@ export function send(base: string, req: Sent): Promise<Answer> {
     if (body && !req.chunks) headers['content-length'] = String(body.length);
     if (body && req.chunks) headers['transfer-encoding'] = 'chunked';
     const r = httpRequest(
-      { host: url.hostname, port: url.port, method: req.method, path: url.pathname.replace(/\/$/, '') + req.path, headers, agent },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: url.pathname.replace(/\/$/, '') + req.path,
+        headers,
+        agent,
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (d: Buffer) => parts.push(d));
@@ -48,7 +55,13 @@ export function send(base: string, req: Sent): Promise<Answer> {
           } catch {
             isJson = false;
           }
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text, json, isJson });
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text,
+            json,
+            isJson,
+          });
         });
         res.on('error', reject);
       },
@@ -66,7 +79,8 @@ export function send(base: string, req: Sent): Promise<Answer> {
 
 /** The invariants of every answer: no 5xx, a JSON content type, a body that parses as JSON. */
 export function assertSane(answer: Answer, label: string): void {
-  if (answer.status >= 500) process.stdout.write(`[hostile] 5xx: ${label.slice(0, 500)} -> ${answer.status} ${answer.text.slice(0, 300)}\n`);
+  if (answer.status >= 500)
+    process.stdout.write(`[hostile] 5xx: ${label.slice(0, 500)} -> ${answer.status} ${answer.text.slice(0, 300)}\n`);
   if (answer.status >= 500 || !/^application\/json/.test(answer.contentType) || !answer.isJson) {
     throw new Error(`${label}: ${answer.status} ${answer.contentType} ${answer.text.slice(0, 300)}`);
   }
@@ -89,7 +103,13 @@ export function seedFor(name: string): number {
  * Runs `cases` generated cases of `arb`, `batch` at a time concurrently (one fast-check run = one batch), through
  * `check` (which throws on a broken invariant). The seed is printed up front and again on failure.
  */
-export async function runCases<T>(name: string, arb: fc.Arbitrary<T>, cases: number, check: (c: T) => Promise<void>, batch = 20): Promise<number> {
+export async function runCases<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  cases: number,
+  check: (c: T) => Promise<void>,
+  batch = 20,
+): Promise<number> {
   const seed = seedFor(name);
   let run = 0;
   const details = await fc.check(
@@ -102,8 +122,11 @@ export async function runCases<T>(name: string, arb: fc.Arbitrary<T>, cases: num
   count(name, run);
   if (details.failed) {
     // The counterexample (20 hostile bodies) is too big to print usefully: the seed and the cause say it all.
-    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`${name} FAILED after ${run} cases; rerun with HOSTILE_SEED=${seed} (path ${details.counterexamplePath}):\n${cause.slice(0, 2000)}`);
+    const cause =
+      details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(
+      `${name} FAILED after ${run} cases; rerun with HOSTILE_SEED=${seed} (path ${details.counterexamplePath}):\n${cause.slice(0, 2000)}`,
+    );
   }
   return run;
 }
@@ -113,10 +136,38 @@ export async function runCases<T>(name: string, arb: fc.Arbitrary<T>, cases: num
 
 /** Strings that break naive code: NUL, lone surrogates, RTL overrides, emoji, BOM, injection look-alikes. */
 export const NASTY_STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\u202e\u202dRTL', '\u200f\u061c', '👨‍👩‍👧‍👦', '🩻'.repeat(50),
-  '\ufeff', '\r\n', 'Bearer ', 'bearer\t', 'null', 'undefined', '__proto__', 'constructor', 'toString',
-  '../../etc/passwd', '..\\..\\windows', "' OR 1=1 --", '"; DROP TABLE shares; --', '${jndi:ldap://x}', '{{7*7}}',
-  '<script>alert(1)</script>', '%00', '%2e%2e%2f', 'a'.repeat(1025), 'Ω'.repeat(300), '1.2.840.10008.1.2',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'x\ud83d',
+  '\u202e\u202dRTL',
+  '\u200f\u061c',
+  '👨‍👩‍👧‍👦',
+  '🩻'.repeat(50),
+  '\ufeff',
+  '\r\n',
+  'Bearer ',
+  'bearer\t',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  'toString',
+  '../../etc/passwd',
+  '..\\..\\windows',
+  "' OR 1=1 --",
+  '"; DROP TABLE shares; --',
+  '${jndi:ldap://x}',
+  '{{7*7}}',
+  '<script>alert(1)</script>',
+  '%00',
+  '%2e%2e%2f',
+  'a'.repeat(1025),
+  'Ω'.repeat(300),
+  '1.2.840.10008.1.2',
 ];
 
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
@@ -132,7 +183,10 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, [], {}) },
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 200_000 }).map((n) => 'x'.repeat(n)) },
-  { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((n) => Array.from({ length: n }, (_, i) => i % 2 ? 'a' : 1)) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 100, max: 20_000 }).map((n) => Array.from({ length: n }, (_, i) => (i % 2 ? 'a' : 1))),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 20, max: 60 }).map((n) => nest(n)) },
 );
 
@@ -180,16 +234,33 @@ export type RawMutation =
 export function mutationArb(extraKeys: string[]): fc.Arbitrary<Mutation> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat() }) },
-    { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.oneof(fc.nat(), fc.constantFrom(...extraKeys), nastyString), value: hostileValue }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        op: fc.constant('set' as const),
+        key: fc.oneof(fc.nat(), fc.constantFrom(...extraKeys), nastyString),
+        value: hostileValue,
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('respell' as const), key: fc.nat() }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('not-object' as const), value: hostileValue }) },
   );
 }
 
 export const rawMutationArb: fc.Arbitrary<RawMutation> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('duplicate-key' as const), key: fc.nat(), value: hostileValue }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('duplicate-key' as const), key: fc.nat(), value: hostileValue }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('bad-utf8' as const), at: fc.nat(), bytes: fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x80]) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('bad-utf8' as const),
+      at: fc.nat(),
+      bytes: fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x80]),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ op: 'bom' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'empty' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'oversize' as const }) },
@@ -208,7 +279,13 @@ export function mutate(body: Record<string, unknown>, mutations: Mutation[]): un
     const keys = Object.keys(o);
     const pickKey = (k: number | string) => (typeof k === 'string' ? k : keys.length ? keys[k % keys.length] : 'empty');
     if (m.op === 'delete') delete o[pickKey(m.key)];
-    else if (m.op === 'set') Object.defineProperty(o, pickKey(m.key), { value: structuredClone(m.value), enumerable: true, writable: true, configurable: true });
+    else if (m.op === 'set')
+      Object.defineProperty(o, pickKey(m.key), {
+        value: structuredClone(m.value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else if (m.op === 'respell') {
       const k = pickKey(m.key);
       if (k in o) {
@@ -269,15 +346,53 @@ export interface Transport {
 }
 
 const HEADER_VALUE = fc.oneof(
-  fc.constantFrom('', ' ', 'Bearer', 'Bearer ', 'null', 'x'.repeat(4000), 'Basic', 'Basic !!!', 'Basic Og==', 'a,b', '\t'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'Bearer',
+    'Bearer ',
+    'null',
+    'x'.repeat(4000),
+    'Basic',
+    'Basic !!!',
+    'Basic Og==',
+    'a,b',
+    '\t',
+  ),
   fc.string({ unit: 'grapheme-ascii', maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
 );
 
 export const transportArb: fc.Arbitrary<Transport> = fc.record({
-  auth: fc.oneof({ weight: 8, arbitrary: fc.constant('good' as const) }, { weight: 1, arbitrary: fc.constantFrom('none' as const, 'wrong' as const, 'garbage' as const) }),
-  contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16'),
-  chunks: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) }),
-  extraHeaders: fc.dictionary(fc.constantFrom('token', 'api-key', 'x-forwarded-for', 'x-http-method-override', 'content-encoding', 'expect-ct', 'x-token'), HEADER_VALUE, { maxKeys: 2 }),
+  auth: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('good' as const) },
+    { weight: 1, arbitrary: fc.constantFrom('none' as const, 'wrong' as const, 'garbage' as const) },
+  ),
+  contentType: fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    null,
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json; charset=utf-16',
+  ),
+  chunks: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) },
+  ),
+  extraHeaders: fc.dictionary(
+    fc.constantFrom(
+      'token',
+      'api-key',
+      'x-forwarded-for',
+      'x-http-method-override',
+      'content-encoding',
+      'expect-ct',
+      'x-token',
+    ),
+    HEADER_VALUE,
+    { maxKeys: 2 },
+  ),
 });
 
 export const WRONG_BASIC = `Basic ${Buffer.from('share-user:wrong').toString('base64')}`;

@@ -7,7 +7,10 @@ import type { RolesConfig } from '@app/permissions';
 export function rolesVersion(n: number): RolesConfig {
   return {
     roles: {
-      [`version-${n}`]: { permissions: ['view', 'download'], 'authorized-labels': Array.from({ length: 3000 }, (_, i) => `label-${n}-${i}`) },
+      [`version-${n}`]: {
+        permissions: ['view', 'download'],
+        'authorized-labels': Array.from({ length: 3000 }, (_, i) => `label-${n}-${i}`),
+      },
       'doctor-role': { permissions: n % 2 ? ['view'] : ['view', 'share'], 'authorized-labels': ['*'] },
     },
     'available-labels': [`v${n}`],

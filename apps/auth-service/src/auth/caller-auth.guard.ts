@@ -25,7 +25,9 @@ export class CallerAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const bearerPermission = this.reflector.getAllAndOverride<BearerPermission | undefined>(ALLOW_BEARER, targets);
     if (bearerPermission !== undefined) {
-      const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; params?: RouteParams; user?: Caller }>();
+      const request = context
+        .switchToHttp()
+        .getRequest<{ headers: Record<string, unknown>; params?: RouteParams; user?: Caller }>();
       const header = request.headers.authorization;
       const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
       if (token) {
@@ -41,9 +43,11 @@ export class CallerAuthGuard implements CanActivate {
     if (!profile) throw new UnauthorizedException('the bearer token is not a valid access token of the Keycloak realm');
     const permission = typeof required === 'function' ? required(params) : required;
     if (!permission || !profile.permissions.includes(permission)) {
-      throw new ForbiddenException(permission
-        ? `the user's roles do not grant the "${permission}" permission this route requires`
-        : 'this route accepts no bearer token for these parameters');
+      throw new ForbiddenException(
+        permission
+          ? `the user's roles do not grant the "${permission}" permission this route requires`
+          : 'this route accepts no bearer token for these parameters',
+      );
     }
     return { kind: 'bearer', name: profile.name, userId: profile['user-id'], permissions: profile.permissions };
   }

@@ -4,7 +4,14 @@ import { userInfo } from 'node:os';
 import { Env, loadCoreConfig } from '@app/common';
 import { ShareTokenCodec, loadTokensConfig } from '@app/tokens';
 import {
-  ListSharesQuery, loadSharesConfig, openShareStore, ShareAdmin, ShareStore, ShareView, toShareView, TokenNotRecognisedError,
+  ListSharesQuery,
+  loadSharesConfig,
+  openShareStore,
+  ShareAdmin,
+  ShareStore,
+  ShareView,
+  toShareView,
+  TokenNotRecognisedError,
 } from '@app/shares';
 
 /**
@@ -48,7 +55,13 @@ async function listQuery(flags: Record<string, string>) {
   const errors = await validate(q, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length) throw new UsageError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
   return {
-    study: q.study, orthancId: q['orthanc-id'], type: q.type, creator: q.creator, active: q.active, limit: q.limit ?? 50, offset: q.offset ?? 0,
+    study: q.study,
+    orthancId: q['orthanc-id'],
+    type: q.type,
+    creator: q.creator,
+    active: q.active,
+    limit: q.limit ?? 50,
+    offset: q.offset ?? 0,
   };
 }
 
@@ -64,7 +77,14 @@ function table(rows: ShareView[]): string {
     s['expires-at'] ?? 'never',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  return [head, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [head, ...lines]
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Runs one command; resolves to the exit code (0 done, 1 not found or refused, 2 usage). */
@@ -85,7 +105,10 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
         const query = await listQuery(flags);
         const page = await (await open()).list(query, new Date());
         const views = page.shares.map((s) => toShareView(s));
-        if (json) io.out(JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset, shares: views }, null, 2));
+        if (json)
+          io.out(
+            JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset, shares: views }, null, 2),
+          );
         else io.out(`${table(views)}\n(${views.length} of ${page.total})`);
         return 0;
       }

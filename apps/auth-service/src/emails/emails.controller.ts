@@ -1,5 +1,14 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../ops/openapi-schemas';
 import { EmailsService, SendEmailDto } from '@app/emails';
@@ -15,7 +24,11 @@ export class EmailsController {
   /** The names of the templates (`*.html` files of EMAILS_TEMPLATES_ROOT, without the extension). */
   @Get('templates')
   @ApiOperation({ summary: 'List the e-mail templates' })
-  @ApiOkResponse({ description: 'template names', schema: { type: 'array', items: { type: 'string' } }, example: ['share-link', 'layout'] })
+  @ApiOkResponse({
+    description: 'template names',
+    schema: { type: 'array', items: { type: 'string' } },
+    example: ['share-link', 'layout'],
+  })
   templates(): Promise<string[]> {
     return this.emails.listTemplates();
   }
@@ -25,7 +38,11 @@ export class EmailsController {
   @ApiOperation({ summary: 'One e-mail template (HTML)' })
   @ApiParam({ name: 'name', description: 'a template name (".html" optional), never a path', example: 'share-link' })
   @ApiProduces('text/html')
-  @ApiOkResponse({ description: 'the template\'s HTML', schema: { type: 'string' }, example: '<html><body>{email-content}</body></html>' })
+  @ApiOkResponse({
+    description: "the template's HTML",
+    schema: { type: 'string' },
+    example: '<html><body>{email-content}</body></html>',
+  })
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('x-content-type-options', 'nosniff')
   template(@Param('name') name: string): Promise<string> {
@@ -36,9 +53,27 @@ export class EmailsController {
   @Post('send')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send a share e-mail' })
-  @ApiBody({ type: SendEmailDto, examples: { share: { summary: 'a link sent to a patient', value: { 'destination-email': 'patient@example.org', 'email-title': 'Your images', 'email-content': '<p><a href="https://pacs.example.org/share?token=...">Open your images</a></p>', 'layout-template': null } } } })
+  @ApiBody({
+    type: SendEmailDto,
+    examples: {
+      share: {
+        summary: 'a link sent to a patient',
+        value: {
+          'destination-email': 'patient@example.org',
+          'email-title': 'Your images',
+          'email-content': '<p><a href="https://pacs.example.org/share?token=...">Open your images</a></p>',
+          'layout-template': null,
+        },
+      },
+    },
+  })
   @ApiOkResponse({ description: 'sent', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: true, details: null } })
-  @ApiResponse({ status: 400, description: 'not sent, or the body is invalid', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: false, details: 'the SMTP server refused the recipient' } })
+  @ApiResponse({
+    status: 400,
+    description: 'not sent, or the body is invalid',
+    schema: SEND_EMAIL_ANSWER_SCHEMA,
+    example: { success: false, details: 'the SMTP server refused the recipient' },
+  })
   async send(@Body() body: SendEmailDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SendEmailAnswer> {
     const answer = await this.emails.send(body);
     if (!answer.success) void reply.status(400);

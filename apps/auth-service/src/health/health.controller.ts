@@ -9,7 +9,11 @@ export class HealthController {
   @Public()
   @Get('health')
   @ApiOperation({ summary: 'Liveness', description: 'The process answers (no dependency is checked: see /ready).' })
-  @ApiOkResponse({ description: 'alive', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } }, example: { status: 'ok' } })
+  @ApiOkResponse({
+    description: 'alive',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+    example: { status: 'ok' },
+  })
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }

@@ -1,6 +1,12 @@
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { open } from 'node:fs/promises';
 import { Public } from '@app/common';
@@ -8,10 +14,21 @@ import { KeycloakIssuerService, keycloakConfig, KeycloakConfig } from '@app/keyc
 import { permissionsConfig, PermissionsConfig } from '@app/permissions';
 import { SharesService } from '@app/shares';
 
-const CHECKS_SCHEMA = { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] }, message: { type: 'string' } } } };
+const CHECKS_SCHEMA = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['up', 'down'] }, message: { type: 'string' } },
+  },
+};
 const READY_SCHEMA = {
   type: 'object',
-  properties: { status: { type: 'string', enum: ['ok', 'error'] }, info: CHECKS_SCHEMA, error: CHECKS_SCHEMA, details: CHECKS_SCHEMA },
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error'] },
+    info: CHECKS_SCHEMA,
+    error: CHECKS_SCHEMA,
+    details: CHECKS_SCHEMA,
+  },
 };
 
 /** The longest a readiness check may take before it counts as down. */
@@ -37,20 +54,57 @@ export class ReadyController {
   @Public()
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Readiness', description: 'Configuration, roles file, Keycloak discovery (when enabled), share registry storage (when enabled).' })
-  @ApiResponse({ status: 200, description: 'ready', schema: READY_SCHEMA, example: { status: 'ok', info: { config: { status: 'up' }, roles: { status: 'up' } }, error: {}, details: { config: { status: 'up' }, roles: { status: 'up' } } } })
-  @ApiResponse({ status: 503, description: 'not ready: the failing check is under `error`', schema: READY_SCHEMA, example: { status: 'error', info: { config: { status: 'up' } }, error: { roles: { status: 'down', message: 'EISDIR: illegal operation on a directory, read' } }, details: {} } })
+  @ApiOperation({
+    summary: 'Readiness',
+    description: 'Configuration, roles file, Keycloak discovery (when enabled), share registry storage (when enabled).',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'ready',
+    schema: READY_SCHEMA,
+    example: {
+      status: 'ok',
+      info: { config: { status: 'up' }, roles: { status: 'up' } },
+      error: {},
+      details: { config: { status: 'up' }, roles: { status: 'up' } },
+    },
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'not ready: the failing check is under `error`',
+    schema: READY_SCHEMA,
+    example: {
+      status: 'error',
+      info: { config: { status: 'up' } },
+      error: { roles: { status: 'down', message: 'EISDIR: illegal operation on a directory, read' } },
+      details: {},
+    },
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => this.indicators.check('config').up(),
-      () => this.indicators.check('roles').attempt(() => this.readRolesFile()).withTimeout(CHECK_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('roles')
+          .attempt(() => this.readRolesFile())
+          .withTimeout(CHECK_TIMEOUT_MS),
     ];
     if (this.keycloak.enabled) {
-      checks.push(() => this.indicators.check('keycloak').attempt(() => this.issuer.probe()).withTimeout(CHECK_TIMEOUT_MS));
+      checks.push(() =>
+        this.indicators
+          .check('keycloak')
+          .attempt(() => this.issuer.probe())
+          .withTimeout(CHECK_TIMEOUT_MS),
+      );
     }
     if (this.shares?.enabled) {
       const shares = this.shares;
-      checks.push(() => this.indicators.check('shares').attempt(() => shares.ping()).withTimeout(CHECK_TIMEOUT_MS));
+      checks.push(() =>
+        this.indicators
+          .check('shares')
+          .attempt(() => shares.ping())
+          .withTimeout(CHECK_TIMEOUT_MS),
+      );
     }
     try {
       return await this.health.check(checks);

@@ -21,29 +21,39 @@ export interface FastPostRoute<T> {
  * time (the few accepted headers remembered), the body checked by hand, the handler, and errors mapped as the Nest
  * routes map them (same JSON shapes, 401 challenge, 400 naming the field, 5xx with an errorId).
  */
-export function registerFastPost<T>(app: NestFastifyApplication, core: CoreConfig, credentials: BasicCredentials, route: FastPostRoute<T>): void {
+export function registerFastPost<T>(
+  app: NestFastifyApplication,
+  core: CoreConfig,
+  credentials: BasicCredentials,
+  route: FastPostRoute<T>,
+): void {
   const logger = new Logger('HttpError');
-  app.getHttpAdapter().getInstance().route({
-    method: 'POST',
-    url: `${core.prefix}${route.url}`,
-    ...(route.response ? { schema: { response: { 200: route.response } } } : {}),
-    async handler(request: FastifyRequest, reply: FastifyReply) {
-      if (!credentials.checkHeader(request.headers.authorization)) {
-        sendError(reply, errorBody(401, 'Unauthorized'));
-        return reply;
-      }
-      const parsed = route.parse(request.body);
-      if (!parsed.ok) {
-        sendError(reply, errorBody(400, parsed.errors));
-        return reply;
-      }
-      try {
-        const answer = await route.handle(parsed.value, request);
-        return route.response ? reply.send(answer) : reply.type('application/json; charset=utf-8').send(JSON.stringify(answer));
-      } catch (err) {
-        sendError(reply, toErrorResponse(err, logger));
-        return reply;
-      }
-    },
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .route({
+      method: 'POST',
+      url: `${core.prefix}${route.url}`,
+      ...(route.response ? { schema: { response: { 200: route.response } } } : {}),
+      async handler(request: FastifyRequest, reply: FastifyReply) {
+        if (!credentials.checkHeader(request.headers.authorization)) {
+          sendError(reply, errorBody(401, 'Unauthorized'));
+          return reply;
+        }
+        const parsed = route.parse(request.body);
+        if (!parsed.ok) {
+          sendError(reply, errorBody(400, parsed.errors));
+          return reply;
+        }
+        try {
+          const answer = await route.handle(parsed.value, request);
+          return route.response
+            ? reply.send(answer)
+            : reply.type('application/json; charset=utf-8').send(JSON.stringify(answer));
+        } catch (err) {
+          sendError(reply, toErrorResponse(err, logger));
+          return reply;
+        }
+      },
+    });
 }

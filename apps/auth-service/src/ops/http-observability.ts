@@ -19,7 +19,12 @@ interface RouteSeries {
  *   status) and cached here, so that after the first request of a kind counting is two map lookups and increments; writes the access line at info
  *   (ACCESS_LOG=true) or debug level, or not at all when that level is off.
  */
-export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService, logger: Logger, accessLog: boolean): void {
+export function instrumentHttp(
+  fastify: FastifyInstance,
+  metrics: MetricsService,
+  logger: Logger,
+  accessLog: boolean,
+): void {
   const series = new Map<string, Map<string, RouteSeries>>();
   const seriesOf = (method: string, route: string): RouteSeries => {
     let byRoute = series.get(method);
@@ -60,7 +65,17 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: MetricsService
       // The route pattern and the path without its query string (a query may carry a token); never headers or body.
       const q = request.url.indexOf('?');
       const path = q < 0 ? request.url : request.url.slice(0, q);
-      logger[accessLevel]({ reqId: request.id, method: request.method, route, path: route === UNMATCHED_ROUTE ? unmatchedPath(path) : path, status, ms: Math.round(ms * 10) / 10 }, 'request');
+      logger[accessLevel](
+        {
+          reqId: request.id,
+          method: request.method,
+          route,
+          path: route === UNMATCHED_ROUTE ? unmatchedPath(path) : path,
+          status,
+          ms: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
     }
     done();
   });

@@ -23,9 +23,17 @@ export class MetricsController {
 
   @Public()
   @Get('metrics')
-  @ApiOperation({ summary: 'Prometheus metrics', description: 'Text exposition format. Basic credentials unless METRICS_PUBLIC=true.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format. Basic credentials unless METRICS_PUBLIC=true.',
+  })
   @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'the metrics', schema: { type: 'string' }, example: 'orthanc_auth_token_validations_total{decision="granted",reason=""} 42' })
+  @ApiResponse({
+    status: 200,
+    description: 'the metrics',
+    schema: { type: 'string' },
+    example: 'orthanc_auth_token_validations_total{decision="granted",reason=""} 42',
+  })
   @ApiResponse({ status: 401, description: 'no or wrong Basic credentials (unless METRICS_PUBLIC=true)' })
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (!this.ops.metricsPublic && !this.credentials.checkHeader(request.headers.authorization)) {

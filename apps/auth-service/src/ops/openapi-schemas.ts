@@ -7,7 +7,10 @@ export const ERROR_SCHEMA: SchemaObject = {
   properties: {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
-    message: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], example: ['level must be one of the following values: patient, study, series, instance, system'] },
+    message: {
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      example: ['level must be one of the following values: patient, study, series, instance, system'],
+    },
     errorId: { type: 'string', description: '5xx only: the id under which the cause is logged' },
   },
 };
@@ -15,7 +18,10 @@ export const ERROR_SCHEMA: SchemaObject = {
 export const VALIDATE_ANSWER_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['granted', 'validity'],
-  properties: { granted: { type: 'boolean' }, validity: { type: 'integer', description: 'seconds the plugin may cache this answer' } },
+  properties: {
+    granted: { type: 'boolean' },
+    validity: { type: 'integer', description: 'seconds the plugin may cache this answer' },
+  },
 };
 
 export const WIRE_RESOURCE_SCHEMA: SchemaObject = {
@@ -43,7 +49,11 @@ export const CREATE_TOKEN_ANSWER_SCHEMA: SchemaObject = {
       },
     },
     token: { type: 'string' },
-    url: { type: 'string', nullable: true, description: 'the link to send (publication types, instant links), or null' },
+    url: {
+      type: 'string',
+      nullable: true,
+      description: 'the link to send (publication types, instant links), or null',
+    },
   },
 };
 
@@ -103,7 +113,11 @@ export const SHARE_VIEW_SCHEMA: SchemaObject = {
     status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
     type: { type: 'string' },
     resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
-    creator: { type: 'object', nullable: true, properties: { kind: { type: 'string' }, name: { type: 'string' }, 'user-id': { type: 'string', nullable: true } } },
+    creator: {
+      type: 'object',
+      nullable: true,
+      properties: { kind: { type: 'string' }, name: { type: 'string' }, 'user-id': { type: 'string', nullable: true } },
+    },
     'created-at': { type: 'string', nullable: true },
     'expires-at': { type: 'string', nullable: true },
     'revoked-at': { type: 'string', nullable: true },

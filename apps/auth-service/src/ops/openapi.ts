@@ -17,7 +17,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, ops: OpsConfig): void {
   const controllers = new Map<string, Type>();
   for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) if (wrapper.metatype) controllers.set(wrapper.metatype.name, wrapper.metatype as Type);
+    for (const wrapper of module.controllers.values())
+      if (wrapper.metatype) controllers.set(wrapper.metatype.name, wrapper.metatype as Type);
   }
   const reflector = new Reflector();
   for (const [path, item] of Object.entries(document.paths) as [string, PathItemObject][]) {
@@ -30,17 +31,25 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
       const targets = handler && controller ? [handler, controller] : [];
       let isPublic = targets.length ? reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true : false;
       if (path.endsWith('/metrics')) isPublic = ops.metricsPublic;
-      const bearer = targets.length ? reflector.getAllAndOverride<BearerPermission | undefined>(ALLOW_BEARER, targets) : undefined;
+      const bearer = targets.length
+        ? reflector.getAllAndOverride<BearerPermission | undefined>(ALLOW_BEARER, targets)
+        : undefined;
       if (isPublic) {
         op.security = [];
         continue;
       }
       op.security = bearer ? [{ basic: [] }, { bearer: [] }] : [{ basic: [] }];
       if (bearer) {
-        const permission = typeof bearer === 'string' ? `the \`${bearer}\` permission` : 'the permission of the token type (see PROTOCOL.md)';
+        const permission =
+          typeof bearer === 'string'
+            ? `the \`${bearer}\` permission`
+            : 'the permission of the token type (see PROTOCOL.md)';
         op.description = `${op.description ? `${op.description}\n\n` : ''}Also accepts a Keycloak user's bearer token whose profile holds ${permission}.`;
       }
-      op.responses['401'] ??= { description: 'missing or wrong credentials', content: { 'application/json': { schema: ERROR_SCHEMA } } };
+      op.responses['401'] ??= {
+        description: 'missing or wrong credentials',
+        content: { 'application/json': { schema: ERROR_SCHEMA } },
+      };
     }
   }
 }
@@ -52,11 +61,21 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
 export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConfig, ops: OpsConfig): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('orthanc-auth')
-    .setDescription('Authorization web service for the Orthanc DICOM server: share links, user profiles, roles editor, share e-mails. '
-      + 'Callers authenticate with HTTP Basic (USERS); some routes also take a Keycloak user\'s bearer token. Field names are kebab-case.')
+    .setDescription(
+      'Authorization web service for the Orthanc DICOM server: share links, user profiles, roles editor, share e-mails. ' +
+        "Callers authenticate with HTTP Basic (USERS); some routes also take a Keycloak user's bearer token. Field names are kebab-case.",
+    )
     .setVersion(packageVersion())
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'a caller login of USERS' }, 'basic')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a Keycloak access token (routes that say so)' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'a Keycloak access token (routes that say so)',
+      },
+      'bearer',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ValidateTokenDto, GetProfileDto],
@@ -67,23 +86,42 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
     post: {
       tags: ['tokens'],
       operationId: 'validateToken',
-      summary: 'Validate a share token (the authorization plugin\'s hot path)',
-      description: 'May this token access this resource with this method? The token is read from the header named by `token-key` '
-        + '(e.g. `token`), else from `token-value`. `validity` is how long (s) the plugin may cache the answer.',
+      summary: "Validate a share token (the authorization plugin's hot path)",
+      description:
+        'May this token access this resource with this method? The token is read from the header named by `token-key` ' +
+        '(e.g. `token`), else from `token-value`. `validity` is how long (s) the plugin may cache the answer.',
       security: [{ basic: [] }],
       requestBody: {
         required: true,
         content: {
           'application/json': {
             schema: { $ref: getSchemaPath(ValidateTokenDto) },
-            example: { 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498', level: 'study', method: 'get', 'token-key': 'token', 'token-value': null, 'server-id': null, uri: '/dicom-web/studies/1.2.840.113619.2.55.3.1' },
+            example: {
+              'dicom-uid': '1.2.840.113619.2.55.3.1',
+              'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498',
+              level: 'study',
+              method: 'get',
+              'token-key': 'token',
+              'token-value': null,
+              'server-id': null,
+              uri: '/dicom-web/studies/1.2.840.113619.2.55.3.1',
+            },
           },
         },
       },
       responses: {
-        200: { description: 'the decision', content: { 'application/json': { schema: VALIDATE_ANSWER_SCHEMA, example: { granted: true, validity: 60 } } } },
-        400: { description: 'the body is invalid (the field is named in message)', content: { 'application/json': { schema: ERROR_SCHEMA } } },
-        401: { description: 'missing or wrong Basic credentials', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+        200: {
+          description: 'the decision',
+          content: { 'application/json': { schema: VALIDATE_ANSWER_SCHEMA, example: { granted: true, validity: 60 } } },
+        },
+        400: {
+          description: 'the body is invalid (the field is named in message)',
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        },
+        401: {
+          description: 'missing or wrong Basic credentials',
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        },
       },
     },
   };
@@ -91,9 +129,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
     post: {
       tags: ['profiles'],
       operationId: 'getProfile',
-      summary: 'A user\'s profile',
-      description: 'From a Keycloak access token or api-key (token-key/token-value), anonymous with no token, or by user-id. Always 200; '
-        + 'the JSON literal null for an unknown api-key or user id; 503 when Keycloak cannot be reached for a lookup.',
+      summary: "A user's profile",
+      description:
+        'From a Keycloak access token or api-key (token-key/token-value), anonymous with no token, or by user-id. Always 200; ' +
+        'the JSON literal null for an unknown api-key or user id; 503 when Keycloak cannot be reached for a lookup.',
       security: [{ basic: [] }],
       requestBody: {
         required: true,
@@ -101,18 +140,52 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
           'application/json': {
             schema: { $ref: getSchemaPath(GetProfileDto) },
             examples: {
-              bearer: { summary: 'a Keycloak user', value: { 'token-key': 'authorization', 'token-value': 'Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...', 'server-id': null } },
+              bearer: {
+                summary: 'a Keycloak user',
+                value: {
+                  'token-key': 'authorization',
+                  'token-value': 'Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...',
+                  'server-id': null,
+                },
+              },
               anonymous: { summary: 'no token', value: {} },
-              'user-id': { summary: 'a user id (audit log)', value: { 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93' } },
+              'user-id': {
+                summary: 'a user id (audit log)',
+                value: { 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93' },
+              },
             },
           },
         },
       },
       responses: {
-        200: { description: 'the profile, or null', content: { 'application/json': { schema: PROFILE_SCHEMA, example: { name: 'Doctor Who', permissions: ['view', 'download', 'share'], 'authorized-labels': ['*'], validity: 60, 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93', groups: null } } } },
-        400: { description: 'the body is invalid (the field is named in message)', content: { 'application/json': { schema: ERROR_SCHEMA } } },
-        401: { description: 'missing or wrong Basic credentials', content: { 'application/json': { schema: ERROR_SCHEMA } } },
-        503: { description: 'Keycloak could not be reached for this lookup', content: { 'application/json': { schema: ERROR_SCHEMA } } },
+        200: {
+          description: 'the profile, or null',
+          content: {
+            'application/json': {
+              schema: PROFILE_SCHEMA,
+              example: {
+                name: 'Doctor Who',
+                permissions: ['view', 'download', 'share'],
+                'authorized-labels': ['*'],
+                validity: 60,
+                'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93',
+                groups: null,
+              },
+            },
+          },
+        },
+        400: {
+          description: 'the body is invalid (the field is named in message)',
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        },
+        401: {
+          description: 'missing or wrong Basic credentials',
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        },
+        503: {
+          description: 'Keycloak could not be reached for this lookup',
+          content: { 'application/json': { schema: ERROR_SCHEMA } },
+        },
       },
     },
   };
@@ -121,7 +194,9 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0';
+    return (
+      (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0'
+    );
   } catch {
     return '0';
   }
@@ -155,7 +230,10 @@ export function setupDocs(app: NestFastifyApplication, core: CoreConfig, ops: Op
   for (const [name, type] of Object.entries(UI_ASSETS)) {
     let body: Buffer | undefined;
     fastify.get(`${base}/${name}`, (_req, reply) => {
-      if (!dist) return reply.status(404).send({ statusCode: 404, error: 'Not Found', message: 'swagger-ui-dist is not installed' });
+      if (!dist)
+        return reply
+          .status(404)
+          .send({ statusCode: 404, error: 'Not Found', message: 'swagger-ui-dist is not installed' });
       body ??= readFileSync(join(dist, name));
       return reply.type(type).header('cache-control', 'public, max-age=86400').send(body);
     });

@@ -26,7 +26,13 @@ export function loadOpsConfig(env: Env): OpsConfig {
 }
 
 /** Variables that hold secrets by name, besides the ones matched by SECRET_NAME. */
-const SECRET_VARIABLES = ['SECRET_KEY', 'PREVIOUS_SECRET_KEYS', 'KEYCLOAK_CLIENT_SECRET', 'EMAILS_SMTP_SERVER_PWD', 'DATABASE_URL'];
+const SECRET_VARIABLES = [
+  'SECRET_KEY',
+  'PREVIOUS_SECRET_KEYS',
+  'KEYCLOAK_CLIENT_SECRET',
+  'EMAILS_SMTP_SERVER_PWD',
+  'DATABASE_URL',
+];
 const SECRET_NAME = /(^|_)(PASSWORD|PWD|SECRET|TOKEN|API_KEY|PRIVATE)(_|$)/;
 /** The shell's working directories: names that look like a password variable but hold a path. */
 const NOT_SECRETS = new Set(['PWD', 'OLDPWD']);

@@ -6,13 +6,24 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
  * `authorization` or `api-key`; `token-value` is the header's value), nothing (anonymous), or a `user-id` to name.
  */
 export class GetProfileDto {
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256, description: 'the header the user token came in: token, authorization or api-key', example: 'authorization' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 256,
+    description: 'the header the user token came in: token, authorization or api-key',
+    example: 'authorization',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   'token-key'?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 65536, description: 'the header\'s value (a Keycloak access token, "Bearer ..." or an api-key)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 65536,
+    description: 'the header\'s value (a Keycloak access token, "Bearer ..." or an api-key)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(65536)
@@ -24,7 +35,12 @@ export class GetProfileDto {
   @MaxLength(1024)
   'server-id'?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256, description: 'a Keycloak user id to name (audit log)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 256,
+    description: 'a Keycloak user id to name (audit log)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)

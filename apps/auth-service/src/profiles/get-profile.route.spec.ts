@@ -4,13 +4,19 @@ import { GetProfileDto } from './get-profile.dto';
 import { parseGetProfileBody } from './get-profile.route';
 
 /** The hand-written parser of the hot path must agree with the DTO's decorators on what is valid. */
-const dtoAccepts = (body: Record<string, unknown>) => validateSync(plainToInstance(GetProfileDto, body), { whitelist: true, forbidUnknownValues: true }).length === 0;
+const dtoAccepts = (body: Record<string, unknown>) =>
+  validateSync(plainToInstance(GetProfileDto, body), { whitelist: true, forbidUnknownValues: true }).length === 0;
 
 describe('parseGetProfileBody', () => {
   it('reads the three body variants, ignoring unknown keys', () => {
-    expect(parseGetProfileBody({ 'token-key': 'token', 'token-value': 'abc', 'server-id': null, labels: [] }))
-      .toEqual({ ok: true, value: { 'token-key': 'token', 'token-value': 'abc', 'server-id': null, 'user-id': undefined } });
-    expect(parseGetProfileBody({})).toEqual({ ok: true, value: { 'token-key': undefined, 'token-value': undefined, 'server-id': undefined, 'user-id': undefined } });
+    expect(parseGetProfileBody({ 'token-key': 'token', 'token-value': 'abc', 'server-id': null, labels: [] })).toEqual({
+      ok: true,
+      value: { 'token-key': 'token', 'token-value': 'abc', 'server-id': null, 'user-id': undefined },
+    });
+    expect(parseGetProfileBody({})).toEqual({
+      ok: true,
+      value: { 'token-key': undefined, 'token-value': undefined, 'server-id': undefined, 'user-id': undefined },
+    });
     expect(parseGetProfileBody({ 'user-id': 'u1' }).ok).toBe(true);
   });
 

@@ -23,7 +23,11 @@ export function parseGetProfileBody(body: unknown): Parsed<GetProfileDto> {
  * fastify route (registerFastPost). The answer is the profile, or the JSON literal `null` for an unknown api-key or
  * user id (never an empty body, which the plugin would take for a failure).
  */
-export function registerGetProfileRoute(app: NestFastifyApplication, core: CoreConfig, credentials: BasicCredentials): void {
+export function registerGetProfileRoute(
+  app: NestFastifyApplication,
+  core: CoreConfig,
+  credentials: BasicCredentials,
+): void {
   const profiles = app.get(ProfileService);
   registerFastPost(app, core, credentials, {
     url: '/user/get-profile',

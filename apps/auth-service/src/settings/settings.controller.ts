@@ -30,9 +30,16 @@ export class SettingsController {
    */
   @Get('roles')
   @AllowBearer('admin-permissions')
-  @ApiOperation({ summary: 'The roles configuration', description: 'With a Keycloak admin client, reconciled with the realm\'s roles (the file is not changed).' })
+  @ApiOperation({
+    summary: 'The roles configuration',
+    description: "With a Keycloak admin client, reconciled with the realm's roles (the file is not changed).",
+  })
   @ApiOkResponse({ description: 'the configuration', schema: ROLES_CONFIG_SCHEMA, example: ROLES_EXAMPLE })
-  @ApiResponse({ status: 503, description: 'Keycloak could not be reached to list the realm roles', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 503,
+    description: 'Keycloak could not be reached to list the realm roles',
+    schema: ERROR_SCHEMA,
+  })
   async get(): Promise<RolesConfig> {
     const stored = this.roles.get();
     if (!this.realm) return stored;
@@ -49,10 +56,17 @@ export class SettingsController {
   /** Replaces the whole configuration, on disk and in memory, atomically; answers the stored configuration. */
   @Put('roles')
   @AllowBearer('admin-permissions')
-  @ApiOperation({ summary: 'Replace the roles configuration', description: 'Atomically, on disk and in memory; answers the stored configuration.' })
+  @ApiOperation({
+    summary: 'Replace the roles configuration',
+    description: 'Atomically, on disk and in memory; answers the stored configuration.',
+  })
   @ApiBody({ schema: ROLES_CONFIG_SCHEMA, examples: { roles: { summary: 'two roles', value: ROLES_EXAMPLE } } })
   @ApiOkResponse({ description: 'the stored configuration', schema: ROLES_CONFIG_SCHEMA, example: ROLES_EXAMPLE })
-  @ApiResponse({ status: 400, description: 'the configuration is invalid (the field is named in message)', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 400,
+    description: 'the configuration is invalid (the field is named in message)',
+    schema: ERROR_SCHEMA,
+  })
   put(@Body() body: unknown): Promise<RolesConfig> {
     return this.roles.replace(body);
   }

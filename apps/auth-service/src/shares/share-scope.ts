@@ -13,7 +13,9 @@ export function shareScope(caller: Caller | undefined): ShareScope {
   const permissions = caller.permissions ?? [];
   if (permissions.includes('admin-permissions')) return { all: true };
   if (permissions.includes('share') && caller.userId) return { all: false, ownerUserId: caller.userId };
-  throw new ForbiddenException('managing shares needs the "share" permission (own shares) or "admin-permissions" (all)');
+  throw new ForbiddenException(
+    'managing shares needs the "share" permission (own shares) or "admin-permissions" (all)',
+  );
 }
 
 export function ownerOf(scope: ShareScope): string | undefined {

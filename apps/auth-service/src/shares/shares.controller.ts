@@ -8,10 +8,16 @@ import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../ops/openapi-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
 
 const SHARE_EXAMPLE = {
-  id: '0b6f7c3e-2a51-4d8e-9f1a-6c2b3d4e5f60', status: 'active', type: 'stone-viewer-publication',
+  id: '0b6f7c3e-2a51-4d8e-9f1a-6c2b3d4e5f60',
+  status: 'active',
+  type: 'stone-viewer-publication',
   resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': null, url: null, level: 'study' }],
-  creator: { kind: 'basic', name: 'share-user', 'user-id': null }, 'created-at': '2026-11-26T10:00:00.000Z',
-  'expires-at': '2026-12-03T10:00:00.000Z', 'revoked-at': null, 'revoked-by': null, 'token-hash': '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  creator: { kind: 'basic', name: 'share-user', 'user-id': null },
+  'created-at': '2026-11-26T10:00:00.000Z',
+  'expires-at': '2026-12-03T10:00:00.000Z',
+  'revoked-at': null,
+  'revoked-by': null,
+  'token-hash': '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
 };
 
 const DEFAULT_LIMIT = 50;
@@ -38,8 +44,17 @@ export class SharesController {
   @Get()
   @ApiOperation({ summary: 'List shares', description: 'Newest first; filters combine (AND).' })
   @ApiResponse({
-    status: 200, description: '{total, limit, offset, shares: [share]}',
-    schema: { type: 'object', properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, shares: { type: 'array', items: SHARE_VIEW_SCHEMA } } },
+    status: 200,
+    description: '{total, limit, offset, shares: [share]}',
+    schema: {
+      type: 'object',
+      properties: {
+        total: { type: 'integer' },
+        limit: { type: 'integer' },
+        offset: { type: 'integer' },
+        shares: { type: 'array', items: SHARE_VIEW_SCHEMA },
+      },
+    },
     example: { total: 1, limit: 50, offset: 0, shares: [SHARE_EXAMPLE] },
   })
   @ApiResponse({ status: 400, description: 'a query parameter is invalid (named in message)', schema: ERROR_SCHEMA })
@@ -49,7 +64,14 @@ export class SharesController {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
     const page = await this.shares.list({
-      study: q.study, orthancId: q['orthanc-id'], type: q.type, creator: q.creator, active: q.active, ownerUserId: owner, limit, offset,
+      study: q.study,
+      orthancId: q['orthanc-id'],
+      type: q.type,
+      creator: q.creator,
+      active: q.active,
+      ownerUserId: owner,
+      limit,
+      offset,
     });
     const now = Date.now();
     return { total: page.total, limit, offset, shares: page.shares.map((s) => toShareView(s, now)) };
@@ -59,10 +81,26 @@ export class SharesController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Revoke a token by its hash',
-    description: 'Any share token of this service or of the Python orthanc-auth-service (whose links carry no share id).',
+    description:
+      'Any share token of this service or of the Python orthanc-auth-service (whose links carry no share id).',
   })
-  @ApiBody({ type: RevokeTokenDto, examples: { token: { summary: 'a token from a link', value: { token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' } } } })
-  @ApiResponse({ status: 200, description: 'the revoked share (a `hash:<sha256>` id when no share was recorded for it)', schema: SHARE_VIEW_SCHEMA, example: { ...SHARE_EXAMPLE, status: 'revoked', 'revoked-at': '2026-11-26T12:00:00.000Z', 'revoked-by': 'share-user' } })
+  @ApiBody({
+    type: RevokeTokenDto,
+    examples: {
+      token: { summary: 'a token from a link', value: { token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' } },
+    },
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'the revoked share (a `hash:<sha256>` id when no share was recorded for it)',
+    schema: SHARE_VIEW_SCHEMA,
+    example: {
+      ...SHARE_EXAMPLE,
+      status: 'revoked',
+      'revoked-at': '2026-11-26T12:00:00.000Z',
+      'revoked-by': 'share-user',
+    },
+  })
   @ApiResponse({ status: 400, description: 'not a share token signed with SECRET_KEY or PREVIOUS_SECRET_KEYS' })
   @ApiResponse({ status: 404, description: 'bearer caller: the token is not one of their shares' })
   async revokeToken(@Body() body: RevokeTokenDto, @Req() req: { user?: Caller }): Promise<ShareView> {
@@ -74,16 +112,29 @@ export class SharesController {
   @ApiOperation({ summary: 'One share' })
   @ApiParam({ name: 'id', description: 'the share id (share_id claim), or hash:<sha256> for a token revoked by hash' })
   @ApiResponse({ status: 200, description: 'the share', schema: SHARE_VIEW_SCHEMA, example: SHARE_EXAMPLE })
-  @ApiResponse({ status: 404, description: 'no such share (or not one of the bearer caller\'s)' })
+  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
   async get(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView> {
     return toShareView(await this.shares.get(id, ownerOf(shareScope(req.user))));
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Revoke a share', description: 'Idempotent: revoking a revoked share answers it unchanged.' })
+  @ApiOperation({
+    summary: 'Revoke a share',
+    description: 'Idempotent: revoking a revoked share answers it unchanged.',
+  })
   @ApiParam({ name: 'id', description: 'the share id, or hash:<sha256>' })
-  @ApiResponse({ status: 200, description: 'the revoked share', schema: SHARE_VIEW_SCHEMA, example: { ...SHARE_EXAMPLE, status: 'revoked', 'revoked-at': '2026-11-26T12:00:00.000Z', 'revoked-by': 'share-user' } })
-  @ApiResponse({ status: 404, description: 'no such share (or not one of the bearer caller\'s)' })
+  @ApiResponse({
+    status: 200,
+    description: 'the revoked share',
+    schema: SHARE_VIEW_SCHEMA,
+    example: {
+      ...SHARE_EXAMPLE,
+      status: 'revoked',
+      'revoked-at': '2026-11-26T12:00:00.000Z',
+      'revoked-by': 'share-user',
+    },
+  })
+  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
   async revoke(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView> {
     return toShareView(await this.shares.revoke(id, revokedBy(req.user), ownerOf(shareScope(req.user))));
   }

@@ -16,6 +16,7 @@ describe('bearerPermissionForTokenType', () => {
     });
   });
   it('gives no permission for an unknown or missing type', () => {
-    for (const type of ['nope', '', '__proto__', undefined]) expect(bearerPermissionForTokenType({ type })).toBeUndefined();
+    for (const type of ['nope', '', '__proto__', undefined])
+      expect(bearerPermissionForTokenType({ type })).toBeUndefined();
   });
 });

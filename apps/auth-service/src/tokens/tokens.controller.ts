@@ -17,14 +17,29 @@ export class TokensController {
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
   @AllowBearer(bearerPermissionForTokenType)
-  @ApiOperation({ summary: 'Create a share token', description: 'A token (and its link, for publications and instant links) granting access to the resources of the body.' })
+  @ApiOperation({
+    summary: 'Create a share token',
+    description:
+      'A token (and its link, for publications and instant links) granting access to the resources of the body.',
+  })
   @ApiParam({ name: 'type', enum: TOKEN_TYPES })
   @ApiBody({
     type: CreateTokenDto,
     examples: {
       publication: {
         summary: 'a study shared for a week',
-        value: { id: 'share-1', type: 'stone-viewer-publication', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498', level: 'study' }], 'validity-duration': 604800 },
+        value: {
+          id: 'share-1',
+          type: 'stone-viewer-publication',
+          resources: [
+            {
+              'dicom-uid': '1.2.840.113619.2.55.3.1',
+              'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498',
+              level: 'study',
+            },
+          ],
+          'validity-duration': 604800,
+        },
       },
     },
   })
@@ -32,25 +47,62 @@ export class TokensController {
     description: 'the token and its link',
     schema: CREATE_TOKEN_ANSWER_SCHEMA,
     example: {
-      request: { id: 'share-1', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498', url: null, level: 'study' }], type: 'stone-viewer-publication', 'expiration-date': null, 'validity-duration': 604800 },
+      request: {
+        id: 'share-1',
+        resources: [
+          {
+            'dicom-uid': '1.2.840.113619.2.55.3.1',
+            'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498',
+            url: null,
+            level: 'study',
+          },
+        ],
+        type: 'stone-viewer-publication',
+        'expiration-date': null,
+        'validity-duration': 604800,
+      },
       token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
       url: 'https://pacs.example.org/ui/app/token-landing.html?token=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...',
     },
   })
-  @ApiBadRequestResponse({ description: 'the body is invalid (the field is named in message), or the type needs a setting that is missing', schema: ERROR_SCHEMA })
-  create(@Param('type') type: string, @Body() body: CreateTokenDto, @Req() req: { user?: Caller }): Promise<CreateTokenAnswer> {
+  @ApiBadRequestResponse({
+    description: 'the body is invalid (the field is named in message), or the type needs a setting that is missing',
+    schema: ERROR_SCHEMA,
+  })
+  create(
+    @Param('type') type: string,
+    @Body() body: CreateTokenDto,
+    @Req() req: { user?: Caller },
+  ): Promise<CreateTokenAnswer> {
     return this.tokens.create(type, body, req.user ?? null);
   }
 
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */
   @Post('decode')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Decode a share token', description: 'Its type, its resources, an error code (expired, invalid, unknown) and, for publications, where to redirect.' })
-  @ApiBody({ type: DecodeTokenDto, examples: { token: { summary: 'a token from a link', value: { 'token-key': 'token', 'token-value': 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' } } } })
+  @ApiOperation({
+    summary: 'Decode a share token',
+    description:
+      'Its type, its resources, an error code (expired, invalid, unknown) and, for publications, where to redirect.',
+  })
+  @ApiBody({
+    type: DecodeTokenDto,
+    examples: {
+      token: {
+        summary: 'a token from a link',
+        value: { 'token-key': 'token', 'token-value': 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' },
+      },
+    },
+  })
   @ApiOkResponse({
     description: 'what the token is',
     schema: DECODE_ANSWER_SCHEMA,
-    example: { 'token-type': 'stone-viewer-publication', 'error-code': null, 'redirect-url': 'https://pacs.example.org/stone-webviewer/index.html?study=1.2.840.113619.2.55.3.1&token=...', resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': null, url: null, level: 'study' }] },
+    example: {
+      'token-type': 'stone-viewer-publication',
+      'error-code': null,
+      'redirect-url': 'https://pacs.example.org/stone-webviewer/index.html?study=1.2.840.113619.2.55.3.1&token=...',
+      resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': null, url: null, level: 'study' }],
+    },
   })
   @ApiBadRequestResponse({ description: 'the body is invalid (the field is named in message)', schema: ERROR_SCHEMA })
   decode(@Body() body: DecodeTokenDto): Promise<DecodeAnswer> {

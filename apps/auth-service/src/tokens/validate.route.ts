@@ -7,7 +7,11 @@ import { registerFastPost } from '../http/fast-post.route';
  * `POST /tokens/validate`: the authorization plugin calls it for every access its cache does not answer (hundreds
  * per opened study), so it is a plain fastify route (registerFastPost) answering by schema.
  */
-export function registerValidateRoute(app: NestFastifyApplication, core: CoreConfig, credentials: BasicCredentials): void {
+export function registerValidateRoute(
+  app: NestFastifyApplication,
+  core: CoreConfig,
+  credentials: BasicCredentials,
+): void {
   const tokens = app.get(TokensService);
   // Decisions are counted on label children bound once (per denial reason, on its first occurrence).
   const validations = app.get(MetricsService).validations;

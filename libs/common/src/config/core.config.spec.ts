@@ -48,14 +48,22 @@ describe('loadCoreConfig', () => {
 
   it('warns, in production, about placeholder secrets without refusing them (links already sent must keep working)', () => {
     const base = { NODE_ENV: 'production', DATA_DIR: tmp(), SECRETS_DIR: tmp() };
-    const weak = loadCoreConfig({ ...base, SECRET_KEY: 'change-me', USERS: '{"share-user":"change-me","ok":"x7!long-unique"}' });
+    const weak = loadCoreConfig({
+      ...base,
+      SECRET_KEY: 'change-me',
+      USERS: '{"share-user":"change-me","ok":"x7!long-unique"}',
+    });
     expect(weak.warnings).toEqual([
       expect.stringMatching(/^SECRET_KEY is a placeholder/),
       expect.stringMatching(/^USERS: the login\(s\) share-user still use a placeholder/),
     ]);
     expect(weak.warnings.join(' ')).not.toMatch(/change-me/);
-    expect(loadCoreConfig({ ...base, SECRET_KEY: 'short', USERS: '{"a":"b"}' }).warnings).toEqual([expect.stringMatching(/shorter than 16/)]);
-    expect(loadCoreConfig({ ...base, SECRET_KEY: 'a-long-and-random-enough-key', USERS: '{"a":"b"}' }).warnings).toEqual([]);
+    expect(loadCoreConfig({ ...base, SECRET_KEY: 'short', USERS: '{"a":"b"}' }).warnings).toEqual([
+      expect.stringMatching(/shorter than 16/),
+    ]);
+    expect(
+      loadCoreConfig({ ...base, SECRET_KEY: 'a-long-and-random-enough-key', USERS: '{"a":"b"}' }).warnings,
+    ).toEqual([]);
   });
 
   it.each([
@@ -68,6 +76,8 @@ describe('loadCoreConfig', () => {
     [{ URL_PREFIX: 'auth/' }, /URL_PREFIX expects a path/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL expects one of/],
   ])('names the variable of a wrong value %p', (env, message) => {
-    expect(() => loadCoreConfig({ SECRET_KEY: 'k', USERS: '{"a":"b"}', DATA_DIR: tmp(), SECRETS_DIR: tmp(), ...env })).toThrow(message);
+    expect(() =>
+      loadCoreConfig({ SECRET_KEY: 'k', USERS: '{"a":"b"}', DATA_DIR: tmp(), SECRETS_DIR: tmp(), ...env }),
+    ).toThrow(message);
   });
 });

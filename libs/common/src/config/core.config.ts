@@ -29,17 +29,31 @@ export interface CoreConfig {
 }
 
 /** Values shipped in examples and documentation: a site running on them is not protected. */
-const PLACEHOLDERS = new Set(['change-me', 'changeme', 'secret', 'password', 'my-secret-key', 'change-me-to-a-long-random-value']);
+const PLACEHOLDERS = new Set([
+  'change-me',
+  'changeme',
+  'secret',
+  'password',
+  'my-secret-key',
+  'change-me-to-a-long-random-value',
+]);
 
 function placeholderWarnings(secretKey: string, users: Record<string, string>): string[] {
   const warnings: string[] = [];
   if (PLACEHOLDERS.has(secretKey.toLowerCase())) {
-    warnings.push('SECRET_KEY is a placeholder value from the examples: anyone can forge share links. Set a long random key.');
+    warnings.push(
+      'SECRET_KEY is a placeholder value from the examples: anyone can forge share links. Set a long random key.',
+    );
   } else if (secretKey.length < 16) {
-    warnings.push('SECRET_KEY is shorter than 16 characters: share links are easier to forge. (Kept as is so that links already sent stay valid.)');
+    warnings.push(
+      'SECRET_KEY is shorter than 16 characters: share links are easier to forge. (Kept as is so that links already sent stay valid.)',
+    );
   }
-  const weak = Object.entries(users).filter(([, p]) => PLACEHOLDERS.has(p.toLowerCase())).map(([login]) => login);
-  if (weak.length) warnings.push(`USERS: the login(s) ${weak.join(', ')} still use a placeholder password from the examples.`);
+  const weak = Object.entries(users)
+    .filter(([, p]) => PLACEHOLDERS.has(p.toLowerCase()))
+    .map(([login]) => login);
+  if (weak.length)
+    warnings.push(`USERS: the login(s) ${weak.join(', ')} still use a placeholder password from the examples.`);
   return warnings;
 }
 
@@ -48,7 +62,10 @@ export function loadCoreConfig(env: Env): CoreConfig {
   const dataDir = resolve(readSetting(env, 'DATA_DIR') ?? 'data');
   const prefixRaw = readSetting(env, 'URL_PREFIX') ?? '';
   if (prefixRaw && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(prefixRaw)) {
-    throw new ConfigError('URL_PREFIX', `expects a path such as /auth (leading "/", no trailing "/"), got "${prefixRaw}"`);
+    throw new ConfigError(
+      'URL_PREFIX',
+      `expects a path such as /auth (leading "/", no trailing "/"), got "${prefixRaw}"`,
+    );
   }
 
   let secretKey = readSetting(env, 'SECRET_KEY');
@@ -56,10 +73,16 @@ export function loadCoreConfig(env: Env): CoreConfig {
   const embedded: CoreConfig['embedded'] = { secretKey: false, users: false };
   if (production) {
     if (!secretKey) {
-      throw new ConfigError('SECRET_KEY', 'is required when NODE_ENV=production: the key that signs share links (the same as the Python service\'s to keep its links valid)');
+      throw new ConfigError(
+        'SECRET_KEY',
+        "is required when NODE_ENV=production: the key that signs share links (the same as the Python service's to keep its links valid)",
+      );
     }
     if (!users) {
-      throw new ConfigError('USERS', 'is required when NODE_ENV=production: a JSON object of caller logins, e.g. {"share-user": "change-me"}');
+      throw new ConfigError(
+        'USERS',
+        'is required when NODE_ENV=production: a JSON object of caller logins, e.g. {"share-user": "change-me"}',
+      );
     }
   }
   if (!secretKey) {

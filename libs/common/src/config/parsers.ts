@@ -89,5 +89,8 @@ export function listSetting(env: Env, name: string): string[] {
     }
     return parsed as string[];
   }
-  return trimmed.split(',').map((s) => s.trim()).filter(Boolean);
+  return trimmed
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -31,14 +31,22 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw err;
   }
   closeSync(fd);
   try {
     renameSync(tmp, path);
   } catch (err) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw err;
   }
   fsyncDirSync(dirname(path));
@@ -65,8 +73,16 @@ export async function writeFileAtomicAsync(path: string, content: string, mode =
   }
   try {
     const dir = await open(dirname(path), 'r');
-    try { await dir.sync(); } catch { /* not supported here */ } finally { await dir.close(); }
-  } catch { /* not supported here */ }
+    try {
+      await dir.sync();
+    } catch {
+      /* not supported here */
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    /* not supported here */
+  }
 }
 
 /**
@@ -90,7 +106,9 @@ export function removeStaleTempFiles(path: string, maxAgeMs = 60 * 60 * 1000, no
       if (now - statSync(tmp).mtimeMs < maxAgeMs) continue;
       unlinkSync(tmp);
       removed++;
-    } catch { /* gone already, or not ours to remove */ }
+    } catch {
+      /* gone already, or not ours to remove */
+    }
   }
   return removed;
 }

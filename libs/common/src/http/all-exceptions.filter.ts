@@ -19,7 +19,10 @@ export function toErrorResponse(exception: unknown, logger: Logger, reqId?: stri
     if (typeof message === 'string' && message.startsWith('Cannot ')) message = message.replace(/\?.*$/, '');
     if (status >= 500) {
       const errorId = newErrorId();
-      logger.error({ msg: `${status} errorId=${errorId}: ${exception.message}`, reqId }, exception.cause instanceof Error ? exception.cause.stack : undefined);
+      logger.error(
+        { msg: `${status} errorId=${errorId}: ${exception.message}`, reqId },
+        exception.cause instanceof Error ? exception.cause.stack : undefined,
+      );
       return errorBody(status, message, errorId);
     }
     return errorBody(status, message);
@@ -27,8 +30,10 @@ export function toErrorResponse(exception: unknown, logger: Logger, reqId?: stri
   const client = fastifyClientError(exception);
   if (client) return errorBody(client.statusCode, client.message);
   const errorId = newErrorId();
-  logger.error({ msg: `500 errorId=${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`, reqId },
-    exception instanceof Error ? exception.stack : undefined);
+  logger.error(
+    { msg: `500 errorId=${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`, reqId },
+    exception instanceof Error ? exception.stack : undefined,
+  );
   return errorBody(500, 'Internal error; the log holds its cause under this errorId', errorId);
 }
 

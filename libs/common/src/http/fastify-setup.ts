@@ -16,14 +16,18 @@ export function hardenFastify(instance: FastifyInstance): void {
     if (text.length === 0 || text.trim().length === 0) return done(null, {});
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       const err = Object.assign(new Error(`The JSON request body is nested more than ${MAX_JSON_DEPTH} levels deep`), {
-        statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON',
+        statusCode: 400,
+        code: 'FST_ERR_CTP_INVALID_JSON',
       });
       return done(err, undefined);
     }
     try {
       done(null, JSON.parse(text));
     } catch {
-      const err = Object.assign(new Error('Malformed JSON in the request body'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON' });
+      const err = Object.assign(new Error('Malformed JSON in the request body'), {
+        statusCode: 400,
+        code: 'FST_ERR_CTP_INVALID_JSON',
+      });
       done(err, undefined);
     }
   });
@@ -42,7 +46,8 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;

@@ -5,21 +5,42 @@ import type { IncomingMessage } from 'node:http';
 
 function capture(secrets: string[] = [], level: 'info' | 'trace' = 'trace') {
   const lines: string[] = [];
-  const logger = createRootLogger({ level, format: 'json', secrets, destination: { write: (s: string) => void lines.push(s) } });
+  const logger = createRootLogger({
+    level,
+    format: 'json',
+    secrets,
+    destination: { write: (s: string) => void lines.push(s) },
+  });
   return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l)) };
 }
 
 describe('createRootLogger', () => {
   it('redacts credential headers and body fields wherever a structured object carries them', () => {
     const { logger, parsed } = capture();
-    logger.info({
-      req: { headers: { authorization: 'Basic dTpw', token: 't0k', 'api-key': 'k3y', cookie: 'c=1', host: 'pacs' } },
-      body: { 'token-value': 'tv' },
-      'token-value': 'tv', password: 'pw', nested: { secret: 's', deeper: { 'token-value': 'tv2' } },
-    }, 'hello');
+    logger.info(
+      {
+        req: { headers: { authorization: 'Basic dTpw', token: 't0k', 'api-key': 'k3y', cookie: 'c=1', host: 'pacs' } },
+        body: { 'token-value': 'tv' },
+        'token-value': 'tv',
+        password: 'pw',
+        nested: { secret: 's', deeper: { 'token-value': 'tv2' } },
+      },
+      'hello',
+    );
     const [line] = parsed();
-    expect(line.req.headers).toEqual({ authorization: REDACTED, token: REDACTED, 'api-key': REDACTED, cookie: REDACTED, host: 'pacs' });
-    expect(line).toMatchObject({ body: REDACTED, 'token-value': REDACTED, password: REDACTED, nested: { secret: REDACTED, deeper: { 'token-value': REDACTED } } });
+    expect(line.req.headers).toEqual({
+      authorization: REDACTED,
+      token: REDACTED,
+      'api-key': REDACTED,
+      cookie: REDACTED,
+      host: 'pacs',
+    });
+    expect(line).toMatchObject({
+      body: REDACTED,
+      'token-value': REDACTED,
+      password: REDACTED,
+      nested: { secret: REDACTED, deeper: { 'token-value': REDACTED } },
+    });
   });
 
   it('blanks the configured secret values out of messages and errors, JSON-escaped and URL-encoded too', () => {
@@ -52,7 +73,13 @@ describe('PinoNestLogger', () => {
     nest.log('Mapped {/x, GET} route', 'RouterExplorer');
     expect(parsed()).toEqual([
       expect.objectContaining({ level: 'info', context: 'Boot', msg: 'outside' }),
-      expect.objectContaining({ level: 'error', context: 'HttpError', reqId: 'req-42', stack: 'Error: x\n    at y', msg: 'failed' }),
+      expect.objectContaining({
+        level: 'error',
+        context: 'HttpError',
+        reqId: 'req-42',
+        stack: 'Error: x\n    at y',
+        msg: 'failed',
+      }),
       expect.objectContaining({ level: 'warn', context: 'Svc', msg: '{"a":1}' }),
     ]);
     expect(parsed()[0]).not.toHaveProperty('reqId');
@@ -60,7 +87,8 @@ describe('PinoNestLogger', () => {
 });
 
 describe('requestIdOf', () => {
-  const req = (id?: string | string[]) => ({ headers: id === undefined ? {} : { 'x-request-id': id } }) as unknown as IncomingMessage;
+  const req = (id?: string | string[]) =>
+    ({ headers: id === undefined ? {} : { 'x-request-id': id } }) as unknown as IncomingMessage;
   it('keeps a short safe id and replaces anything else with a new, distinct one', () => {
     expect(requestIdOf(req('abc-123.x:y_z'))).toBe('abc-123.x:y_z');
     const generated = new Set<string>();

@@ -19,7 +19,12 @@ function prettyStream(): DestinationStream | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as (opts: object) => DestinationStream;
-    return pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pretty({
+      colorize: process.stdout.isTTY === true,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
   } catch {
     return null;
   }
@@ -28,9 +33,8 @@ function prettyStream(): DestinationStream | null {
 /** The process's one pino logger: one JSON line per event, ISO time, secrets redacted and scrubbed. */
 export function createRootLogger(opts: RootLoggerOptions): Logger {
   const scrub = secretScrubber(opts.secrets);
-  const destination = opts.destination
-    ?? (opts.format === 'pretty' ? prettyStream() : null)
-    ?? pino.destination({ dest: 1, sync: true });
+  const destination =
+    opts.destination ?? (opts.format === 'pretty' ? prettyStream() : null) ?? pino.destination({ dest: 1, sync: true });
   return pino(
     {
       name: 'orthanc-auth',
@@ -45,7 +49,14 @@ export function createRootLogger(opts: RootLoggerOptions): Logger {
 }
 
 type NestLevel = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
-const PINO_LEVEL: Record<NestLevel, Level> = { log: 'info', error: 'error', warn: 'warn', debug: 'debug', verbose: 'trace', fatal: 'fatal' };
+const PINO_LEVEL: Record<NestLevel, Level> = {
+  log: 'info',
+  error: 'error',
+  warn: 'warn',
+  debug: 'debug',
+  verbose: 'trace',
+  fatal: 'fatal',
+};
 /** Nest's start-up chatter (one line per module and route) is debug detail, not an operator's info. */
 const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
 

@@ -9,13 +9,27 @@
  */
 export const REDACTED = '[redacted]';
 
-const SECRET_FIELDS = ['password', 'secret', 'token', 'token-value', 'tokenValue', 'api-key', 'apiKey', 'clientSecret', 'client_secret', 'secretKey', 'access_token', 'refresh_token'];
+const SECRET_FIELDS = [
+  'password',
+  'secret',
+  'token',
+  'token-value',
+  'tokenValue',
+  'api-key',
+  'apiKey',
+  'clientSecret',
+  'client_secret',
+  'secretKey',
+  'access_token',
+  'refresh_token',
+];
 const SECRET_HEADERS = ['authorization', 'token', 'api-key', 'cookie', 'set-cookie', 'proxy-authorization'];
 
 export const REDACT_PATHS: string[] = [
   ...SECRET_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`, `res.headers["${h}"]`]),
   ...SECRET_FIELDS.flatMap((f) => [`["${f}"]`, `*["${f}"]`, `*.*["${f}"]`]),
-  'req.body', 'body',
+  'req.body',
+  'body',
 ];
 
 /** Shorter values are not scrubbed by value (they would blank ordinary words); patterns still apply. */

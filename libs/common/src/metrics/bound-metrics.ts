@@ -31,7 +31,10 @@ export class HistogramSeries {
   count = 0;
   readonly counts: Float64Array;
 
-  constructor(readonly labels: Labels, private readonly bounds: readonly number[]) {
+  constructor(
+    readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
     this.counts = new Float64Array(bounds.length);
   }
 
@@ -52,13 +55,19 @@ abstract class BoundMetric<S> {
   readonly aggregator = 'sum';
   protected readonly series = new Map<string, S>();
 
-  constructor(readonly name: string, readonly help: string, protected readonly labelNames: readonly string[], registry: Registry) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    protected readonly labelNames: readonly string[],
+    registry: Registry,
+  ) {
     registry.registerMetric(this as never);
   }
 
   /** The series of these label values (in labelNames' order), created on first use; keep it to count without lookups. */
   bind(...values: string[]): S {
-    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes ${this.labelNames.length} label values`);
+    if (values.length !== this.labelNames.length)
+      throw new Error(`${this.name} takes ${this.labelNames.length} label values`);
     const key = values.join('\u0000');
     let s = this.series.get(key);
     if (!s) {
@@ -92,7 +101,13 @@ export class BoundCounter extends BoundMetric<CounterSeries> {
 export class BoundHistogram extends BoundMetric<HistogramSeries> {
   readonly type = 'histogram';
 
-  constructor(name: string, help: string, labelNames: readonly string[], private readonly bounds: readonly number[], registry: Registry) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    private readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
     super(name, help, labelNames, registry);
   }
 
@@ -106,7 +121,11 @@ export class BoundHistogram extends BoundMetric<HistogramSeries> {
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
         cumulative += s.counts[i];
-        values.push({ labels: { le: String(bound), ...s.labels }, value: cumulative, metricName: `${this.name}_bucket` });
+        values.push({
+          labels: { le: String(bound), ...s.labels },
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+        });
       });
       values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${this.name}_bucket` });
       values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });

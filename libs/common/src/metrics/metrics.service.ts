@@ -18,20 +18,33 @@ export class MetricsService {
   readonly registry = new Registry();
 
   readonly httpRequests = new BoundCounter(
-    'orthanc_auth_http_requests_total', 'HTTP requests answered, by method, route pattern and status code',
-    ['method', 'route', 'status'], this.registry);
+    'orthanc_auth_http_requests_total',
+    'HTTP requests answered, by method, route pattern and status code',
+    ['method', 'route', 'status'],
+    this.registry,
+  );
 
   readonly httpDuration = new BoundHistogram(
-    'orthanc_auth_http_request_duration_seconds', 'Time to answer an HTTP request, by method and route pattern',
-    ['method', 'route'], LATENCY_BUCKETS, this.registry);
+    'orthanc_auth_http_request_duration_seconds',
+    'Time to answer an HTTP request, by method and route pattern',
+    ['method', 'route'],
+    LATENCY_BUCKETS,
+    this.registry,
+  );
 
   readonly validations = new BoundCounter(
-    'orthanc_auth_token_validations_total', 'Share-token validations (POST /tokens/validate), by decision and the reason of a denial',
-    ['decision', 'reason'], this.registry);
+    'orthanc_auth_token_validations_total',
+    'Share-token validations (POST /tokens/validate), by decision and the reason of a denial',
+    ['decision', 'reason'],
+    this.registry,
+  );
 
   readonly peerRequests = new BoundCounter(
-    'orthanc_auth_peer_requests_total', 'Calls to Keycloak and MedDream, by peer, operation and outcome (ok or error)',
-    ['peer', 'operation', 'outcome'], this.registry);
+    'orthanc_auth_peer_requests_total',
+    'Calls to Keycloak and MedDream, by peer, operation and outcome (ok or error)',
+    ['peer', 'operation', 'outcome'],
+    this.registry,
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orthanc_auth_' });

@@ -33,7 +33,10 @@ export class PgRevocationListener {
 
   private async connect(reconnecting: boolean): Promise<void> {
     const client = new Client({
-      connectionString: this.url, connectionTimeoutMillis: PG_TIMEOUT_MS, keepAlive: true, query_timeout: PG_TIMEOUT_MS,
+      connectionString: this.url,
+      connectionTimeoutMillis: PG_TIMEOUT_MS,
+      keepAlive: true,
+      query_timeout: PG_TIMEOUT_MS,
       application_name: LISTENER_APPLICATION_NAME,
     });
     client.on('notification', (msg) => {
@@ -65,7 +68,7 @@ export class PgRevocationListener {
   }
 
   private lost(client: Client, err: Error): void {
-if (this.stopped || this.client !== client) return;
+    if (this.stopped || this.client !== client) return;
     this.client = null;
     this.logger.warn(`revocation listener lost its connection (${err.message}); reconnecting`);
     client.end().catch(() => undefined);

@@ -2,7 +2,16 @@ import { Logger } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { ShareStore } from './share-store';
-import { INSERT_COLUMNS, insertValues, LIST_ORDER, listWhere, resourceKeys, rowToRecord, SELECT_COLUMNS, ShareRow } from './share-sql';
+import {
+  INSERT_COLUMNS,
+  insertValues,
+  LIST_ORDER,
+  listWhere,
+  resourceKeys,
+  rowToRecord,
+  SELECT_COLUMNS,
+  ShareRow,
+} from './share-sql';
 
 /** Where a revocation is announced to the other replicas (payload: the share id and token hash, as JSON). */
 export const REVOCATION_CHANNEL = 'orthanc_auth_revoked';
@@ -46,7 +55,8 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
 ];
 
-const RETURNING = 'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at, revoked_at, revoked_by';
+const RETURNING =
+  'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at, revoked_at, revoked_by';
 
 export function pgPoolOptions(url: string) {
   return {
@@ -90,8 +100,12 @@ export class PgShareStore implements ShareStore {
   async migrate(): Promise<void> {
     await this.inTransaction(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const { rows } = await c.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations');
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
+      const { rows } = await c.query<{ v: number }>(
+        'SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations',
+      );
       for (const m of MIGRATIONS) {
         if (m.version <= rows[0].v) continue;
         await c.query(m.sql);
@@ -101,7 +115,9 @@ export class PgShareStore implements ShareStore {
   }
 
   async schemaVersion(): Promise<number> {
-    const { rows } = await this.pool.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations');
+    const { rows } = await this.pool.query<{ v: number }>(
+      'SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations',
+    );
     return rows[0].v;
   }
 
@@ -112,7 +128,11 @@ export class PgShareStore implements ShareStore {
     );
     if (res.rowCount === 0) return;
     for (const k of resourceKeys(share)) {
-      await c.query('INSERT INTO share_resources (share_id, dicom_uid, orthanc_id) VALUES ($1, $2, $3)', [share.id, k.dicomUid, k.orthancId]);
+      await c.query('INSERT INTO share_resources (share_id, dicom_uid, orthanc_id) VALUES ($1, $2, $3)', [
+        share.id,
+        k.dicomUid,
+        k.orthancId,
+      ]);
     }
   }
 
@@ -126,7 +146,9 @@ export class PgShareStore implements ShareStore {
   }
 
   async findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
-    const { rows } = await this.pool.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = $1`, [tokenHash]);
+    const { rows } = await this.pool.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = $1`, [
+      tokenHash,
+    ]);
     return rows[0] ? rowToRecord(rows[0]) : null;
   }
 

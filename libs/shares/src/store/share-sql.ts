@@ -27,7 +27,9 @@ export function rowToRecord(row: ShareRow): ShareRecord {
     tokenHash: row.token_hash,
     type: row.type,
     resources: JSON.parse(row.resources) as Resource[],
-    creator: row.creator_kind ? { kind: row.creator_kind, name: row.creator_name ?? '', userId: row.creator_user_id } : null,
+    creator: row.creator_kind
+      ? { kind: row.creator_kind, name: row.creator_name ?? '', userId: row.creator_user_id }
+      : null,
     createdAt: toDate(row.created_at),
     expiresAt: toDate(row.expires_at),
     revokedAt: toDate(row.revoked_at),
@@ -38,14 +40,22 @@ export function rowToRecord(row: ShareRow): ShareRecord {
 /** The column values of a new share, in INSERT_COLUMNS order (dates as the store wants them). */
 export function insertValues<D>(share: NewShare, date: (d: Date | null) => D): unknown[] {
   return [
-    share.id, share.tokenHash, share.type, JSON.stringify(share.resources),
-    share.creator?.kind ?? null, share.creator?.name ?? null, share.creator?.userId ?? null,
-    date(share.createdAt), date(share.expiresAt),
+    share.id,
+    share.tokenHash,
+    share.type,
+    JSON.stringify(share.resources),
+    share.creator?.kind ?? null,
+    share.creator?.name ?? null,
+    share.creator?.userId ?? null,
+    date(share.createdAt),
+    date(share.expiresAt),
   ];
 }
 
-export const INSERT_COLUMNS = 'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at';
-export const SELECT_COLUMNS = 's.id, s.token_hash, s.type, s.resources, s.creator_kind, s.creator_name, s.creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
+export const INSERT_COLUMNS =
+  'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at';
+export const SELECT_COLUMNS =
+  's.id, s.token_hash, s.type, s.resources, s.creator_kind, s.creator_name, s.creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
 
 /** The searchable identifiers of a share's resources (one row each in share_resources). */
 export function resourceKeys(share: NewShare): { dicomUid: string | null; orthancId: string | null }[] {
@@ -65,8 +75,12 @@ export function listWhere(q: ShareQuery, now: unknown, p: (i: number) => string)
     params.push(v);
     return p(params.length);
   };
-  if (q.study !== undefined) clauses.push(`EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.dicom_uid = ${add(q.study)})`);
-  if (q.orthancId !== undefined) clauses.push(`EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.orthanc_id = ${add(q.orthancId)})`);
+  if (q.study !== undefined)
+    clauses.push(`EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.dicom_uid = ${add(q.study)})`);
+  if (q.orthancId !== undefined)
+    clauses.push(
+      `EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.orthanc_id = ${add(q.orthancId)})`,
+    );
   if (q.type !== undefined) clauses.push(`s.type = ${add(q.type)}`);
   if (q.creator !== undefined) {
     const c = add(q.creator);

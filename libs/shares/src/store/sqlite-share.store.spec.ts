@@ -60,7 +60,10 @@ describe('SqliteShareStore', () => {
 
     const reader = new SqliteShareStore(store.path);
     const all = await reader.revokedSince(0, new Date());
-    expect(all.map((e) => [e.id, e.seq])).toEqual([['a', 1], ['b', 2]]);
+    expect(all.map((e) => [e.id, e.seq])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
     expect((await reader.revokedSince(1, new Date())).map((e) => e.id)).toEqual(['b']);
     await reader.close();
   });

@@ -3,7 +3,16 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { ShareStore } from './share-store';
-import { INSERT_COLUMNS, insertValues, LIST_ORDER, listWhere, resourceKeys, rowToRecord, SELECT_COLUMNS, ShareRow } from './share-sql';
+import {
+  INSERT_COLUMNS,
+  insertValues,
+  LIST_ORDER,
+  listWhere,
+  resourceKeys,
+  rowToRecord,
+  SELECT_COLUMNS,
+  ShareRow,
+} from './share-sql';
 
 /** Schema versions, applied in order inside one IMMEDIATE transaction (so two processes never migrate twice). */
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -64,13 +73,19 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async migrate(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
     const apply = this.db.transaction(() => {
-      const row = this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number };
+      const row = this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as {
+        v: number;
+      };
       for (const m of MIGRATIONS) {
         if (m.version <= row.v) continue;
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, Date.now());
       }
     });
     apply.immediate();
@@ -81,7 +96,8 @@ export class SqliteShareStore implements ShareStore {
   }
 
   private insertSync(share: NewShare): boolean {
-    const res = this.db.prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+    const res = this.db
+      .prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
       .run(...insertValues(share, ms));
     if (res.changes === 0) return false;
     const add = this.db.prepare('INSERT INTO share_resources (share_id, dicom_uid, orthanc_id) VALUES (?, ?, ?)');
@@ -94,7 +110,8 @@ export class SqliteShareStore implements ShareStore {
   }
 
   private getSync(id: string): ShareRecord | null {
-    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.id = ?`).get(id) as ShareRow | undefined;
+    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.id = ?`).get(id) as
+      ShareRow | undefined;
     return row ? rowToRecord(row) : null;
   }
 
@@ -103,16 +120,20 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
-    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = ?`).get(tokenHash) as ShareRow | undefined;
+    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = ?`).get(tokenHash) as
+      ShareRow | undefined;
     return row ? rowToRecord(row) : null;
   }
 
   async list(query: ShareQuery, now: Date): Promise<SharePage> {
     const { where, params } = listWhere(query, now.getTime(), (i) => `@p${i}`);
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM shares s ${where}`).get(named(params)) as { n: number }).n;
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM shares s ${where}`).get(named(params)) as { n: number })
+      .n;
     const page = [...params, query.limit, query.offset];
     const rows = this.db
-      .prepare(`SELECT ${SELECT_COLUMNS} FROM shares s ${where} ${LIST_ORDER} LIMIT @p${params.length + 1} OFFSET @p${params.length + 2}`)
+      .prepare(
+        `SELECT ${SELECT_COLUMNS} FROM shares s ${where} ${LIST_ORDER} LIMIT @p${params.length + 1} OFFSET @p${params.length + 2}`,
+      )
       .all(named(page)) as ShareRow[];
     return { total, shares: rows.map(rowToRecord) };
   }
@@ -120,10 +141,14 @@ export class SqliteShareStore implements ShareStore {
   private revokeSync(id: string, by: string, at: Date): ShareRecord | null {
     // The sequence is taken inside the write transaction: SQLite serialises writers, so it follows commit order
     // and a reader that remembers the last one it saw misses nothing.
-    this.db.prepare(`
+    this.db
+      .prepare(
+        `
       UPDATE shares SET revoked_at = ?, revoked_by = ?,
         revoked_seq = (SELECT COALESCE(MAX(revoked_seq), 0) + 1 FROM shares)
-      WHERE id = ? AND revoked_at IS NULL`).run(at.getTime(), by, id);
+      WHERE id = ? AND revoked_at IS NULL`,
+      )
+      .run(at.getTime(), by, id);
     return this.getSync(id);
   }
 
@@ -132,17 +157,23 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord> {
-    return this.db.transaction(() => {
-      this.insertSync(share);
-      return this.revokeSync(share.id, by, at)!;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        this.insertSync(share);
+        return this.revokeSync(share.id, by, at)!;
+      })
+      .immediate();
   }
 
   async revokedSince(afterSeq: number, now: Date): Promise<RevokedEntry[]> {
-    const rows = this.db.prepare(`
+    const rows = this.db
+      .prepare(
+        `
       SELECT id, token_hash, revoked_seq FROM shares
       WHERE revoked_seq > ? AND (expires_at IS NULL OR expires_at > ?)
-      ORDER BY revoked_seq`).all(afterSeq, now.getTime()) as { id: string; token_hash: string; revoked_seq: number }[];
+      ORDER BY revoked_seq`,
+      )
+      .all(afterSeq, now.getTime()) as { id: string; token_hash: string; revoked_seq: number }[];
     return rows.map((r) => ({ id: r.id, tokenHash: r.token_hash, seq: r.revoked_seq }));
   }
 

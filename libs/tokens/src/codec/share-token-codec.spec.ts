@@ -11,7 +11,13 @@ const forge = (header: unknown, payload: unknown, key = vectors.secret) => {
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${hs256(key, input)}`;
 };
-const payload = { id: 'x', resources: [{ dicom_uid: '1.2', orthanc_id: null, url: null, level: 'study' }], type: 'stone-viewer-publication', expiration_date: null, validity_duration: null };
+const payload = {
+  id: 'x',
+  resources: [{ dicom_uid: '1.2', orthanc_id: null, url: null, level: 'study' }],
+  type: 'stone-viewer-publication',
+  expiration_date: null,
+  validity_duration: null,
+};
 
 describe('ShareTokenCodec', () => {
   it('re-signs every Python-issued token to the very same bytes (payload order, spelling, header)', () => {
@@ -25,9 +31,22 @@ describe('ShareTokenCodec', () => {
   });
 
   it('accepts kebab-case payload keys and a header with keys in the other order', () => {
-    const token = forge({ typ: 'JWT', alg: 'HS256' }, { id: null, resources: [{ 'dicom-uid': '1.2', level: 'study' }], type: 'viewer-instant-link', 'expiration-date': '2099-01-01T00:00:00Z' });
+    const token = forge(
+      { typ: 'JWT', alg: 'HS256' },
+      {
+        id: null,
+        resources: [{ 'dicom-uid': '1.2', level: 'study' }],
+        type: 'viewer-instant-link',
+        'expiration-date': '2099-01-01T00:00:00Z',
+      },
+    );
     const result = codec.verify(token);
-    expect(result.ok && result.token.resources[0]).toEqual({ dicomUid: '1.2', orthancId: null, url: null, level: 'study' });
+    expect(result.ok && result.token.resources[0]).toEqual({
+      dicomUid: '1.2',
+      orthancId: null,
+      url: null,
+      level: 'study',
+    });
     expect(result.ok && result.token.expiresAt?.toISOString()).toBe('2099-01-01T00:00:00.000Z');
   });
 

@@ -23,7 +23,12 @@ export class ShareTokenCodec {
   sign(token: Omit<ShareToken, 'expiresAt'>): string {
     const payload = {
       id: token.id,
-      resources: token.resources.map((r) => ({ dicom_uid: r.dicomUid, orthanc_id: r.orthancId, url: r.url, level: r.level })),
+      resources: token.resources.map((r) => ({
+        dicom_uid: r.dicomUid,
+        orthanc_id: r.orthancId,
+        url: r.url,
+        level: r.level,
+      })),
       type: token.type,
       expiration_date: token.expirationDate,
       validity_duration: token.validityDuration,

@@ -1,7 +1,7 @@
 import { VerifiedTokenCache } from './verified-token-cache';
 import { ShareToken } from '../token-types';
 
-const t = (id: string) => ({ id } as unknown as ShareToken);
+const t = (id: string) => ({ id }) as unknown as ShareToken;
 
 describe('VerifiedTokenCache', () => {
   it('is bounded: the oldest entry leaves first', () => {

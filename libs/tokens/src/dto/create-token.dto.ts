@@ -1,14 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { AlsoSpelled } from './also-spelled.decorator';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { TOKEN_TYPES, TokenType } from '../token-types';
 import { MAX_VALIDITY_SECONDS } from '../tokens.config';
 import { ResourceDto } from './resource.dto';
 
 /** The body of `PUT /tokens/{type}`; snake_case keys are accepted too. */
 export class CreateTokenDto {
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 1024, description: 'an id of the caller\'s choice, echoed back' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 1024,
+    description: "an id of the caller's choice, echoed back",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
@@ -21,18 +37,30 @@ export class CreateTokenDto {
   @Type(() => ResourceDto)
   resources: ResourceDto[];
 
-  @ApiProperty({ enum: TOKEN_TYPES, description: 'the same as the path\'s {type}', example: 'stone-viewer-publication' })
+  @ApiProperty({ enum: TOKEN_TYPES, description: "the same as the path's {type}", example: 'stone-viewer-publication' })
   @IsIn(TOKEN_TYPES as unknown as string[])
   type: TokenType;
 
-  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 64, description: 'ISO date-time after which the token is refused (expiration_date accepted too)', example: '2026-12-31T23:59:59Z' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 64,
+    description: 'ISO date-time after which the token is refused (expiration_date accepted too)',
+    example: '2026-12-31T23:59:59Z',
+  })
   @AlsoSpelled('expiration_date')
   @IsOptional()
   @IsString()
   @MaxLength(64)
   'expiration-date'?: string | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: 'seconds from now (validity_duration accepted too)', example: 86400 })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    description: 'seconds from now (validity_duration accepted too)',
+    example: 86400,
+  })
   @AlsoSpelled('validity_duration')
   @IsOptional()
   @IsInt()

@@ -11,7 +11,9 @@ const METHOD_SET: ReadonlySet<string> = new Set(METHODS);
  * optional strings (null allowed) within a length, `level` and `method` from their enumerations, snake_case and
  * `identifier` spellings, unknown keys ignored. Errors read like the ValidationPipe's and name the field.
  */
-export function parseValidateBody(body: unknown): { ok: true; value: ValidateTokenDto } | { ok: false; errors: string[] } {
+export function parseValidateBody(
+  body: unknown,
+): { ok: true; value: ValidateTokenDto } | { ok: false; errors: string[] } {
   const b = asJsonObject(body);
   if (!b) return { ok: false, errors: [NOT_AN_OBJECT] };
   const errors: string[] = [];

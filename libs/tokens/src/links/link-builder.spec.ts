@@ -3,10 +3,20 @@ import { Resource } from '../token-types';
 import type { TokensConfig } from '../tokens.config';
 
 const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
-  publicOrthancRoot: 'http://h/orthanc/', publicOhifRoot: 'http://h/ohif/', ohifDataSource: 'dicom-web',
-  validateCacheSeconds: 60, previousSecretKeys: [], verifiedTokenCacheSize: 0, ...over,
+  publicOrthancRoot: 'http://h/orthanc/',
+  publicOhifRoot: 'http://h/ohif/',
+  ohifDataSource: 'dicom-web',
+  validateCacheSeconds: 60,
+  previousSecretKeys: [],
+  verifiedTokenCacheSize: 0,
+  ...over,
 });
-const r = (dicomUid: string | null, orthancId: string | null): Resource => ({ dicomUid, orthancId, url: null, level: 'study' });
+const r = (dicomUid: string | null, orthancId: string | null): Resource => ({
+  dicomUid,
+  orthancId,
+  url: null,
+  level: 'study',
+});
 const two = [r('1.1', 'o1'), r('1.2', 'o2')];
 
 describe('joinUrl (urljoin semantics)', () => {
@@ -15,7 +25,9 @@ describe('joinUrl (urljoin semantics)', () => {
     expect(joinUrl('http://h/orthanc', 'a/b.html?x=1')).toBe('http://h/a/b.html?x=1');
   });
   it('keeps the query verbatim (brackets, commas, dots)', () => {
-    expect(joinUrl('http://h/', 'v?names=[a.zip]&urls=../s/o1/a,../s/o2/a')).toBe('http://h/v?names=[a.zip]&urls=../s/o1/a,../s/o2/a');
+    expect(joinUrl('http://h/', 'v?names=[a.zip]&urls=../s/o1/a,../s/o2/a')).toBe(
+      'http://h/v?names=[a.zip]&urls=../s/o1/a,../s/o2/a',
+    );
   });
   it('replaces the landing query and keeps its path', () => {
     expect(landingUrl('http://h/ui/landing.html?x=1', 'T')).toBe('http://h/ui/landing.html?token=T');
@@ -25,14 +37,24 @@ describe('joinUrl (urljoin semantics)', () => {
 describe('LinkBuilder', () => {
   it('builds every publication link with ids joined by commas', () => {
     const b = new LinkBuilder(cfg());
-    expect(b.directUrl('stone-viewer-publication', two, 'T')).toBe('http://h/orthanc/stone-webviewer/index.html?study=1.1,1.2&selectedStudies=1.1,1.2&token=T');
-    expect(b.directUrl('osimis-viewer-publication', two, 'T')).toBe('http://h/orthanc/osimis-viewer/app/index.html?pickableStudyIds=o1,o2&selectedStudyIds=o1,o2&token=T');
-    expect(b.directUrl('volview-viewer-publication', two, 'T')).toBe('http://h/orthanc/volview/index.html?names=[archive.zip]&urls=../studies/o1/archive,../studies/o2/archive&token=T');
-    expect(b.directUrl('ohif-viewer-publication', two, 'T')).toBe('http://h/ohif/viewer?StudyInstanceUIDs=1.1,1.2&token=T');
+    expect(b.directUrl('stone-viewer-publication', two, 'T')).toBe(
+      'http://h/orthanc/stone-webviewer/index.html?study=1.1,1.2&selectedStudies=1.1,1.2&token=T',
+    );
+    expect(b.directUrl('osimis-viewer-publication', two, 'T')).toBe(
+      'http://h/orthanc/osimis-viewer/app/index.html?pickableStudyIds=o1,o2&selectedStudyIds=o1,o2&token=T',
+    );
+    expect(b.directUrl('volview-viewer-publication', two, 'T')).toBe(
+      'http://h/orthanc/volview/index.html?names=[archive.zip]&urls=../studies/o1/archive,../studies/o2/archive&token=T',
+    );
+    expect(b.directUrl('ohif-viewer-publication', two, 'T')).toBe(
+      'http://h/ohif/viewer?StudyInstanceUIDs=1.1,1.2&token=T',
+    );
   });
   it('builds the OHIF dicom-json link from orthanc ids', () => {
     const b = new LinkBuilder(cfg({ ohifDataSource: 'dicom-json' }));
-    expect(b.directUrl('ohif-viewer-publication', [r(null, 'o1')], 'T')).toBe('http://h/ohif/viewer?url=../studies/o1/ohif-dicom-json&token=T');
+    expect(b.directUrl('ohif-viewer-publication', [r(null, 'o1')], 'T')).toBe(
+      'http://h/ohif/viewer?url=../studies/o1/ohif-dicom-json&token=T',
+    );
     expect(b.directUrl('ohif-viewer-publication', [r('1.1', null)], 'T')).toBeNull();
   });
   it('answers null when a resource lacks the id the viewer needs, or there is no resource', () => {

@@ -80,9 +80,16 @@ export class LinkBuilder {
     const ohif = this.config.publicOhifRoot;
     switch (type) {
       case 'stone-viewer-publication':
-        return orthanc ? joinUrl(orthanc, `stone-webviewer/index.html?study=${joined}&selectedStudies=${joined}&token=${token}`) : null;
+        return orthanc
+          ? joinUrl(orthanc, `stone-webviewer/index.html?study=${joined}&selectedStudies=${joined}&token=${token}`)
+          : null;
       case 'osimis-viewer-publication':
-        return orthanc ? joinUrl(orthanc, `osimis-viewer/app/index.html?pickableStudyIds=${joined}&selectedStudyIds=${joined}&token=${token}`) : null;
+        return orthanc
+          ? joinUrl(
+              orthanc,
+              `osimis-viewer/app/index.html?pickableStudyIds=${joined}&selectedStudyIds=${joined}&token=${token}`,
+            )
+          : null;
       case 'volview-viewer-publication': {
         const urls = ids.map((id) => `../studies/${id}/archive`).join(',');
         return orthanc ? joinUrl(orthanc, `volview/index.html?names=[archive.zip]&urls=${urls}&token=${token}`) : null;

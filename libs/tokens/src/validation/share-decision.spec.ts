@@ -3,15 +3,29 @@ import { ShareToken } from '../token-types';
 
 const NOW = Date.UTC(2030, 0, 1);
 const token = (over: Partial<ShareToken> = {}): ShareToken => ({
-  id: null, shareId: null, type: 'stone-viewer-publication', expiresAt: null, expirationDate: null, validityDuration: null,
-  resources: [{ dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' }, { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' }],
+  id: null,
+  shareId: null,
+  type: 'stone-viewer-publication',
+  expiresAt: null,
+  expirationDate: null,
+  validityDuration: null,
+  resources: [
+    { dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' },
+    { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' },
+  ],
   ...over,
 });
-const q = (over: Partial<ValidateQuery> = {}): ValidateQuery => ({ dicomUid: 'U1', orthancId: 'O1', level: 'study', method: 'get', ...over });
+const q = (over: Partial<ValidateQuery> = {}): ValidateQuery => ({
+  dicomUid: 'U1',
+  orthancId: 'O1',
+  level: 'study',
+  method: 'get',
+  ...over,
+});
 const opts = { cacheSeconds: 60, now: NOW };
 
 describe('decideShareAccess', () => {
-  it('grants a read of one of the token\'s studies for the cache period', () => {
+  it("grants a read of one of the token's studies for the cache period", () => {
     expect(decideShareAccess(token(), q(), opts)).toEqual({ granted: true, validity: 60 });
   });
   it('grants on any of the ids the token holds (membership, not pairs), as the Python service does', () => {
@@ -21,7 +35,10 @@ describe('decideShareAccess', () => {
     expect(decideShareAccess(token(), q({ method }), opts)).toMatchObject({ granted: false, reason: 'write-method' });
   });
   it('never grants the system level', () => {
-    expect(decideShareAccess(token(), q({ level: 'system' }), opts)).toMatchObject({ granted: false, reason: 'system-level' });
+    expect(decideShareAccess(token(), q({ level: 'system' }), opts)).toMatchObject({
+      granted: false,
+      reason: 'system-level',
+    });
   });
   it('refuses a request without ids, or with ids the token cannot check', () => {
     expect(decideShareAccess(token(), q({ dicomUid: '', orthancId: null }), opts).granted).toBe(false);
@@ -43,11 +60,23 @@ describe('decideShareAccess', () => {
     expect(decideShareAccess(token(), q({ serverId: 'mine' }), { ...opts, serverId: 'mine' }).granted).toBe(true);
   });
   it('refuses at and after the expiry, and never lets a grant outlive the token', () => {
-    expect(decideShareAccess(token({ expiresAt: new Date(NOW) }), q(), opts)).toMatchObject({ granted: false, reason: 'expired' });
-    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 10_500) }), q(), opts)).toEqual({ granted: true, validity: 10 });
-    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 3_600_000) }), q(), opts)).toEqual({ granted: true, validity: 60 });
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW) }), q(), opts)).toMatchObject({
+      granted: false,
+      reason: 'expired',
+    });
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 10_500) }), q(), opts)).toEqual({
+      granted: true,
+      validity: 10,
+    });
+    expect(decideShareAccess(token({ expiresAt: new Date(NOW + 3_600_000) }), q(), opts)).toEqual({
+      granted: true,
+      validity: 60,
+    });
   });
   it('refuses a validly signed token of an unknown type', () => {
-    expect(decideShareAccess(token({ type: 'super-token' }), q(), opts)).toMatchObject({ granted: false, reason: 'unknown-type' });
+    expect(decideShareAccess(token({ type: 'super-token' }), q(), opts)).toMatchObject({
+      granted: false,
+      reason: 'unknown-type',
+    });
   });
 });

@@ -12,7 +12,17 @@ export interface Decision {
   granted: boolean;
   validity: number;
   /** Why it was refused, for metrics and debug logs (never sent to the client). */
-  reason?: 'no-token' | 'invalid' | 'revoked' | 'unknown-type' | 'system-level' | 'write-method' | 'no-id' | 'other-resource' | 'server-id' | 'expired';
+  reason?:
+    | 'no-token'
+    | 'invalid'
+    | 'revoked'
+    | 'unknown-type'
+    | 'system-level'
+    | 'write-method'
+    | 'no-id'
+    | 'other-resource'
+    | 'server-id'
+    | 'expired';
 }
 
 function idsOf(token: ShareToken, key: 'dicomUid' | 'orthancId'): Set<string> | null {
