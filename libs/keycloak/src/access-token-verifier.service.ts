@@ -32,10 +32,11 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 /**
- * Verifies Keycloak access tokens locally: signature against the realm's JWKS (jose's remote key set, cached, looked
- * up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a realm key rotation needs no
- * restart), issuer = the discovered issuer, audience, an asymmetric algorithm allow-list, expiry with a clock
- * tolerance. A token that fails any check gives null; an unreachable realm gives a KeycloakUnavailableError (503).
+ * Verifies the OpenID provider's access tokens locally: signature against its JWKS (jose's remote key set, cached,
+ * looked up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a key rotation needs no
+ * restart), issuer = the discovered issuer, audience (one of a list) and/or authorized party (azp, client_id), an
+ * asymmetric algorithm allow-list, expiry with a clock tolerance, a user id claim. A token that fails any check gives
+ * null; an unreachable provider gives a KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -87,10 +88,10 @@ export class AccessTokenVerifier {
   private async check(token: string, issuer: string, getKey: JWTVerifyGetKey): Promise<JWTPayload> {
     const { payload } = await jwtVerify(token, getKey, {
       issuer,
-      audience: this.config.audience,
+      audience: this.config.audiences ?? undefined,
       algorithms: this.config.algorithms,
       clockTolerance: this.config.clockToleranceSeconds,
-      requiredClaims: ['exp', 'sub'],
+      requiredClaims: ['exp'],
     });
     return payload;
   }
@@ -98,7 +99,13 @@ export class AccessTokenVerifier {
   private identity(payload: JWTPayload): KeycloakIdentity | null {
     // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
     if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
-    return identityFromClaims(payload, this.config.rolesClaim);
+    const parties = this.config.authorizedParties;
+    if (parties) {
+      // azp (OpenID Connect, Keycloak) or client_id (RFC 9068): those present must all be listed, one at least.
+      const given = [payload.azp, payload.client_id].filter((v) => v !== undefined);
+      if (!given.length || given.some((p) => typeof p !== 'string' || !parties.includes(p))) return null;
+    }
+    return identityFromClaims(payload, this.config.claims);
   }
 
   private refused(err: errors.JOSEError): null {
