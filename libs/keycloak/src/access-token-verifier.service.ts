@@ -8,8 +8,9 @@ import {
   jwtVerify,
   RemoteJWKSet,
 } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import type { JWSHeaderParameters, JWTVerifyGetKey } from 'jose';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
+import { AccessTokenRules, checkAccessTokenClaims, TokenRefusal } from './access-token-claims';
 import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
@@ -34,9 +35,10 @@ const TOKEN_ERRORS = new Set([
 /**
  * Verifies the OpenID provider's access tokens locally: signature against its JWKS (jose's remote key set, cached,
  * looked up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a key rotation needs no
- * restart), issuer = the discovered issuer, audience (one of a list) and/or authorized party (azp, client_id), an
- * asymmetric algorithm allow-list, expiry with a clock tolerance, a user id claim. A token that fails any check gives
- * null; an unreachable provider gives a KeycloakUnavailableError (503).
+ * restart) with an asymmetric algorithm allow-list, then the claim rules (checkAccessTokenClaims, also callable on
+ * its own): issuer, expiry with a clock tolerance, audience or authorized party, access-token type (ID tokens
+ * refused), a user named. A token that fails gives null, with a debug line naming the check (never the token); an
+ * unreachable provider gives a KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -53,64 +55,86 @@ export class AccessTokenVerifier {
     return this.config.enabled;
   }
 
-  /** The identity the token names, or null when it is not a valid access token of the realm (or Keycloak is off). */
+  /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
     if (!this.config.enabled || !this.plausible(token)) return null;
     const { issuer, remote } = await this.keySet();
+    let verified: { payload: JWTPayload; protectedHeader: JWSHeaderParameters };
     try {
-      return this.identity(await this.check(token, issuer, remote));
+      verified = await this.check(token, remote);
     } catch (err) {
-      if (isTokenError(err)) return this.refused(err);
-      // The realm could not be asked (down, timeout, bad answer). Keys fetched before still decide, even past their
-      // freshness; only a token whose key was never seen needs the realm: 503.
+      if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
+      // The provider could not be asked (down, timeout, bad answer). Keys fetched before still decide, even past
+      // their freshness; only a token whose key was never seen needs the provider: 503.
       const stale = remote.jwks();
-      if (stale) {
-        try {
-          const payload = await this.check(token, issuer, createLocalJWKSet(stale));
-          if (Date.now() - this.staleWarnedAt > 60_000) {
-            this.staleWarnedAt = Date.now();
-            this.logger.warn(
-              `the realm's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
-            );
-          }
-          return this.identity(payload);
-        } catch (staleErr) {
-          if (isTokenError(staleErr) && (staleErr as errors.JOSEError).code !== errors.JWKSNoMatchingKey.code) {
-            return this.refused(staleErr as errors.JOSEError);
-          }
+      if (!stale) throw this.unavailable(err);
+      try {
+        verified = await this.check(token, createLocalJWKSet(stale));
+      } catch (staleErr) {
+        if (isTokenError(staleErr) && staleErr.code !== errors.JWKSNoMatchingKey.code) {
+          return this.refused({ claim: staleErr.code, reason: tokenErrorReason(staleErr) });
         }
+        throw this.unavailable(err);
       }
-      this.logger.error(`the realm's key set could not be used: ${describe(err)}`);
-      throw new KeycloakUnavailableError('signing keys unavailable', err);
+      if (Date.now() - this.staleWarnedAt > 60_000) {
+        this.staleWarnedAt = Date.now();
+        this.logger.warn(
+          `the OpenID provider's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
+        );
+      }
     }
+    const refusal = checkAccessTokenClaims(
+      verified.protectedHeader,
+      verified.payload,
+      this.rules(issuer),
+      nowSeconds(),
+    );
+    if (refusal) return this.refused(refusal);
+    return identityFromClaims(verified.payload, this.config.claims);
   }
 
-  private async check(token: string, issuer: string, getKey: JWTVerifyGetKey): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, getKey, {
-      issuer,
-      audience: this.config.audiences ?? undefined,
+  /** The claim rules on a token whose signature was verified: null when it is an access token for this service. */
+  async checkClaims(header: JWSHeaderParameters, payload: JWTPayload): Promise<TokenRefusal | null> {
+    const { issuer } = await this.keySet();
+    return checkAccessTokenClaims(header, payload, this.rules(issuer), nowSeconds());
+  }
+
+  /** Claims -> identity with the configured claim names (null: the token names no user). */
+  identity(payload: JWTPayload): KeycloakIdentity | null {
+    return identityFromClaims(payload, this.config.claims);
+  }
+
+  /** Signature (allowed algorithms) and the JWT's structure and time claims, as jose checks them. */
+  private check(
+    token: string,
+    getKey: JWTVerifyGetKey,
+  ): Promise<{ payload: JWTPayload; protectedHeader: JWSHeaderParameters }> {
+    return jwtVerify(token, getKey, {
       algorithms: this.config.algorithms,
       clockTolerance: this.config.clockToleranceSeconds,
       requiredClaims: ['exp'],
     });
-    return payload;
   }
 
-  private identity(payload: JWTPayload): KeycloakIdentity | null {
-    // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
-    if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
-    const parties = this.config.authorizedParties;
-    if (parties) {
-      // azp (OpenID Connect, Keycloak) or client_id (RFC 9068): those present must all be listed, one at least.
-      const given = [payload.azp, payload.client_id].filter((v) => v !== undefined);
-      if (!given.length || given.some((p) => typeof p !== 'string' || !parties.includes(p))) return null;
-    }
-    return identityFromClaims(payload, this.config.claims);
+  private rules(issuer: string): AccessTokenRules {
+    return {
+      issuer,
+      audiences: this.config.audiences,
+      authorizedParties: this.config.authorizedParties,
+      accessTokenType: this.config.accessTokenType,
+      clockToleranceSeconds: this.config.clockToleranceSeconds,
+      userIdClaim: this.config.claims.userId,
+    };
   }
 
-  private refused(err: errors.JOSEError): null {
-    this.logger.debug(`access token refused: ${err.code}`);
+  private refused(refusal: TokenRefusal): null {
+    this.logger.debug(`access token refused: ${refusal.claim} ${refusal.reason}`);
     return null;
+  }
+
+  private unavailable(err: unknown): KeycloakUnavailableError {
+    this.logger.error(`the OpenID provider's key set could not be used: ${describe(err)}`);
+    return new KeycloakUnavailableError('signing keys unavailable', err);
   }
 
   /**
@@ -147,4 +171,16 @@ export class AccessTokenVerifier {
 
 function isTokenError(err: unknown): err is errors.JOSEError {
   return err instanceof errors.JOSEError && TOKEN_ERRORS.has(err.code);
+}
+
+/** What a jose refusal says, for the debug line: the claim for claim errors (jose names it), else the message. */
+function tokenErrorReason(err: errors.JOSEError): string {
+  if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) {
+    return `(${err.claim}: ${err.reason})`;
+  }
+  return `(${err.message})`;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }
