@@ -1,16 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  JWTPayload,
-  jwtVerify,
-  RemoteJWKSet,
-} from 'jose';
-import type { JWSHeaderParameters, JWTVerifyGetKey } from 'jose';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { CryptoKey, FlattenedJWSInput, JWSHeaderParameters, JWTPayload } from 'jose';
+import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { AccessTokenRules, checkAccessTokenClaims, TokenRefusal } from './access-token-claims';
+import { JwksKeyStore, JwksUnavailableError } from './jwks-key-store';
 import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
@@ -18,7 +12,7 @@ import { KeycloakUnavailableError } from './keycloak-unavailable';
 /** Three non-empty base64url segments, no padding: the only form of a JWS access token. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** jose error codes that mean "this token is not a valid access token of the realm" (as opposed to an outage). */
+/** jose error codes that mean "this token is not a valid access token of the provider" (as opposed to an outage). */
 const TOKEN_ERRORS = new Set([
   errors.JWTClaimValidationFailed.code,
   errors.JWTExpired.code,
@@ -33,22 +27,25 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 /**
- * Verifies the OpenID provider's access tokens locally: signature against its JWKS (jose's remote key set, cached,
- * looked up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a key rotation needs no
- * restart) with an asymmetric algorithm allow-list, then the claim rules (checkAccessTokenClaims, also callable on
- * its own): issuer, expiry with a clock tolerance, audience or authorized party, access-token type (ID tokens
- * refused), a user named. A token that fails gives null, with a debug line naming the check (never the token); an
- * unreachable provider gives a KeycloakUnavailableError (503).
+ * Verifies the OpenID provider's access tokens locally, for get-profile and the bearer routes, in two parts that can
+ * be called separately (a passport-jwt strategy can take them as they are):
+ * - `keyFor(header)`: the provider's key for a token's protected header (its JWKS, fetched and cached by
+ *   JwksKeyStore: a new key is picked up within a cooldown, a removed one dropped within KEYCLOAK_JWKS_MAX_AGE);
+ * - `checkClaims(header, payload)`: issuer, expiry and not-before with the clock tolerance, audience or authorized
+ *   party, access-token type, ID tokens refused (checkAccessTokenClaims), a user named.
+ * `verify(token)` runs both, with an allow-list of asymmetric algorithms, and maps the claims to an identity. A token
+ * that fails gives null, with a debug line naming the check (never the token); an unreachable provider gives a
+ * KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger(AccessTokenVerifier.name);
-  private keys?: { issuer: string; remote: RemoteJWKSet };
-  private staleWarnedAt = 0;
+  private keys?: { issuer: string; store: JwksKeyStore };
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
     private readonly issuer: KeycloakIssuerService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   get enabled(): boolean {
@@ -58,30 +55,17 @@ export class AccessTokenVerifier {
   /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
     if (!this.config.enabled || !this.plausible(token)) return null;
-    const { issuer, remote } = await this.keySet();
+    const { issuer, store } = await this.keySet();
     let verified: { payload: JWTPayload; protectedHeader: JWSHeaderParameters };
     try {
-      verified = await this.check(token, remote);
+      verified = await jwtVerify(token, store.getKey, {
+        algorithms: this.config.algorithms,
+        clockTolerance: this.config.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      });
     } catch (err) {
       if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
-      // The provider could not be asked (down, timeout, bad answer). Keys fetched before still decide, even past
-      // their freshness; only a token whose key was never seen needs the provider: 503.
-      const stale = remote.jwks();
-      if (!stale) throw this.unavailable(err);
-      try {
-        verified = await this.check(token, createLocalJWKSet(stale));
-      } catch (staleErr) {
-        if (isTokenError(staleErr) && staleErr.code !== errors.JWKSNoMatchingKey.code) {
-          return this.refused({ claim: staleErr.code, reason: tokenErrorReason(staleErr) });
-        }
-        throw this.unavailable(err);
-      }
-      if (Date.now() - this.staleWarnedAt > 60_000) {
-        this.staleWarnedAt = Date.now();
-        this.logger.warn(
-          `the OpenID provider's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
-        );
-      }
+      throw this.unavailable(err);
     }
     const refusal = checkAccessTokenClaims(
       verified.protectedHeader,
@@ -93,6 +77,20 @@ export class AccessTokenVerifier {
     return identityFromClaims(verified.payload, this.config.claims);
   }
 
+  /**
+   * The provider's verification key for a token's protected header (jose's getKey, passport-jwt's key provider).
+   * Rejects with jose's JWKS errors when no key matches, with a KeycloakUnavailableError when the provider's keys
+   * cannot be had.
+   */
+  async keyFor(header: JWSHeaderParameters, token?: FlattenedJWSInput): Promise<CryptoKey> {
+    const { store } = await this.keySet();
+    try {
+      return await store.getKey(header, token);
+    } catch (err) {
+      throw err instanceof JwksUnavailableError ? this.unavailable(err) : err;
+    }
+  }
+
   /** The claim rules on a token whose signature was verified: null when it is an access token for this service. */
   async checkClaims(header: JWSHeaderParameters, payload: JWTPayload): Promise<TokenRefusal | null> {
     const { issuer } = await this.keySet();
@@ -102,18 +100,6 @@ export class AccessTokenVerifier {
   /** Claims -> identity with the configured claim names (null: the token names no user). */
   identity(payload: JWTPayload): KeycloakIdentity | null {
     return identityFromClaims(payload, this.config.claims);
-  }
-
-  /** Signature (allowed algorithms) and the JWT's structure and time claims, as jose checks them. */
-  private check(
-    token: string,
-    getKey: JWTVerifyGetKey,
-  ): Promise<{ payload: JWTPayload; protectedHeader: JWSHeaderParameters }> {
-    return jwtVerify(token, getKey, {
-      algorithms: this.config.algorithms,
-      clockTolerance: this.config.clockToleranceSeconds,
-      requiredClaims: ['exp'],
-    });
   }
 
   private rules(issuer: string): AccessTokenRules {
@@ -133,13 +119,14 @@ export class AccessTokenVerifier {
   }
 
   private unavailable(err: unknown): KeycloakUnavailableError {
+    if (err instanceof KeycloakUnavailableError) return err;
     this.logger.error(`the OpenID provider's key set could not be used: ${describe(err)}`);
     return new KeycloakUnavailableError('signing keys unavailable', err);
   }
 
   /**
-   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be a
-   * Keycloak access token. Share tokens (HS256), Basic credentials and garbage never reach Keycloak.
+   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be an
+   * access token of the provider. Share tokens (HS256), Basic credentials and garbage never reach it.
    */
   private plausible(token: string): boolean {
     // Strict compact serialisation: jose's base64url decoder tolerates '=' padding and '+' '/', so without this
@@ -153,16 +140,22 @@ export class AccessTokenVerifier {
     }
   }
 
-  private async keySet(): Promise<{ issuer: string; remote: RemoteJWKSet }> {
+  private async keySet(): Promise<{ issuer: string; store: JwksKeyStore }> {
     if (this.keys) return this.keys;
     const metadata = (await this.issuer.configuration()).serverMetadata();
-    if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the realm announces no jwks_uri');
-    this.keys = {
+    if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the OpenID provider announces no jwks_uri');
+    this.keys ??= {
       issuer: metadata.issuer,
-      remote: createRemoteJWKSet(new URL(metadata.jwks_uri), {
-        timeoutDuration: this.config.timeoutMs,
-        cooldownDuration: this.config.jwksCooldownMs,
-        cacheMaxAge: this.config.jwksMaxAgeMs,
+      store: new JwksKeyStore({
+        jwksUri: metadata.jwks_uri,
+        timeoutMs: this.config.timeoutMs,
+        cooldownMs: this.config.jwksCooldownMs,
+        maxAgeMs: this.config.jwksMaxAgeMs,
+        onFetch: (ok) => this.metrics?.peerCall('keycloak', 'jwks', ok),
+        onStale: (err) =>
+          this.logger.warn(
+            `the OpenID provider's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
+          ),
       }),
     };
     return this.keys;

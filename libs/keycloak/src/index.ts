@@ -3,6 +3,7 @@ export * from './keycloak-identity';
 export * from './keycloak-unavailable';
 export * from './keycloak-issuer.service';
 export * from './access-token-claims';
+export * from './jwks-key-store';
 export * from './access-token-verifier.service';
 export * from './keycloak-admin.client';
 export * from './keycloak.module';

@@ -33,7 +33,7 @@ describe('loadKeycloakConfig', () => {
     ]);
     expect(c.clockToleranceSeconds).toBe(30);
     expect(c.timeoutMs).toBe(5000);
-    expect(c.jwksCooldownMs).toBe(30000);
+    expect(c.jwksCooldownMs).toBe(3000);
     expect(c.jwksMaxAgeMs).toBe(60000);
   });
 

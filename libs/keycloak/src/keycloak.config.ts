@@ -89,7 +89,10 @@ export interface KeycloakConfig {
   algorithms: string[];
   clockToleranceSeconds: number;
   timeoutMs: number;
-  /** After a JWKS fetch, how long an unknown `kid` does not trigger another one (rate limit against random kids). */
+  /**
+   * After a key-set fetch, how long before the next one: an unknown `kid` within it waits for the fetch at its end
+   * (one for all waiting tokens), so a new provider key is picked up within this long and a flood costs one fetch.
+   */
   jwksCooldownMs: number;
   /** How long a fetched JWKS is fresh; after it, the next verification refetches (and, if the provider is down, uses it stale). */
   jwksMaxAgeMs: number;
@@ -186,8 +189,10 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
       300,
     ),
     timeoutMs: intSetting(env, aliasedName(env, 'OIDC_TIMEOUT', 'KEYCLOAK_TIMEOUT'), 5000, 100, 60000),
+    // Short, so that a new provider key is picked up within seconds even right after a flood of unknown kids (which
+    // then costs one fetch per cooldown, whatever its size).
     jwksCooldownMs:
-      intSetting(env, aliasedName(env, 'OIDC_JWKS_COOLDOWN', 'KEYCLOAK_JWKS_COOLDOWN'), 30, 0, 3600) * 1000,
+      intSetting(env, aliasedName(env, 'OIDC_JWKS_COOLDOWN', 'KEYCLOAK_JWKS_COOLDOWN'), 3, 0, 3600) * 1000,
     // A key the provider removed (rotated out, compromised) stays trusted until the key set is refetched: at most this
     // long (found by the hostile suite: 10 minutes with jose's default when the successor key was already cached).
     // Refetching costs one small request a minute, and with stale-if-error an outage costs nothing more.
