@@ -4,6 +4,12 @@ import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig, oidcStartupLines } from './keycloak.config';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
+/** How long /ready reuses the provider's state before discovering it again (a public route: never one fetch a call). */
+export const READINESS_CACHE_MS = 5000;
+
+/** The OpenID provider as /ready reports it: up, or degraded (user tokens answer 503; share links are not affected). */
+export type ProviderReadiness = { status: 'up' } | { status: 'degraded'; message: string };
+
 /**
  * The OpenID provider's metadata (issuer, jwks_uri, token_endpoint), discovered with openid-client from
  * OIDC_ISSUER_URL (KEYCLOAK_URI). Lazy and retried: a provider that is down at start-up only delays the first lookups
@@ -14,6 +20,8 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
   private readonly logger = new Logger(KeycloakIssuerService.name);
   private discovered?: oidc.Configuration;
   private pending?: Promise<oidc.Configuration>;
+  private readinessState?: { at: number; value: ProviderReadiness };
+  private readinessPending?: Promise<ProviderReadiness>;
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
@@ -51,10 +59,39 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     return this.pending;
   }
 
-  /** Readiness (GET /ready): discovers the provider now, not from the cache; rejects when it cannot be reached. */
-  async probe(): Promise<void> {
-    const c = await this.discover();
-    this.discovered ??= c;
+  /**
+   * Readiness (GET /ready): discovers the provider again at most every READINESS_CACHE_MS (concurrent probes share
+   * one discovery). Never rejects: a provider that cannot be discovered is `degraded`, logged once when it turns so.
+   */
+  readiness(): Promise<ProviderReadiness> {
+    const state = this.readinessState;
+    if (state && Date.now() - state.at < READINESS_CACHE_MS) return Promise.resolve(state.value);
+    this.readinessPending ??= this.discover()
+      .then(
+        (c): ProviderReadiness => {
+          this.discovered ??= c;
+          return { status: 'up' };
+        },
+        (err: unknown): ProviderReadiness => {
+          if (this.readinessState?.value.status !== 'degraded') {
+            this.logger.warn(`OpenID provider ${this.config.issuerUrl} not reachable for /ready: ${describe(err)}`);
+          }
+          return {
+            status: 'degraded',
+            message:
+              'OpenID Connect discovery failed: user tokens answer 503 until it succeeds (share links are not affected)',
+          };
+        },
+      )
+      .then((value) => {
+        if (value.status === 'up' && this.readinessState?.value.status === 'degraded') {
+          this.logger.log(`OpenID provider ${this.config.issuerUrl} reachable again`);
+        }
+        this.readinessState = { at: Date.now(), value };
+        this.readinessPending = undefined;
+        return value;
+      });
+    return this.readinessPending;
   }
 
   private discover(): Promise<oidc.Configuration> {
