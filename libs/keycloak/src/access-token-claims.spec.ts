@@ -7,7 +7,7 @@ const rules = (over: Partial<AccessTokenRules> = {}): AccessTokenRules => ({
   issuer: ISS,
   audiences: ['account'],
   authorizedParties: null,
-  accessTokenType: 'any',
+  requireAtJwt: false,
   clockToleranceSeconds: 30,
   userIdClaim: ['sub'],
   ...over,
@@ -56,7 +56,7 @@ describe('checkAccessTokenClaims', () => {
     for (const typ of ['logout+jwt', 'secevent+jwt', 'dpop+jwt', 'JOSE', 7]) {
       expect(check(keycloakAccess(), { alg: 'RS256', typ })?.claim).toBe('typ (header)');
     }
-    const typed = rules({ accessTokenType: 'at+jwt' });
+    const typed = rules({ requireAtJwt: true });
     expect(check(keycloakAccess(), AT_JWT, typed)).toBeNull();
     expect(check(keycloakAccess(), JWT, typed)?.claim).toBe('typ (header)');
     expect(check(keycloakAccess(), { alg: 'RS256' }, typed)?.claim).toBe('typ (header)');

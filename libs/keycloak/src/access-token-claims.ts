@@ -1,5 +1,4 @@
 import type { JWTPayload, JWSHeaderParameters } from 'jose';
-import type { AccessTokenType } from './keycloak.config';
 import { claimAt } from './keycloak-identity';
 
 /** What an access token must satisfy here besides its signature: the provider's issuer and the site's settings. */
@@ -9,7 +8,8 @@ export interface AccessTokenRules {
   audiences: readonly string[] | null;
   /** `azp` and `client_id`, those present, must be among these (and one present); null: not checked. */
   authorizedParties: readonly string[] | null;
-  accessTokenType: AccessTokenType;
+  /** The provider types its access tokens `at+jwt` (RFC 9068): a token without that header is not one. */
+  requireAtJwt: boolean;
   clockToleranceSeconds: number;
   userIdClaim: readonly string[];
 }
@@ -52,10 +52,10 @@ export function checkAccessTokenClaims(
   ) {
     return refusal('typ (header)', 'is neither JWT nor at+jwt');
   }
-  if (rules.accessTokenType === 'at+jwt' && !typedAccessToken) {
+  if (rules.requireAtJwt && !typedAccessToken) {
     return refusal(
       'typ (header)',
-      'is not at+jwt, which the provider marks its access tokens with (OIDC_ACCESS_TOKEN_TYPE)',
+      'is not at+jwt, which the provider marks its access tokens with (OIDC_REQUIRE_AT_JWT)',
     );
   }
   const typ = payload.typ;

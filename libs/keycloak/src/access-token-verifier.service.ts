@@ -107,7 +107,7 @@ export class AccessTokenVerifier {
       issuer,
       audiences: this.config.audiences,
       authorizedParties: this.config.authorizedParties,
-      accessTokenType: this.config.accessTokenType,
+      requireAtJwt: this.config.requireAtJwt,
       clockToleranceSeconds: this.config.clockToleranceSeconds,
       userIdClaim: this.config.claims.userId,
     };

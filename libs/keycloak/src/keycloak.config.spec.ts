@@ -12,7 +12,7 @@ describe('loadKeycloakConfig', () => {
     expect(c.apiKeys).toBe(false);
     expect(c.audiences).toEqual(['account']);
     expect(c.authorizedParties).toBeNull();
-    expect(c.accessTokenType).toBe('any');
+    expect(c.requireAtJwt).toBe(false);
     expect(c.claims).toEqual({
       userId: ['sub'],
       names: [['name'], ['preferred_username']],
@@ -125,7 +125,7 @@ describe('loadKeycloakConfig', () => {
         OIDC_JWKS_COOLDOWN: '2',
         OIDC_JWKS_MAX_AGE: '30',
         OIDC_ALGORITHMS: 'ES256',
-        OIDC_ACCESS_TOKEN_TYPE: 'at+jwt',
+        OIDC_REQUIRE_AT_JWT: 'true',
       }),
     );
     expect(generic).toMatchObject({
@@ -138,7 +138,7 @@ describe('loadKeycloakConfig', () => {
       jwksCooldownMs: 2000,
       jwksMaxAgeMs: 30000,
       algorithms: ['ES256'],
-      accessTokenType: 'at+jwt',
+      requireAtJwt: true,
     });
     const same = { ENABLE_KEYCLOAK: 'true', ENABLE_OIDC: 'true', KEYCLOAK_URI: 'http://kc/realms/r' };
     expect(loadKeycloakConfig(env({ ...same, OIDC_ISSUER_URL: 'http://kc/realms/r' })).issuerUrl).toBe(
@@ -150,7 +150,7 @@ describe('loadKeycloakConfig', () => {
     expect(configErrorOf({ KEYCLOAK_TIMEOUT: '5000', OIDC_TIMEOUT: '100' }).variable).toBe('OIDC_TIMEOUT');
     expect(configErrorOf({ OIDC_ROLES_CLAIM: 'a.__proto__' }).variable).toBe('OIDC_ROLES_CLAIM');
     expect(configErrorOf({ OIDC_NAME_CLAIMS: 'name,.x' }).variable).toBe('OIDC_NAME_CLAIMS');
-    expect(configErrorOf({ OIDC_ACCESS_TOKEN_TYPE: 'jwt' }).variable).toBe('OIDC_ACCESS_TOKEN_TYPE');
+    expect(configErrorOf({ OIDC_REQUIRE_AT_JWT: 'at+jwt' }).variable).toBe('OIDC_REQUIRE_AT_JWT');
   });
 
   it('audience: a list, azp/client_id instead (then no default audience), off only with "*"', () => {

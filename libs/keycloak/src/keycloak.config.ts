@@ -45,9 +45,6 @@ export const DEFAULT_ALGORITHMS = [
 export type OidcProvider = 'keycloak' | 'generic';
 export const OIDC_PROVIDERS: readonly OidcProvider[] = ['keycloak', 'generic'];
 
-/** `at+jwt`: the provider types its access tokens as RFC 9068 says (header `typ: at+jwt`); tokens without it are refused. */
-export type AccessTokenType = 'any' | 'at+jwt';
-
 export interface KeycloakAdminConfig {
   /** The realm's admin REST root, always ending with '/' (`http://keycloak:8080/admin/realms/orthanc/`). */
   adminUri: string;
@@ -84,7 +81,11 @@ export interface KeycloakConfig {
   audiences: string[] | null;
   /** Accepted `azp` / `client_id` values (those present must all be listed, at least one present); null: not checked. */
   authorizedParties: string[] | null;
-  accessTokenType: AccessTokenType;
+  /**
+   * OIDC_REQUIRE_AT_JWT: the provider types its access tokens as RFC 9068 says (header `typ: at+jwt`), so a token
+   * without it (an ID token) is refused. (Not named *_TOKEN_*: the log scrubber blanks the values of such settings.)
+   */
+  requireAtJwt: boolean;
   claims: ClaimMapping;
   algorithms: string[];
   clockToleranceSeconds: number;
@@ -178,7 +179,7 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
     enabled,
     audiences: audiences(env, authorizedParties),
     authorizedParties,
-    accessTokenType: enumSetting<AccessTokenType>(env, 'OIDC_ACCESS_TOKEN_TYPE', ['any', 'at+jwt'], 'any'),
+    requireAtJwt: boolSetting(env, 'OIDC_REQUIRE_AT_JWT', false),
     claims: claimMapping(env),
     algorithms: algorithms.length ? algorithms : [...DEFAULT_ALGORITHMS],
     clockToleranceSeconds: intSetting(
