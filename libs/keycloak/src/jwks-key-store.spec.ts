@@ -177,7 +177,12 @@ describe('JwksKeyStore', () => {
       const store = storeOn((async () => new Response(body)) as typeof fetch);
       await expect(store.getKey(header('k1'))).rejects.toBeInstanceOf(JwksUnavailableError);
     }
-    const store = storeOn((async () => new Response('{}', { status: 500 })) as typeof fetch);
-    await expect(store.getKey(header('k1'))).rejects.toBeInstanceOf(JwksUnavailableError);
+    for (const status of [500, 204, 302]) {
+      const headers = status === 302 ? { location: 'http://elsewhere.test/jwks' } : undefined;
+      const store = storeOn(
+        (async () => new Response(status === 204 ? null : '{"keys":[]}', { status, headers })) as typeof fetch,
+      );
+      await expect(store.getKey(header('k1'))).rejects.toBeInstanceOf(JwksUnavailableError);
+    }
   });
 });

@@ -159,12 +159,14 @@ export class JwksKeyStore {
     this.lastFetchAt = this.now();
     let lookup: KeyLookup;
     try {
+      // As jose's remote key set: no redirect followed, nothing but a 200 taken.
       const res = await this.fetchImpl(this.options.jwksUri, {
         headers: { accept: 'application/json' },
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       const text = await res.text();
-      if (!res.ok) throw new Error(`the key set answered ${res.status}`);
+      if (res.status !== 200) throw new Error(`the key set answered ${res.status}`);
       if (text.length > MAX_JWKS_BYTES) throw new Error('the key set is larger than 1 MiB');
       lookup = createLocalJWKSet(JSON.parse(text) as JSONWebKeySet);
     } catch (err) {
