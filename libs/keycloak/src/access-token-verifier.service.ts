@@ -1,15 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  JWTPayload,
-  jwtVerify,
-  RemoteJWKSet,
-} from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { CryptoKey, FlattenedJWSInput, JWSHeaderParameters, JWTPayload } from 'jose';
+import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
+import { AccessTokenRules, checkAccessTokenClaims, TokenRefusal } from './access-token-claims';
+import { JwksKeyStore, JwksUnavailableError } from './jwks-key-store';
 import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
@@ -17,7 +12,7 @@ import { KeycloakUnavailableError } from './keycloak-unavailable';
 /** Three non-empty base64url segments, no padding: the only form of a JWS access token. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-/** jose error codes that mean "this token is not a valid access token of the realm" (as opposed to an outage). */
+/** jose error codes that mean "this token is not a valid access token of the provider" (as opposed to an outage). */
 const TOKEN_ERRORS = new Set([
   errors.JWTClaimValidationFailed.code,
   errors.JWTExpired.code,
@@ -32,83 +27,106 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 /**
- * Verifies Keycloak access tokens locally: signature against the realm's JWKS (jose's remote key set, cached, looked
- * up by `kid`, refetched on an unknown `kid` at most once per cooldown so that a realm key rotation needs no
- * restart), issuer = the discovered issuer, audience, an asymmetric algorithm allow-list, expiry with a clock
- * tolerance. A token that fails any check gives null; an unreachable realm gives a KeycloakUnavailableError (503).
+ * Verifies the OpenID provider's access tokens locally, for get-profile and the bearer routes, in two parts that can
+ * be called separately (a passport-jwt strategy can take them as they are):
+ * - `keyFor(header)`: the provider's key for a token's protected header (its JWKS, fetched and cached by
+ *   JwksKeyStore: a new key is picked up within a cooldown, a removed one dropped within KEYCLOAK_JWKS_MAX_AGE);
+ * - `checkClaims(header, payload)`: issuer, expiry and not-before with the clock tolerance, audience or authorized
+ *   party, access-token type, ID tokens refused (checkAccessTokenClaims), a user named.
+ * `verify(token)` runs both, with an allow-list of asymmetric algorithms, and maps the claims to an identity. A token
+ * that fails gives null, with a debug line naming the check (never the token); an unreachable provider gives a
+ * KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger(AccessTokenVerifier.name);
-  private keys?: { issuer: string; remote: RemoteJWKSet };
-  private staleWarnedAt = 0;
+  private keys?: { issuer: string; store: JwksKeyStore };
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
     private readonly issuer: KeycloakIssuerService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   get enabled(): boolean {
     return this.config.enabled;
   }
 
-  /** The identity the token names, or null when it is not a valid access token of the realm (or Keycloak is off). */
+  /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
     if (!this.config.enabled || !this.plausible(token)) return null;
-    const { issuer, remote } = await this.keySet();
+    const { issuer, store } = await this.keySet();
+    let verified: { payload: JWTPayload; protectedHeader: JWSHeaderParameters };
     try {
-      return this.identity(await this.check(token, issuer, remote));
+      verified = await jwtVerify(token, store.getKey, {
+        algorithms: this.config.algorithms,
+        clockTolerance: this.config.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      });
     } catch (err) {
-      if (isTokenError(err)) return this.refused(err);
-      // The realm could not be asked (down, timeout, bad answer). Keys fetched before still decide, even past their
-      // freshness; only a token whose key was never seen needs the realm: 503.
-      const stale = remote.jwks();
-      if (stale) {
-        try {
-          const payload = await this.check(token, issuer, createLocalJWKSet(stale));
-          if (Date.now() - this.staleWarnedAt > 60_000) {
-            this.staleWarnedAt = Date.now();
-            this.logger.warn(
-              `the realm's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
-            );
-          }
-          return this.identity(payload);
-        } catch (staleErr) {
-          if (isTokenError(staleErr) && (staleErr as errors.JOSEError).code !== errors.JWKSNoMatchingKey.code) {
-            return this.refused(staleErr as errors.JOSEError);
-          }
-        }
-      }
-      this.logger.error(`the realm's key set could not be used: ${describe(err)}`);
-      throw new KeycloakUnavailableError('signing keys unavailable', err);
+      if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
+      throw this.unavailable(err);
     }
-  }
-
-  private async check(token: string, issuer: string, getKey: JWTVerifyGetKey): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, getKey, {
-      issuer,
-      audience: this.config.audience,
-      algorithms: this.config.algorithms,
-      clockTolerance: this.config.clockToleranceSeconds,
-      requiredClaims: ['exp', 'sub'],
-    });
-    return payload;
-  }
-
-  private identity(payload: JWTPayload): KeycloakIdentity | null {
-    // Keycloak marks its access tokens typ "Bearer"; ID, refresh and logout tokens are not credentials here.
-    if (payload.typ !== undefined && String(payload.typ).toLowerCase() !== 'bearer') return null;
-    return identityFromClaims(payload, this.config.rolesClaim);
-  }
-
-  private refused(err: errors.JOSEError): null {
-    this.logger.debug(`access token refused: ${err.code}`);
-    return null;
+    const refusal = checkAccessTokenClaims(
+      verified.protectedHeader,
+      verified.payload,
+      this.rules(issuer),
+      nowSeconds(),
+    );
+    if (refusal) return this.refused(refusal);
+    return identityFromClaims(verified.payload, this.config.claims);
   }
 
   /**
-   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be a
-   * Keycloak access token. Share tokens (HS256), Basic credentials and garbage never reach Keycloak.
+   * The provider's verification key for a token's protected header (jose's getKey, passport-jwt's key provider).
+   * Rejects with jose's JWKS errors when no key matches, with a KeycloakUnavailableError when the provider's keys
+   * cannot be had.
+   */
+  async keyFor(header: JWSHeaderParameters, token?: FlattenedJWSInput): Promise<CryptoKey> {
+    const { store } = await this.keySet();
+    try {
+      return await store.getKey(header, token);
+    } catch (err) {
+      throw err instanceof JwksUnavailableError ? this.unavailable(err) : err;
+    }
+  }
+
+  /** The claim rules on a token whose signature was verified: null when it is an access token for this service. */
+  async checkClaims(header: JWSHeaderParameters, payload: JWTPayload): Promise<TokenRefusal | null> {
+    const { issuer } = await this.keySet();
+    return checkAccessTokenClaims(header, payload, this.rules(issuer), nowSeconds());
+  }
+
+  /** Claims -> identity with the configured claim names (null: the token names no user). */
+  identity(payload: JWTPayload): KeycloakIdentity | null {
+    return identityFromClaims(payload, this.config.claims);
+  }
+
+  private rules(issuer: string): AccessTokenRules {
+    return {
+      issuer,
+      audiences: this.config.audiences,
+      authorizedParties: this.config.authorizedParties,
+      requireAtJwt: this.config.requireAtJwt,
+      clockToleranceSeconds: this.config.clockToleranceSeconds,
+      userIdClaim: this.config.claims.userId,
+    };
+  }
+
+  private refused(refusal: TokenRefusal): null {
+    this.logger.debug(`access token refused: ${refusal.claim} ${refusal.reason}`);
+    return null;
+  }
+
+  private unavailable(err: unknown): KeycloakUnavailableError {
+    if (err instanceof KeycloakUnavailableError) return err;
+    this.logger.error(`the OpenID provider's key set could not be used: ${describe(err)}`);
+    return new KeycloakUnavailableError('signing keys unavailable', err);
+  }
+
+  /**
+   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be an
+   * access token of the provider. Share tokens (HS256), Basic credentials and garbage never reach it.
    */
   private plausible(token: string): boolean {
     // Strict compact serialisation: jose's base64url decoder tolerates '=' padding and '+' '/', so without this
@@ -122,16 +140,22 @@ export class AccessTokenVerifier {
     }
   }
 
-  private async keySet(): Promise<{ issuer: string; remote: RemoteJWKSet }> {
+  private async keySet(): Promise<{ issuer: string; store: JwksKeyStore }> {
     if (this.keys) return this.keys;
     const metadata = (await this.issuer.configuration()).serverMetadata();
-    if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the realm announces no jwks_uri');
-    this.keys = {
+    if (!metadata.jwks_uri) throw new KeycloakUnavailableError('the OpenID provider announces no jwks_uri');
+    this.keys ??= {
       issuer: metadata.issuer,
-      remote: createRemoteJWKSet(new URL(metadata.jwks_uri), {
-        timeoutDuration: this.config.timeoutMs,
-        cooldownDuration: this.config.jwksCooldownMs,
-        cacheMaxAge: this.config.jwksMaxAgeMs,
+      store: new JwksKeyStore({
+        jwksUri: metadata.jwks_uri,
+        timeoutMs: this.config.timeoutMs,
+        cooldownMs: this.config.jwksCooldownMs,
+        maxAgeMs: this.config.jwksMaxAgeMs,
+        onFetch: (ok) => this.metrics?.peerCall('keycloak', 'jwks', ok),
+        onStale: (err) =>
+          this.logger.warn(
+            `the OpenID provider's key set could not be refreshed (${describe(err)}); verifying with the keys fetched before`,
+          ),
       }),
     };
     return this.keys;
@@ -140,4 +164,16 @@ export class AccessTokenVerifier {
 
 function isTokenError(err: unknown): err is errors.JOSEError {
   return err instanceof errors.JOSEError && TOKEN_ERRORS.has(err.code);
+}
+
+/** What a jose refusal says, for the debug line: the claim for claim errors (jose names it), else the message. */
+function tokenErrorReason(err: errors.JOSEError): string {
+  if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) {
+    return `(${err.claim}: ${err.reason})`;
+  }
+  return `(${err.message})`;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

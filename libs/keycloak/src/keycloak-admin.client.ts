@@ -131,7 +131,7 @@ export class KeycloakAdminClient {
       } catch (err) {
         this.metrics?.peerCall('keycloak', 'admin-api', false);
         this.logger.error(`Keycloak admin API ${where} failed: ${describe(err)}`);
-        throw new KeycloakUnavailableError('admin API unreachable');
+        throw new KeycloakUnavailableError('Keycloak admin API unreachable');
       }
       this.metrics?.peerCall('keycloak', 'admin-api', res.ok || res.status === 404);
       if (res.status === 401 && attempt === 0) {
@@ -150,13 +150,13 @@ export class KeycloakAdminClient {
             ? ' (does the admin client have the realm-management roles view-users and view-realm?)'
             : '';
         this.logger.error(`Keycloak admin API ${where} answered ${res.status}${hint}`);
-        throw new KeycloakUnavailableError(`admin API answered ${res.status}`);
+        throw new KeycloakUnavailableError(`Keycloak admin API answered ${res.status}`);
       }
       try {
         return (await res.json()) as T;
       } catch (err) {
         this.logger.error(`Keycloak admin API ${where} answered a body that is not JSON: ${describe(err)}`);
-        throw new KeycloakUnavailableError('admin API answered nonsense');
+        throw new KeycloakUnavailableError('Keycloak admin API answered nonsense');
       }
     }
   }

@@ -1,19 +1,27 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import * as oidc from 'openid-client';
 import { MetricsService } from '@app/common';
-import { keycloakConfig, KeycloakConfig } from './keycloak.config';
+import { keycloakConfig, KeycloakConfig, oidcStartupLines } from './keycloak.config';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
+/** How long /ready reuses the provider's state before discovering it again (a public route: never one fetch a call). */
+export const READINESS_CACHE_MS = 5000;
+
+/** The OpenID provider as /ready reports it: up, or degraded (user tokens answer 503; share links are not affected). */
+export type ProviderReadiness = { status: 'up' } | { status: 'degraded'; message: string };
+
 /**
- * The realm's OpenID Connect metadata (issuer, jwks_uri, token_endpoint), discovered with openid-client from
- * KEYCLOAK_URI. Lazy and retried: a Keycloak that is down at start-up only delays the first lookups (they answer
- * 503 until it is back); the process never exits for it. Concurrent callers share one discovery request.
+ * The OpenID provider's metadata (issuer, jwks_uri, token_endpoint), discovered with openid-client from
+ * OIDC_ISSUER_URL (KEYCLOAK_URI). Lazy and retried: a provider that is down at start-up only delays the first lookups
+ * (they answer 503 until it is back); the process never exits for it. Concurrent callers share one discovery request.
  */
 @Injectable()
 export class KeycloakIssuerService implements OnApplicationBootstrap {
   private readonly logger = new Logger(KeycloakIssuerService.name);
   private discovered?: oidc.Configuration;
   private pending?: Promise<oidc.Configuration>;
+  private readinessState?: { at: number; value: ProviderReadiness };
+  private readinessPending?: Promise<ProviderReadiness>;
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
@@ -23,16 +31,17 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
   /** Warms the discovery up in the background; a failure is only logged (the next lookup retries). */
   onApplicationBootstrap(): void {
     if (!this.config.enabled) return;
+    for (const line of oidcStartupLines(this.config)) this.logger[line.level](line.text);
     this.configuration().then(
-      () => this.logger.log(`Keycloak realm discovered at ${this.config.realmUri}`),
+      () => this.logger.log(`OpenID provider discovered at ${this.config.issuerUrl} (${this.config.provider})`),
       () =>
         this.logger.warn(
-          `Keycloak realm ${this.config.realmUri} is not reachable yet; user tokens get a 503 until it is`,
+          `OpenID provider ${this.config.issuerUrl} is not reachable yet; user tokens get a 503 until it is`,
         ),
     );
   }
 
-  /** The openid-client configuration of the realm (for the admin client's client-credentials grant too). */
+  /** The openid-client configuration of the provider (for the Keycloak admin client's client-credentials grant too). */
   configuration(): Promise<oidc.Configuration> {
     if (this.discovered) return Promise.resolve(this.discovered);
     this.pending ??= this.discover().then(
@@ -43,17 +52,46 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
       },
       (err: unknown) => {
         this.pending = undefined;
-        this.logger.error(`OIDC discovery of ${this.config.realmUri} failed: ${describe(err)}`);
+        this.logger.error(`OIDC discovery of ${this.config.issuerUrl} failed: ${describe(err)}`);
         throw new KeycloakUnavailableError('OpenID Connect discovery failed', err);
       },
     );
     return this.pending;
   }
 
-  /** Readiness (GET /ready): discovers the realm now, not from the cache; rejects when it cannot be reached. */
-  async probe(): Promise<void> {
-    const c = await this.discover();
-    this.discovered ??= c;
+  /**
+   * Readiness (GET /ready): discovers the provider again at most every READINESS_CACHE_MS (concurrent probes share
+   * one discovery). Never rejects: a provider that cannot be discovered is `degraded`, logged once when it turns so.
+   */
+  readiness(): Promise<ProviderReadiness> {
+    const state = this.readinessState;
+    if (state && Date.now() - state.at < READINESS_CACHE_MS) return Promise.resolve(state.value);
+    this.readinessPending ??= this.discover()
+      .then(
+        (c): ProviderReadiness => {
+          this.discovered ??= c;
+          return { status: 'up' };
+        },
+        (err: unknown): ProviderReadiness => {
+          if (this.readinessState?.value.status !== 'degraded') {
+            this.logger.warn(`OpenID provider ${this.config.issuerUrl} not reachable for /ready: ${describe(err)}`);
+          }
+          return {
+            status: 'degraded',
+            message:
+              'OpenID Connect discovery failed: user tokens answer 503 until it succeeds (share links are not affected)',
+          };
+        },
+      )
+      .then((value) => {
+        if (value.status === 'up' && this.readinessState?.value.status === 'degraded') {
+          this.logger.log(`OpenID provider ${this.config.issuerUrl} reachable again`);
+        }
+        this.readinessState = { at: Date.now(), value };
+        this.readinessPending = undefined;
+        return value;
+      });
+    return this.readinessPending;
   }
 
   private discover(): Promise<oidc.Configuration> {
@@ -63,13 +101,13 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
   }
 
   private async discoverRealm(): Promise<oidc.Configuration> {
-    const realm = this.config.realmUri;
-    if (!realm) throw new Error('Keycloak is disabled');
+    const realm = this.config.issuerUrl;
+    if (!realm) throw new Error('OpenID Connect is disabled');
     const admin = this.config.admin;
     const insecure = realm.startsWith('http:');
     const expected = this.config.issuer;
-    // With KEYCLOAK_ISSUER, the metadata is read from its well-known URL (openid-client then skips its own
-    // "issuer = URL" check) and the announced issuer is compared with KEYCLOAK_ISSUER here instead.
+    // With OIDC_ISSUER (KEYCLOAK_ISSUER), the metadata is read from its well-known URL (openid-client then skips its own
+    // "issuer = URL" check) and the announced issuer is compared with it here instead.
     const server = new URL(expected ? `${realm}/.well-known/openid-configuration` : realm);
     const configuration = await oidc.discovery(
       server,
@@ -80,7 +118,9 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     );
     const announced = configuration.serverMetadata().issuer;
     if (expected && announced !== expected) {
-      throw new Error(`the realm announces the issuer ${announced}, not KEYCLOAK_ISSUER (${expected})`);
+      throw new Error(
+        `the provider announces the issuer ${announced}, not OIDC_ISSUER / KEYCLOAK_ISSUER (${expected})`,
+      );
     }
     return configuration;
   }

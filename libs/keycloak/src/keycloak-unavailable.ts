@@ -1,11 +1,14 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 
 /**
- * Keycloak (discovery, JWKS, token endpoint or admin API) could not be reached or answered nonsense. Maps to a
- * 503 JSON answer (the filter logs it with an error id); the message never carries a token or a secret.
+ * The OpenID provider (discovery, JWKS, token endpoint) or Keycloak's admin API could not be reached or answered
+ * nonsense. Maps to a 503 JSON answer (the filter logs it with an error id); the message never carries a token or a
+ * secret.
  */
 export class KeycloakUnavailableError extends ServiceUnavailableException {
   constructor(what: string, cause?: unknown) {
-    super(`Keycloak is unavailable (${what}); try again later`, { cause: cause instanceof Error ? cause : undefined });
+    super(`the OpenID provider is unavailable (${what}); try again later`, {
+      cause: cause instanceof Error ? cause : undefined,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { loadKeycloakConfig } from './keycloak.config';
+import { loadKeycloakConfig, oidcStartupLines } from './keycloak.config';
 import { configError } from '../../../test/support/config-error';
 
 const env = (vars: Record<string, string>) => ({ SECRETS_DIR: '/nonexistent-secrets', ...vars });
@@ -10,8 +10,15 @@ describe('loadKeycloakConfig', () => {
     const c = loadKeycloakConfig(env({}));
     expect(c.enabled).toBe(false);
     expect(c.apiKeys).toBe(false);
-    expect(c.audience).toBe('account');
-    expect(c.rolesClaim).toEqual(['realm_access', 'roles']);
+    expect(c.audiences).toEqual(['account']);
+    expect(c.authorizedParties).toBeNull();
+    expect(c.requireAtJwt).toBe(false);
+    expect(c.claims).toEqual({
+      userId: ['sub'],
+      names: [['name'], ['preferred_username']],
+      roles: ['realm_access', 'roles'],
+      groups: ['groups'],
+    });
     expect(c.algorithms).toEqual([
       'RS256',
       'RS384',
@@ -26,11 +33,14 @@ describe('loadKeycloakConfig', () => {
     ]);
     expect(c.clockToleranceSeconds).toBe(30);
     expect(c.timeoutMs).toBe(5000);
+    expect(c.jwksCooldownMs).toBe(3000);
+    expect(c.jwksMaxAgeMs).toBe(60000);
   });
 
   it('requires KEYCLOAK_URI when enabled, naming it', () => {
     expect(configErrorOf({ ENABLE_KEYCLOAK: 'true' }).variable).toBe('KEYCLOAK_URI');
     expect(configErrorOf({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'keycloak:8080' }).variable).toBe('KEYCLOAK_URI');
+    expect(configErrorOf({ ENABLE_OIDC: 'true' }).variable).toBe('OIDC_ISSUER_URL');
   });
 
   it('keeps the realm URL without its trailing slash and derives the admin URL from it', () => {
@@ -41,7 +51,8 @@ describe('loadKeycloakConfig', () => {
         KEYCLOAK_CLIENT_SECRET: 's3cret',
       }),
     );
-    expect(c.realmUri).toBe('http://keycloak:8080/realms/orthanc');
+    expect(c.issuerUrl).toBe('http://keycloak:8080/realms/orthanc');
+    expect(c.provider).toBe('keycloak');
     expect(c.admin).toEqual({
       adminUri: 'http://keycloak:8080/admin/realms/orthanc/',
       clientId: 'admin-cli',
@@ -84,7 +95,7 @@ describe('loadKeycloakConfig', () => {
   });
 
   it('reads a client-roles claim path and refuses prototype paths', () => {
-    expect(loadKeycloakConfig(env({ KEYCLOAK_ROLES_CLAIM: 'resource_access.orthanc.roles' })).rolesClaim).toEqual([
+    expect(loadKeycloakConfig(env({ KEYCLOAK_ROLES_CLAIM: 'resource_access.orthanc.roles' })).claims.roles).toEqual([
       'resource_access',
       'orthanc',
       'roles',
@@ -97,5 +108,113 @@ describe('loadKeycloakConfig', () => {
     expect(configErrorOf({ KEYCLOAK_TIMEOUT: '0' }).variable).toBe('KEYCLOAK_TIMEOUT');
     expect(configErrorOf({ KEYCLOAK_CLOCK_TOLERANCE: '-1' }).variable).toBe('KEYCLOAK_CLOCK_TOLERANCE');
     expect(configErrorOf({ ENABLE_KEYCLOAK: 'maybe' }).variable).toBe('ENABLE_KEYCLOAK');
+  });
+
+  it('takes the provider-neutral names, and the older Keycloak names as aliases; both set differently is an error', () => {
+    const generic = loadKeycloakConfig(
+      env({
+        ENABLE_OIDC: 'true',
+        OIDC_ISSUER_URL: 'http://sso.example.org/api/oidc/',
+        OIDC_AUDIENCE: 'orthanc, https://pacs.example.org/',
+        OIDC_ROLES_CLAIM: 'roles',
+        OIDC_GROUPS_CLAIM: 'org.teams',
+        OIDC_NAME_CLAIMS: 'display_name,email',
+        OIDC_USER_ID_CLAIM: 'oid',
+        OIDC_CLOCK_TOLERANCE: '5',
+        OIDC_TIMEOUT: '1500',
+        OIDC_JWKS_COOLDOWN: '2',
+        OIDC_JWKS_MAX_AGE: '30',
+        OIDC_ALGORITHMS: 'ES256',
+        OIDC_REQUIRE_AT_JWT: 'true',
+      }),
+    );
+    expect(generic).toMatchObject({
+      enabled: true,
+      issuerUrl: 'http://sso.example.org/api/oidc',
+      audiences: ['orthanc', 'https://pacs.example.org/'],
+      claims: { userId: ['oid'], names: [['display_name'], ['email']], roles: ['roles'], groups: ['org', 'teams'] },
+      clockToleranceSeconds: 5,
+      timeoutMs: 1500,
+      jwksCooldownMs: 2000,
+      jwksMaxAgeMs: 30000,
+      algorithms: ['ES256'],
+      requireAtJwt: true,
+    });
+    const same = { ENABLE_KEYCLOAK: 'true', ENABLE_OIDC: 'true', KEYCLOAK_URI: 'http://kc/realms/r' };
+    expect(loadKeycloakConfig(env({ ...same, OIDC_ISSUER_URL: 'http://kc/realms/r' })).issuerUrl).toBe(
+      'http://kc/realms/r',
+    );
+    const clash = configErrorOf({ ...same, OIDC_ISSUER_URL: 'http://other/realms/r' });
+    expect(clash.variable).toBe('OIDC_ISSUER_URL');
+    expect(clash.expectation).toContain('KEYCLOAK_URI');
+    expect(configErrorOf({ KEYCLOAK_TIMEOUT: '5000', OIDC_TIMEOUT: '100' }).variable).toBe('OIDC_TIMEOUT');
+    expect(configErrorOf({ OIDC_ROLES_CLAIM: 'a.__proto__' }).variable).toBe('OIDC_ROLES_CLAIM');
+    expect(configErrorOf({ OIDC_NAME_CLAIMS: 'name,.x' }).variable).toBe('OIDC_NAME_CLAIMS');
+    expect(configErrorOf({ OIDC_REQUIRE_AT_JWT: 'at+jwt' }).variable).toBe('OIDC_REQUIRE_AT_JWT');
+  });
+
+  it('audience: a list, azp/client_id instead (then no default audience), off only with "*"', () => {
+    expect(loadKeycloakConfig(env({ OIDC_AUTHORIZED_PARTIES: 'orthanc-auth,oe2' }))).toMatchObject({
+      audiences: null,
+      authorizedParties: ['orthanc-auth', 'oe2'],
+    });
+    expect(
+      loadKeycloakConfig(env({ OIDC_AUTHORIZED_PARTIES: 'orthanc-auth', KEYCLOAK_AUDIENCE: 'account' })),
+    ).toMatchObject({ audiences: ['account'], authorizedParties: ['orthanc-auth'] });
+    expect(loadKeycloakConfig(env({ OIDC_AUDIENCE: '*' }))).toMatchObject({ audiences: null, authorizedParties: null });
+    expect(configErrorOf({ OIDC_AUDIENCE: '*,account' }).variable).toBe('OIDC_AUDIENCE');
+  });
+
+  it('knows a Keycloak realm by its URL (or KEYCLOAK_ADMIN_URI), any other provider is generic, OIDC_PROVIDER decides', () => {
+    const on = (vars: Record<string, string>) => loadKeycloakConfig(env({ ENABLE_OIDC: 'true', ...vars }));
+    expect(on({ OIDC_ISSUER_URL: 'https://sso.example.org/realms/orthanc/' }).provider).toBe('keycloak');
+    expect(on({ OIDC_ISSUER_URL: 'https://sso.example.org/auth/realms/orthanc' }).provider).toBe('keycloak');
+    expect(on({ OIDC_ISSUER_URL: 'https://sso.example.org/api/oidc' }).provider).toBe('generic');
+    expect(on({ OIDC_ISSUER_URL: 'https://login.microsoftonline.com/tenant/v2.0' }).provider).toBe('generic');
+    expect(
+      on({
+        OIDC_ISSUER_URL: 'https://kc.example.org/orthanc',
+        KEYCLOAK_ADMIN_URI: 'https://kc.example.org/admin/realms/orthanc',
+      }).provider,
+    ).toBe('keycloak');
+    expect(on({ OIDC_ISSUER_URL: 'https://sso.example.org/realms/x', OIDC_PROVIDER: 'generic' }).provider).toBe(
+      'generic',
+    );
+    expect(configErrorOf({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'https://a/b', OIDC_PROVIDER: 'okta' }).variable).toBe(
+      'OIDC_PROVIDER',
+    );
+  });
+
+  it('turns the Keycloak-only features off with another provider, without KEYCLOAK_ADMIN_URI errors, and says so', () => {
+    const c = loadKeycloakConfig(
+      env({
+        ENABLE_OIDC: 'true',
+        OIDC_ISSUER_URL: 'http://sso.example.org/api/oidc',
+        KEYCLOAK_CLIENT_SECRET: 's3cret',
+        ENABLE_KEYCLOAK_API_KEYS: 'true',
+        OIDC_AUTHORIZED_PARTIES: 'orthanc-auth',
+      }),
+    );
+    expect(c).toMatchObject({ provider: 'generic', apiKeys: false });
+    expect(c.admin).toBeUndefined();
+    expect(c.keycloakOnlyIgnored).toEqual(['KEYCLOAK_CLIENT_SECRET', 'ENABLE_KEYCLOAK_API_KEYS']);
+    const lines = oidcStartupLines(c);
+    expect(lines[0]).toMatchObject({ level: 'log' });
+    expect(lines[0].text).toMatch(/api-keys, user-id lookups and realm roles in \/settings\/roles .* are off/);
+    expect(lines[1]).toMatchObject({ level: 'warn' });
+    expect(lines[1].text).toContain('KEYCLOAK_CLIENT_SECRET, ENABLE_KEYCLOAK_API_KEYS');
+    expect(lines).toHaveLength(2);
+  });
+
+  it('warns at start-up when neither the audience nor the authorized party is checked', () => {
+    const c = loadKeycloakConfig(
+      env({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'http://kc/realms/r', OIDC_AUDIENCE: '*' }),
+    );
+    expect(oidcStartupLines(c)).toEqual([
+      { level: 'warn', text: expect.stringContaining('any client of the provider') },
+    ]);
+    expect(
+      oidcStartupLines(loadKeycloakConfig(env({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'http://kc/realms/r' }))),
+    ).toEqual([]);
   });
 });

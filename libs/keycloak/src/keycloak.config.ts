@@ -1,7 +1,16 @@
 import { registerAs } from '@nestjs/config';
-import { boolSetting, ConfigError, Env, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+import {
+  boolSetting,
+  ConfigError,
+  enumSetting,
+  Env,
+  intSetting,
+  listSetting,
+  readSetting,
+  urlSetting,
+} from '@app/common';
 
-/** Asymmetric JWS algorithms: the only ones a Keycloak access token may use here. HS* and none never are. */
+/** Asymmetric JWS algorithms: the only ones an access token may use here. HS* and none never are. */
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',
   'RS384',
@@ -28,6 +37,14 @@ export const DEFAULT_ALGORITHMS = [
   'EdDSA',
 ];
 
+/**
+ * Which OpenID provider issues the user tokens. `keycloak` adds what needs Keycloak's own admin REST API (api-keys,
+ * user-id lookups, realm roles in /settings/roles); `generic` is any other OpenID Connect provider (glewlwyd,
+ * Authentik, Entra ID, LemonLDAP...), whose tokens are verified the same way.
+ */
+export type OidcProvider = 'keycloak' | 'generic';
+export const OIDC_PROVIDERS: readonly OidcProvider[] = ['keycloak', 'generic'];
+
 export interface KeycloakAdminConfig {
   /** The realm's admin REST root, always ending with '/' (`http://keycloak:8080/admin/realms/orthanc/`). */
   adminUri: string;
@@ -35,79 +52,185 @@ export interface KeycloakAdminConfig {
   clientSecret: string;
 }
 
+/** Where the identity of a verified token is read: each a claim path, split (`realm_access.roles` -> ['realm_access', 'roles']). */
+export interface ClaimMapping {
+  userId: string[];
+  /** Tried in order; the first non-empty string is the name (else the user id). */
+  names: string[][];
+  /** An array of strings, or one string of names separated by spaces or commas. */
+  roles: string[];
+  groups: string[];
+}
+
 export interface KeycloakConfig {
   enabled: boolean;
-  /** The realm URL without a trailing slash (the issuer Keycloak announces), e.g. `http://keycloak:8080/realms/orthanc`. */
-  realmUri?: string;
+  provider: OidcProvider;
+  /** OIDC_ISSUER_URL (KEYCLOAK_URI) without its trailing slash: where discovery starts, e.g. `http://keycloak:8080/realms/orthanc`. */
+  issuerUrl?: string;
   /**
-   * KEYCLOAK_ISSUER: the issuer the realm's tokens carry when it differs from KEYCLOAK_URI (Keycloak reached on an
-   * internal URL but configured with a public hostname). Unset: the issuer is KEYCLOAK_URI, checked at discovery.
+   * OIDC_ISSUER (KEYCLOAK_ISSUER): the issuer the tokens carry when it differs from OIDC_ISSUER_URL (the provider reached
+   * on an internal URL but configured with a public hostname). Unset: the issuer is OIDC_ISSUER_URL, checked at discovery.
    */
   issuer?: string;
-  /** Set when KEYCLOAK_CLIENT_SECRET is given: the admin REST client (api-keys, user-id lookups, realm roles). */
+  /** Set when KEYCLOAK_CLIENT_SECRET is given with Keycloak: the admin REST client (api-keys, user-id lookups, realm roles). */
   admin?: KeycloakAdminConfig;
   apiKeys: boolean;
-  audience: string;
-  /** Dotted path of the roles claim, split: `realm_access.roles` -> ['realm_access', 'roles']. */
-  rolesClaim: string[];
+  /** Keycloak-only settings that were given but are off because the provider is not Keycloak (for the start-up line). */
+  keycloakOnlyIgnored: string[];
+  /** Accepted `aud` values (one must be present); null: the audience is not checked. */
+  audiences: string[] | null;
+  /** Accepted `azp` / `client_id` values (those present must all be listed, at least one present); null: not checked. */
+  authorizedParties: string[] | null;
+  /**
+   * OIDC_REQUIRE_AT_JWT: the provider types its access tokens as RFC 9068 says (header `typ: at+jwt`), so a token
+   * without it (an ID token) is refused. (Not named *_TOKEN_*: the log scrubber blanks the values of such settings.)
+   */
+  requireAtJwt: boolean;
+  claims: ClaimMapping;
   algorithms: string[];
   clockToleranceSeconds: number;
   timeoutMs: number;
-  /** After a JWKS fetch, how long an unknown `kid` does not trigger another one (rate limit against random kids). */
+  /**
+   * After a key-set fetch, how long before the next one: an unknown `kid` within it waits for the fetch at its end
+   * (one for all waiting tokens), so a new provider key is picked up within this long and a flood costs one fetch.
+   */
   jwksCooldownMs: number;
-  /** How long a fetched JWKS is fresh; after it, the next verification refetches (and, if Keycloak is down, uses it stale). */
+  /** How long a fetched JWKS is fresh; after it, the next verification refetches (and, if the provider is down, uses it stale). */
   jwksMaxAgeMs: number;
 }
 
+/**
+ * One setting under its provider-neutral name or its older Keycloak name (kept working). Both given with different
+ * values is an error naming both; the name actually used is returned, for the parsers and their error messages.
+ */
+export function aliasedName(env: Env, name: string, olderName: string): string {
+  const value = readSetting(env, name);
+  const older = readSetting(env, olderName);
+  if (value !== undefined && older !== undefined && value !== older) {
+    throw new ConfigError(
+      name,
+      `and its older name ${olderName} are both set, to different values ("${value}", "${older}"): keep one`,
+    );
+  }
+  return value !== undefined || older === undefined ? name : olderName;
+}
+
+const FORBIDDEN_PATH_PARTS = new Set(['', '__proto__', 'constructor', 'prototype']);
+
+/** A dotted claim path such as `realm_access.roles`, split; own-property names only, never prototype keys. */
+function claimPath(raw: string, variable: string, example: string): string[] {
+  const path = raw.trim().split('.');
+  if (path.some((p) => FORBIDDEN_PATH_PARTS.has(p))) {
+    throw new ConfigError(variable, `expects a dotted claim path such as ${example}, got "${raw}"`);
+  }
+  return path;
+}
+
+function claimMapping(env: Env): ClaimMapping {
+  const rolesName = aliasedName(env, 'OIDC_ROLES_CLAIM', 'KEYCLOAK_ROLES_CLAIM');
+  const names = listSetting(env, 'OIDC_NAME_CLAIMS');
+  return {
+    userId: claimPath(readSetting(env, 'OIDC_USER_ID_CLAIM') ?? 'sub', 'OIDC_USER_ID_CLAIM', 'sub'),
+    names: (names.length ? names : ['name', 'preferred_username']).map((n) =>
+      claimPath(n, 'OIDC_NAME_CLAIMS', 'name,preferred_username'),
+    ),
+    roles: claimPath(readSetting(env, rolesName) ?? 'realm_access.roles', rolesName, 'realm_access.roles'),
+    groups: claimPath(readSetting(env, 'OIDC_GROUPS_CLAIM') ?? 'groups', 'OIDC_GROUPS_CLAIM', 'groups'),
+  };
+}
+
+/** OIDC_AUDIENCE: a list; `*` alone turns the check off (explicitly only); unset: `account`, or off when azp/client_id are checked instead. */
+function audiences(env: Env, authorizedParties: string[] | null): string[] | null {
+  const name = aliasedName(env, 'OIDC_AUDIENCE', 'KEYCLOAK_AUDIENCE');
+  const list = listSetting(env, name);
+  if (list.includes('*')) {
+    if (list.length > 1)
+      throw new ConfigError(name, 'is either a list of audiences or "*" (no audience check), not both');
+    return null;
+  }
+  if (list.length) return list;
+  return authorizedParties ? null : ['account'];
+}
+
+/** Keycloak realm URLs end with `/realms/<realm>`: the provider is Keycloak unless OIDC_PROVIDER says otherwise. */
+function detectProvider(env: Env, issuerUrl: string): OidcProvider {
+  const explicit = readSetting(env, 'OIDC_PROVIDER');
+  if (explicit !== undefined) return enumSetting(env, 'OIDC_PROVIDER', OIDC_PROVIDERS, 'generic');
+  if (readSetting(env, 'KEYCLOAK_ADMIN_URI') !== undefined) return 'keycloak';
+  return /\/realms\/[^/]+$/.test(new URL(issuerUrl).pathname) ? 'keycloak' : 'generic';
+}
+
 export function loadKeycloakConfig(env: Env): KeycloakConfig {
-  const enabled = boolSetting(env, 'ENABLE_KEYCLOAK', false);
-  const algorithms = listSetting(env, 'KEYCLOAK_ALGORITHMS');
+  const enableName = aliasedName(env, 'ENABLE_OIDC', 'ENABLE_KEYCLOAK');
+  const enabled = boolSetting(env, enableName, false);
+  const algorithmsName = aliasedName(env, 'OIDC_ALGORITHMS', 'KEYCLOAK_ALGORITHMS');
+  const algorithms = listSetting(env, algorithmsName);
   for (const alg of algorithms) {
     if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new ConfigError(
-        'KEYCLOAK_ALGORITHMS',
+        algorithmsName,
         `accepts only asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(', ')}); "${alg}" is refused`,
       );
     }
   }
-  const rolesClaim = readSetting(env, 'KEYCLOAK_ROLES_CLAIM') ?? 'realm_access.roles';
-  const rolesPath = rolesClaim.split('.');
-  if (rolesPath.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
-    throw new ConfigError(
-      'KEYCLOAK_ROLES_CLAIM',
-      `expects a dotted claim path such as realm_access.roles, got "${rolesClaim}"`,
-    );
-  }
+  const parties = listSetting(env, 'OIDC_AUTHORIZED_PARTIES');
+  const authorizedParties = parties.length ? parties : null;
   const common = {
     enabled,
-    audience: readSetting(env, 'KEYCLOAK_AUDIENCE') ?? 'account',
-    rolesClaim: rolesPath,
+    audiences: audiences(env, authorizedParties),
+    authorizedParties,
+    requireAtJwt: boolSetting(env, 'OIDC_REQUIRE_AT_JWT', false),
+    claims: claimMapping(env),
     algorithms: algorithms.length ? algorithms : [...DEFAULT_ALGORITHMS],
-    clockToleranceSeconds: intSetting(env, 'KEYCLOAK_CLOCK_TOLERANCE', 30, 0, 300),
-    timeoutMs: intSetting(env, 'KEYCLOAK_TIMEOUT', 5000, 100, 60000),
-    jwksCooldownMs: intSetting(env, 'KEYCLOAK_JWKS_COOLDOWN', 30, 0, 3600) * 1000,
-    // A key the realm removed (rotated out, compromised) stays trusted until the key set is refetched: at most this
+    clockToleranceSeconds: intSetting(
+      env,
+      aliasedName(env, 'OIDC_CLOCK_TOLERANCE', 'KEYCLOAK_CLOCK_TOLERANCE'),
+      30,
+      0,
+      300,
+    ),
+    timeoutMs: intSetting(env, aliasedName(env, 'OIDC_TIMEOUT', 'KEYCLOAK_TIMEOUT'), 5000, 100, 60000),
+    // Short, so that a new provider key is picked up within seconds even right after a flood of unknown kids (which
+    // then costs one fetch per cooldown, whatever its size).
+    jwksCooldownMs:
+      intSetting(env, aliasedName(env, 'OIDC_JWKS_COOLDOWN', 'KEYCLOAK_JWKS_COOLDOWN'), 3, 0, 3600) * 1000,
+    // A key the provider removed (rotated out, compromised) stays trusted until the key set is refetched: at most this
     // long (found by the hostile suite: 10 minutes with jose's default when the successor key was already cached).
     // Refetching costs one small request a minute, and with stale-if-error an outage costs nothing more.
-    jwksMaxAgeMs: intSetting(env, 'KEYCLOAK_JWKS_MAX_AGE', 60, 1, 86400) * 1000,
+    jwksMaxAgeMs: intSetting(env, aliasedName(env, 'OIDC_JWKS_MAX_AGE', 'KEYCLOAK_JWKS_MAX_AGE'), 60, 1, 86400) * 1000,
   };
-  if (!enabled) return { ...common, apiKeys: false };
+  if (!enabled) return { ...common, provider: 'keycloak', apiKeys: false, keycloakOnlyIgnored: [] };
 
-  const realm = urlSetting(env, 'KEYCLOAK_URI');
-  if (!realm) {
+  let issuerUrlName = aliasedName(env, 'OIDC_ISSUER_URL', 'KEYCLOAK_URI');
+  // Nothing given: name the setting in the family the site uses (ENABLE_KEYCLOAK -> KEYCLOAK_URI).
+  if (readSetting(env, issuerUrlName) === undefined && enableName === 'ENABLE_KEYCLOAK') issuerUrlName = 'KEYCLOAK_URI';
+  const url = urlSetting(env, issuerUrlName);
+  if (!url) {
     throw new ConfigError(
-      'KEYCLOAK_URI',
-      'is required when ENABLE_KEYCLOAK=true: the realm URL, e.g. http://keycloak:8080/realms/orthanc/',
+      issuerUrlName,
+      `is required when ${enableName}=true: the issuer URL of the OpenID provider, ` +
+        'e.g. a Keycloak realm http://keycloak:8080/realms/orthanc/',
     );
   }
-  const realmUri = realm.replace(/\/+$/, '');
-  const issuer = urlSetting(env, 'KEYCLOAK_ISSUER')?.replace(/\/+$/, '');
+  const issuerUrl = url.replace(/\/+$/, '');
+  const issuer = urlSetting(env, aliasedName(env, 'OIDC_ISSUER', 'KEYCLOAK_ISSUER'))?.replace(/\/+$/, '');
+  const provider = detectProvider(env, issuerUrl);
   const secret = readSetting(env, 'KEYCLOAK_CLIENT_SECRET');
+  const apiKeys = boolSetting(env, 'ENABLE_KEYCLOAK_API_KEYS', false);
+  if (provider === 'generic') {
+    const keycloakOnlyIgnored = [
+      ...(secret ? ['KEYCLOAK_CLIENT_SECRET'] : []),
+      ...(apiKeys ? ['ENABLE_KEYCLOAK_API_KEYS'] : []),
+      ...(readSetting(env, 'KEYCLOAK_CLIENT_ID') ? ['KEYCLOAK_CLIENT_ID'] : []),
+    ];
+    return { ...common, provider, issuerUrl, issuer, apiKeys: false, keycloakOnlyIgnored };
+  }
+
   let admin: KeycloakAdminConfig | undefined;
   if (secret) {
     const explicit = urlSetting(env, 'KEYCLOAK_ADMIN_URI');
-    const derived = realmUri.includes('/realms/')
-      ? realmUri.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/')
+    const derived = issuerUrl.includes('/realms/')
+      ? issuerUrl.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/')
       : undefined;
     const adminUri = explicit ?? derived;
     if (!adminUri) {
@@ -122,14 +245,43 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
       clientSecret: secret,
     };
   }
-  const apiKeys = boolSetting(env, 'ENABLE_KEYCLOAK_API_KEYS', false);
   if (apiKeys && !admin) {
     throw new ConfigError(
       'KEYCLOAK_CLIENT_SECRET',
       'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up',
     );
   }
-  return { ...common, realmUri, issuer, admin, apiKeys };
+  return { ...common, provider, issuerUrl, issuer, admin, apiKeys, keycloakOnlyIgnored: [] };
+}
+
+/**
+ * What the start-up log says about the OpenID provider: which one, what is off with it and why, and a warning when no
+ * audience nor authorized party is checked (any client of the provider could then call here with its tokens).
+ */
+export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' | 'warn'; text: string }> {
+  if (!config.enabled) return [];
+  const lines: Array<{ level: 'log' | 'warn'; text: string }> = [];
+  if (config.provider === 'generic') {
+    lines.push({
+      level: 'log',
+      text:
+        `OpenID provider ${config.issuerUrl} (OIDC_PROVIDER=generic): api-keys, user-id lookups and realm roles in ` +
+        "/settings/roles need Keycloak's admin REST API and are off; user tokens are verified as with Keycloak",
+    });
+    if (config.keycloakOnlyIgnored.length) {
+      lines.push({
+        level: 'warn',
+        text: `ignored with a provider that is not Keycloak: ${config.keycloakOnlyIgnored.join(', ')} (set OIDC_PROVIDER=keycloak if it is one)`,
+      });
+    }
+  }
+  if (!config.audiences && !config.authorizedParties) {
+    lines.push({
+      level: 'warn',
+      text: 'OIDC_AUDIENCE=* and no OIDC_AUTHORIZED_PARTIES: access tokens issued to any client of the provider are accepted',
+    });
+  }
+  return lines;
 }
 
 export const keycloakConfig = registerAs('keycloak', (): KeycloakConfig => loadKeycloakConfig(process.env));

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { open } from 'node:fs/promises';
 import { Public } from '@app/common';
-import { KeycloakIssuerService, keycloakConfig, KeycloakConfig } from '@app/keycloak';
+import { KeycloakIssuerService, keycloakConfig, KeycloakConfig, ProviderReadiness } from '@app/keycloak';
 import { permissionsConfig, PermissionsConfig } from '@app/permissions';
 import { SharesService } from '@app/shares';
 
@@ -18,7 +18,7 @@ const CHECKS_SCHEMA = {
   type: 'object',
   additionalProperties: {
     type: 'object',
-    properties: { status: { type: 'string', enum: ['up', 'down'] }, message: { type: 'string' } },
+    properties: { status: { type: 'string', enum: ['up', 'down', 'degraded'] }, message: { type: 'string' } },
   },
 };
 const READY_SCHEMA = {
@@ -36,8 +36,11 @@ const CHECK_TIMEOUT_MS = 3000;
 
 /**
  * Readiness: can this instance serve? Configuration loaded (it is, or the process would not be running), the roles
- * file readable, Keycloak's discovery document reachable (when Keycloak is enabled), the share registry's storage
- * reachable (when enabled). 200 `{"status":"ok",...}`, or 503 with the failing check under `error`.
+ * file readable, the share registry's storage reachable (when enabled): 200 `{"status":"ok",...}`, or 503 with the
+ * failing check under `error`. The OpenID provider (when enabled) is reported under `oidc` but never fails readiness:
+ * share links, which the plugin checks on every access, do not need it, so an outage of the provider must not take
+ * the instance out of a load balancer. It is `up`, or `degraded` (user tokens answer 503 meanwhile), from a
+ * discovery made at most every few seconds (READINESS_CACHE_MS), so that this public route costs the provider nothing.
  */
 @ApiTags('operations')
 @Controller()
@@ -56,7 +59,9 @@ export class ReadyController {
   @HealthCheck({ swaggerDocumentation: false })
   @ApiOperation({
     summary: 'Readiness',
-    description: 'Configuration, roles file, Keycloak discovery (when enabled), share registry storage (when enabled).',
+    description:
+      'Configuration, roles file, share registry storage (when enabled); the OpenID provider (when enabled) is reported ' +
+      'up or degraded under `oidc` and never makes readiness fail.',
   })
   @ApiResponse({
     status: 200,
@@ -64,9 +69,9 @@ export class ReadyController {
     schema: READY_SCHEMA,
     example: {
       status: 'ok',
-      info: { config: { status: 'up' }, roles: { status: 'up' } },
+      info: { config: { status: 'up' }, roles: { status: 'up' }, oidc: { status: 'up' } },
       error: {},
-      details: { config: { status: 'up' }, roles: { status: 'up' } },
+      details: { config: { status: 'up' }, roles: { status: 'up' }, oidc: { status: 'up' } },
     },
   })
   @ApiResponse({
@@ -89,14 +94,6 @@ export class ReadyController {
           .attempt(() => this.readRolesFile())
           .withTimeout(CHECK_TIMEOUT_MS),
     ];
-    if (this.keycloak.enabled) {
-      checks.push(() =>
-        this.indicators
-          .check('keycloak')
-          .attempt(() => this.issuer.probe())
-          .withTimeout(CHECK_TIMEOUT_MS),
-      );
-    }
     if (this.shares?.enabled) {
       const shares = this.shares;
       checks.push(() =>
@@ -106,6 +103,15 @@ export class ReadyController {
           .withTimeout(CHECK_TIMEOUT_MS),
       );
     }
+    const [result, oidc] = await Promise.all([this.runChecks(checks, reply), this.providerReadiness()]);
+    if (oidc) {
+      result.info = { ...result.info, oidc };
+      result.details = { ...result.details, oidc };
+    }
+    return result;
+  }
+
+  private async runChecks(checks: HealthIndicatorFunction[], reply: FastifyReply): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (err) {
@@ -113,6 +119,27 @@ export class ReadyController {
       if (!(err instanceof ServiceUnavailableException)) throw err;
       void reply.status(503);
       return err.getResponse() as HealthCheckResult;
+    }
+  }
+
+  /** The provider's state (cached by the issuer service), within CHECK_TIMEOUT_MS; undefined when OIDC is off. */
+  private async providerReadiness(): Promise<ProviderReadiness | undefined> {
+    if (!this.keycloak.enabled) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<ProviderReadiness>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            status: 'degraded',
+            message: `OpenID Connect discovery did not answer within ${CHECK_TIMEOUT_MS} ms`,
+          }),
+        CHECK_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.issuer.readiness(), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,0 +1,98 @@
+import type { JWTPayload, JWSHeaderParameters } from 'jose';
+import { claimAt } from './keycloak-identity';
+
+/** What an access token must satisfy here besides its signature: the provider's issuer and the site's settings. */
+export interface AccessTokenRules {
+  issuer: string;
+  /** One of these must be in `aud`; null: not checked. */
+  audiences: readonly string[] | null;
+  /** `azp` and `client_id`, those present, must be among these (and one present); null: not checked. */
+  authorizedParties: readonly string[] | null;
+  /** The provider types its access tokens `at+jwt` (RFC 9068): a token without that header is not one. */
+  requireAtJwt: boolean;
+  clockToleranceSeconds: number;
+  userIdClaim: readonly string[];
+}
+
+/** Why a token is not an access token of the provider for this service: the claim that failed, and how. */
+export interface TokenRefusal {
+  claim: string;
+  reason: string;
+}
+
+/** RFC 9068 media types of a JWT access token (the `typ` header, compared case-insensitively). */
+const AT_JWT = new Set(['at+jwt', 'application/at+jwt']);
+/** Claims that only ID tokens carry (OpenID Connect Core 3.1.3.6, 3.3.2.11; FAPI's s_hash). */
+const ID_TOKEN_ONLY = ['at_hash', 'c_hash', 's_hash'];
+
+const refusal = (claim: string, reason: string): TokenRefusal => ({ claim, reason });
+
+/**
+ * The claim rules of an access token, on a token whose signature was verified: typed as an access token (never an
+ * ID, refresh or logout token), issued by the provider, in its validity window (with the clock tolerance), for this
+ * service (audience, authorized party) and naming a user. Null when it passes; else the first rule it fails.
+ *
+ * ID tokens are refused wherever their audience would match: an ID-token-only claim (`at_hash`, `c_hash`, `s_hash`),
+ * a `nonce` on a token that does not declare itself an access token (Keycloak before 25 copies the login's nonce into
+ * its access tokens, which say `typ: Bearer`), any `typ` but `Bearer` in the payload (Keycloak: ID, Refresh, Logout...)
+ * or but JWT/at+jwt in the header, and, with a provider that types its access tokens `at+jwt`, a token without it.
+ */
+export function checkAccessTokenClaims(
+  header: JWSHeaderParameters,
+  payload: JWTPayload,
+  rules: AccessTokenRules,
+  nowSeconds: number,
+): TokenRefusal | null {
+  const headerTyp = header.typ;
+  const typedAccessToken = typeof headerTyp === 'string' && AT_JWT.has(headerTyp.toLowerCase());
+  if (
+    headerTyp !== undefined &&
+    !typedAccessToken &&
+    !(typeof headerTyp === 'string' && headerTyp.toLowerCase() === 'jwt')
+  ) {
+    return refusal('typ (header)', 'is neither JWT nor at+jwt');
+  }
+  if (rules.requireAtJwt && !typedAccessToken) {
+    return refusal(
+      'typ (header)',
+      'is not at+jwt, which the provider marks its access tokens with (OIDC_REQUIRE_AT_JWT)',
+    );
+  }
+  const typ = payload.typ;
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== 'bearer')) {
+    return refusal('typ', 'is not Bearer (an ID, refresh or logout token)');
+  }
+  const declaredAccessToken = typedAccessToken || typ !== undefined;
+  for (const claim of ID_TOKEN_ONLY) {
+    if (Object.hasOwn(payload, claim)) return refusal(claim, 'is an ID token claim');
+  }
+  if (Object.hasOwn(payload, 'nonce') && !declaredAccessToken) {
+    return refusal('nonce', 'is an ID token claim (and the token is not typed as an access token)');
+  }
+
+  if (payload.iss !== rules.issuer) return refusal('iss', 'is not the provider');
+  const tolerance = rules.clockToleranceSeconds;
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return refusal('exp', 'is missing');
+  if (payload.exp <= nowSeconds - tolerance) return refusal('exp', 'is past');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + tolerance)) {
+    return refusal('nbf', 'is in the future');
+  }
+
+  if (rules.audiences) {
+    const aud = payload.aud;
+    const given = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    if (!given.some((a) => typeof a === 'string' && rules.audiences!.includes(a))) {
+      return refusal('aud', 'holds none of OIDC_AUDIENCE');
+    }
+  }
+  if (rules.authorizedParties) {
+    const parties = [payload.azp, payload.client_id].filter((v) => v !== undefined);
+    if (!parties.length) return refusal('azp/client_id', 'is missing');
+    if (parties.some((p) => typeof p !== 'string' || !rules.authorizedParties!.includes(p))) {
+      return refusal('azp/client_id', 'is not in OIDC_AUTHORIZED_PARTIES');
+    }
+  }
+  const userId = claimAt(payload, rules.userIdClaim);
+  if (typeof userId !== 'string' || userId === '') return refusal(rules.userIdClaim.join('.'), 'names no user');
+  return null;
+}
