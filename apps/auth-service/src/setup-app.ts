@@ -52,7 +52,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   if (core.prefix) app.setGlobalPrefix(core.prefix);
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
   // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers).
-  const credentials = new BasicCredentials(core.users);
+  const credentials = app.get(BasicCredentials);
   registerValidateRoute(app, core, credentials);
   registerGetProfileRoute(app, core, credentials);
   if (ops.enableDocs) setupDocs(app, core, ops);
