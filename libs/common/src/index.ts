@@ -4,7 +4,6 @@ export * from './config/parsers';
 export * from './config/core.config';
 export * from './fs/atomic-write';
 export * from './auth/public.decorator';
-export * from './auth/allow-bearer.decorator';
 export * from './auth/caller';
 export * from './auth/basic-credentials';
 export * from './auth/basic.strategy';

@@ -5,8 +5,9 @@ import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@n
 import type { OperationObject, PathItemObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALLOW_BEARER, BearerPermission, CoreConfig, IS_PUBLIC } from '@app/common';
+import { CoreConfig, IS_PUBLIC } from '@app/common';
 import { ValidateTokenDto } from '@app/tokens';
+import { ALLOW_BEARER, BearerPermission } from '../auth/allow-bearer.decorator';
 import { GetProfileDto } from '../profiles/get-profile.dto';
 import { ERROR_SCHEMA, PROFILE_SCHEMA, VALIDATE_ANSWER_SCHEMA } from './openapi-schemas';
 import type { OpsConfig } from './ops.config';
