@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { call, RunningApp, startApp } from './support/app';
 
 // One Basic check for every route (issue 12, finding 2): the Nest routes (through passport-http), the plain fastify
@@ -52,5 +53,89 @@ describe('one Basic check on every route', () => {
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="orthanc-auth"/);
       expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
     });
+  });
+});
+
+/** Sends the request head and the first `sent` bytes of a `length`-byte body, and resolves with the first answer. */
+function answerBeforeBody(url: string, path: string, headers: Record<string, string>, length: number, sent: number) {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  const head = [
+    `POST ${u.pathname.replace(/\/$/, '')}${path} HTTP/1.1`,
+    `Host: ${u.host}`,
+    'Content-Type: application/json',
+    `Content-Length: ${length}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ].join('\r\n');
+  const answer = new Promise<string>((resolve, reject) => {
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString();
+      if (text.includes('\r\n\r\n')) resolve(text);
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`closed without an answer: ${text}`)));
+  });
+  socket.write(`${head}\r\n\r\n{"level":"study","method":"get","uri":"${'a'.repeat(sent)}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer while the body was incomplete')), 15_000);
+  });
+  return Promise.race([answer, timeout]).finally(() => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+}
+
+describe('the plain fastify routes check credentials before they read the body (issue 12, finding 7)', () => {
+  let svc: RunningApp;
+  beforeAll(async () => {
+    svc = await startApp();
+  });
+  afterAll(async () => svc?.close());
+
+  // 900 KB that fail to parse: a 400 if the service parsed them, a 401 if it refused the caller first.
+  const malformed = `{"level":"study","method":"get","uri":"${'x'.repeat(900_000)}`;
+
+  it.each(['/tokens/validate', '/user/get-profile'])(
+    '%s: no credentials, a 401, the body left unparsed',
+    async (path) => {
+      const anonymous = await call(svc.url, 'POST', path, undefined, {
+        auth: null,
+        raw: malformed,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body).toMatchObject({ statusCode: 401 });
+      // With credentials, the same bytes are read and parsed: the 400 of malformed JSON.
+      const caller = await call(svc.url, 'POST', path, undefined, {
+        raw: malformed,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(caller.status).toBe(400);
+      expect(JSON.stringify(caller.body.message)).toMatch(/Malformed JSON/);
+    },
+  );
+
+  it.each(['/tokens/validate', '/user/get-profile'])(
+    '%s: no credentials, the 401 comes before the body has even arrived',
+    async (path) => {
+      const answer = await answerBeforeBody(svc.url, path, {}, 900_000, 1000);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toMatch(/www-authenticate: Basic/i);
+      const wrong = await answerBeforeBody(
+        svc.url,
+        path,
+        { Authorization: basic('share-user', 'wrong') },
+        900_000,
+        1000,
+      );
+      expect(wrong).toMatch(/^HTTP\/1\.1 401 /);
+    },
+  );
+
+  it('still serves the connection and the callers after such refusals', async () => {
+    const res = await call(svc.url, 'POST', '/tokens/validate', { level: 'study', method: 'get', 'dicom-uid': '1' });
+    expect(res.body).toEqual({ granted: false, validity: 60 });
   });
 });

@@ -9,7 +9,6 @@ export * from './auth/basic-credentials';
 export * from './auth/basic.strategy';
 export * from './auth/basic-auth.guard';
 export * from './http/error-body';
-export * from './http/body-fields';
 export * from './http/all-exceptions.filter';
 export * from './http/fastify-setup';
 export * from './common.module';

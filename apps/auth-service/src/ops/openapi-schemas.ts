@@ -15,15 +15,6 @@ export const ERROR_SCHEMA: SchemaObject = {
   },
 };
 
-export const VALIDATE_ANSWER_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['granted', 'validity'],
-  properties: {
-    granted: { type: 'boolean' },
-    validity: { type: 'integer', description: 'seconds the plugin may cache this answer' },
-  },
-};
-
 export const WIRE_RESOURCE_SCHEMA: SchemaObject = {
   type: 'object',
   properties: {
@@ -65,20 +56,6 @@ export const DECODE_ANSWER_SCHEMA: SchemaObject = {
     'error-code': { type: 'string', nullable: true, enum: ['expired', 'invalid', 'unknown'] },
     'redirect-url': { type: 'string', nullable: true },
     resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
-  },
-};
-
-export const PROFILE_SCHEMA: SchemaObject = {
-  type: 'object',
-  nullable: true,
-  description: 'the profile, or the JSON literal null for an unknown api-key or user id',
-  properties: {
-    name: { type: 'string' },
-    'authorized-labels': { type: 'array', items: { type: 'string' } },
-    permissions: { type: 'array', items: { type: 'string' } },
-    validity: { type: 'integer', minimum: 1 },
-    'user-id': { type: 'string', nullable: true },
-    groups: { type: 'array', items: { type: 'string' }, nullable: true },
   },
 };
 
