@@ -5,7 +5,10 @@
  * and the start-up time; then writes bench/RESULTS.md.
  *
  * Options (env): BENCH_DURATION (s per round, 8), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
- * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names).
+ * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names, or
+ * prefixes: "validate granted,get-profile anonymous"), BENCH_OUT (the results file, default bench/RESULTS.md).
+ * BENCH_PAIRED=1: each round of a scenario is preceded by a round on the ceiling, and the ratio is the median of the
+ * rounds' ratios: on a machine shared with other work, load that comes and goes then hits both sides of a ratio.
  */
 const { spawn } = require('node:child_process');
 const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
@@ -23,6 +26,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 // false), the figure the registry's cost is judged against.
 const WORKER_SETTINGS = (process.env.BENCH_WORKERS || '1,auto,1-noregistry').split(',');
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : null;
+const OUT = process.env.BENCH_OUT || path.join(__dirname, 'RESULTS.md');
+const PAIRED = process.env.BENCH_PAIRED === '1';
 const BASIC = 'Basic ' + Buffer.from('bench-user:bench-password').toString('base64');
 const U1 = '1.2.840.113619.2.55.3.1';
 const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
@@ -58,22 +63,34 @@ function load(opts) {
   });
 }
 
-async function measure(url, request) {
-  await load({ url, duration: WARMUP, ...request });
-  const rounds = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const r = await load({ url, duration: DURATION, ...request });
-    rounds.push({
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-      total: r.requests.total,
-    });
-  }
-  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function round(url, request) {
+  const r = await load({ url, duration: DURATION, ...request });
   return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    total: r.requests.total,
+  };
+}
+
+/** `paired` ({url, request} of the ceiling): a ceiling round before each round, and the median of the ratios. */
+async function measure(url, request, paired) {
+  await load({ url, duration: WARMUP, ...request });
+  if (paired) await load({ url: paired.url, duration: WARMUP, ...paired.request });
+  const rounds = [];
+  const ratios = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const ceilingRound = paired ? await round(paired.url, paired.request) : null;
+    const r = await round(url, request);
+    rounds.push(r);
+    if (ceilingRound) ratios.push(r.rps / ceilingRound.rps);
+  }
+  return {
+    ...(paired ? { ratio: median(ratios), ratios } : {}),
     rps: Math.round(median(rounds.map((r) => r.rps))),
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
@@ -191,7 +208,8 @@ async function main() {
   const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody);
   ceil.rss = peakRssMb(ceiling.pid);
   process.stdout.write(`${ceil.rps} req/s\n`);
-  await stopChild(ceiling);
+  const pairedWith = PAIRED ? { url: `http://127.0.0.1:${ceilingPort}/`, request: ceilingBody } : null;
+  if (!PAIRED) await stopChild(ceiling);
 
   for (const workers of WORKER_SETTINGS) {
     const noRegistry = workers.endsWith('-noregistry');
@@ -223,6 +241,7 @@ async function main() {
       startupMs = Date.now() - started;
     } catch (err) {
       await stopChild(svc);
+      await stopChild(ceiling);
       throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`, { cause: err });
     }
     const base = `http://127.0.0.1:${port}`;
@@ -237,22 +256,24 @@ async function main() {
         continue;
       }
       process.stdout.write(`WORKERS=${workers} ${name} ... `);
-      const r = await measure(base + s.path, s.request);
+      const r = await measure(base + s.path, s.request, pairedWith);
       results.push({ workers, name, ...r });
-      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms\n`);
+      const paired = r.ratio ? ` (${r.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(' ')} of the ceiling)` : '';
+      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms${paired}\n`);
     }
     const rss = peakRssMb(svc.pid);
     results.push({ workers, name: '(process)', rss, startupMs });
     await stopChild(svc);
   }
   await issuer.close();
+  await stopChild(ceiling);
 
   const rows = results
     .filter((r) => r.name !== '(process)')
     .map((r) =>
       r.unavailable
         ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
-        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceil.rps).toFixed(0)}% | ${r.errors + r.non2xx} |`,
+        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * (r.ratio ?? r.rps / ceil.rps)).toFixed(0)}% | ${r.errors + r.non2xx} |`,
     );
   const procs = results
     .filter((r) => r.name === '(process)')
@@ -263,6 +284,11 @@ async function main() {
     `Run: ${new Date().toISOString()} on ${machine()}.`,
     `Tool: autocannon in the benchmark process (the same machine, so it takes CPU from the server as it does from the ceiling), ${CONNECTIONS} connections, ${WARMUP} s warm-up, median of ${ROUNDS} rounds of ${DURATION} s.`,
     `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, peak RSS ${ceil.rss} MB.`,
+    ...(PAIRED
+      ? [
+          'Paired: each round of a scenario followed a round on the ceiling; "of ceiling" is the median of the rounds\' ratios.',
+        ]
+      : []),
     '',
     '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | errors + non-2xx |',
     '|---|---|---|---|---|---|---|',
@@ -274,7 +300,7 @@ async function main() {
     '',
   ].join('\n');
   process.stdout.write('\n' + report + '\n');
-  writeFileSync(path.join(__dirname, 'RESULTS.md'), report);
+  writeFileSync(OUT, report);
 }
 
 main().catch((err) => {
