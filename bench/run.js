@@ -17,7 +17,7 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
+const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, cpuMs, waitForHttp } = require('./process-tools');
 const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -65,9 +65,13 @@ function load(opts) {
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function round(url, request) {
+/** One round; with the server's pid, also the CPU time it spent per request, in µs. */
+async function round(url, request, pid) {
+  const cpuBefore = pid ? cpuMs(pid) : null;
   const r = await load({ url, duration: DURATION, ...request });
+  const cpuAfter = pid ? cpuMs(pid) : null;
   return {
+    cpuUs: cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / r.requests.total : null,
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -77,20 +81,27 @@ async function round(url, request) {
   };
 }
 
-/** `paired` ({url, request} of the ceiling): a ceiling round before each round, and the median of the ratios. */
-async function measure(url, request, paired) {
+/**
+ * `paired` ({url, request, pid} of the ceiling): a ceiling round before each round, and the medians of the ratios,
+ * of throughput and of CPU time per request (the ceiling's over the server's: the share of the ceiling's efficiency).
+ */
+async function measure(url, request, pid, paired) {
   await load({ url, duration: WARMUP, ...request });
   if (paired) await load({ url: paired.url, duration: WARMUP, ...paired.request });
   const rounds = [];
   const ratios = [];
+  const cpuRatios = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const ceilingRound = paired ? await round(paired.url, paired.request) : null;
-    const r = await round(url, request);
+    const ceilingRound = paired ? await round(paired.url, paired.request, paired.pid) : null;
+    const r = await round(url, request, pid);
     rounds.push(r);
     if (ceilingRound) ratios.push(r.rps / ceilingRound.rps);
+    if (ceilingRound?.cpuUs && r.cpuUs) cpuRatios.push(ceilingRound.cpuUs / r.cpuUs);
   }
   return {
     ...(paired ? { ratio: median(ratios), ratios } : {}),
+    ...(cpuRatios.length ? { cpuRatio: median(cpuRatios), cpuRatios } : {}),
+    cpuUs: rounds.every((r) => r.cpuUs !== null) ? Math.round(median(rounds.map((r) => r.cpuUs))) : null,
     rps: Math.round(median(rounds.map((r) => r.rps))),
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
@@ -205,10 +216,12 @@ async function main() {
   });
   ceilingBody.headers.token = 'x'.repeat(420);
   process.stdout.write('ceiling (bare node:http) ... ');
-  const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody);
+  const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody, ceiling.pid);
   ceil.rss = peakRssMb(ceiling.pid);
-  process.stdout.write(`${ceil.rps} req/s\n`);
-  const pairedWith = PAIRED ? { url: `http://127.0.0.1:${ceilingPort}/`, request: ceilingBody } : null;
+  process.stdout.write(`${ceil.rps} req/s, ${ceil.cpuUs} µs CPU/request\n`);
+  const pairedWith = PAIRED
+    ? { url: `http://127.0.0.1:${ceilingPort}/`, request: ceilingBody, pid: ceiling.pid }
+    : null;
   if (!PAIRED) await stopChild(ceiling);
 
   for (const workers of WORKER_SETTINGS) {
@@ -256,10 +269,12 @@ async function main() {
         continue;
       }
       process.stdout.write(`WORKERS=${workers} ${name} ... `);
-      const r = await measure(base + s.path, s.request, pairedWith);
+      const r = await measure(base + s.path, s.request, svc.pid, pairedWith);
       results.push({ workers, name, ...r });
-      const paired = r.ratio ? ` (${r.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(' ')} of the ceiling)` : '';
-      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms${paired}\n`);
+      const pct = (xs) => xs.map((x) => `${(100 * x).toFixed(0)}%`).join(' ');
+      const paired = r.ratio ? `; of the ceiling: req/s ${pct(r.ratios)}` : '';
+      const cpu = r.cpuRatio ? `, CPU/request ${pct(r.cpuRatios)}` : '';
+      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms, ${r.cpuUs} µs CPU/request${paired}${cpu}\n`);
     }
     const rss = peakRssMb(svc.pid);
     results.push({ workers, name: '(process)', rss, startupMs });
@@ -272,8 +287,8 @@ async function main() {
     .filter((r) => r.name !== '(process)')
     .map((r) =>
       r.unavailable
-        ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
-        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * (r.ratio ?? r.rps / ceil.rps)).toFixed(0)}% | ${r.errors + r.non2xx} |`,
+        ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | | | |`
+        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * (r.ratio ?? r.rps / ceil.rps)).toFixed(0)}% | ${r.cpuUs ?? '?'} | ${r.cpuUs ? `${(100 * (r.cpuRatio ?? ceil.cpuUs / r.cpuUs)).toFixed(0)}%` : '?'} | ${r.errors + r.non2xx} |`,
     );
   const procs = results
     .filter((r) => r.name === '(process)')
@@ -283,15 +298,16 @@ async function main() {
     '',
     `Run: ${new Date().toISOString()} on ${machine()}.`,
     `Tool: autocannon in the benchmark process (the same machine, so it takes CPU from the server as it does from the ceiling), ${CONNECTIONS} connections, ${WARMUP} s warm-up, median of ${ROUNDS} rounds of ${DURATION} s.`,
-    `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, peak RSS ${ceil.rss} MB.`,
+    `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, ${ceil.cpuUs} µs CPU/request, peak RSS ${ceil.rss} MB.`,
+    "CPU µs/request: the server processes' user + system time over the requests answered (/proc, 10 ms ticks); \"of ceiling (CPU)\" is the ceiling's CPU time per request over the scenario's, less sensitive than req/s to other work on the machine.",
     ...(PAIRED
       ? [
           'Paired: each round of a scenario followed a round on the ceiling; "of ceiling" is the median of the rounds\' ratios.',
         ]
       : []),
     '',
-    '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | errors + non-2xx |',
-    '|---|---|---|---|---|---|---|',
+    '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | CPU µs/request | of ceiling (CPU) | errors + non-2xx |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     '| WORKERS | peak RSS (all processes) | start-up to first answer |',
