@@ -83,6 +83,7 @@ describe('OpenAPI document (/docs-json)', () => {
       granted: { type: 'boolean' },
       validity: expect.any(Object),
     });
+    expect(op.responses['400'].content['application/json'].schema.properties.message.type).toBe('array');
     expect(op.requestBody.content['application/json'].examples.plugin.value).toHaveProperty('token-key');
     const profile = doc.paths['/user/get-profile'].post;
     expect(profile.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/GetProfileBody');

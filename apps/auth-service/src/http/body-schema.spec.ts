@@ -71,7 +71,11 @@ describe('the validate body schema', () => {
       ['level must be one of the following values: patient, study, series, instance, system'],
     ],
     ['an upper-case method', { method: 'GET' }, ['method must be one of the following values: get, post, put, delete']],
-    ['no method', { method: undefined }, ['method is required: one of the following values: get, post, put, delete']],
+    [
+      'no method',
+      { method: undefined },
+      ['method is required and must be one of the following values: get, post, put, delete'],
+    ],
     ['a huge uri', { uri: 'a'.repeat(8193) }, ['uri must be shorter than or equal to 8192 characters']],
     [
       'a token-value over 65536',
@@ -101,8 +105,8 @@ describe('the validate body schema', () => {
     expect(check(validate, {})).toEqual({
       ok: false,
       messages: [
-        'level is required: one of the following values: patient, study, series, instance, system',
-        'method is required: one of the following values: get, post, put, delete',
+        'level is required and must be one of the following values: patient, study, series, instance, system',
+        'method is required and must be one of the following values: get, post, put, delete',
       ],
     });
   });

@@ -63,10 +63,12 @@ function messageOf(field: string, error: ErrorObject): string {
   const p = error.params;
   switch (error.keyword) {
     case 'required': {
-      // The missing property's own schema, to say what it expects.
+      // What the missing property expects, from its own schema (the Nest routes' wording: "X is required and must ...").
       const props = schemaOf(error).properties as Record<string, Record<string, unknown>> | undefined;
-      const values = props?.[String(p.missingProperty)]?.enum as unknown[] | undefined;
-      return values ? `${field} is required: ${oneOf(values)}` : `${field} is required`;
+      const own = props?.[String(p.missingProperty)];
+      if (Array.isArray(own?.enum)) return `${field} is required and must be ${oneOf(own.enum)}`;
+      const type = own && ARTICLE[String(own.type)];
+      return type ? `${field} is required and must be ${type}` : `${field} is required`;
     }
     case 'enum':
       return `${field} must be ${oneOf(p.allowedValues as unknown[])}`;

@@ -8,7 +8,9 @@ export const ERROR_SCHEMA: SchemaObject = {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
     message: {
-      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      type: 'array',
+      items: { type: 'string' },
+      description: 'what went wrong; for bad input, one entry per wrong field, naming it',
       example: ['level must be one of the following values: patient, study, series, instance, system'],
     },
     errorId: { type: 'string', description: '5xx only: the id under which the cause is logged' },
