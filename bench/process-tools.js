@@ -43,6 +43,31 @@ function rssMb(pid, field = 'VmRSS') {
   return Math.round(total / 1024);
 }
 
+/**
+ * CPU time (user + system) a process and its children (cluster workers) have used so far, in ms, from /proc (clock
+ * ticks of 10 ms); null where /proc is not there.
+ */
+function cpuMs(pid) {
+  const pids = [pid];
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
+      if (child) pids.push(Number(child));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks * 10;
+}
+
 /** Polls until the URL answers below 500; resolves with the milliseconds it took. */
 async function waitForHttp(url, timeoutMs = 30000, stepMs = 10) {
   const start = Date.now();
@@ -58,4 +83,13 @@ async function waitForHttp(url, timeoutMs = 30000, stepMs = 10) {
   }
 }
 
-module.exports = { ROOT, MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp };
+module.exports = {
+  cpuMs,
+  ROOT,
+  MAIN,
+  SERVICE_NODE_FLAGS,
+  sleep,
+  freePort,
+  rssMb,
+  waitForHttp,
+};

@@ -5,7 +5,10 @@
  * and the start-up time; then writes bench/RESULTS.md.
  *
  * Options (env): BENCH_DURATION (s per round, 8), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
- * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names).
+ * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names, or
+ * prefixes: "validate granted,get-profile anonymous"), BENCH_OUT (the results file, default bench/RESULTS.md).
+ * BENCH_PAIRED=1: each round of a scenario is preceded by a round on the ceiling, and the ratio is the median of the
+ * rounds' ratios: on a machine shared with other work, load that comes and goes then hits both sides of a ratio.
  */
 const { spawn } = require('node:child_process');
 const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
@@ -14,7 +17,7 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
+const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, cpuMs, waitForHttp } = require('./process-tools');
 const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -23,6 +26,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 // false), the figure the registry's cost is judged against.
 const WORKER_SETTINGS = (process.env.BENCH_WORKERS || '1,auto,1-noregistry').split(',');
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : null;
+const OUT = process.env.BENCH_OUT || path.join(__dirname, 'RESULTS.md');
+const PAIRED = process.env.BENCH_PAIRED === '1';
 const BASIC = 'Basic ' + Buffer.from('bench-user:bench-password').toString('base64');
 const U1 = '1.2.840.113619.2.55.3.1';
 const O1 = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
@@ -58,22 +63,45 @@ function load(opts) {
   });
 }
 
-async function measure(url, request) {
-  await load({ url, duration: WARMUP, ...request });
-  const rounds = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const r = await load({ url, duration: DURATION, ...request });
-    rounds.push({
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-      total: r.requests.total,
-    });
-  }
-  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** One round; with the server's pid, also the CPU time it spent per request, in µs. */
+async function round(url, request, pid) {
+  const cpuBefore = pid ? cpuMs(pid) : null;
+  const r = await load({ url, duration: DURATION, ...request });
+  const cpuAfter = pid ? cpuMs(pid) : null;
   return {
+    cpuUs: cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / r.requests.total : null,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    total: r.requests.total,
+  };
+}
+
+/**
+ * `paired` ({url, request, pid} of the ceiling): a ceiling round before each round, and the medians of the ratios,
+ * of throughput and of CPU time per request (the ceiling's over the server's: the share of the ceiling's efficiency).
+ */
+async function measure(url, request, pid, paired) {
+  await load({ url, duration: WARMUP, ...request });
+  if (paired) await load({ url: paired.url, duration: WARMUP, ...paired.request });
+  const rounds = [];
+  const ratios = [];
+  const cpuRatios = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const ceilingRound = paired ? await round(paired.url, paired.request, paired.pid) : null;
+    const r = await round(url, request, pid);
+    rounds.push(r);
+    if (ceilingRound) ratios.push(r.rps / ceilingRound.rps);
+    if (ceilingRound?.cpuUs && r.cpuUs) cpuRatios.push(ceilingRound.cpuUs / r.cpuUs);
+  }
+  return {
+    ...(paired ? { ratio: median(ratios), ratios } : {}),
+    ...(cpuRatios.length ? { cpuRatio: median(cpuRatios), cpuRatios } : {}),
+    cpuUs: rounds.every((r) => r.cpuUs !== null) ? Math.round(median(rounds.map((r) => r.cpuUs))) : null,
     rps: Math.round(median(rounds.map((r) => r.rps))),
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
@@ -188,10 +216,13 @@ async function main() {
   });
   ceilingBody.headers.token = 'x'.repeat(420);
   process.stdout.write('ceiling (bare node:http) ... ');
-  const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody);
+  const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody, ceiling.pid);
   ceil.rss = peakRssMb(ceiling.pid);
-  process.stdout.write(`${ceil.rps} req/s\n`);
-  await stopChild(ceiling);
+  process.stdout.write(`${ceil.rps} req/s, ${ceil.cpuUs} µs CPU/request\n`);
+  const pairedWith = PAIRED
+    ? { url: `http://127.0.0.1:${ceilingPort}/`, request: ceilingBody, pid: ceiling.pid }
+    : null;
+  if (!PAIRED) await stopChild(ceiling);
 
   for (const workers of WORKER_SETTINGS) {
     const noRegistry = workers.endsWith('-noregistry');
@@ -223,6 +254,7 @@ async function main() {
       startupMs = Date.now() - started;
     } catch (err) {
       await stopChild(svc);
+      await stopChild(ceiling);
       throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`, { cause: err });
     }
     const base = `http://127.0.0.1:${port}`;
@@ -237,22 +269,26 @@ async function main() {
         continue;
       }
       process.stdout.write(`WORKERS=${workers} ${name} ... `);
-      const r = await measure(base + s.path, s.request);
+      const r = await measure(base + s.path, s.request, svc.pid, pairedWith);
       results.push({ workers, name, ...r });
-      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms\n`);
+      const pct = (xs) => xs.map((x) => `${(100 * x).toFixed(0)}%`).join(' ');
+      const paired = r.ratio ? `; of the ceiling: req/s ${pct(r.ratios)}` : '';
+      const cpu = r.cpuRatio ? `, CPU/request ${pct(r.cpuRatios)}` : '';
+      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms, ${r.cpuUs} µs CPU/request${paired}${cpu}\n`);
     }
     const rss = peakRssMb(svc.pid);
     results.push({ workers, name: '(process)', rss, startupMs });
     await stopChild(svc);
   }
   await issuer.close();
+  await stopChild(ceiling);
 
   const rows = results
     .filter((r) => r.name !== '(process)')
     .map((r) =>
       r.unavailable
-        ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | |`
-        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${((100 * r.rps) / ceil.rps).toFixed(0)}% | ${r.errors + r.non2xx} |`,
+        ? `| ${r.workers} | ${r.name} | not measured: ${r.unavailable.replace(/\|/g, '/')} | | | | | | |`
+        : `| ${r.workers} | ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${(100 * (r.ratio ?? r.rps / ceil.rps)).toFixed(0)}% | ${r.cpuUs ?? '?'} | ${r.cpuUs ? `${(100 * (r.cpuRatio ?? ceil.cpuUs / r.cpuUs)).toFixed(0)}%` : '?'} | ${r.errors + r.non2xx} |`,
     );
   const procs = results
     .filter((r) => r.name === '(process)')
@@ -262,10 +298,16 @@ async function main() {
     '',
     `Run: ${new Date().toISOString()} on ${machine()}.`,
     `Tool: autocannon in the benchmark process (the same machine, so it takes CPU from the server as it does from the ceiling), ${CONNECTIONS} connections, ${WARMUP} s warm-up, median of ${ROUNDS} rounds of ${DURATION} s.`,
-    `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, peak RSS ${ceil.rss} MB.`,
+    `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, ${ceil.cpuUs} µs CPU/request, peak RSS ${ceil.rss} MB.`,
+    "CPU µs/request: the server processes' user + system time over the requests answered (/proc, 10 ms ticks); \"of ceiling (CPU)\" is the ceiling's CPU time per request over the scenario's, less sensitive than req/s to other work on the machine.",
+    ...(PAIRED
+      ? [
+          'Paired: each round of a scenario followed a round on the ceiling; "of ceiling" is the median of the rounds\' ratios.',
+        ]
+      : []),
     '',
-    '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | errors + non-2xx |',
-    '|---|---|---|---|---|---|---|',
+    '| WORKERS | scenario | req/s | p50 ms | p99 ms | of ceiling | CPU µs/request | of ceiling (CPU) | errors + non-2xx |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     '| WORKERS | peak RSS (all processes) | start-up to first answer |',
@@ -274,7 +316,7 @@ async function main() {
     '',
   ].join('\n');
   process.stdout.write('\n' + report + '\n');
-  writeFileSync(path.join(__dirname, 'RESULTS.md'), report);
+  writeFileSync(OUT, report);
 }
 
 main().catch((err) => {

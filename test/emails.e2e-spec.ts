@@ -133,11 +133,11 @@ describe('share e-mails (PROTOCOL.md section 9) through a real SMTP server (STAR
     expect(smtp.received).toHaveLength(0);
   });
 
-  it('refuses a body without destination-email with a 400 naming the field', async () => {
+  it('refuses a body without destination-email with a 400 naming the field, once', async () => {
     const { ['destination-email']: _dropped, ...body } = sendBody();
     const res = await call(svc.url, 'POST', '/emails/send', body);
     expect(res.status).toBe(400);
-    expect(JSON.stringify(res.body.message)).toContain('destination-email');
+    expect(res.body.message).toEqual(['destination-email is required and must be a string']);
   });
 
   it('requires the caller credentials', async () => {
@@ -254,7 +254,7 @@ describe('e-mails disabled (the default)', () => {
   ])('%s %s answers a JSON 404 that names ENABLE_EMAILS', async (method, path, body) => {
     const res = await call(svc.url, method, path, body);
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ statusCode: 404, message: expect.stringContaining('ENABLE_EMAILS') });
+    expect(res.body).toMatchObject({ statusCode: 404, message: [expect.stringContaining('ENABLE_EMAILS')] });
   });
 });
 

@@ -107,7 +107,7 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
     expect(res.body).toMatchObject({
       statusCode: 502,
       error: 'Bad Gateway',
-      message: expect.stringContaining('HTTP 500'),
+      message: [expect.stringContaining('HTTP 500')],
     });
     expect(res.body.errorId).toEqual(expect.any(String));
     expect(res.text).not.toContain('Internal Server Error</body>');
@@ -141,7 +141,7 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
     expect(res.body).toMatchObject({
       statusCode: 504,
       error: 'Gateway Timeout',
-      message: expect.stringContaining('300 ms'),
+      message: [expect.stringContaining('300 ms')],
     });
     expect(meddream.received).toHaveLength(1);
   });
@@ -155,7 +155,7 @@ describe('MedDream links (PROTOCOL.md section 7) against a real HTTP token servi
       createBody('meddream-instant-link', [study('1.2.3')]),
     );
     expect(res.status).toBe(502);
-    expect(res.body).toMatchObject({ statusCode: 502, message: expect.stringContaining('empty') });
+    expect(res.body).toMatchObject({ statusCode: 502, message: [expect.stringContaining('empty')] });
   });
 
   it('answers a JSON 502 for a 200 page that is not a token', async () => {
@@ -207,7 +207,7 @@ describe('MedDream token service unreachable', () => {
       createBody('meddream-instant-link', [study('1.2.3')]),
     );
     expect(res.status).toBe(502);
-    expect(res.body).toMatchObject({ statusCode: 502, message: expect.stringContaining('could not be reached') });
+    expect(res.body).toMatchObject({ statusCode: 502, message: [expect.stringContaining('could not be reached')] });
   });
 });
 

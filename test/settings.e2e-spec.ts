@@ -176,9 +176,9 @@ describe('GET/PUT /settings/roles (file only, no Keycloak)', () => {
     rmSync(sub, { recursive: true, force: true });
     const res = await call(svc.url, 'PUT', '/settings/roles', EDITED);
     expect(res.status).toBe(500);
-    expect(res.body.message).toMatch(
-      /Could not write the roles file .* \(ENOENT\); the roles configuration is unchanged/,
-    );
+    expect(res.body.message).toEqual([
+      expect.stringMatching(/Could not write the roles file .* \(ENOENT\); the roles configuration is unchanged/),
+    ]);
     expect(typeof res.body.errorId).toBe('string');
     expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(SHIPPED_ROLES);
   });
@@ -303,7 +303,7 @@ describe('GET /settings/roles reconciled with the realm roles (fake RealmRolesSo
     realm.failure = new Error('connect ECONNREFUSED 127.0.0.1:8080');
     const down = await call(svc.url, 'GET', '/settings/roles');
     expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/Keycloak/) });
+    expect(down.body).toMatchObject({ statusCode: 503, message: [expect.stringMatching(/Keycloak/)] });
     expect(down.text).not.toContain('ECONNREFUSED');
     realm.failure = undefined;
     realm.roles = ['external-role'];

@@ -156,11 +156,11 @@ describeWithPostgres('PostgreSQL unreachable after start', () => {
     expect(create.body).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
-      message: 'the share registry could not record the share; try again later',
+      message: ['the share registry could not record the share; try again later'],
       errorId: expect.any(String),
     });
     const list = await call(svc.url, 'GET', '/shares');
     expect(list.status).toBe(503);
-    expect(list.body.message).toBe('the share registry could not list the shares; try again later');
+    expect(list.body.message).toEqual(['the share registry could not list the shares; try again later']);
   });
 });

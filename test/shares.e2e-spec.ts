@@ -146,7 +146,7 @@ function registrySuite(openStorage: () => Promise<Storage>): void {
         expect(res.body).toEqual({
           statusCode: 404,
           error: 'Not Found',
-          message: 'no share with the id "no-such-share"',
+          message: ['no share with the id "no-such-share"'],
         });
       }
     });
@@ -232,6 +232,6 @@ describe('with ENABLE_SHARES_REGISTRY=false', () => {
     expect(await validate(svc.url, res.body.token, STUDY_UID, undefined as unknown as string)).toBe(true);
     const list = await call(svc.url, 'GET', '/shares');
     expect(list.status).toBe(503);
-    expect(list.body.message).toContain('ENABLE_SHARES_REGISTRY');
+    expect(list.body.message).toEqual([expect.stringContaining('ENABLE_SHARES_REGISTRY')]);
   });
 });

@@ -176,7 +176,7 @@ describe('a full disk under the roles file (a real 256 kB tmpfs)', () => {
       faults.fullDisk++;
       expect(res.status).toBe(507);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.body).toMatchObject({ statusCode: 507, message: expect.stringMatching(/ENOSPC/) });
+      expect(res.body).toMatchObject({ statusCode: 507, message: [expect.stringMatching(/ENOSPC/)] });
       expect(readFileSync(file, 'utf8')).toBe(before);
       expect((await call(svc.url, 'GET', '/settings/roles')).body).toEqual(rolesVersion(1));
       expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);

@@ -35,7 +35,7 @@ describe('regressions found by the hostile suites', () => {
   ])('a body nested 20,000+ levels deep is a JSON 400, not a stack overflow (%s %s)', async (method, path, raw) => {
     const res = await call(svc.url, method, path, undefined, { raw, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ statusCode: 400, message: expect.stringMatching(/nested more than 32 levels/) });
+    expect(res.body).toMatchObject({ statusCode: 400, message: [expect.stringMatching(/nested more than 32 levels/)] });
   });
 
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(

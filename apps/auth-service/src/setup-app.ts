@@ -15,8 +15,9 @@ import { AppModule } from './app.module';
 import { instrumentHttp } from './ops/http-observability';
 import { setupDocs } from './ops/openapi';
 import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
-import { registerGetProfileRoute } from './profiles/get-profile.route';
-import { registerValidateRoute } from './tokens/validate.route';
+import { registerPlainRoutes } from './http/plain-route';
+import { getProfileRoute } from './profiles/get-profile.route';
+import { validateRoute } from './tokens/validate.route';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -51,11 +52,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
-  // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers).
-  const credentials = new BasicCredentials(core.users);
-  registerValidateRoute(app, core, credentials);
-  registerGetProfileRoute(app, core, credentials);
-  if (ops.enableDocs) setupDocs(app, core, ops);
+  // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers), each described once.
+  const plainRoutes = [validateRoute(app), getProfileRoute(app)];
+  registerPlainRoutes(adapter.getInstance(), core.prefix, app.get(BasicCredentials), plainRoutes);
+  if (ops.enableDocs) setupDocs(app, core, ops, plainRoutes);
   // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
   // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.
   app.enableShutdownHooks([], { useProcessExit: true });

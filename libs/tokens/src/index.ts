@@ -11,6 +11,5 @@ export * from './dto/resource.dto';
 export * from './dto/create-token.dto';
 export * from './dto/validate-token.dto';
 export * from './dto/decode-token.dto';
-export * from './dto/validate-body.parser';
 export * from './tokens.service';
 export * from './tokens.module';

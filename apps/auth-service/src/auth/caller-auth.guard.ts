@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ALLOW_BEARER, BasicAuthGuard, IS_PUBLIC } from '@app/common';
-import type { BearerPermission, Caller, RouteParams } from '@app/common';
+import { BasicAuthGuard, IS_PUBLIC } from '@app/common';
+import type { Caller } from '@app/common';
 import { ProfileService } from '../profiles/profile.service';
+import { ALLOW_BEARER, BearerPermission, RouteParams } from './allow-bearer.decorator';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

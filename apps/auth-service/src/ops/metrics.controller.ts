@@ -1,25 +1,21 @@
 import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BasicCredentials, coreConfig, CoreConfig, MetricsService, Public } from '@app/common';
+import { BasicCredentials, MetricsService, Public } from '@app/common';
 import { opsConfig, OpsConfig } from './ops.config';
 
 /**
  * Prometheus metrics. Basic-protected like every route unless METRICS_PUBLIC=true: marked @Public for the global
- * guard, because whether it is public is a setting, and checked here instead.
+ * guard, because whether it is public is a setting, and checked here instead, with the service's one BasicCredentials.
  */
 @ApiTags('operations')
 @Controller()
 export class MetricsController {
-  private readonly credentials: BasicCredentials;
-
   constructor(
     private readonly metrics: MetricsService,
     @Inject(opsConfig.KEY) private readonly ops: OpsConfig,
-    @Inject(coreConfig.KEY) core: CoreConfig,
-  ) {
-    this.credentials = new BasicCredentials(core.users);
-  }
+    private readonly credentials: BasicCredentials,
+  ) {}
 
   @Public()
   @Get('metrics')

@@ -8,19 +8,12 @@ export const ERROR_SCHEMA: SchemaObject = {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
     message: {
-      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      type: 'array',
+      items: { type: 'string' },
+      description: 'what went wrong; for bad input, one entry per wrong field, naming it',
       example: ['level must be one of the following values: patient, study, series, instance, system'],
     },
     errorId: { type: 'string', description: '5xx only: the id under which the cause is logged' },
-  },
-};
-
-export const VALIDATE_ANSWER_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['granted', 'validity'],
-  properties: {
-    granted: { type: 'boolean' },
-    validity: { type: 'integer', description: 'seconds the plugin may cache this answer' },
   },
 };
 
@@ -65,20 +58,6 @@ export const DECODE_ANSWER_SCHEMA: SchemaObject = {
     'error-code': { type: 'string', nullable: true, enum: ['expired', 'invalid', 'unknown'] },
     'redirect-url': { type: 'string', nullable: true },
     resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
-  },
-};
-
-export const PROFILE_SCHEMA: SchemaObject = {
-  type: 'object',
-  nullable: true,
-  description: 'the profile, or the JSON literal null for an unknown api-key or user id',
-  properties: {
-    name: { type: 'string' },
-    'authorized-labels': { type: 'array', items: { type: 'string' } },
-    permissions: { type: 'array', items: { type: 'string' } },
-    validity: { type: 'integer', minimum: 1 },
-    'user-id': { type: 'string', nullable: true },
-    groups: { type: 'array', items: { type: 'string' }, nullable: true },
   },
 };
 

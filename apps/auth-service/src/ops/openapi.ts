@@ -1,14 +1,14 @@
 import { Type } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { OperationObject, PathItemObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALLOW_BEARER, BearerPermission, CoreConfig, IS_PUBLIC } from '@app/common';
-import { ValidateTokenDto } from '@app/tokens';
-import { GetProfileDto } from '../profiles/get-profile.dto';
-import { ERROR_SCHEMA, PROFILE_SCHEMA, VALIDATE_ANSWER_SCHEMA } from './openapi-schemas';
+import { CoreConfig, IS_PUBLIC } from '@app/common';
+import { ALLOW_BEARER, BearerPermission } from '../auth/allow-bearer.decorator';
+import { PlainRoute, plainRoutesOpenApi } from '../http/plain-route';
+import { ERROR_SCHEMA } from './openapi-schemas';
 import type { OpsConfig } from './ops.config';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -55,10 +55,15 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
 }
 
 /**
- * The OpenAPI document: every Nest route from its decorators, plus `POST /tokens/validate` and `POST /user/get-profile`,
- * plain fastify routes (the plugin's hot path) that Nest's scanner cannot see, described here from their DTOs.
+ * The OpenAPI document: every Nest route from its decorators, plus the plain fastify routes (the plugin's hot path),
+ * which Nest's scanner cannot see, from their route descriptions (plain-route.ts).
  */
-export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConfig, ops: OpsConfig): OpenAPIObject {
+export function buildOpenApiDocument(
+  app: NestFastifyApplication,
+  core: CoreConfig,
+  ops: OpsConfig,
+  plainRoutes: readonly PlainRoute[],
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('orthanc-auth')
     .setDescription(
@@ -78,116 +83,14 @@ export function buildOpenApiDocument(app: NestFastifyApplication, core: CoreConf
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, {
-    extraModels: [ValidateTokenDto, GetProfileDto],
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey}_${methodKey}`,
   });
   describeSecurity(app, document, ops);
-  document.paths[`${core.prefix}/tokens/validate`] = {
-    post: {
-      tags: ['tokens'],
-      operationId: 'validateToken',
-      summary: "Validate a share token (the authorization plugin's hot path)",
-      description:
-        'May this token access this resource with this method? The token is read from the header named by `token-key` ' +
-        '(e.g. `token`), else from `token-value`. `validity` is how long (s) the plugin may cache the answer.',
-      security: [{ basic: [] }],
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(ValidateTokenDto) },
-            example: {
-              'dicom-uid': '1.2.840.113619.2.55.3.1',
-              'orthanc-id': 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498',
-              level: 'study',
-              method: 'get',
-              'token-key': 'token',
-              'token-value': null,
-              'server-id': null,
-              uri: '/dicom-web/studies/1.2.840.113619.2.55.3.1',
-            },
-          },
-        },
-      },
-      responses: {
-        200: {
-          description: 'the decision',
-          content: { 'application/json': { schema: VALIDATE_ANSWER_SCHEMA, example: { granted: true, validity: 60 } } },
-        },
-        400: {
-          description: 'the body is invalid (the field is named in message)',
-          content: { 'application/json': { schema: ERROR_SCHEMA } },
-        },
-        401: {
-          description: 'missing or wrong Basic credentials',
-          content: { 'application/json': { schema: ERROR_SCHEMA } },
-        },
-      },
-    },
-  };
-  document.paths[`${core.prefix}/user/get-profile`] = {
-    post: {
-      tags: ['profiles'],
-      operationId: 'getProfile',
-      summary: "A user's profile",
-      description:
-        'From a Keycloak access token or api-key (token-key/token-value), anonymous with no token, or by user-id. Always 200; ' +
-        'the JSON literal null for an unknown api-key or user id; 503 when Keycloak cannot be reached for a lookup.',
-      security: [{ basic: [] }],
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: { $ref: getSchemaPath(GetProfileDto) },
-            examples: {
-              bearer: {
-                summary: 'a Keycloak user',
-                value: {
-                  'token-key': 'authorization',
-                  'token-value': 'Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...',
-                  'server-id': null,
-                },
-              },
-              anonymous: { summary: 'no token', value: {} },
-              'user-id': {
-                summary: 'a user id (audit log)',
-                value: { 'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93' },
-              },
-            },
-          },
-        },
-      },
-      responses: {
-        200: {
-          description: 'the profile, or null',
-          content: {
-            'application/json': {
-              schema: PROFILE_SCHEMA,
-              example: {
-                name: 'Doctor Who',
-                permissions: ['view', 'download', 'share'],
-                'authorized-labels': ['*'],
-                validity: 60,
-                'user-id': 'f3c8a4e2-5b1d-4f0e-9c7a-2d6b8e1f0a93',
-                groups: null,
-              },
-            },
-          },
-        },
-        400: {
-          description: 'the body is invalid (the field is named in message)',
-          content: { 'application/json': { schema: ERROR_SCHEMA } },
-        },
-        401: {
-          description: 'missing or wrong Basic credentials',
-          content: { 'application/json': { schema: ERROR_SCHEMA } },
-        },
-        503: {
-          description: 'Keycloak could not be reached for this lookup',
-          content: { 'application/json': { schema: ERROR_SCHEMA } },
-        },
-      },
-    },
+  const plain = plainRoutesOpenApi(plainRoutes, core.prefix);
+  Object.assign(document.paths, plain.paths);
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ...plain.schemas },
   };
   return document;
 }
@@ -214,10 +117,15 @@ const UI_ASSETS: Record<string, string> = {
  * from swagger-ui-dist (a dependency of @nestjs/swagger) by fixed names, as SwaggerModule would otherwise need
  * @fastify/static.
  */
-export function setupDocs(app: NestFastifyApplication, core: CoreConfig, ops: OpsConfig): void {
+export function setupDocs(
+  app: NestFastifyApplication,
+  core: CoreConfig,
+  ops: OpsConfig,
+  plainRoutes: readonly PlainRoute[],
+): void {
   const base = `${core.prefix}/docs`;
   let json: string | undefined;
-  const documentJson = () => (json ??= JSON.stringify(buildOpenApiDocument(app, core, ops)));
+  const documentJson = () => (json ??= JSON.stringify(buildOpenApiDocument(app, core, ops, plainRoutes)));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.get(`${base}-json`, (_req, reply) => reply.type('application/json; charset=utf-8').send(documentJson()));
   const dist = swaggerUiDist();

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Inject, Logger, Optional, Put, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AllowBearer } from '@app/common';
 import { REALM_ROLES_SOURCE, reconcileRoles, RolesStore } from '@app/permissions';
 import type { RealmRolesSource, RolesConfig } from '@app/permissions';
 import { ERROR_SCHEMA, ROLES_CONFIG_SCHEMA } from '../ops/openapi-schemas';
+import { AllowBearer } from '../auth/allow-bearer.decorator';
 
 const ROLES_EXAMPLE = {
   roles: {

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
 import { ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
 import type { ShareView } from '@app/shares';
 import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../ops/openapi-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
+import { AllowBearer } from '../auth/allow-bearer.decorator';
 
 const SHARE_EXAMPLE = {
   id: '0b6f7c3e-2a51-4d8e-9f1a-6c2b3d4e5f60',

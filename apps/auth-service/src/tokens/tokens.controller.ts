@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
 import { TOKEN_TYPES } from '@app/tokens';
 import { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, ERROR_SCHEMA } from '../ops/openapi-schemas';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
+import { AllowBearer } from '../auth/allow-bearer.decorator';
 
 /** Creation and decoding; `POST /tokens/validate`, the hot path, is a plain fastify route (validate.route.ts). */
 @ApiTags('tokens')

@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 
+/** Every error answer of the service: `message` is always a list (one entry per wrong field for bad input). */
 export interface ErrorBody {
   statusCode: number;
   error: string;
-  message: string | string[];
+  message: string[];
   errorId?: string;
 }
 
-export function errorBody(statusCode: number, message: string | string[], errorId?: string): ErrorBody {
-  const body: ErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+export function errorBody(statusCode: number, message: string | readonly string[], errorId?: string): ErrorBody {
+  const body: ErrorBody = {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message: typeof message === 'string' ? [message] : [...message],
+  };
   if (errorId) body.errorId = errorId;
   return body;
 }
