@@ -81,6 +81,7 @@ export class TokensService {
   readonly codec: ShareTokenCodec;
   readonly links: LinkBuilder;
   private readonly verified: VerifiedTokenCache;
+  private readonly methods: ReadonlySet<string>;
 
   constructor(
     @Inject(coreConfig.KEY) core: CoreConfig,
@@ -91,6 +92,7 @@ export class TokensService {
     this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
+    this.methods = new Set(config.shareTokenMethods);
   }
 
   async create(pathType: string, dto: CreateTokenDto, creator: Caller | null = null): Promise<CreateTokenAnswer> {
@@ -196,7 +198,7 @@ export class TokensService {
         method: dto.method,
         serverId: dto['server-id'],
       },
-      { serverId: this.config.serverId, cacheSeconds, now: Date.now() },
+      { serverId: this.config.serverId, cacheSeconds, now: Date.now(), methods: this.methods },
     );
   }
 
