@@ -17,6 +17,8 @@ import { setupDocs } from './ops/openapi';
 import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
 import { registerGetProfileRoute } from './profiles/get-profile.route';
 import { registerValidateRoute } from './tokens/validate.route';
+import { loadWriteGuardConfig } from './write-guard/write-guard.config';
+import { registerWriteGuardRoute } from './write-guard/write-guard.route';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -36,6 +38,7 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
   const core = loadCoreConfig(process.env);
   const ops = loadOpsConfig(process.env);
+  const writeGuard = loadWriteGuardConfig(process.env, core);
   const logger = createRootLogger({
     level: options.logger === false ? 'silent' : core.logLevel,
     format: options.logStream ? 'json' : ops.logFormat,
@@ -54,6 +57,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers).
   const credentials = new BasicCredentials(core.users);
   registerValidateRoute(app, core, credentials);
+  // The reverse proxy's write guard, on a listener of its own (off unless WRITE_GUARD_PORT is set).
+  registerWriteGuardRoute(app, core, writeGuard);
   registerGetProfileRoute(app, core, credentials);
   if (ops.enableDocs) setupDocs(app, core, ops);
   // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.

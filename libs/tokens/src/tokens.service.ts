@@ -197,6 +197,18 @@ export class TokensService {
     return token;
   }
 
+  /**
+   * Is this string a share token of this service: signed with the current or a previous key, expired or revoked
+   * ones included (the write guard refuses writes carrying one, whatever its state)?
+   */
+  isShareToken(raw: string): boolean {
+    if (this.verified.get(raw)) return true;
+    const result = this.codec.verify(raw);
+    if (!result.ok) return false;
+    this.verified.set(raw, result.token);
+    return true;
+  }
+
   validate(dto: ValidateTokenDto, headers?: HeaderBag): Decision {
     const cacheSeconds = this.config.validateCacheSeconds;
     const raw = tokenFrom(dto['token-key'], dto['token-value'], headers);
