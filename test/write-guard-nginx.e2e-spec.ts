@@ -1,6 +1,6 @@
 /**
- * The write guard behind the real nginx: for each compose setup, its own docker/<setup>/nginx/default.conf, with the
- * upstream host names swapped for loopback ports, runs as a child process in front of a small recording HTTP server
+ * The write guard behind the real nginx: for each compose setup, its own docker/<setup>/nginx/default.conf, and for
+ * the snippet README.md gives other sites, with the upstream host names swapped for loopback ports, runs as a child process in front of a small recording HTTP server
  * standing in for Orthanc (and Keycloak, MedDream) and of this service's write-guard listener. A share token reads
  * (DICOMweb GETs, POST /tools/find) but its writes (modify, DELETE, PUT metadata...) are 403 and never reach the
  * upstream; the same writes with a user's bearer token or an api-key do. Reads never ask orthanc-auth at all.
@@ -20,11 +20,14 @@ import { call, RunningApp, startApp } from './support/app';
 import { closedPort, closeHttpServer } from './support/net';
 
 const ROOT = resolve(__dirname, '..');
+/** The snippet README.md's "Connecting Orthanc" gives sites that do not use the compose files. */
+const README_SNIPPET = 'README snippet';
 /** The Orthanc locations of each setup: all of them must send writes through the guard. */
 const ORTHANC_LOCATIONS: Record<string, string[]> = {
   'basic-auth': ['/orthanc/', '/shares/'],
   keycloak: ['/orthanc/'],
   'keycloak-meddream': ['/orthanc/'],
+  [README_SNIPPET]: ['/orthanc/'],
 };
 const SETUPS = Object.keys(ORTHANC_LOCATIONS);
 const TRACES = JSON.parse(
@@ -85,23 +88,42 @@ async function recordingUpstream(): Promise<{ server: Server; port: number; seen
   return { server, port: (server.address() as { port: number }).port, seen };
 }
 
+/** The nginx text of a setup: its docker/<setup>/nginx/default.conf, or the README's snippet. */
+function sourceOf(setup: string): string {
+  if (setup !== README_SNIPPET) return readFileSync(join(ROOT, 'docker', setup, 'nginx', 'default.conf'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(
+    readme.indexOf('## Connecting Orthanc'),
+    readme.indexOf('\n## ', readme.indexOf('## Connecting Orthanc') + 3),
+  );
+  const blocks = [...section.matchAll(/```nginx\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks).toHaveLength(1);
+  return blocks[0];
+}
+
 /**
- * The setup's nginx file as the container runs it, for this machine: listen on a loopback port, upstream host names
- * (resolved by Docker's DNS in the container) swapped for loopback ports, inside the `http` block the official image
- * includes it in.
+ * The setup's nginx text as it runs, for this machine: listening on a loopback port, upstreams (host names Docker's
+ * DNS resolves in the container, or the README's loopback ports) swapped for the test's ports, inside the `http` block
+ * the official image includes it in.
  */
 function deriveConfig(setup: string, work: string, ports: { nginx: number; upstream: number; guard: number }): string {
-  let conf = readFileSync(join(ROOT, 'docker', setup, 'nginx', 'default.conf'), 'utf8');
+  let conf = sourceOf(setup);
   const swapped = (pattern: RegExp, by: string) => {
     const before = conf;
     conf = conf.replace(pattern, by);
     if (conf === before) throw new Error(`${setup}: no ${pattern} in its nginx config`);
   };
-  swapped(/listen 80;/, `listen 127.0.0.1:${ports.nginx};`);
-  swapped(/resolver 127\.0\.0\.11[^;]*;/, '');
-  swapped(/set \$write_guard_upstream orthanc-auth:8001;/, `set $write_guard_upstream 127.0.0.1:${ports.guard};`);
-  conf = conf.replace(/(set \$\w+_upstream )[a-z][\w.-]*:\d+;/g, `$1127.0.0.1:${ports.upstream};`);
-  expect(conf).not.toMatch(/set \$\w+_upstream [a-z]/);
+  if (setup === README_SNIPPET) {
+    swapped(/server \{/, `server {\n    listen 127.0.0.1:${ports.nginx};`);
+    swapped(/127\.0\.0\.1:8001\/write-guard;/g, `127.0.0.1:${ports.guard}/write-guard;`);
+    swapped(/127\.0\.0\.1:8042\//g, `127.0.0.1:${ports.upstream}/`);
+  } else {
+    swapped(/listen 80;/, `listen 127.0.0.1:${ports.nginx};`);
+    swapped(/resolver 127\.0\.0\.11[^;]*;/, '');
+    swapped(/set \$write_guard_upstream orthanc-auth:8001;/, `set $write_guard_upstream 127.0.0.1:${ports.guard};`);
+    conf = conf.replace(/(set \$\w+_upstream )[a-z][\w.-]*:\d+;/g, `$1127.0.0.1:${ports.upstream};`);
+    expect(conf).not.toMatch(/set \$\w+_upstream [a-z]/);
+  }
   const temp = (name: string) => {
     const dir = join(work, name);
     mkdirSync(dir);
@@ -129,7 +151,7 @@ function deriveConfig(setup: string, work: string, ports: { nginx: number; upstr
 
 /** The locations of the setup that send their writes through the guard (auth_request), e.g. /orthanc/, /shares/. */
 function guardedLocations(setup: string): string[] {
-  const conf = readFileSync(join(ROOT, 'docker', setup, 'nginx', 'default.conf'), 'utf8').replace(/#.*$/gm, '');
+  const conf = sourceOf(setup).replace(/#.*$/gm, '');
   return [...conf.matchAll(/location\s+(\/[^\s{]*)\s*\{\s*auth_request \/_orthanc_write_guard;/g)].map((m) => m[1]);
 }
 
@@ -162,7 +184,7 @@ interface RunningNginx {
 /** Starts nginx in the foreground; stop() ends it (TERM, then KILL) and removes its folder, even after a failed start. */
 async function startNginx(setup: string, ports: { upstream: number; guard: number }): Promise<RunningNginx> {
   const binary = nginxBinary();
-  const work = mkdtempSync(join(tmpdir(), `orthanc-auth-nginx-${setup}-`));
+  const work = mkdtempSync(join(tmpdir(), `orthanc-auth-nginx-${setup.replace(/\W+/g, '-')}-`));
   chmodSync(work, 0o755);
   let child: ChildProcess | undefined;
   let exited = false;
@@ -227,7 +249,7 @@ async function guardCalls(svc: RunningApp): Promise<number> {
   return n;
 }
 
-describe('write guard behind the real nginx, with each compose setup nginx config', () => {
+describe("write guard behind the real nginx, with each compose setup's nginx config and the README's snippet", () => {
   let svc: RunningApp;
   let upstream: Awaited<ReturnType<typeof recordingUpstream>>;
   let guardPort: number;
