@@ -141,7 +141,8 @@ describe('hostile input on the write guard (property-based)', () => {
         path = path.replace(/[a-z]/, (ch) => `%${ch.charCodeAt(0).toString(16)}`);
         break;
       case 'escaped-slash':
-        path = path.replace(/\/(?=[^/]*$)/, '%2F');
+        // the last slash, never the leading one (the URI nginx passes always starts with "/")
+        path = path.replace(/(.)\/(?=[^/]*$)/, '$1%2F');
         break;
       case 'dotdot':
         path = `/tools/find/..${path}`;
