@@ -23,6 +23,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { loadWriteGuardConfig } from '../apps/auth-service/src/write-guard/write-guard.config';
 import { call, startApp } from './support/app';
 
 const ROOT = resolve(__dirname, '..');
@@ -204,6 +205,18 @@ function nginxTest(confPath: string): { status: number; out: string } {
   }
 }
 
+/** The text of the nginx block that starts with `header {`, up to its matching `}` (nested blocks included). */
+function nginxBlock(text: string, header: string): string {
+  const start = text.indexOf(`${header} {`);
+  if (start < 0) throw new Error(`no "${header}" block`);
+  let depth = 0;
+  for (let i = text.indexOf('{', start); i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return text.slice(start, i + 1);
+  }
+  throw new Error(`the "${header}" block is not closed`);
+}
+
 function pathOf(url: string): string {
   return new URL(url).pathname;
 }
@@ -344,7 +357,7 @@ describe('deployment kit (docker/)', () => {
       }
     });
 
-    it('has nginx configs that pass nginx -t and never route to orthanc-auth', () => {
+    it('has nginx configs that pass nginx -t and route to orthanc-auth only its write guard, internally', () => {
       const compose = resolvedCompose(setup);
       const confs = bindMounts(compose.services.nginx).filter((m) => m.target.startsWith('/etc/nginx/'));
       expect(confs.length).toBeGreaterThan(0);
@@ -356,7 +369,18 @@ describe('deployment kit (docker/)', () => {
           out: '',
         });
         const active = readFileSync(conf.source, 'utf8').replace(/#.*$/gm, '');
-        expect(active).not.toMatch(/orthanc-auth|meddream-token-service/);
+        // orthanc-auth only as the write guard: an internal location (auth_request subrequests only), on the
+        // guard's own listener (docs/PROTOCOL.md section 12).
+        const guard = nginxBlock(active, 'location = /_orthanc_write_guard');
+        expect(guard).toMatch(/^\s*internal;$/m);
+        const guardPort = env(compose.services[AUTH_SERVICE]).WRITE_GUARD_PORT;
+        // ... which orthanc-auth opens, on every interface of its container (nginx is another container).
+        expect(loadWriteGuardConfig(env(compose.services[AUTH_SERVICE]), { port: 8000 })).toEqual({
+          port: Number(guardPort),
+          host: '0.0.0.0',
+        });
+        expect(guard).toMatch(new RegExp(`set \\$write_guard_upstream orthanc-auth:${guardPort};`));
+        expect(active.replace(guard, '')).not.toMatch(/orthanc-auth|meddream-token-service/);
       }
     });
 
@@ -525,6 +549,8 @@ describe('deployment kit (docker/)', () => {
           // The container's /data volume, here a fresh folder.
           DATA_DIR: join(work, 'data'),
         };
+        // The container's own port for the write guard is checked below; here a free one (suites run side by side).
+        if (serviceEnv.WRITE_GUARD_PORT) serviceEnv.WRITE_GUARD_PORT = '0';
         expect(env(auth).DATA_DIR).toBe('/data');
       });
 

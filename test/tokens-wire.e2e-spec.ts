@@ -121,10 +121,64 @@ describe('tokens over the wire', () => {
     expect((await send(svc.url, 'POST', '/tokens/validate', validateBody(token))).body.granted).toBe(false);
   });
 
-  it.each(['post', 'put', 'delete'])('never grants %s with a share token', async (method) => {
+  it.each(['put', 'delete'])('never grants %s with a share token', async (method) => {
     const token = await create();
     const res = await send(svc.url, 'POST', '/tokens/validate', validateBody(token, { method, 'server-id': 'site-a' }));
     expect(res.body).toEqual({ granted: false, validity: 60 });
+  });
+
+  it("grants post with a share token on its own study (the plugin's DICOMweb reads), and not on another", async () => {
+    const token = await create();
+    const own = await send(
+      svc.url,
+      'POST',
+      '/tokens/validate',
+      validateBody(token, { method: 'post', 'server-id': 'site-a' }),
+    );
+    expect(own.body).toEqual({ granted: true, validity: 60 });
+    const other = await send(
+      svc.url,
+      'POST',
+      '/tokens/validate',
+      validateBody(token, { method: 'post', 'server-id': 'site-a', 'dicom-uid': '9.9.9', 'orthanc-id': 'o-9' }),
+    );
+    expect(other.body).toEqual({ granted: false, validity: 60 });
+  });
+
+  it('with SHARE_TOKEN_METHODS=get, grants get only (post, put and delete refused)', async () => {
+    const narrowed = await startApp({
+      PUBLIC_ORTHANC_ROOT: 'http://pacs.example/orthanc/',
+      SERVER_ID: 'site-a',
+      SHARE_TOKEN_METHODS: 'get',
+    });
+    try {
+      const res = await send(narrowed.url, 'PUT', '/tokens/stone-viewer-publication', stoneBody());
+      const token = res.body.token as string;
+      const answers: Record<string, unknown> = {};
+      for (const method of ['get', 'post', 'put', 'delete']) {
+        const v = await send(
+          narrowed.url,
+          'POST',
+          '/tokens/validate',
+          validateBody(token, { method, 'server-id': 'site-a' }),
+        );
+        answers[method] = v.body;
+      }
+      expect(answers).toEqual({
+        get: { granted: true, validity: 60 },
+        post: { granted: false, validity: 60 },
+        put: { granted: false, validity: 60 },
+        delete: { granted: false, validity: 60 },
+      });
+    } finally {
+      await narrowed.close();
+    }
+  });
+
+  it('refuses to start with a SHARE_TOKEN_METHODS that would grant a write, naming the variable', async () => {
+    await expect(startApp({ SHARE_TOKEN_METHODS: 'get,post,delete' })).rejects.toThrow(
+      /SHARE_TOKEN_METHODS expects "get,post" \(the default\) or "get"/,
+    );
   });
 
   it("bounds the grant's validity by the token's remaining life", async () => {

@@ -1,13 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 
 /**
- * Interop with the Python orthanc-auth-service: every token it issued (recorded in
- * ../shared/spec/vectors/python-service.json, copied in test/fixtures so a clone runs alone) validates and decodes
- * here as `expected` says, and tokens created here from the same bodies give the same links.
+ * Interop with the Python orthanc-auth-service: every token it issued (recorded in test/fixtures/python-service.json)
+ * validates and decodes here as `expected` says, and tokens created here from the same bodies give the same links.
  */
-const SHARED = join(__dirname, '../../shared/spec/vectors/python-service.json');
 const FIXTURE = join(__dirname, 'fixtures/python-service.json');
 const vectors = JSON.parse(readFileSync(FIXTURE, 'utf8'));
 
@@ -35,8 +33,7 @@ describe('Python-service vectors', () => {
   });
   afterAll(() => svc.close());
 
-  it('the committed copy is the shared vector file (when shared/ is beside the clone)', () => {
-    if (existsSync(SHARED)) expect(readFileSync(FIXTURE, 'utf8')).toBe(readFileSync(SHARED, 'utf8'));
+  it('holds the 74 recorded cases', () => {
     expect(vectors.cases).toHaveLength(74);
   });
 

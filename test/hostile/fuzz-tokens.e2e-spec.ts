@@ -85,11 +85,21 @@ function mayGrant(body: unknown, headers: Record<string, string>, known: Map<str
   };
   // Bad input is a 400: every field of the contract is a string or null.
   for (const v of Object.values(fields)) if (v !== undefined && v !== null && typeof v !== 'string') return false;
-  if (body.method !== 'get' || typeof body.level !== 'string' || !LEVELS.includes(body.level)) return false;
+  // A share token reads (get, and post: the plugin's DICOMweb reads); it never writes (put, delete).
+  if (
+    !['get', 'post'].includes(body.method as string) ||
+    typeof body.level !== 'string' ||
+    !LEVELS.includes(body.level)
+  )
+    return false;
+  // The token header named by token-key, else token-value; never the caller's own Authorization header, and never
+  // a Basic credential (issue 12 finding 4).
+  const basic = (v: unknown) => typeof v === 'string' && /^basic(\s|$)/i.test(v.trim());
   let raw: unknown;
-  if (typeof fields.key === 'string' && fields.key && Object.hasOwn(headers, fields.key.toLowerCase()))
-    raw = headers[fields.key.toLowerCase()].trim();
-  if (!raw) raw = fields.value;
+  const key = typeof fields.key === 'string' ? fields.key.toLowerCase() : '';
+  if (key && key !== 'authorization' && Object.hasOwn(headers, key)) raw = headers[key].trim();
+  if (!raw || basic(raw)) raw = fields.value;
+  if (basic(raw)) return false;
   const token = effectiveToken(raw);
   const k = token ? known.get(token) : undefined;
   if (!k || !k.genuine || k.revoked || (k.expiresAt !== null && k.expiresAt <= now)) return false;
@@ -232,6 +242,10 @@ describe('hostile input on the share-token routes (property-based)', () => {
     'value-only-garbage-header',
     'other-key',
     'padded',
+    'authorization-bearer',
+    'authorization-empty',
+    'basic-header',
+    'basic-value',
   );
   const targetArb = fc.record({
     resource: fc.nat(),
@@ -330,6 +344,24 @@ describe('hostile input on the share-token routes (property-based)', () => {
         break;
       case 'padded':
         body['token-value'] = ` ${c.token}\n`;
+        break;
+      case 'authorization-bearer':
+        // As the plugin sends a viewer's `Authorization: Bearer <token>`: the call's own Authorization is Basic.
+        body['token-key'] = 'Authorization';
+        body['token-value'] = `Bearer ${c.token}`;
+        break;
+      case 'authorization-empty':
+        body['token-key'] = 'Authorization';
+        body['token-value'] = '';
+        break;
+      case 'basic-header':
+        // A Basic credential in the token header is never the token: token-value is read instead.
+        body['token-key'] = 'x-share';
+        body['token-value'] = c.token;
+        more['x-share'] = 'Basic c2hhcmUtdXNlcjpjaGFuZ2UtbWU=';
+        break;
+      case 'basic-value':
+        body['token-value'] = `Basic ${c.token}`;
         break;
     }
     const mutated = mutate(body, c.mutations);

@@ -18,6 +18,8 @@ import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
 import { registerPlainRoutes } from './http/plain-route';
 import { getProfileRoute } from './profiles/get-profile.route';
 import { validateRoute } from './tokens/validate.route';
+import { loadWriteGuardConfig } from './write-guard/write-guard.config';
+import { registerWriteGuardRoute } from './write-guard/write-guard.route';
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -37,6 +39,7 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
   const core = loadCoreConfig(process.env);
   const ops = loadOpsConfig(process.env);
+  const writeGuard = loadWriteGuardConfig(process.env, core);
   const logger = createRootLogger({
     level: options.logger === false ? 'silent' : core.logLevel,
     format: options.logStream ? 'json' : ops.logFormat,
@@ -55,6 +58,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers), each described once.
   const plainRoutes = [validateRoute(app), getProfileRoute(app)];
   registerPlainRoutes(adapter.getInstance(), core.prefix, app.get(BasicCredentials), plainRoutes);
+  // The reverse proxy's write guard, on a listener of its own (off unless WRITE_GUARD_PORT is set).
+  registerWriteGuardRoute(app, core, writeGuard);
   if (ops.enableDocs) setupDocs(app, core, ops, plainRoutes);
   // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
   // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.

@@ -7,6 +7,10 @@ export interface AnonymousProfile {
   authorizedLabels: string[];
   /** Seconds the plugin may cache it; always > 0 (0 would mean "forever" to the plugin). */
   validity: number;
+  /** `user-id` as the file writes it (null when it does not set it). */
+  userId: string | null;
+  /** `groups` as the file writes it (`[]` stays `[]`); null when it does not set it. */
+  groups: string[] | null;
 }
 
 /** Injection token of the {@link AnonymousProfile} loaded at start-up. */
@@ -17,14 +21,25 @@ export const DEFAULT_ANONYMOUS_PROFILE: Readonly<AnonymousProfile> = Object.free
   permissions: [],
   authorizedLabels: [],
   validity: 60,
+  userId: null,
+  groups: null,
 });
 
 /** Bound on validity: a day; the plugin re-asks after it. */
 export const MAX_ANONYMOUS_VALIDITY = 24 * 3600;
 
+/** The value of a key written in kebab-case or snake_case (not both); undefined when the file does not set it. */
+function eitherSpelling(v: Record<string, unknown>, kebab: string, snake: string): unknown {
+  const hasKebab = Object.prototype.hasOwnProperty.call(v, kebab);
+  const hasSnake = Object.prototype.hasOwnProperty.call(v, snake);
+  if (hasKebab && hasSnake) throw new Error(`give only one of "${kebab}" and "${snake}"`);
+  return hasSnake ? v[snake] : hasKebab ? v[kebab] : undefined;
+}
+
 /**
  * Checks the content of ANONYMOUS_PROFILE_FILE_PATH: `{"name", "permissions", "authorized-labels", "validity"}`
- * (`authorized_labels` accepted). Throws an Error whose message names the field.
+ * and optionally `"user-id"` and `"groups"` (`authorized_labels`, `user_id` accepted). get-profile answers every
+ * field the file sets as written (`"groups": []` stays `[]`). Throws an Error whose message names the field.
  */
 export function validateAnonymousProfile(value: unknown): AnonymousProfile {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -44,10 +59,7 @@ export function validateAnonymousProfile(value: unknown): AnonymousProfile {
     return p;
   });
 
-  const hasKebab = Object.prototype.hasOwnProperty.call(v, 'authorized-labels');
-  const hasSnake = Object.prototype.hasOwnProperty.call(v, 'authorized_labels');
-  if (hasKebab && hasSnake) throw new Error('give only one of "authorized-labels" and "authorized_labels"');
-  const labelsIn = (hasSnake ? v.authorized_labels : v['authorized-labels']) ?? [];
+  const labelsIn = eitherSpelling(v, 'authorized-labels', 'authorized_labels') ?? [];
   if (!Array.isArray(labelsIn)) throw new Error('"authorized-labels" must be an array of strings');
   const authorizedLabels = labelsIn.map((l, i) => {
     if (typeof l !== 'string' || l === '') throw new Error(`"authorized-labels"[${i}] must be a non-empty string`);
@@ -65,5 +77,18 @@ export function validateAnonymousProfile(value: unknown): AnonymousProfile {
       `"validity" must be an integer number of seconds from 1 to ${MAX_ANONYMOUS_VALIDITY} (0 would mean "cache forever" to the plugin)`,
     );
   }
-  return { name: v.name, permissions, authorizedLabels, validity };
+
+  const userId = eitherSpelling(v, 'user-id', 'user_id') ?? null;
+  if (userId !== null && typeof userId !== 'string') throw new Error('"user-id" must be a string or null');
+
+  const groupsIn = v.groups ?? null;
+  if (groupsIn !== null && !Array.isArray(groupsIn)) throw new Error('"groups" must be an array of strings or null');
+  const groups =
+    groupsIn === null
+      ? null
+      : groupsIn.map((g: unknown, i: number) => {
+          if (typeof g !== 'string' || g === '') throw new Error(`"groups"[${i}] must be a non-empty string`);
+          return g;
+        });
+  return { name: v.name, permissions, authorizedLabels, validity, userId, groups };
 }

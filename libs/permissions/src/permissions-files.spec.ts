@@ -113,6 +113,8 @@ describe('anonymous profile', () => {
       permissions: [],
       authorizedLabels: [],
       validity: 60,
+      userId: null,
+      groups: null,
     });
     expect(DEFAULT_ANONYMOUS_PROFILE.validity).toBe(60);
   });
@@ -132,7 +134,36 @@ describe('anonymous profile', () => {
       permissions: ['view'],
       authorizedLabels: ['public'],
       validity: 30,
+      userId: null,
+      groups: null,
     });
+  });
+
+  it('keeps user-id and groups as the file writes them: [] stays [] (the Python service profile file)', () => {
+    const python = fileWith(
+      '{"name": "Anonymous", "user-id": null, "authorized-labels": [], "permissions": ["upload"], "groups": [], "validity": 60}',
+    );
+    expect(loadAnonymousProfile({ anonymousProfileFilePath: python })).toEqual({
+      name: 'Anonymous',
+      permissions: ['upload'],
+      authorizedLabels: [],
+      validity: 60,
+      userId: null,
+      groups: [],
+    });
+    const guest = fileWith('{"name": "Guest", "user_id": "guest-1", "groups": ["/public"], "validity": 60}');
+    expect(loadAnonymousProfile({ anonymousProfileFilePath: guest })).toMatchObject({
+      userId: 'guest-1',
+      groups: ['/public'],
+    });
+  });
+
+  it('refuses a user-id or groups of the wrong type, naming the field', () => {
+    const base = { name: 'A', validity: 60 };
+    expect(() => validateAnonymousProfile({ ...base, 'user-id': 5 })).toThrow(/"user-id" must be a string or null/);
+    expect(() => validateAnonymousProfile({ ...base, 'user-id': 'a', user_id: 'b' })).toThrow(/only one of/);
+    expect(() => validateAnonymousProfile({ ...base, groups: '/g' })).toThrow(/"groups" must be an array/);
+    expect(() => validateAnonymousProfile({ ...base, groups: ['/g', 3] })).toThrow(/"groups"\[1\]/);
   });
 
   it('refuses to start on an unknown permission, naming it and the file', () => {

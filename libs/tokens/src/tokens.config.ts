@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { Env, enumSetting, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+import { ConfigError, Env, enumSetting, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+import { SHARE_TOKEN_METHODS, ShareTokenMethod } from './validation/share-decision';
 
 export const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
 export type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
@@ -18,6 +19,8 @@ export interface TokensConfig {
   previousSecretKeys: string[];
   /** How many verified share tokens are remembered (0 disables the cache). */
   verifiedTokenCacheSize: number;
+  /** The validate methods share tokens are granted: get and post by default, get only when narrowed. */
+  shareTokenMethods: ShareTokenMethod[];
 }
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
@@ -34,7 +37,27 @@ export function loadTokensConfig(env: Env): TokensConfig {
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
     previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
+    shareTokenMethods: shareTokenMethodsSetting(env),
   };
+}
+
+/**
+ * SHARE_TOKEN_METHODS: `get,post` (the default: the plugin reports the DICOMweb plugin's reads as `post`) or `get`
+ * (sites whose viewers never post). Nothing else: put and delete are never granted to a share token.
+ */
+function shareTokenMethodsSetting(env: Env): ShareTokenMethod[] {
+  const name = 'SHARE_TOKEN_METHODS';
+  const raw = readSetting(env, name);
+  if (raw === undefined) return [...SHARE_TOKEN_METHODS];
+  const methods = listSetting(env, name).map((m) => m.toLowerCase());
+  const bad = methods.filter((m) => !(SHARE_TOKEN_METHODS as readonly string[]).includes(m));
+  if (methods.length === 0 || bad.length > 0 || !methods.includes('get')) {
+    throw new ConfigError(
+      name,
+      `expects "get,post" (the default) or "get"; share tokens are never granted put or delete, got "${raw}"`,
+    );
+  }
+  return SHARE_TOKEN_METHODS.filter((m) => methods.includes(m));
 }
 
 export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));

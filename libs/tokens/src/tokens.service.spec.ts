@@ -1,6 +1,6 @@
 import { CoreConfig } from '@app/common';
 import { ShareRegistryHook, CreatedShare } from './share-registry';
-import { tokenHash, TokensService } from './tokens.service';
+import { tokenFrom, tokenHash, TokensService } from './tokens.service';
 import { loadTokensConfig } from './tokens.config';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 
@@ -68,5 +68,46 @@ describe('TokensService', () => {
     const { token } = await svc.create('viewer-instant-link', body());
     const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     expect(Object.keys(payload)).toEqual(['id', 'resources', 'type', 'expiration_date', 'validity_duration']);
+  });
+});
+
+describe('tokenFrom', () => {
+  const T = 'eyJhbGciOiJIUzI1NiJ9.e30.sig';
+  const PLUGIN_BASIC = `Basic ${Buffer.from('share-user:change-me').toString('base64')}`;
+
+  it('takes the header named by token-key over token-value, and strips a leading Bearer', () => {
+    expect(tokenFrom('token', 'other', { token: T })).toBe(T);
+    expect(tokenFrom('Token', null, { token: `Bearer ${T}` })).toBe(T);
+    expect(tokenFrom('token', ` bearer  ${T}\n`, {})).toBe(T);
+  });
+
+  it('falls back to token-value when the header is missing or blank', () => {
+    expect(tokenFrom('token', T, {})).toBe(T);
+    expect(tokenFrom('token', T, { token: '' })).toBe(T);
+    expect(tokenFrom('token', T, { token: '   ' })).toBe(T);
+  });
+
+  it("never reads the caller's own Authorization (Basic) header: token-key Authorization falls back to token-value", () => {
+    // The recorded plugin call: its own Basic credential in the header, the user's Bearer token in token-value.
+    expect(tokenFrom('Authorization', `Bearer ${T}`, { authorization: PLUGIN_BASIC })).toBe(T);
+    expect(tokenFrom('authorization', `Bearer ${T}`, { authorization: `Bearer other` })).toBe(T);
+    expect(tokenFrom('Authorization', '', { authorization: PLUGIN_BASIC })).toBeNull();
+    expect(tokenFrom('Authorization', undefined, { authorization: PLUGIN_BASIC })).toBeNull();
+  });
+
+  it('never takes a Basic credential for a token, from a header or from token-value', () => {
+    expect(tokenFrom('x-auth', T, { 'x-auth': PLUGIN_BASIC })).toBe(T);
+    expect(tokenFrom('token', PLUGIN_BASIC, {})).toBeNull();
+    expect(tokenFrom('token', ' basic abc', {})).toBeNull();
+    expect(tokenFrom('token', 'Basic', {})).toBeNull();
+    // A value that merely starts with the letters is not a Basic credential.
+    expect(tokenFrom('token', 'Basically', {})).toBe('Basically');
+  });
+
+  it('is null without any token, and reads own headers only', () => {
+    expect(tokenFrom(undefined, undefined, {})).toBeNull();
+    expect(tokenFrom(null, null)).toBeNull();
+    expect(tokenFrom('__proto__', null, {})).toBeNull();
+    expect(tokenFrom('constructor', T, {})).toBe(T);
   });
 });

@@ -44,12 +44,27 @@ export interface DecodeAnswer {
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
 const BEARER = /^bearer\s+/i;
+const BASIC = /^basic(\s|$)/i;
+
+/** The header a caller of this service authenticates with (HTTP Basic): never read as a share token. */
+export const CALLER_CREDENTIAL_HEADER = 'authorization';
 
 export function stripBearer(value: string): string {
   return BEARER.test(value) ? value.replace(BEARER, '') : value;
 }
 
-/** The token a validate request carries: the header named after token-key wins over token-value. */
+/** A value that may carry a share token: a non-blank string that is not an HTTP Basic credential. */
+function tokenCandidate(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const v = value.trim();
+  return v !== '' && !BASIC.test(v);
+}
+
+/**
+ * The token a validate request carries: the header named after token-key wins over token-value. The header the
+ * caller authenticated with (`Authorization`, the plugin's own Basic credential) is never read: with token-key
+ * `Authorization` the plugin sends the user's `Bearer <token>` in token-value. A Basic credential is never a token.
+ */
 export function tokenFrom(
   tokenKey: string | null | undefined,
   tokenValue: string | null | undefined,
@@ -58,13 +73,12 @@ export function tokenFrom(
   let raw: unknown;
   // Own headers only: a token-key such as `__proto__` or `constructor` must not reach Object.prototype.
   const name = tokenKey?.toLowerCase();
-  if (name && headers && Object.prototype.hasOwnProperty.call(headers, name)) {
+  if (name && name !== CALLER_CREDENTIAL_HEADER && headers && Object.prototype.hasOwnProperty.call(headers, name)) {
     const h = headers[name];
     raw = Array.isArray(h) ? h[0] : h;
   }
-  if (typeof raw !== 'string' || !raw) raw = tokenValue;
-  if (typeof raw !== 'string') return null;
-  if (!raw) return null;
+  if (!tokenCandidate(raw)) raw = tokenValue;
+  if (!tokenCandidate(raw)) return null;
   const token = stripBearer(raw.trim());
   return token || null;
 }
@@ -81,6 +95,7 @@ export class TokensService {
   readonly codec: ShareTokenCodec;
   readonly links: LinkBuilder;
   private readonly verified: VerifiedTokenCache;
+  private readonly methods: ReadonlySet<string>;
 
   constructor(
     @Inject(coreConfig.KEY) core: CoreConfig,
@@ -91,6 +106,7 @@ export class TokensService {
     this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
+    this.methods = new Set(config.shareTokenMethods);
   }
 
   async create(pathType: string, dto: CreateTokenDto, creator: Caller | null = null): Promise<CreateTokenAnswer> {
@@ -181,6 +197,18 @@ export class TokensService {
     return token;
   }
 
+  /**
+   * Is this string a share token of this service: signed with the current or a previous key, expired or revoked
+   * ones included (the write guard refuses writes carrying one, whatever its state)?
+   */
+  isShareToken(raw: string): boolean {
+    if (this.verified.get(raw)) return true;
+    const result = this.codec.verify(raw);
+    if (!result.ok) return false;
+    this.verified.set(raw, result.token);
+    return true;
+  }
+
   validate(dto: ValidateTokenDto, headers?: HeaderBag): Decision {
     const cacheSeconds = this.config.validateCacheSeconds;
     const raw = tokenFrom(dto['token-key'], dto['token-value'], headers);
@@ -196,7 +224,7 @@ export class TokensService {
         method: dto.method,
         serverId: dto['server-id'],
       },
-      { serverId: this.config.serverId, cacheSeconds, now: Date.now() },
+      { serverId: this.config.serverId, cacheSeconds, now: Date.now(), methods: this.methods },
     );
   }
 

@@ -52,6 +52,7 @@ export class ProfileService {
     };
   }
 
+  /** The anonymous profile as its file writes it (a field it does not set: null for user-id and groups). */
   anonymous(): UserProfileAnswer {
     const a = this.anonymousProfile;
     return {
@@ -59,8 +60,8 @@ export class ProfileService {
       permissions: [...a.permissions],
       'authorized-labels': [...a.authorizedLabels],
       validity: a.validity,
-      'user-id': null,
-      groups: null,
+      'user-id': a.userId,
+      groups: a.groups ? [...a.groups] : null,
     };
   }
 

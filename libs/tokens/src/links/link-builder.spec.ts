@@ -9,6 +9,7 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   validateCacheSeconds: 60,
   previousSecretKeys: [],
   verifiedTokenCacheSize: 0,
+  shareTokenMethods: ['get', 'post'],
   ...over,
 });
 const r = (dicomUid: string | null, orthancId: string | null): Resource => ({

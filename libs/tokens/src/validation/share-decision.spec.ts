@@ -31,8 +31,29 @@ describe('decideShareAccess', () => {
   it('grants on any of the ids the token holds (membership, not pairs), as the Python service does', () => {
     expect(decideShareAccess(token(), q({ dicomUid: 'U1', orthancId: 'O2' }), opts).granted).toBe(true);
   });
-  it.each(['post', 'put', 'delete'])('never grants a %s', (method) => {
+  it('grants a post (the plugin reports the DICOMweb plugin reads, its internal tools/find, as post)', () => {
+    expect(decideShareAccess(token(), q({ method: 'post' }), opts)).toEqual({ granted: true, validity: 60 });
+  });
+  it.each(['put', 'delete'])('never grants a %s', (method) => {
     expect(decideShareAccess(token(), q({ method }), opts)).toMatchObject({ granted: false, reason: 'write-method' });
+  });
+  it.each(['put', 'delete', 'patch', 'GET', 'Post', ''])(
+    'never grants %j, even when a (wrongly built) method set lists it',
+    (method) => {
+      const methods = new Set(['get', 'post', 'put', 'delete', 'patch', 'GET', 'Post', '']);
+      expect(decideShareAccess(token(), q({ method }), { ...opts, methods })).toMatchObject({
+        granted: false,
+        reason: 'write-method',
+      });
+    },
+  );
+  it('narrowed to get (SHARE_TOKEN_METHODS=get), refuses a post and still grants a get', () => {
+    const methods = new Set(['get']);
+    expect(decideShareAccess(token(), q({ method: 'post' }), { ...opts, methods })).toMatchObject({
+      granted: false,
+      reason: 'write-method',
+    });
+    expect(decideShareAccess(token(), q(), { ...opts, methods }).granted).toBe(true);
   });
   it('never grants the system level', () => {
     expect(decideShareAccess(token(), q({ level: 'system' }), opts)).toMatchObject({

@@ -35,21 +35,36 @@ function idsOf(token: ShareToken, key: 'dicomUid' | 'orthancId'): Set<string> | 
   return ids;
 }
 
+/** The methods a share token may ever be granted (SHARE_TOKEN_METHODS narrows them, never widens them). */
+export const SHARE_TOKEN_METHODS = ['get', 'post'] as const;
+export type ShareTokenMethod = (typeof SHARE_TOKEN_METHODS)[number];
+
+export interface DecisionOptions {
+  serverId?: string;
+  cacheSeconds: number;
+  now: number;
+  /** The methods granted (SHARE_TOKEN_METHODS); default get and post. put and delete are never granted. */
+  methods?: ReadonlySet<string>;
+}
+
+const DEFAULT_METHODS: ReadonlySet<string> = new Set(SHARE_TOKEN_METHODS);
+
 /**
  * May this request reach this resource with this (verified) share token? PROTOCOL.md section 4:
- * a known type, not system level, a read method, at least one id, every checkable id among the token's,
+ * a known type, not system level, a read method (`get`, and `post` unless SHARE_TOKEN_METHODS narrows it: the
+ * plugin reports the DICOMweb plugin's reads as `post`), at least one id, every checkable id among the token's,
  * the configured server id, not expired. A grant is cached by the plugin for `validity` seconds, never beyond
- * the token's expiry.
+ * the token's expiry. `put` and `delete` are never granted; the POST writes that arrive as `post` (modify,
+ * anonymize, merge, split) are refused one layer out, by the reverse proxy's write guard.
  */
-export function decideShareAccess(
-  token: ShareToken,
-  query: ValidateQuery,
-  opts: { serverId?: string; cacheSeconds: number; now: number },
-): Decision {
+export function decideShareAccess(token: ShareToken, query: ValidateQuery, opts: DecisionOptions): Decision {
   const deny = (reason: Decision['reason']): Decision => ({ granted: false, validity: opts.cacheSeconds, reason });
   if (!(TOKEN_TYPES as readonly string[]).includes(token.type)) return deny('unknown-type');
   if (query.level === 'system') return deny('system-level');
-  if (query.method !== 'get') return deny('write-method');
+  // Only the lowercase spellings of the granted methods (the plugin's); never put or delete, whatever the set says.
+  if (!(opts.methods ?? DEFAULT_METHODS).has(query.method) || !DEFAULT_METHODS.has(query.method)) {
+    return deny('write-method');
+  }
   const d = query.dicomUid || null;
   const o = query.orthancId || null;
   if (!d && !o) return deny('no-id');
