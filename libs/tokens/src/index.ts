@@ -6,6 +6,7 @@ export * from './links/link-builder';
 export * from './validation/share-decision';
 export * from './meddream-links';
 export * from './share-registry';
+export * from './bearer-share-rule';
 export * from './codec/verified-token-cache';
 export * from './dto/resource.dto';
 export * from './dto/create-token.dto';

@@ -18,7 +18,12 @@ export interface TokensConfig {
   previousSecretKeys: string[];
   /** How many verified share tokens are remembered (0 disables the cache). */
   verifiedTokenCacheSize: number;
+  /** The longest life of a token created with a Keycloak user's bearer token (seconds); none given means this. */
+  bearerShareMaxValidity: number;
 }
+
+/** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
+export const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
 export const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
@@ -34,6 +39,13 @@ export function loadTokensConfig(env: Env): TokensConfig {
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
     previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
+    bearerShareMaxValidity: intSetting(
+      env,
+      'BEARER_SHARE_MAX_VALIDITY',
+      DEFAULT_BEARER_SHARE_MAX_VALIDITY,
+      60,
+      MAX_VALIDITY_SECONDS,
+    ),
   };
 }
 

@@ -1,5 +1,13 @@
 import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AllowBearer } from '@app/common';
 import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
@@ -20,7 +28,10 @@ export class TokensController {
   @ApiOperation({
     summary: 'Create a share token',
     description:
-      'A token (and its link, for publications and instant links) granting access to the resources of the body.',
+      'A token (and its link, for publications and instant links) granting access to the resources of the body.\n\n' +
+      "With a Keycloak user's bearer token: the user needs `share` or `all`, and authorized labels that include `*` " +
+      "(this service cannot see a study's labels: other users share through Orthanc, whose plugin knows them); the " +
+      'token lives at most BEARER_SHARE_MAX_VALIDITY (30 days by default), which is also its life when none is asked.',
   })
   @ApiParam({ name: 'type', enum: TOKEN_TYPES })
   @ApiBody({
@@ -66,7 +77,12 @@ export class TokensController {
     },
   })
   @ApiBadRequestResponse({
-    description: 'the body is invalid (the field is named in message), or the type needs a setting that is missing',
+    description:
+      'the body is invalid (the field is named in message), the type needs a setting that is missing, or a Keycloak user asked for a life over BEARER_SHARE_MAX_VALIDITY',
+    schema: ERROR_SCHEMA,
+  })
+  @ApiForbiddenResponse({
+    description: 'a Keycloak user without `share`/`all`, or whose authorized labels do not include `*`',
     schema: ERROR_SCHEMA,
   })
   create(
