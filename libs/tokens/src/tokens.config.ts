@@ -18,6 +18,8 @@ export interface TokensConfig {
   previousSecretKeys: string[];
   /** How many verified share tokens are remembered (0 disables the cache). */
   verifiedTokenCacheSize: number;
+  /** How many bytes of heap the verified tokens may hold (0 disables the cache). */
+  verifiedTokenCacheBytes: number;
   /** The longest life of a token created with a Keycloak user's bearer token (seconds); none given means this. */
   bearerShareMaxValidity: number;
 }
@@ -39,6 +41,7 @@ export function loadTokensConfig(env: Env): TokensConfig {
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
     previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
+    verifiedTokenCacheBytes: intSetting(env, 'VERIFIED_TOKEN_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
     bearerShareMaxValidity: intSetting(
       env,
       'BEARER_SHARE_MAX_VALIDITY',

@@ -89,7 +89,10 @@ export class TokensService {
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
     @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
   ) {
-    this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
+    this.verified = new VerifiedTokenCache({
+      maxEntries: config.verifiedTokenCacheSize,
+      maxBytes: config.verifiedTokenCacheBytes,
+    });
     this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
   }

@@ -9,6 +9,7 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   validateCacheSeconds: 60,
   previousSecretKeys: [],
   verifiedTokenCacheSize: 0,
+  verifiedTokenCacheBytes: 0,
   bearerShareMaxValidity: 3600,
   ...over,
 });
