@@ -11,6 +11,8 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   verifiedTokenCacheSize: 0,
   verifiedTokenCacheBytes: 0,
   bearerShareMaxValidity: 3600,
+  creationLimitBasic: 0,
+  creationLimitBearer: 0,
   ...over,
 });
 const r = (dicomUid: string | null, orthancId: string | null): Resource => ({
