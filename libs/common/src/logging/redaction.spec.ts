@@ -51,7 +51,7 @@ describe('secretScrubber: the JWT pattern', () => {
 
   // The defect: `eyJ` repeated made the regex retry at every `eyJ` and backtrack to the end of the run, O(n²): 16 KB
   // held the event loop ~90 ms per access line. The bound is measured in this run, not a wall-clock constant: a
-  // pathological line costs about what a benign line of the same size costs, and 4x the input about 4x (not 16x).
+  // pathological line costs about what a benign line of the same size costs, and 8x the input about 8x (not 64x).
   const pathological: Array<[string, (size: number) => string]> = [
     ['eyJ repeated', (n) => made(n, 'eyJ')],
     ['eyJ repeated in a path', (n) => made(n, 'eyJ', '{"msg":"request","path":"/', '"}')],
@@ -74,9 +74,11 @@ describe('secretScrubber: the JWT pattern', () => {
     expect(cost / reference).toBeLessThan(10);
   });
 
-  it.each(pathological)('4x the %s line costs about 4x, not 16x', (_name, line) => {
-    const small = secondsPerCall(scrub, line(16 * 1024));
+  // 8x the input: ~8x when linear, 64x when quadratic. The margin is for a loaded machine and for the garbage
+  // collector, which handles strings over 128 KB (a 64 KB line with its replacements) in a slower space.
+  it.each(pathological)('8x the %s line costs about 8x, not 64x', (_name, line) => {
+    const small = secondsPerCall(scrub, line(8 * 1024));
     const large = secondsPerCall(scrub, line(64 * 1024));
-    expect(large / small).toBeLessThan(9);
+    expect(large / small).toBeLessThan(24);
   });
 });
