@@ -517,4 +517,24 @@ describe('logs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('an X-Request-Id too long or of unsafe characters is replaced: the replacement is echoed and logged, never it', async () => {
+    const svc = await startApp({ ACCESS_LOG: 'true' }, { captureLogs: true });
+    const refused = ['y'.repeat(65), 'id with spaces', 'id"quote', 'a/b;c=d', 'eyJhbGciOiJIUzI1NiJ9'.repeat(4)];
+    try {
+      const kept = await call(svc.url, 'GET', '/health', undefined, { headers: { 'x-request-id': 'x'.repeat(64) } });
+      expect(kept.headers.get('x-request-id')).toBe('x'.repeat(64));
+      for (const given of refused) {
+        const res = await call(svc.url, 'GET', '/health', undefined, { headers: { 'x-request-id': given } });
+        const echoed = res.headers.get('x-request-id');
+        expect(echoed).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+        const access = svc.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.reqId === echoed);
+        expect(access).toHaveLength(1);
+      }
+    } finally {
+      await svc.close();
+    }
+    const output = svc.logs.join('');
+    for (const given of refused) expect(output).not.toContain(JSON.stringify(given).slice(1, -1));
+  });
 });

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ConfigModule, registerAs } from '@nestjs/config';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
 import { KeycloakModule, keycloakConfig } from '@app/keycloak';
@@ -15,6 +16,7 @@ import { OpsModule } from './ops/ops.module';
 import { SharesController } from './shares/shares.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
+import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -46,6 +48,8 @@ export class AppModule {
         EmailsModule,
         SharesModule,
         OpsModule,
+        // The rate limit of token creation (PUT /tokens/{type} only: see token-creation-limit.ts).
+        ThrottlerModule.forRootAsync({ inject: [tokensConfig.KEY], useFactory: tokenCreationThrottlerOptions }),
       ],
       controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
       providers: [

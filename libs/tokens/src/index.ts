@@ -9,6 +9,7 @@ export * from './write-guard/request-credentials';
 export * from './write-guard/write-guard';
 export * from './meddream-links';
 export * from './share-registry';
+export * from './bearer-share-rule';
 export * from './codec/verified-token-cache';
 export * from './dto/resource.dto';
 export * from './dto/create-token.dto';

@@ -21,7 +21,23 @@ export interface TokensConfig {
   verifiedTokenCacheSize: number;
   /** The validate methods share tokens are granted: get and post by default, get only when narrowed. */
   shareTokenMethods: ShareTokenMethod[];
+  /** How many bytes of heap the verified tokens may hold (0 disables the cache). */
+  verifiedTokenCacheBytes: number;
+  /** The longest life of a token created with a Keycloak user's bearer token (seconds); none given means this. */
+  bearerShareMaxValidity: number;
+  /** Token creations per minute and per Basic login (0: no limit). */
+  creationLimitBasic: number;
+  /** Token creations per minute and per Keycloak user (0: no limit). */
+  creationLimitBearer: number;
 }
+
+/** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
+export const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
+/**
+ * The highest per-minute limit of token creation: the limiter remembers each creation of the last minute per caller
+ * (8 bytes each), and finds the oldest with one call taking them all as arguments.
+ */
+export const MAX_CREATION_LIMIT = 60_000;
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
 export const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
@@ -38,6 +54,16 @@ export function loadTokensConfig(env: Env): TokensConfig {
     previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
     shareTokenMethods: shareTokenMethodsSetting(env),
+    verifiedTokenCacheBytes: intSetting(env, 'VERIFIED_TOKEN_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
+    bearerShareMaxValidity: intSetting(
+      env,
+      'BEARER_SHARE_MAX_VALIDITY',
+      DEFAULT_BEARER_SHARE_MAX_VALIDITY,
+      60,
+      MAX_VALIDITY_SECONDS,
+    ),
+    creationLimitBasic: intSetting(env, 'TOKEN_CREATION_LIMIT_BASIC', 3000, 0, MAX_CREATION_LIMIT),
+    creationLimitBearer: intSetting(env, 'TOKEN_CREATION_LIMIT_BEARER', 60, 0, MAX_CREATION_LIMIT),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
 import { Caller, coreConfig, CoreConfig } from '@app/common';
+import { assertBearerMayShare, boundedBearerExpiry } from './bearer-share-rule';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
 import { MAX_TOKEN_LENGTH, ShareTokenCodec } from './codec/share-token-codec';
 import { VerifiedTokenCache } from './codec/verified-token-cache';
@@ -103,7 +104,10 @@ export class TokensService {
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
     @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
   ) {
-    this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
+    this.verified = new VerifiedTokenCache({
+      maxEntries: config.verifiedTokenCacheSize,
+      maxBytes: config.verifiedTokenCacheBytes,
+    });
     this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
     this.methods = new Set(config.shareTokenMethods);
@@ -114,15 +118,27 @@ export class TokensService {
       throw new BadRequestException([`type must equal the token type of the path (${pathType})`]);
     }
     const type = dto.type;
+    if (creator?.kind === 'bearer') assertBearerMayShare(creator);
+    const now = Date.now();
     let expiresAt: Date | null = null;
     const expirationInput = dto['expiration-date'];
-    const duration = dto['validity-duration'] ?? null;
+    let duration = dto['validity-duration'] ?? null;
     if (expirationInput) {
       expiresAt = parseIsoDate(expirationInput);
       if (!expiresAt)
         throw new BadRequestException(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
     } else if (duration !== null) {
-      expiresAt = new Date(Date.now() + duration * 1000);
+      expiresAt = new Date(now + duration * 1000);
+    }
+    if (creator?.kind === 'bearer') {
+      // A Keycloak user's links have a bounded life: none asked is the bound, echoed as the validity-duration.
+      const bounded = boundedBearerExpiry(
+        { expiresAt, byDate: Boolean(expirationInput) },
+        this.config.bearerShareMaxValidity,
+        now,
+      );
+      expiresAt = bounded.expiresAt;
+      if (bounded.defaulted) duration = this.config.bearerShareMaxValidity;
     }
     const resources: Resource[] = dto.resources.map((r) => ({
       dicomUid: r['dicom-uid'] ?? null,

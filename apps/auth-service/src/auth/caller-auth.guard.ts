@@ -43,13 +43,20 @@ export class CallerAuthGuard implements CanActivate {
     const profile = await this.profiles.forAccessToken(token);
     if (!profile) throw new UnauthorizedException('the bearer token is not a valid access token of the Keycloak realm');
     const permission = typeof required === 'function' ? required(params) : required;
-    if (!permission || !profile.permissions.includes(permission)) {
+    const accepted = permission === undefined ? [] : typeof permission === 'string' ? [permission] : permission;
+    if (!accepted.some((p) => profile.permissions.includes(p))) {
       throw new ForbiddenException(
-        permission
-          ? `the user's roles do not grant the "${permission}" permission this route requires`
+        accepted.length
+          ? `the user's roles do not grant the ${accepted.map((p) => `"${p}"`).join(' or ')} permission this route requires`
           : 'this route accepts no bearer token for these parameters',
       );
     }
-    return { kind: 'bearer', name: profile.name, userId: profile['user-id'], permissions: profile.permissions };
+    return {
+      kind: 'bearer',
+      name: profile.name,
+      userId: profile['user-id'],
+      permissions: profile.permissions,
+      authorizedLabels: profile['authorized-labels'],
+    };
   }
 }

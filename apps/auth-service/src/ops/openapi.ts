@@ -41,9 +41,11 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
       op.security = bearer ? [{ basic: [] }, { bearer: [] }] : [{ basic: [] }];
       if (bearer) {
         const permission =
-          typeof bearer === 'string'
-            ? `the \`${bearer}\` permission`
-            : 'the permission of the token type (see PROTOCOL.md)';
+          typeof bearer === 'function'
+            ? 'the permission its parameters require (see above)'
+            : typeof bearer === 'string'
+              ? `the \`${bearer}\` permission`
+              : `one of the ${bearer.map((p) => `\`${p}\``).join(', ')} permissions`;
         op.description = `${op.description ? `${op.description}\n\n` : ''}Also accepts a Keycloak user's bearer token whose profile holds ${permission}.`;
       }
       op.responses['401'] ??= {

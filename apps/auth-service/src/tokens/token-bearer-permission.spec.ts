@@ -2,18 +2,9 @@ import { TOKEN_TYPES } from '@app/tokens';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
 
 describe('bearerPermissionForTokenType', () => {
-  it('maps every token type to the permission a Keycloak user needs to create it', () => {
+  it('asks "share" or "all" of a Keycloak user for every token type, instant links and downloads included', () => {
     const mapping = Object.fromEntries(TOKEN_TYPES.map((type) => [type, bearerPermissionForTokenType({ type })]));
-    expect(mapping).toEqual({
-      'stone-viewer-publication': 'share',
-      'ohif-viewer-publication': 'share',
-      'volview-viewer-publication': 'share',
-      'osimis-viewer-publication': 'share',
-      'meddream-viewer-publication': 'share',
-      'meddream-instant-link': 'view',
-      'viewer-instant-link': 'view',
-      'download-instant-link': 'download',
-    });
+    expect(mapping).toEqual(Object.fromEntries(TOKEN_TYPES.map((type) => [type, ['share', 'all']])));
   });
   it('gives no permission for an unknown or missing type', () => {
     for (const type of ['nope', '', '__proto__', undefined])

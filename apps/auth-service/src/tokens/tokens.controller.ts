@@ -1,5 +1,15 @@
-import { Body, Controller, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
@@ -17,10 +27,15 @@ export class TokensController {
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
   @AllowBearer(bearerPermissionForTokenType)
+  @UseGuards(ThrottlerGuard)
   @ApiOperation({
     summary: 'Create a share token',
     description:
-      'A token (and its link, for publications and instant links) granting access to the resources of the body.',
+      'A token (and its link, for publications and instant links) granting access to the resources of the body.\n\n' +
+      "With a Keycloak user's bearer token: the user needs `share` or `all`, and authorized labels that include `*` " +
+      "(this service cannot see a study's labels: other users share through Orthanc, whose plugin knows them); the " +
+      'token lives at most BEARER_SHARE_MAX_VALIDITY (30 days by default), which is also its life when none is asked. ' +
+      'Creations are limited per caller and per minute (TOKEN_CREATION_LIMIT_BASIC, TOKEN_CREATION_LIMIT_BEARER).',
   })
   @ApiParam({ name: 'type', enum: TOKEN_TYPES })
   @ApiBody({
@@ -66,7 +81,16 @@ export class TokensController {
     },
   })
   @ApiBadRequestResponse({
-    description: 'the body is invalid (the field is named in message), or the type needs a setting that is missing',
+    description:
+      'the body is invalid (the field is named in message), the type needs a setting that is missing, or a Keycloak user asked for a life over BEARER_SHARE_MAX_VALIDITY',
+    schema: ERROR_SCHEMA,
+  })
+  @ApiForbiddenResponse({
+    description: 'a Keycloak user without `share`/`all`, or whose authorized labels do not include `*`',
+    schema: ERROR_SCHEMA,
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'too many tokens created by this caller in the last minute (`Retry-After`: seconds to wait)',
     schema: ERROR_SCHEMA,
   })
   create(

@@ -7,6 +7,8 @@ export interface Caller {
   userId?: string | null;
   /** The permissions of a bearer caller (Basic callers are trusted services: undefined). */
   permissions?: readonly string[];
+  /** The Orthanc labels a bearer caller may see (`*`: all), as the roles configuration maps them. */
+  authorizedLabels?: readonly string[];
 }
 
 export const CALLER_KEY = 'caller';

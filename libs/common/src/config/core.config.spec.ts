@@ -46,24 +46,33 @@ describe('loadCoreConfig', () => {
     expect(loadCoreConfig({ ...base, SECRET_KEY: 'k', USERS: '{"a":"b"}' }).users).toEqual({ a: 'b' });
   });
 
-  it('warns, in production, about placeholder secrets without refusing them (links already sent must keep working)', () => {
-    const base = { NODE_ENV: 'production', DATA_DIR: tmp(), SECRETS_DIR: tmp() };
-    const weak = loadCoreConfig({
-      ...base,
-      SECRET_KEY: 'change-me',
-      USERS: '{"share-user":"change-me","ok":"x7!long-unique"}',
-    });
-    expect(weak.warnings).toEqual([
-      expect.stringMatching(/^SECRET_KEY is a placeholder/),
-      expect.stringMatching(/^USERS: the login\(s\) share-user still use a placeholder/),
-    ]);
-    expect(weak.warnings.join(' ')).not.toMatch(/change-me/);
-    expect(loadCoreConfig({ ...base, SECRET_KEY: 'short', USERS: '{"a":"b"}' }).warnings).toEqual([
-      expect.stringMatching(/shorter than 16/),
-    ]);
-    expect(
-      loadCoreConfig({ ...base, SECRET_KEY: 'a-long-and-random-enough-key', USERS: '{"a":"b"}' }).warnings,
-    ).toEqual([]);
+  it.each([['production'], ['development'], ['test'], [undefined]])(
+    'warns with NODE_ENV=%p about placeholder and weak secrets without refusing them (links already sent must keep working)',
+    (nodeEnv) => {
+      const base = { ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}), DATA_DIR: tmp(), SECRETS_DIR: tmp() };
+      const weak = loadCoreConfig({
+        ...base,
+        SECRET_KEY: 'change-me',
+        USERS: '{"share-user":"change-me","ok":"x7!long-unique","short":"Tr0ub4dor!","same-as-login":"same-as-login"}',
+      });
+      expect(weak.warnings).toEqual([
+        expect.stringMatching(/^SECRET_KEY is a placeholder/),
+        expect.stringMatching(/^USERS: the login\(s\) share-user still use a placeholder/),
+        expect.stringMatching(/^USERS: the login\(s\) short, same-as-login have a weak password \(shorter than 12/),
+      ]);
+      expect(weak.warnings.join(' ')).not.toMatch(/change-me|Tr0ub4dor|x7!/);
+      expect(loadCoreConfig({ ...base, SECRET_KEY: 'short', USERS: '{"a":"a-long-password"}' }).warnings).toEqual([
+        expect.stringMatching(/shorter than 16/),
+      ]);
+      expect(
+        loadCoreConfig({ ...base, SECRET_KEY: 'a-long-and-random-enough-key', USERS: '{"a":"a-long-password"}' })
+          .warnings,
+      ).toEqual([]);
+    },
+  );
+
+  it('has nothing to say about the secrets it generates itself', () => {
+    expect(loadCoreConfig({ DATA_DIR: join(tmp(), 'data'), SECRETS_DIR: tmp() }).warnings).toEqual([]);
   });
 
   it.each([

@@ -24,7 +24,7 @@ export interface CoreConfig {
   workers: number;
   /** Where the settings came from, for the start-up banner (never the values). */
   embedded: { secretKey: boolean; users: boolean; generatedPassword?: string };
-  /** Things an operator must hear at start-up (placeholder secrets...), without the values. */
+  /** Things an operator must hear at start-up, in every mode (placeholder or weak secrets...), without the values. */
   warnings: string[];
 }
 
@@ -38,7 +38,15 @@ const PLACEHOLDERS = new Set([
   'change-me-to-a-long-random-value',
 ]);
 
-function placeholderWarnings(secretKey: string, users: Record<string, string>): string[] {
+/** Caller passwords shorter than this are reported as weak (a warning: sites migrating keep theirs working). */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Placeholder or weak secrets, reported at every start-up whatever NODE_ENV says: a test or staging instance
+ * reachable from the network is protected by the same two secrets, and "development" is often what nobody changed.
+ * Never refused (share links already sent with a short key must keep working); the values never appear.
+ */
+function weakSecretWarnings(secretKey: string, users: Record<string, string>): string[] {
   const warnings: string[] = [];
   if (PLACEHOLDERS.has(secretKey.toLowerCase())) {
     warnings.push(
@@ -49,11 +57,18 @@ function placeholderWarnings(secretKey: string, users: Record<string, string>): 
       'SECRET_KEY is shorter than 16 characters: share links are easier to forge. (Kept as is so that links already sent stay valid.)',
     );
   }
-  const weak = Object.entries(users)
+  const placeholder = Object.entries(users)
     .filter(([, p]) => PLACEHOLDERS.has(p.toLowerCase()))
     .map(([login]) => login);
+  if (placeholder.length)
+    warnings.push(`USERS: the login(s) ${placeholder.join(', ')} still use a placeholder password from the examples.`);
+  const weak = Object.entries(users)
+    .filter(([login, p]) => !PLACEHOLDERS.has(p.toLowerCase()) && (p.length < MIN_PASSWORD_LENGTH || p === login))
+    .map(([login]) => login);
   if (weak.length)
-    warnings.push(`USERS: the login(s) ${weak.join(', ')} still use a placeholder password from the examples.`);
+    warnings.push(
+      `USERS: the login(s) ${weak.join(', ')} have a weak password (shorter than ${MIN_PASSWORD_LENGTH} characters, or the login itself): anyone who guesses it can create share links.`,
+    );
   return warnings;
 }
 
@@ -108,7 +123,7 @@ export function loadCoreConfig(env: Env): CoreConfig {
     logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     workers: workersSetting(env),
     embedded,
-    warnings: production ? placeholderWarnings(secretKey, users) : [],
+    warnings: weakSecretWarnings(secretKey, users),
   };
 }
 

@@ -10,6 +10,10 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   previousSecretKeys: [],
   verifiedTokenCacheSize: 0,
   shareTokenMethods: ['get', 'post'],
+  verifiedTokenCacheBytes: 0,
+  bearerShareMaxValidity: 3600,
+  creationLimitBasic: 0,
+  creationLimitBearer: 0,
   ...over,
 });
 const r = (dicomUid: string | null, orthancId: string | null): Resource => ({
