@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CoreConfig, createRootLogger, loadCoreConfig, PinoNestLogger } from '@app/common';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
-import { loadOpsConfig, secretValues } from './ops/ops.config';
+import type { GracefulStop } from './ops/graceful-stop';
+import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
 import { createApp } from './setup-app';
 
 function announce(core: CoreConfig): void {
@@ -20,6 +22,36 @@ function announce(core: CoreConfig): void {
     logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
 }
 
+/**
+ * SIGTERM/SIGINT: from now on new requests get a 503 with `Connection: close` (the socket keeps listening), the
+ * requests in flight finish, then the application closes (shutdown hooks: registry, SMTP pool...) and the process
+ * exits 0. A request that hangs does not keep it alive: after SHUTDOWN_TIMEOUT it exits 1.
+ */
+function stopOnSignals(app: NestFastifyApplication, stop: GracefulStop, ops: OpsConfig): void {
+  const logger = new Logger('Shutdown');
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.log(
+      `${signal}: finishing the requests in flight (${stop.requestsInFlight}), then stopping; new requests get 503`,
+    );
+    setTimeout(() => {
+      logger.error(`${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, ops.shutdownTimeoutMs).unref();
+    stop
+      .begin()
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error(`${signal}: the application did not close cleanly: ${messageOf(err)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
 async function bootstrap(): Promise<void> {
   // Loaded first so that a wrong value stops start-up with its name, and embedded secrets are made once,
   // before any worker is forked.
@@ -33,22 +65,11 @@ async function bootstrap(): Promise<void> {
       ),
     );
     announce(core);
-    runPrimary(core.workers);
+    runPrimary(core.workers, ops.shutdownTimeoutMs);
     return;
   }
-  const { app } = await createApp();
-  // Graceful stop (setup-app.ts): in-flight requests finish; one that hangs must not keep the process alive.
-  const forceExit = (signal: NodeJS.Signals) => {
-    new Logger('Shutdown').log(`${signal}: finishing the requests in flight, then stopping`);
-    setTimeout(() => {
-      new Logger('Shutdown').error(
-        `${signal}: requests still in flight after ${ops.shutdownTimeoutMs / 1000} s; exiting anyway`,
-      );
-      process.exit(1);
-    }, ops.shutdownTimeoutMs).unref();
-  };
-  process.once('SIGTERM', forceExit);
-  process.once('SIGINT', forceExit);
+  const { app, stop } = await createApp();
+  stopOnSignals(app, stop, ops);
   await app.listen(core.port, core.host);
   if (!isClusterWorker()) {
     announce(core);
@@ -56,8 +77,10 @@ async function bootstrap(): Promise<void> {
   }
 }
 
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 bootstrap().catch((err: unknown) => {
   // A configuration error names the variable: print it plainly and stop.
-  process.stderr.write(`orthanc-auth could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`orthanc-auth could not start: ${messageOf(err)}\n`);
   process.exit(1);
 });

@@ -12,6 +12,7 @@ import {
   requestIdOf,
 } from '@app/common';
 import { AppModule } from './app.module';
+import { GracefulStop } from './ops/graceful-stop';
 import { instrumentHttp } from './ops/http-observability';
 import { setupDocs } from './ops/openapi';
 import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
@@ -23,6 +24,8 @@ export interface CreatedApp {
   core: CoreConfig;
   ops: OpsConfig;
   logger: Logger;
+  /** The graceful stop's request gate: main.ts begins it on SIGTERM/SIGINT, before closing the application. */
+  stop: GracefulStop;
 }
 
 export interface CreateAppOptions {
@@ -44,6 +47,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   });
   const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true, genReqId: requestIdOf });
   hardenFastify(adapter.getInstance());
+  // First of the request hooks: while stopping, a request is answered 503 before credentials or body are looked at.
+  const stop = new GracefulStop(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(core), adapter, {
     bodyParser: false,
     abortOnError: false,
@@ -56,8 +61,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   registerValidateRoute(app, core, credentials);
   registerGetProfileRoute(app, core, credentials);
   if (ops.enableDocs) setupDocs(app, core, ops);
-  // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
-  // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.
-  app.enableShutdownHooks([], { useProcessExit: true });
-  return { app, core, ops, logger };
+  // SIGTERM/SIGINT are main.ts's: new requests get 503, the in-flight ones finish, then app.close() runs the shutdown
+  // hooks (tests call app.close() themselves, so no process signal listener is installed here).
+  return { app, core, ops, logger, stop };
 }
