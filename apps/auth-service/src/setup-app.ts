@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -52,7 +53,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(core), adapter, {
     bodyParser: false,
     abortOnError: false,
-    logger: options.logger === false ? false : new PinoNestLogger(logger),
+    logger: options.logger === false ? false : startupLogger(new PinoNestLogger(logger)),
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
@@ -64,4 +65,23 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   // SIGTERM/SIGINT are main.ts's: new requests get 503, the in-flight ones finish, then app.close() runs the shutdown
   // hooks (tests call app.close() themselves, so no process signal listener is installed here).
   return { app, core, ops, logger, stop };
+}
+
+/**
+ * Nest's own logger, less the "ExceptionHandler" lines: while the application is built, Nest logs a failing provider's
+ * error with its stack and then rethrows it to the caller, main.ts, which reports it as one clean message (a
+ * ConfigError names the variable). After start-up nothing is logged under that context (requests have the filter).
+ */
+function startupLogger(nest: PinoNestLogger): LoggerService {
+  return {
+    log: (message: unknown, ...params: unknown[]) => nest.log(message, ...params),
+    warn: (message: unknown, ...params: unknown[]) => nest.warn(message, ...params),
+    debug: (message: unknown, ...params: unknown[]) => nest.debug(message, ...params),
+    verbose: (message: unknown, ...params: unknown[]) => nest.verbose(message, ...params),
+    fatal: (message: unknown, ...params: unknown[]) => nest.fatal(message, ...params),
+    error: (message: unknown, ...params: unknown[]) => {
+      if (params[params.length - 1] === 'ExceptionHandler') return;
+      nest.error(message, ...params);
+    },
+  };
 }

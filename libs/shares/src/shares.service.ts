@@ -24,6 +24,7 @@ import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import type { SharePage, ShareQuery, ShareRecord } from './share-record';
 import { sharesConfig, SharesConfig } from './shares.config';
 import { openShareStore } from './store/open-share-store';
+import { storageOpenError } from './store/storage-open-error';
 import { PgRevocationListener } from './store/pg-revocation-listener';
 import type { ShareStore } from './store/share-store';
 
@@ -60,7 +61,9 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onModuleInit(): Promise<void> {
     if (!this.config.enabled) return;
     const { storage } = this.config;
-    this.store = await openShareStore(storage);
+    this.store = await openShareStore(storage).catch((err: unknown) => {
+      throw storageOpenError(storage, err);
+    });
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
     this.revoked.addAll(await this.store.revokedSince(0, new Date()));
     if (storage.kind === 'postgres') {

@@ -5,10 +5,11 @@ import { MetricsModule } from '@app/common';
 import { ReadyController } from '../health/ready.controller';
 import { MetricsController } from './metrics.controller';
 import { opsConfig } from './ops.config';
+import { RootController } from './root.controller';
 
-/** Operations: readiness (GET /ready), Prometheus metrics (GET /metrics) and their settings. */
+/** Operations: the root's pointers (GET /), readiness (GET /ready), Prometheus metrics (GET /metrics), their settings. */
 @Module({
   imports: [ConfigModule.forFeature(opsConfig), TerminusModule.forRoot({ errorLogStyle: 'json' }), MetricsModule],
-  controllers: [ReadyController, MetricsController],
+  controllers: [RootController, ReadyController, MetricsController],
 })
 export class OpsModule {}
