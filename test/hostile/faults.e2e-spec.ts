@@ -46,7 +46,12 @@ function prng(seed: number): () => number {
 describe('the roles file writer killed with SIGKILL in the middle of its writes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orthanc-auth-kill-'));
   const file = join(dir, 'permissions.json');
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Writers not yet reaped: a test that fails or times out mid-run must not leave one writing forever. */
+  const writers = new Set<ChildProcess>();
+  afterAll(() => {
+    for (const child of writers) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /** Starts the writer child; resolves once it has announced `minWrites` writes, then kills it after `delay` ms. */
   function runAndKill(minWrites: number, delay: number): Promise<{ lastAnnounced: number }> {
@@ -59,6 +64,8 @@ describe('the roles file writer killed with SIGKILL in the middle of its writes'
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
+      writers.add(child);
+      child.once('exit', () => writers.delete(child));
       let out = '';
       let err = '';
       let announced = -1;
