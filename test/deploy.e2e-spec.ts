@@ -277,7 +277,8 @@ describe('deployment kit (docker/)', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
     // The image runs the service exactly as `npm run start:prod` does (same node flags, same entry point).
     const startProd: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
-    expect(JSON.parse(cmd![1])).toEqual(startProd.split(' '));
+    // (`exec`: the script's shell becomes node, so that npm's SIGTERM reaches the service.)
+    expect(JSON.parse(cmd![1])).toEqual(startProd.replace(/^exec /, '').split(' '));
     expect(JSON.parse(cmd![1]).at(-1)).toBe('dist/apps/auth-service/src/main.js');
     // That entry point is the compiled form of the app's main.ts (nest build keeps the source layout under dist/).
     expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);
