@@ -1,9 +1,9 @@
-import Fastify from 'fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { GracefulStop, STOPPING_MESSAGE } from './graceful-stop';
 
 describe('GracefulStop', () => {
   it('counts requests in flight, answers new ones 503 with Connection: close once stopping, and resolves when idle', async () => {
-    const fastify = Fastify();
+    const fastify = new FastifyAdapter().getInstance(); // the instance the application runs on
     const stop = new GracefulStop(fastify);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -40,7 +40,7 @@ describe('GracefulStop', () => {
   });
 
   it('begin() resolves at once when nothing is in flight', async () => {
-    const fastify = Fastify();
+    const fastify = new FastifyAdapter().getInstance(); // the instance the application runs on
     const stop = new GracefulStop(fastify);
     await fastify.ready();
     await expect(stop.begin()).resolves.toBeUndefined();
