@@ -224,6 +224,10 @@ try {
     try {
       await pg.start();
       url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+      say(
+        `PostgreSQL for this run on 127.0.0.1:${port}${account ? ' as nobody' : ''}, data in ${dataDir}; ` +
+          'stopped and removed when the command ends',
+      );
       break;
     } catch {
       // The port was taken between the probe and the bind: try another one.
