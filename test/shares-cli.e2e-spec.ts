@@ -15,10 +15,10 @@ const ROOT = join(__dirname, '..');
 const CLI = 'apps/auth-service/src/cli/shares-cli.ts';
 /**
  * Each CLI run is a Node process that compiles its sources (swc, cached) and opens the storage: seconds on a quiet
- * machine, tens of seconds when the 2 cores are shared with other builds and suites.
+ * machine, tens of seconds when the 2 cores are shared with other builds and suites. A test runs up to three.
  */
 const CLI_TIMEOUT_MS = 120_000;
-const CLI_TEST_TIMEOUT_MS = 2 * CLI_TIMEOUT_MS + 30_000;
+jest.setTimeout(2 * CLI_TIMEOUT_MS + 30_000);
 const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
 
 function cli(
@@ -58,82 +58,66 @@ function cliSuite(
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(
-    'revokes a share of the running service, which then refuses it',
-    async () => {
-      const { token, id } = await createShare(svc.url);
-      const kept = await createShare(svc.url);
-      expect(await validate(svc.url, token)).toBe(true);
+  it('revokes a share of the running service, which then refuses it', async () => {
+    const { token, id } = await createShare(svc.url);
+    const kept = await createShare(svc.url);
+    expect(await validate(svc.url, token)).toBe(true);
 
-      const res = await cli(env, 'revoke', id);
-      expect(res).toMatchObject({ code: 0, stderr: '' });
-      expect(JSON.parse(res.stdout)).toMatchObject({
-        id,
-        status: 'revoked',
-        'revoked-by': expect.stringMatching(/^cli:/),
-      });
+    const res = await cli(env, 'revoke', id);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      id,
+      status: 'revoked',
+      'revoked-by': expect.stringMatching(/^cli:/),
+    });
 
-      await eventually(async () => !(await validate(svc.url, token)), revokedWithinMs);
-      expect(await validate(svc.url, kept.token)).toBe(true);
-      expect((await call(svc.url, 'GET', `/shares/${id}`)).body.status).toBe('revoked');
-    },
-    CLI_TEST_TIMEOUT_MS,
-  );
+    await eventually(async () => !(await validate(svc.url, token)), revokedWithinMs);
+    expect(await validate(svc.url, kept.token)).toBe(true);
+    expect((await call(svc.url, 'GET', `/shares/${id}`)).body.status).toBe('revoked');
+  });
 
-  it(
-    'revokes a Python-service token by its hash while the service runs',
-    async () => {
-      const c = vectors.cases.find((x: any) => x.name === 'viewer-instant-link/both/no-expiry');
-      const probe = c.validate.find((p: any) => p.expected.granted === true);
-      const ask = async () =>
-        (await call(svc.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
-      expect(await ask()).toBe(true);
-      const res = await cli(env, 'revoke-token', c.create.reference.token);
-      expect(res.code).toBe(0);
-      expect(JSON.parse(res.stdout).id).toMatch(/^hash:/);
-      await eventually(async () => (await ask()) === false, revokedWithinMs);
-    },
-    CLI_TEST_TIMEOUT_MS,
-  );
+  it('revokes a Python-service token by its hash while the service runs', async () => {
+    const c = vectors.cases.find((x: any) => x.name === 'viewer-instant-link/both/no-expiry');
+    const probe = c.validate.find((p: any) => p.expected.granted === true);
+    const ask = async () =>
+      (await call(svc.url, 'POST', '/tokens/validate', probe.body, { headers: probe.headers })).body.granted;
+    expect(await ask()).toBe(true);
+    const res = await cli(env, 'revoke-token', c.create.reference.token);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).id).toMatch(/^hash:/);
+    await eventually(async () => (await ask()) === false, revokedWithinMs);
+  });
 
-  it(
-    'lists (table and JSON, with filters) and shows what the service recorded',
-    async () => {
-      const { id } = await createShare(svc.url, { study: '1.2.3.cli', orthancId: 'oid-cli' });
-      const [json, table, shown] = await Promise.all([
-        cli(env, 'list', '--study', '1.2.3.cli', '--json'),
-        cli(env, 'list', '--orthanc-id', 'oid-cli'),
-        cli(env, 'show', id),
-      ]);
-      expect(json.code).toBe(0);
-      expect(JSON.parse(json.stdout)).toMatchObject({
-        total: 1,
-        shares: [{ id, status: 'active', creator: { name: 'share-user' } }],
-      });
-      expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
-      expect(table.stdout).toContain(id);
-      expect(JSON.parse(shown.stdout).id).toBe(id);
-    },
-    CLI_TEST_TIMEOUT_MS,
-  );
+  it('lists (table and JSON, with filters) and shows what the service recorded', async () => {
+    const { id } = await createShare(svc.url, { study: '1.2.3.cli', orthancId: 'oid-cli' });
+    const [json, table, shown] = await Promise.all([
+      cli(env, 'list', '--study', '1.2.3.cli', '--json'),
+      cli(env, 'list', '--orthanc-id', 'oid-cli'),
+      cli(env, 'show', id),
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      total: 1,
+      shares: [{ id, status: 'active', creator: { name: 'share-user' } }],
+    });
+    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
+    expect(table.stdout).toContain(id);
+    expect(JSON.parse(shown.stdout).id).toBe(id);
+  });
 
-  it(
-    'exits 1 for an unknown id and 2 for bad usage, saying why',
-    async () => {
-      const [unknown, bad, unknownCommand] = await Promise.all([
-        cli(env, 'show', 'no-such-share'),
-        cli(env, 'list', '--limit', 'lots'),
-        cli(env, 'frobnicate'),
-      ]);
-      expect(unknown).toMatchObject({ code: 1, stdout: '' });
-      expect(unknown.stderr).toContain('no share with the id "no-such-share"');
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('limit');
-      expect(unknownCommand.code).toBe(2);
-      expect(unknownCommand.stderr).toContain('unknown command "frobnicate"');
-    },
-    CLI_TEST_TIMEOUT_MS,
-  );
+  it('exits 1 for an unknown id and 2 for bad usage, saying why', async () => {
+    const [unknown, bad, unknownCommand] = await Promise.all([
+      cli(env, 'show', 'no-such-share'),
+      cli(env, 'list', '--limit', 'lots'),
+      cli(env, 'frobnicate'),
+    ]);
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toContain('no share with the id "no-such-share"');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('limit');
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain('unknown command "frobnicate"');
+  });
 }
 
 describe('shares CLI on SQLite, beside the running service', () => {

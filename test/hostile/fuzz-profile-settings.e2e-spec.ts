@@ -31,8 +31,8 @@ import {
 // changes only to a valid one, and the file on disk and the one in memory end up equal.
 
 const CASES = { profile: 1500, roles: 1500 };
-/** Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites. */
-const FUZZ_TEST_TIMEOUT_MS = 300_000;
+// Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites.
+jest.setTimeout(300_000);
 const PERMISSIONS = [
   'all',
   'view',
@@ -147,75 +147,71 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     transport: transportArb,
   });
 
-  it(
-    `POST /user/get-profile: ${CASES.profile} mutated requests, a user profile only for a genuine realm token`,
-    async () => {
-      await runCases('get-profile', profileCase, CASES.profile, async (c) => {
-        const base: Record<string, unknown> = {
-          'token-key': c.key,
-          'token-value': c.decoration + c.token,
-          'server-id': 'orthanc-1',
-        };
-        if (c.userId !== undefined) base['user-id'] = c.userId;
-        const bytes = toBytes(mutate(base, c.mutations), c.raw, PROFILE_KEYS);
-        const answer = await send(svc.url, {
-          method: 'POST',
-          path: '/user/get-profile',
-          headers: transportHeaders(c.transport),
-          body: bytes,
-          chunks: c.transport.chunks ?? undefined,
-        });
-        tally(answer);
-        const label = `get-profile ${bytes.toString('utf8').slice(0, 300)}`;
-        assertSane(answer, label);
-        if (c.transport.auth !== 'good') {
-          if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
-          return;
-        }
-        const seen = parsedAsServiceSeesIt(bytes);
-        const body = seen.ok && isPlainObject(seen.value) ? seen.value : undefined;
-        const token = effectiveToken(body?.['token-value']);
-        const sub = token ? genuine.get(token) : undefined;
-        if (answer.status !== 200) return;
-        const a = answer.json as Record<string, unknown> | null;
-        if (a === null) {
-          // null: an unknown user id (no admin client here), never for a token.
-          if (typeof body?.['user-id'] !== 'string' || !body['user-id'].trim())
-            throw new Error(`${label}: null without a user-id`);
-          stats.nulls++;
-          return;
-        }
-        if (!Array.isArray(a.permissions) || !a.permissions.every((p) => PERMISSIONS.includes(p as string)))
-          throw new Error(`${label}: bad permissions ${answer.text}`);
-        if (!Number.isInteger(a.validity) || (a.validity as number) <= 0)
-          throw new Error(`${label}: validity ${a.validity}`);
-        if (a['user-id'] === null) {
-          expect(a).toEqual(ANONYMOUS);
-          stats.anonymous++;
-        } else {
-          if (!sub || a['user-id'] !== sub || body?.['token-key'] === 'api-key')
-            throw new Error(`${label}: A USER PROFILE FOR A TOKEN THAT IS NOT GENUINE ${answer.text}`);
-          stats.users++;
-        }
-        // The reverse: a genuine token in a well-typed body gives its user.
-        const wellTyped =
-          body &&
-          PROFILE_KEYS.every(
-            (f) =>
-              body[f] === undefined ||
-              body[f] === null ||
-              (typeof body[f] === 'string' && (body[f] as string).length <= 256) ||
-              f === 'token-value',
-          );
-        const userId = body?.['user-id'];
-        if (sub && wellTyped && body['token-key'] !== 'api-key' && !(typeof userId === 'string' && userId.trim())) {
-          if (a['user-id'] !== sub) throw new Error(`${label}: a genuine token did not give its user: ${answer.text}`);
-        }
+  it(`POST /user/get-profile: ${CASES.profile} mutated requests, a user profile only for a genuine realm token`, async () => {
+    await runCases('get-profile', profileCase, CASES.profile, async (c) => {
+      const base: Record<string, unknown> = {
+        'token-key': c.key,
+        'token-value': c.decoration + c.token,
+        'server-id': 'orthanc-1',
+      };
+      if (c.userId !== undefined) base['user-id'] = c.userId;
+      const bytes = toBytes(mutate(base, c.mutations), c.raw, PROFILE_KEYS);
+      const answer = await send(svc.url, {
+        method: 'POST',
+        path: '/user/get-profile',
+        headers: transportHeaders(c.transport),
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
       });
-      expect(stats.users).toBeGreaterThan(30);
-    },
-    FUZZ_TEST_TIMEOUT_MS,
-  );
+      tally(answer);
+      const label = `get-profile ${bytes.toString('utf8').slice(0, 300)}`;
+      assertSane(answer, label);
+      if (c.transport.auth !== 'good') {
+        if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
+        return;
+      }
+      const seen = parsedAsServiceSeesIt(bytes);
+      const body = seen.ok && isPlainObject(seen.value) ? seen.value : undefined;
+      const token = effectiveToken(body?.['token-value']);
+      const sub = token ? genuine.get(token) : undefined;
+      if (answer.status !== 200) return;
+      const a = answer.json as Record<string, unknown> | null;
+      if (a === null) {
+        // null: an unknown user id (no admin client here), never for a token.
+        if (typeof body?.['user-id'] !== 'string' || !body['user-id'].trim())
+          throw new Error(`${label}: null without a user-id`);
+        stats.nulls++;
+        return;
+      }
+      if (!Array.isArray(a.permissions) || !a.permissions.every((p) => PERMISSIONS.includes(p as string)))
+        throw new Error(`${label}: bad permissions ${answer.text}`);
+      if (!Number.isInteger(a.validity) || (a.validity as number) <= 0)
+        throw new Error(`${label}: validity ${a.validity}`);
+      if (a['user-id'] === null) {
+        expect(a).toEqual(ANONYMOUS);
+        stats.anonymous++;
+      } else {
+        if (!sub || a['user-id'] !== sub || body?.['token-key'] === 'api-key')
+          throw new Error(`${label}: A USER PROFILE FOR A TOKEN THAT IS NOT GENUINE ${answer.text}`);
+        stats.users++;
+      }
+      // The reverse: a genuine token in a well-typed body gives its user.
+      const wellTyped =
+        body &&
+        PROFILE_KEYS.every(
+          (f) =>
+            body[f] === undefined ||
+            body[f] === null ||
+            (typeof body[f] === 'string' && (body[f] as string).length <= 256) ||
+            f === 'token-value',
+        );
+      const userId = body?.['user-id'];
+      if (sub && wellTyped && body['token-key'] !== 'api-key' && !(typeof userId === 'string' && userId.trim())) {
+        if (a['user-id'] !== sub) throw new Error(`${label}: a genuine token did not give its user: ${answer.text}`);
+      }
+    });
+    expect(stats.users).toBeGreaterThan(30);
+  });
 
   // ---------------------------------------------------------------------------------------------------------------
   const permissionArb = fc.oneof(
@@ -271,63 +267,56 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     );
   }
 
-  it(
-    `PUT /settings/roles: ${CASES.roles} mutated configurations, only valid ones stored, memory and file equal`,
-    async () => {
-      await runCases('settings-roles', rolesCase, CASES.roles, async (c) => {
-        const roles: Record<string, unknown> = {};
-        for (const [name, g] of Object.entries(c.roles)) {
-          const grant: Record<string, unknown> = { permissions: g.permissions };
-          if (g.spelling === 'both')
-            Object.assign(grant, { 'authorized-labels': g.labels, authorized_labels: g.labels });
-          else grant[g.spelling] = g.labels;
-          Object.defineProperty(roles, name, { value: grant, enumerable: true, writable: true, configurable: true });
-        }
-        const base: Record<string, unknown> = { roles, 'available-labels': c.available };
-        if (c.deep !== null) base.extra = c.deep;
-        const bytes = toBytes(mutate(base, c.mutations), c.raw, ROLES_KEYS);
-        const answer = await send(svc.url, {
-          method: 'PUT',
-          path: '/settings/roles',
-          headers: transportHeaders(c.transport),
-          body: bytes,
-          chunks: c.transport.chunks ?? undefined,
-        });
-        tally(answer);
-        const label = `PUT roles ${bytes.toString('utf8').slice(0, 300)}`;
-        assertSane(answer, label);
-        const seen = parsedAsServiceSeesIt(bytes);
-        const valid = seen.ok && validConfig(seen.value);
-        if (answer.status === 200) {
-          if (c.transport.auth !== 'good') throw new Error(`${label}: replaced without valid credentials`);
-          if (!valid) throw new Error(`${label}: AN INVALID CONFIGURATION WAS STORED ${answer.text.slice(0, 300)}`);
-          const sent = (seen as { value: { roles: Record<string, Record<string, unknown>> } }).value.roles;
-          const stored = (answer.json as { roles: Record<string, { permissions: string[] }> }).roles;
-          expect(Object.keys(stored).sort()).toEqual(Object.keys(sent).sort());
-          for (const [name, g] of Object.entries(sent)) expect(stored[name].permissions).toEqual(g.permissions ?? []);
-          stats.rolesReplaced++;
-        } else {
-          stats.rolesRefused++;
-          if (
-            valid &&
-            c.transport.auth === 'good' &&
-            bytes.length < 900_000 &&
-            !jsonDepthExceeds(bytes.toString('utf8'), 30)
-          ) {
-            throw new Error(
-              `${label}: a valid configuration was refused: ${answer.status} ${answer.text.slice(0, 300)}`,
-            );
-          }
-        }
+  it(`PUT /settings/roles: ${CASES.roles} mutated configurations, only valid ones stored, memory and file equal`, async () => {
+    await runCases('settings-roles', rolesCase, CASES.roles, async (c) => {
+      const roles: Record<string, unknown> = {};
+      for (const [name, g] of Object.entries(c.roles)) {
+        const grant: Record<string, unknown> = { permissions: g.permissions };
+        if (g.spelling === 'both') Object.assign(grant, { 'authorized-labels': g.labels, authorized_labels: g.labels });
+        else grant[g.spelling] = g.labels;
+        Object.defineProperty(roles, name, { value: grant, enumerable: true, writable: true, configurable: true });
+      }
+      const base: Record<string, unknown> = { roles, 'available-labels': c.available };
+      if (c.deep !== null) base.extra = c.deep;
+      const bytes = toBytes(mutate(base, c.mutations), c.raw, ROLES_KEYS);
+      const answer = await send(svc.url, {
+        method: 'PUT',
+        path: '/settings/roles',
+        headers: transportHeaders(c.transport),
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
       });
-      // After the storm: one complete version on disk, the same as in memory, with known permissions only.
-      const onDisk = JSON.parse(readFileSync(join(svc.dataDir, 'permissions.json'), 'utf8'));
-      const inMemory = (await call(svc.url, 'GET', '/settings/roles')).body;
-      expect(inMemory).toEqual(onDisk);
-      for (const g of Object.values(onDisk.roles) as Array<{ permissions: string[] }>)
-        for (const p of g.permissions) expect(PERMISSIONS).toContain(p);
-      expect(stats.rolesReplaced).toBeGreaterThan(100);
-    },
-    FUZZ_TEST_TIMEOUT_MS,
-  );
+      tally(answer);
+      const label = `PUT roles ${bytes.toString('utf8').slice(0, 300)}`;
+      assertSane(answer, label);
+      const seen = parsedAsServiceSeesIt(bytes);
+      const valid = seen.ok && validConfig(seen.value);
+      if (answer.status === 200) {
+        if (c.transport.auth !== 'good') throw new Error(`${label}: replaced without valid credentials`);
+        if (!valid) throw new Error(`${label}: AN INVALID CONFIGURATION WAS STORED ${answer.text.slice(0, 300)}`);
+        const sent = (seen as { value: { roles: Record<string, Record<string, unknown>> } }).value.roles;
+        const stored = (answer.json as { roles: Record<string, { permissions: string[] }> }).roles;
+        expect(Object.keys(stored).sort()).toEqual(Object.keys(sent).sort());
+        for (const [name, g] of Object.entries(sent)) expect(stored[name].permissions).toEqual(g.permissions ?? []);
+        stats.rolesReplaced++;
+      } else {
+        stats.rolesRefused++;
+        if (
+          valid &&
+          c.transport.auth === 'good' &&
+          bytes.length < 900_000 &&
+          !jsonDepthExceeds(bytes.toString('utf8'), 30)
+        ) {
+          throw new Error(`${label}: a valid configuration was refused: ${answer.status} ${answer.text.slice(0, 300)}`);
+        }
+      }
+    });
+    // After the storm: one complete version on disk, the same as in memory, with known permissions only.
+    const onDisk = JSON.parse(readFileSync(join(svc.dataDir, 'permissions.json'), 'utf8'));
+    const inMemory = (await call(svc.url, 'GET', '/settings/roles')).body;
+    expect(inMemory).toEqual(onDisk);
+    for (const g of Object.values(onDisk.roles) as Array<{ permissions: string[] }>)
+      for (const p of g.permissions) expect(PERMISSIONS).toContain(p);
+    expect(stats.rolesReplaced).toBeGreaterThan(100);
+  });
 });

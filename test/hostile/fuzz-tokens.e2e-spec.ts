@@ -33,8 +33,8 @@ import {
 // PROTOCOL.md sections 3-5 and the tokens this suite created; it shares no code with the service.
 
 const CASES = { validate: 4000, decode: 1500, create: 1500 };
-/** Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites. */
-const FUZZ_TEST_TIMEOUT_MS = 300_000;
+// Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites.
+jest.setTimeout(300_000);
 const SERVER_ID = 'site-a';
 const LEVELS = ['patient', 'study', 'series', 'instance'];
 const VALIDATE_KEYS = [
@@ -338,60 +338,56 @@ describe('hostile input on the share-token routes (property-based)', () => {
     return { bytes: toBytes(mutated, c.raw, VALIDATE_KEYS), headers: transportHeaders(c.transport, more) };
   }
 
-  it(
-    `POST /tokens/validate: ${CASES.validate} mutated requests, never a 5xx, never a wrong grant`,
-    async () => {
-      await runCases('validate', validateCase, CASES.validate, async (c) => {
-        const { bytes, headers } = buildValidate(c);
-        const answer = await send(svc.url, {
-          method: 'POST',
-          path: '/tokens/validate',
-          headers,
-          body: bytes,
-          chunks: c.transport.chunks ?? undefined,
-        });
-        tally(answer);
-        const label = `validate ${bytes.toString('utf8').slice(0, 200)} headers=${JSON.stringify(headers).slice(0, 200)}`;
-        assertSane(answer, label);
-        if (c.transport.auth !== 'good') {
-          // A body that cannot be parsed may be refused (400/413) before the credentials are looked at; never a 2xx.
-          if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
-          return;
-        }
-        const seen = parsedAsServiceSeesIt(bytes);
-        const modelHeaders: Record<string, string> = {
-          host: new URL(svc.url).host,
-          connection: 'keep-alive',
-          ...headers,
-        };
-        modelHeaders[c.transport.chunks ? 'transfer-encoding' : 'content-length'] = c.transport.chunks
-          ? 'chunked'
-          : String(bytes.length);
-        const legit = seen.ok && mayGrant(seen.value, modelHeaders, known, Date.now());
-        if (answer.status === 200) {
-          const a = answer.json as { granted: unknown; validity: unknown };
-          if (
-            typeof a.granted !== 'boolean' ||
-            !Number.isInteger(a.validity) ||
-            (a.validity as number) < 0 ||
-            (a.validity as number) > 60
-          ) {
-            throw new Error(`${label}: malformed answer ${answer.text}`);
-          }
-          if (a.granted && !legit) throw new Error(`${label}: WRONG GRANT ${answer.text}`);
-          if (a.granted) stats.granted++;
-        }
-        if (legit && seen.ok && plainEnough(seen.value, bytes)) {
-          stats.legit++;
-          if (answer.status !== 200 || !(answer.json as { granted: boolean }).granted) {
-            throw new Error(`${label}: a legitimate read was refused: ${answer.status} ${answer.text}`);
-          }
-        }
+  it(`POST /tokens/validate: ${CASES.validate} mutated requests, never a 5xx, never a wrong grant`, async () => {
+    await runCases('validate', validateCase, CASES.validate, async (c) => {
+      const { bytes, headers } = buildValidate(c);
+      const answer = await send(svc.url, {
+        method: 'POST',
+        path: '/tokens/validate',
+        headers,
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
       });
-      expect(stats.legit).toBeGreaterThan(100);
-    },
-    FUZZ_TEST_TIMEOUT_MS,
-  );
+      tally(answer);
+      const label = `validate ${bytes.toString('utf8').slice(0, 200)} headers=${JSON.stringify(headers).slice(0, 200)}`;
+      assertSane(answer, label);
+      if (c.transport.auth !== 'good') {
+        // A body that cannot be parsed may be refused (400/413) before the credentials are looked at; never a 2xx.
+        if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
+        return;
+      }
+      const seen = parsedAsServiceSeesIt(bytes);
+      const modelHeaders: Record<string, string> = {
+        host: new URL(svc.url).host,
+        connection: 'keep-alive',
+        ...headers,
+      };
+      modelHeaders[c.transport.chunks ? 'transfer-encoding' : 'content-length'] = c.transport.chunks
+        ? 'chunked'
+        : String(bytes.length);
+      const legit = seen.ok && mayGrant(seen.value, modelHeaders, known, Date.now());
+      if (answer.status === 200) {
+        const a = answer.json as { granted: unknown; validity: unknown };
+        if (
+          typeof a.granted !== 'boolean' ||
+          !Number.isInteger(a.validity) ||
+          (a.validity as number) < 0 ||
+          (a.validity as number) > 60
+        ) {
+          throw new Error(`${label}: malformed answer ${answer.text}`);
+        }
+        if (a.granted && !legit) throw new Error(`${label}: WRONG GRANT ${answer.text}`);
+        if (a.granted) stats.granted++;
+      }
+      if (legit && seen.ok && plainEnough(seen.value, bytes)) {
+        stats.legit++;
+        if (answer.status !== 200 || !(answer.json as { granted: boolean }).granted) {
+          throw new Error(`${label}: a legitimate read was refused: ${answer.status} ${answer.text}`);
+        }
+      }
+    });
+    expect(stats.legit).toBeGreaterThan(100);
+  });
 
   // ---------------------------------------------------------------------------------------------------------------
   const DECODE_KEYS = ['token-key', 'token-value', 'token_value', 'server-id'];
@@ -409,65 +405,61 @@ describe('hostile input on the share-token routes (property-based)', () => {
     transport: transportArb,
   });
 
-  it(
-    `POST /tokens/decode: ${CASES.decode} mutated requests, resources only for a genuine live token`,
-    async () => {
-      await runCases('decode', decodeCase, CASES.decode, async (c) => {
-        const body = mutate({ 'token-key': 'token', 'token-value': c.decoration + c.token }, c.mutations);
-        const bytes = toBytes(body, c.raw, DECODE_KEYS);
-        const headers = transportHeaders(c.transport);
-        const answer = await send(svc.url, {
-          method: 'POST',
-          path: '/tokens/decode',
-          headers,
-          body: bytes,
-          chunks: c.transport.chunks ?? undefined,
-        });
-        tally(answer);
-        const label = `decode ${bytes.toString('utf8').slice(0, 200)}`;
-        assertSane(answer, label);
-        if (c.transport.auth !== 'good') {
-          // A body that cannot be parsed may be refused (400/413) before the credentials are looked at; never a 2xx.
-          if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
-          return;
-        }
-        const seen = parsedAsServiceSeesIt(bytes);
-        const value = seen.ok && isPlainObject(seen.value) ? seen.value['token-value'] : undefined;
-        const k = known.get(effectiveToken(value) ?? '');
-        const live = !!k && k.genuine && !k.revoked && (k.expiresAt === null || k.expiresAt > Date.now());
-        if (answer.status === 200) {
-          const a = answer.json as { 'token-type': unknown; 'error-code': unknown; resources: unknown };
-          if (!Array.isArray(a.resources)) throw new Error(`${label}: malformed answer ${answer.text}`);
-          if (a['error-code'] === null || a.resources.length > 0) {
-            if (!live) throw new Error(`${label}: DECODED A TOKEN THAT IS NOT LIVE ${answer.text}`);
-            const expected = k!.resources.map((r) => [r.dicomUid, r.orthancId, r.level]);
-            const got = (a.resources as Array<Record<string, unknown>>).map((r) => [
-              r['dicom-uid'],
-              r['orthanc-id'],
-              r.level,
-            ]);
-            expect(got).toEqual(expected);
-            expect(a['token-type']).toBe(k!.type);
-            stats.decoded++;
-          }
-        }
-        const wellTyped =
-          seen.ok &&
-          isPlainObject(seen.value) &&
-          ['token-key', 'server-id'].every((f) => {
-            const v = (seen.value as Record<string, unknown>)[f];
-            return v === undefined || v === null || (typeof v === 'string' && v.length <= 256);
-          });
-        if (live && wellTyped && plainEnough((seen as { value: unknown }).value, bytes) && typeof value === 'string') {
-          if (answer.status !== 200 || (answer.json as { 'error-code': unknown })['error-code'] !== null) {
-            throw new Error(`${label}: a genuine token did not decode: ${answer.status} ${answer.text}`);
-          }
-        }
+  it(`POST /tokens/decode: ${CASES.decode} mutated requests, resources only for a genuine live token`, async () => {
+    await runCases('decode', decodeCase, CASES.decode, async (c) => {
+      const body = mutate({ 'token-key': 'token', 'token-value': c.decoration + c.token }, c.mutations);
+      const bytes = toBytes(body, c.raw, DECODE_KEYS);
+      const headers = transportHeaders(c.transport);
+      const answer = await send(svc.url, {
+        method: 'POST',
+        path: '/tokens/decode',
+        headers,
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
       });
-      expect(stats.decoded).toBeGreaterThan(20);
-    },
-    FUZZ_TEST_TIMEOUT_MS,
-  );
+      tally(answer);
+      const label = `decode ${bytes.toString('utf8').slice(0, 200)}`;
+      assertSane(answer, label);
+      if (c.transport.auth !== 'good') {
+        // A body that cannot be parsed may be refused (400/413) before the credentials are looked at; never a 2xx.
+        if (answer.status < 400) throw new Error(`${label}: ${answer.status} without valid credentials`);
+        return;
+      }
+      const seen = parsedAsServiceSeesIt(bytes);
+      const value = seen.ok && isPlainObject(seen.value) ? seen.value['token-value'] : undefined;
+      const k = known.get(effectiveToken(value) ?? '');
+      const live = !!k && k.genuine && !k.revoked && (k.expiresAt === null || k.expiresAt > Date.now());
+      if (answer.status === 200) {
+        const a = answer.json as { 'token-type': unknown; 'error-code': unknown; resources: unknown };
+        if (!Array.isArray(a.resources)) throw new Error(`${label}: malformed answer ${answer.text}`);
+        if (a['error-code'] === null || a.resources.length > 0) {
+          if (!live) throw new Error(`${label}: DECODED A TOKEN THAT IS NOT LIVE ${answer.text}`);
+          const expected = k!.resources.map((r) => [r.dicomUid, r.orthancId, r.level]);
+          const got = (a.resources as Array<Record<string, unknown>>).map((r) => [
+            r['dicom-uid'],
+            r['orthanc-id'],
+            r.level,
+          ]);
+          expect(got).toEqual(expected);
+          expect(a['token-type']).toBe(k!.type);
+          stats.decoded++;
+        }
+      }
+      const wellTyped =
+        seen.ok &&
+        isPlainObject(seen.value) &&
+        ['token-key', 'server-id'].every((f) => {
+          const v = (seen.value as Record<string, unknown>)[f];
+          return v === undefined || v === null || (typeof v === 'string' && v.length <= 256);
+        });
+      if (live && wellTyped && plainEnough((seen as { value: unknown }).value, bytes) && typeof value === 'string') {
+        if (answer.status !== 200 || (answer.json as { 'error-code': unknown })['error-code'] !== null) {
+          throw new Error(`${label}: a genuine token did not decode: ${answer.status} ${answer.text}`);
+        }
+      }
+    });
+    expect(stats.decoded).toBeGreaterThan(20);
+  });
 
   // ---------------------------------------------------------------------------------------------------------------
   const TYPES = [
@@ -551,58 +543,49 @@ describe('hostile input on the share-token routes (property-based)', () => {
     bearer: fc.boolean(),
   });
 
-  it(
-    `PUT /tokens/{type}: ${CASES.create} mutated requests, and every token made says exactly what was asked`,
-    async () => {
-      await runCases('create', createCase, CASES.create, async (c) => {
-        const type = c.bodyType === 'same' ? c.pathType : 'viewer-instant-link';
-        const body = mutate({ id: 'fuzz', type, resources: c.resources, ...c.expiry }, c.mutations);
-        const bytes = toBytes(body, c.raw, CREATE_KEYS);
-        const headers = transportHeaders(c.transport);
-        // Keycloak is off here: a bearer token (even a share token) must never stand for the caller's credentials.
-        if (c.bearer && c.transport.auth === 'good') headers.authorization = `Bearer ${tokens[0].token}`;
-        const answer = await send(svc.url, {
-          method: 'PUT',
-          path: `/tokens/${c.pathType}`,
-          headers,
-          body: bytes,
-          chunks: c.transport.chunks ?? undefined,
-        });
-        tally(answer);
-        const label = `create ${c.pathType} ${bytes.toString('utf8').slice(0, 200)}`;
-        assertSane(answer, label);
-        if (answer.status !== 200) return;
-        if (c.transport.auth !== 'good' || c.bearer)
-          throw new Error(`${label}: created without valid Basic credentials`);
-        const seen = parsedAsServiceSeesIt(bytes);
-        if (!seen.ok || !isPlainObject(seen.value))
-          throw new Error(`${label}: 200 for a body that is not a JSON object`);
-        const a = answer.json as {
-          token: string;
-          request: { type: string; resources: Array<Record<string, unknown>> };
-        };
-        if (seen.value.type !== c.pathType || !TYPES.includes(c.pathType))
-          throw new Error(`${label}: 200 for a mismatched or unconfigured type`);
-        // The token is a genuine share token whose resources are the echo's, which are the request's.
-        const check = await call(svc.url, 'POST', '/tokens/decode', { 'token-value': a.token });
-        const sent = (seen.value.resources as Array<Record<string, unknown>>).map((r) => [
-          r['dicom-uid'] ?? r.dicom_uid ?? null,
-          r['orthanc-id'] ?? r.orthanc_id ?? null,
-          r.level,
-        ]);
-        const echoed = a.request.resources.map((r) => [r['dicom-uid'], r['orthanc-id'], r.level]);
-        expect(echoed).toEqual(sent);
-        if (check.body['error-code'] === null) {
-          expect(
-            check.body.resources.map((r: Record<string, unknown>) => [r['dicom-uid'], r['orthanc-id'], r.level]),
-          ).toEqual(sent);
-        } else {
-          expect(check.body['error-code']).toBe('expired');
-        }
-        stats.created++;
+  it(`PUT /tokens/{type}: ${CASES.create} mutated requests, and every token made says exactly what was asked`, async () => {
+    await runCases('create', createCase, CASES.create, async (c) => {
+      const type = c.bodyType === 'same' ? c.pathType : 'viewer-instant-link';
+      const body = mutate({ id: 'fuzz', type, resources: c.resources, ...c.expiry }, c.mutations);
+      const bytes = toBytes(body, c.raw, CREATE_KEYS);
+      const headers = transportHeaders(c.transport);
+      // Keycloak is off here: a bearer token (even a share token) must never stand for the caller's credentials.
+      if (c.bearer && c.transport.auth === 'good') headers.authorization = `Bearer ${tokens[0].token}`;
+      const answer = await send(svc.url, {
+        method: 'PUT',
+        path: `/tokens/${c.pathType}`,
+        headers,
+        body: bytes,
+        chunks: c.transport.chunks ?? undefined,
       });
-      expect(stats.created).toBeGreaterThan(50);
-    },
-    FUZZ_TEST_TIMEOUT_MS,
-  );
+      tally(answer);
+      const label = `create ${c.pathType} ${bytes.toString('utf8').slice(0, 200)}`;
+      assertSane(answer, label);
+      if (answer.status !== 200) return;
+      if (c.transport.auth !== 'good' || c.bearer) throw new Error(`${label}: created without valid Basic credentials`);
+      const seen = parsedAsServiceSeesIt(bytes);
+      if (!seen.ok || !isPlainObject(seen.value)) throw new Error(`${label}: 200 for a body that is not a JSON object`);
+      const a = answer.json as { token: string; request: { type: string; resources: Array<Record<string, unknown>> } };
+      if (seen.value.type !== c.pathType || !TYPES.includes(c.pathType))
+        throw new Error(`${label}: 200 for a mismatched or unconfigured type`);
+      // The token is a genuine share token whose resources are the echo's, which are the request's.
+      const check = await call(svc.url, 'POST', '/tokens/decode', { 'token-value': a.token });
+      const sent = (seen.value.resources as Array<Record<string, unknown>>).map((r) => [
+        r['dicom-uid'] ?? r.dicom_uid ?? null,
+        r['orthanc-id'] ?? r.orthanc_id ?? null,
+        r.level,
+      ]);
+      const echoed = a.request.resources.map((r) => [r['dicom-uid'], r['orthanc-id'], r.level]);
+      expect(echoed).toEqual(sent);
+      if (check.body['error-code'] === null) {
+        expect(
+          check.body.resources.map((r: Record<string, unknown>) => [r['dicom-uid'], r['orthanc-id'], r.level]),
+        ).toEqual(sent);
+      } else {
+        expect(check.body['error-code']).toBe('expired');
+      }
+      stats.created++;
+    });
+    expect(stats.created).toBeGreaterThan(50);
+  });
 });
