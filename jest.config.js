@@ -45,5 +45,6 @@ module.exports = {
   moduleNameMapper: {
     '^@app/(common|tokens|permissions|keycloak|meddream|emails|shares)$': '<rootDir>/libs/$1/src',
   },
-  testTimeout: 30000,
+  // One test on a 2-core machine shared with other builds and suites; the slow ones (fuzz, child processes) set more.
+  testTimeout: 60_000,
 };

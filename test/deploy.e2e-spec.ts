@@ -6,8 +6,9 @@
  * exactly that environment, answering /health (through the image's HEALTHCHECK command) and creating share links that
  * point to a path nginx routes.
  *
- * docker-compose (Debian's v1 package) and nginx are required: `npm test` (scripts/test.sh, also run by .ci/run) installs them as root. Without them these tests fail
- * and say so; they do not skip, so a CI machine that lost them cannot report a green deployment kit.
+ * docker-compose (Debian's v1 package) and nginx are required: scripts/install-test-peers.sh installs them (.ci/run
+ * runs it; npm test stops at once, naming them, when they are missing). Without them these tests fail and say so; they
+ * do not skip, so a CI machine that lost them cannot report a green deployment kit.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -42,8 +43,7 @@ function toolPath(tool: string): string | undefined {
 function requireTool(tool: string): void {
   if (!toolPath(tool)) {
     throw new Error(
-      `${tool} is not installed, so the deployment kit cannot be checked: run npm test as root (scripts/test.sh installs the ` +
-        `Debian packages docker-compose and nginx-light), or apt-get install -y docker-compose nginx-light`,
+      `${tool} is not installed, so the deployment kit cannot be checked: install it with sudo scripts/install-test-peers.sh`,
     );
   }
 }
@@ -290,7 +290,8 @@ describe('deployment kit (docker/)', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
     // The image runs the service exactly as `npm run start:prod` does (same node flags, same entry point).
     const startProd: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
-    expect(JSON.parse(cmd![1])).toEqual(startProd.split(' '));
+    // (`exec`: the script's shell becomes node, so that npm's SIGTERM reaches the service.)
+    expect(JSON.parse(cmd![1])).toEqual(startProd.replace(/^exec /, '').split(' '));
     expect(JSON.parse(cmd![1]).at(-1)).toBe('dist/apps/auth-service/src/main.js');
     // That entry point is the compiled form of the app's main.ts (nest build keeps the source layout under dist/).
     expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);

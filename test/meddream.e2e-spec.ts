@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { FakeMedDreamTokenService } from './support/meddream-token-service';
 import { closedPort } from './support/net';
@@ -241,5 +244,118 @@ describe('MedDream start-up configuration', () => {
     ],
   ])('refuses to start with %j, naming %s', async (env, named) => {
     await expect(startApp(env)).rejects.toThrow(named);
+  });
+});
+
+describe('MedDream instant links in the share registry, and the one-line creation and revocation logs', () => {
+  const meddream = new FakeMedDreamTokenService();
+  let svc: RunningApp;
+
+  beforeAll(async () => {
+    svc = await startApp(
+      { MEDDREAM_TOKEN_SERVICE_URL: await meddream.start(), PUBLIC_MEDDREAM_ROOT: MEDDREAM_ROOT, LOG_LEVEL: 'info' },
+      { captureLogs: true },
+    );
+  });
+  afterAll(async () => {
+    await svc.close();
+    await meddream.stop();
+  });
+
+  const logLines = () => svc.logs.map((l) => JSON.parse(l) as Record<string, any>);
+
+  it('records each instant link (creator, studies, token hash, no expiry) and logs its creation without the token', async () => {
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.840.31'), study('1.2.840.32')]),
+    );
+    expect(res.status).toBe(200);
+    const token: string = res.body.token;
+
+    const listed = await call(svc.url, 'GET', '/shares?type=meddream-instant-link&study=1.2.840.31');
+    expect(listed.status).toBe(200);
+    expect(listed.body.shares).toHaveLength(1);
+    const share = listed.body.shares[0];
+    expect(share).toMatchObject({
+      status: 'active',
+      type: 'meddream-instant-link',
+      creator: { kind: 'basic', name: 'share-user' },
+      'token-hash': createHash('sha256').update(token).digest('hex'),
+      'expires-at': null,
+      'revoked-at': null,
+    });
+    expect(share.resources.map((r: any) => r['dicom-uid'])).toEqual(['1.2.840.31', '1.2.840.32']);
+
+    const created = logLines().filter((l) => l.shareId === share.id);
+    expect(created).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: `share created: ${share.id} (meddream-instant-link) by basic:share-user, expires never`,
+        type: 'meddream-instant-link',
+        creator: { kind: 'basic', name: 'share-user', userId: null },
+      }),
+    ]);
+    expect(svc.logs.join('\n')).not.toContain(token);
+  });
+
+  it('refuses to revoke an instant link with a 409 that says MedDream checks its own tokens', async () => {
+    const res = await call(
+      svc.url,
+      'PUT',
+      '/tokens/meddream-instant-link',
+      createBody('meddream-instant-link', [study('1.2.840.33')]),
+    );
+    const id = (await call(svc.url, 'GET', '/shares?study=1.2.840.33')).body.shares[0].id;
+    const refused = await call(svc.url, 'DELETE', `/shares/${id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('MedDream checks its own tokens');
+    expect((await call(svc.url, 'GET', `/shares/${id}`)).body.status).toBe('active');
+    expect(logLines().filter((l) => l.msg.startsWith('share revoked') && l.shareId === id)).toEqual([]);
+    expect(res.status).toBe(200);
+
+    // The same from the shell: npm run shares -- revoke <id> (run from its source, as the CLI suite does).
+    const cli = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['-r', './test/support/ts-register.cjs', 'apps/auth-service/src/cli/shares-cli.ts', 'revoke', id],
+        {
+          cwd: join(__dirname, '..'),
+          env: { PATH: process.env.PATH!, NODE_ENV: 'test', DATA_DIR: svc.dataDir },
+          timeout: 120_000,
+        },
+        (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
+      ),
+    );
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain('MedDream checks its own tokens');
+    expect((await call(svc.url, 'GET', `/shares/${id}`)).body.status).toBe('active');
+  }, 150_000);
+
+  it('logs a revocation as one line (id, type, who), by id and by token, never the token', async () => {
+    const made = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
+      id: 'log-test',
+      type: 'viewer-instant-link',
+      resources: [study('1.2.840.34')],
+      'validity-duration': 600,
+    });
+    expect(made.status).toBe(200);
+    const token: string = made.body.token;
+    const id = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).share_id as string;
+    expect((await call(svc.url, 'DELETE', `/shares/${id}`)).status).toBe(200);
+    expect((await call(svc.url, 'POST', '/shares/revoke-token', { token })).status).toBe(200);
+
+    const mine = logLines().filter((l) => l.shareId === id);
+    expect(mine.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^share created: ${id} \\(viewer-instant-link\\) by basic:share-user, expires 20`),
+      ),
+      `share revoked: ${id} (viewer-instant-link) by basic:share-user`,
+      `share revoked: ${id} (viewer-instant-link) by basic:share-user`,
+    ]);
+    for (const line of mine) expect(line).toMatchObject({ level: 'info', type: 'viewer-instant-link' });
+    expect(svc.logs.join('\n')).not.toContain(token);
+    expect(svc.logs.join('\n')).not.toContain(token.split('.')[2]);
   });
 });

@@ -13,6 +13,12 @@ import { createShare, eventually, validate } from './support/shares';
  */
 const ROOT = join(__dirname, '..');
 const CLI = 'apps/auth-service/src/cli/shares-cli.ts';
+/**
+ * Each CLI run is a Node process that compiles its sources (swc, cached) and opens the storage: seconds on a quiet
+ * machine, tens of seconds when the 2 cores are shared with other builds and suites. A test runs up to three.
+ */
+const CLI_TIMEOUT_MS = 120_000;
+jest.setTimeout(2 * CLI_TIMEOUT_MS + 30_000);
 const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
 
 function cli(
@@ -23,7 +29,7 @@ function cli(
     execFile(
       process.execPath,
       ['-r', './test/support/ts-register.cjs', CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'test', ...env }, timeout: 20_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'test', ...env }, timeout: CLI_TIMEOUT_MS },
       (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
@@ -123,5 +129,6 @@ describeWithPostgres('shares CLI on PostgreSQL, beside the running service', () 
   cliSuite(async () => {
     const db = await freshDatabase();
     return { env: { DATABASE_URL: db.url }, drop: db.drop };
-  }, 1000);
+    // NOTIFY reaches the service within about a second; allow for a busy machine (the replicas suite times it).
+  }, 5000);
 });

@@ -1,12 +1,28 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { createServer, get, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASIC, TEST_USERS } from './support/app';
+import { BASIC } from './support/app';
+import { SERVICE_START_TIMEOUT_MS, startServiceProcess, stopServiceProcesses } from './support/service-process';
 
-const ROOT = join(__dirname, '..');
+/** Each test starts the service process (compiled on the fly) and stops it: minutes on a loaded machine, not seconds. */
+const TEST_TIMEOUT_MS = SERVICE_START_TIMEOUT_MS + 60_000;
+
+/** A GET on a connection of its own: status, headers and JSON body, or 'refused'. */
+function getOnNewConnection(
+  url: string,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: unknown } | 'refused'> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) }));
+    });
+    req.on('error', () => resolve('refused'));
+  });
+}
 
 /** A MedDream token service that holds each request until the test releases it. */
 class HeldTokenService {
@@ -41,66 +57,6 @@ class HeldTokenService {
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-
-interface Service {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves when a log line contains `text`. */
-  logged(text: string): Promise<void>;
-}
-
-/** Starts src/main.ts (the production entry point, compiled on the fly) in a child process. */
-async function startService(env: Record<string, string>): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', 'apps/auth-service/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_FORMAT: 'json',
-      USERS: JSON.stringify(TEST_USERS),
-      SECRET_KEY: 'test-secret-key-for-the-e2e-suites-only',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const watchers: { text: string; resolve: () => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of watchers.filter((x) => out.includes(x.text))) {
-      watchers.splice(watchers.indexOf(w), 1);
-      w.resolve();
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const logged = (text: string) =>
-    out.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ text, resolve }));
-  await Promise.race([
-    logged('orthanc-auth listening'),
-    exited.then(() => {
-      throw new Error(`the service stopped:\n${out}`);
-    }),
-  ]);
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited, logged };
-}
-
 const instantLink = (url: string) =>
   fetch(`${url}/tokens/meddream-instant-link`, {
     method: 'PUT',
@@ -124,58 +80,70 @@ describe('graceful shutdown of the service process (SIGTERM)', () => {
       MEDDREAM_TIMEOUT: '60000',
     };
   });
+  afterEach(async () => {
+    // Whatever a test did (a failed assertion, a start that timed out), its service processes are gone after it.
+    await stopServiceProcesses();
+    meddream.release();
+  });
   afterAll(async () => {
     await meddream.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('finishes the request in flight, refuses new ones, and exits 0', async () => {
-    const svc = await startService({ ...env, SHUTDOWN_TIMEOUT: '20' });
-    try {
+  it(
+    'finishes the request in flight, answers new requests 503 JSON with Connection: close, and exits 0',
+    async () => {
+      const svc = await startServiceProcess({ ...env, SHUTDOWN_TIMEOUT: '60' });
       const inFlight = instantLink(svc.url);
       await meddream.received(); // the request is now waiting on MedDream
       svc.child.kill('SIGTERM');
       await svc.logged('SIGTERM: finishing the requests in flight');
-      // A new request is not served while stopping: refused, or a 503 (fastify's return503OnClosing).
-      const late = await fetch(`${svc.url}/health`).then(
-        (r) => r.status,
-        () => 'refused',
-      );
-      expect([503, 'refused']).toContain(late);
+      // While the request in flight finishes, the socket still listens: a new connection gets the 503, at once.
+      for (const path of ['/health', '/tokens/validate']) {
+        const late = await getOnNewConnection(`${svc.url}${path}`);
+        expect(late).not.toBe('refused');
+        if (late === 'refused') return;
+        expect(late.status).toBe(503);
+        expect(late.headers.connection).toBe('close');
+        expect(late.headers['content-type']).toMatch(/^application\/json/);
+        expect(late.body).toEqual({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: [expect.stringContaining('the service is stopping')],
+        });
+      }
       meddream.release();
       const res = await inFlight;
       expect(res.status).toBe(200);
       expect(((await res.json()) as { url: string }).url).toContain('token=md-token-1');
       // Exit 0, not the forced exit (1) of SHUTDOWN_TIMEOUT: it stopped as soon as the request was answered.
       expect(await svc.exited).toEqual({ code: 0, signal: null });
-      for (const line of svc
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{')))
-        expect(() => JSON.parse(line)).not.toThrow();
-    } finally {
-      svc.child.kill('SIGKILL');
-    }
-  });
+      for (const line of svc.lines()) expect(() => JSON.parse(line)).not.toThrow();
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('exits anyway (code 1) after SHUTDOWN_TIMEOUT when a request hangs', async () => {
-    const svc = await startService({ ...env, SHUTDOWN_TIMEOUT: '1' });
-    try {
+  it(
+    'exits anyway (code 1) after SHUTDOWN_TIMEOUT when a request hangs',
+    async () => {
+      const svc = await startServiceProcess({ ...env, SHUTDOWN_TIMEOUT: '1' });
       const inFlight = instantLink(svc.url).catch(() => 'dropped');
       await meddream.received();
       svc.child.kill('SIGTERM');
       expect(await svc.exited).toEqual({ code: 1, signal: null });
       expect(svc.output()).toContain('requests still in flight after 1 s; exiting anyway');
       await inFlight;
-    } finally {
-      svc.child.kill('SIGKILL');
-      meddream.release();
-    }
-  });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('cluster mode: the primary passes SIGTERM on and exits 0 once the workers are done', async () => {
-    const svc = await startService({ ...env, WORKERS: '2', SHUTDOWN_TIMEOUT: '20' });
-    try {
+  it(
+    'cluster mode: the primary passes SIGTERM on and exits 0 once the workers are done',
+    async () => {
+      const svc = await startServiceProcess(
+        { ...env, WORKERS: '2', SHUTDOWN_TIMEOUT: '60' },
+        { waitFor: 'orthanc-auth listening with 2 workers' },
+      );
       const inFlight = instantLink(svc.url);
       await meddream.received();
       svc.child.kill('SIGTERM');
@@ -185,8 +153,7 @@ describe('graceful shutdown of the service process (SIGTERM)', () => {
       expect(await svc.exited).toEqual({ code: 0, signal: null });
       // The primary's lines are JSON like the workers'.
       expect(svc.output()).toMatch(/^\{.*"context":"Cluster".*"msg":"SIGTERM: stopping 2 workers"/m);
-    } finally {
-      svc.child.kill('SIGKILL');
-    }
-  });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

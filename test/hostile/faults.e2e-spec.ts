@@ -46,7 +46,12 @@ function prng(seed: number): () => number {
 describe('the roles file writer killed with SIGKILL in the middle of its writes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orthanc-auth-kill-'));
   const file = join(dir, 'permissions.json');
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** Writers not yet reaped: a test that fails or times out mid-run must not leave one writing forever. */
+  const writers = new Set<ChildProcess>();
+  afterAll(() => {
+    for (const child of writers) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /** Starts the writer child; resolves once it has announced `minWrites` writes, then kills it after `delay` ms. */
   function runAndKill(minWrites: number, delay: number): Promise<{ lastAnnounced: number }> {
@@ -59,6 +64,8 @@ describe('the roles file writer killed with SIGKILL in the middle of its writes'
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
+      writers.add(child);
+      child.once('exit', () => writers.delete(child));
       let out = '';
       let err = '';
       let announced = -1;
@@ -199,11 +206,13 @@ describe('the OpenID provider down or hanging: share links are not affected', ()
     'token-value': token,
   });
 
+  // The realm calls' timeout (20 s): the 200 validate requests below must all be answered before it ends, which takes
+  // well under a second on a quiet machine but took more than 5 s on a loaded one. The hanging case waits it out.
   async function check(realm: string, label: string): Promise<void> {
     const svc = await startApp({
       ENABLE_KEYCLOAK: 'true',
       KEYCLOAK_URI: `${realm}/realms/orthanc/`,
-      KEYCLOAK_TIMEOUT: '5000',
+      KEYCLOAK_TIMEOUT: '20000',
       PUBLIC_ORTHANC_ROOT: 'http://pacs.example/',
     });
     try {
@@ -258,7 +267,7 @@ describe('the OpenID provider down or hanging: share links are not affected', ()
       hang.closeAllConnections();
       await new Promise<void>((r) => hang.close(() => r()));
     }
-  }, 30_000);
+  }, 110_000);
 
   it('down (connection refused): the same', async () => {
     const probe = createNetServer();
@@ -266,7 +275,7 @@ describe('the OpenID provider down or hanging: share links are not affected', ()
     const port = (probe.address() as { port: number }).port;
     await new Promise<void>((r) => probe.close(() => r()));
     await check(`http://127.0.0.1:${port}`, 'down');
-  }, 30_000);
+  }, 90_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

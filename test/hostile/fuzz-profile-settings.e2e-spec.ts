@@ -31,6 +31,8 @@ import {
 // changes only to a valid one, and the file on disk and the one in memory end up equal.
 
 const CASES = { profile: 1500, roles: 1500 };
+// Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites.
+jest.setTimeout(300_000);
 const PERMISSIONS = [
   'all',
   'view',

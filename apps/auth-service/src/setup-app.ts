@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -12,6 +13,7 @@ import {
   requestIdOf,
 } from '@app/common';
 import { AppModule } from './app.module';
+import { GracefulStop } from './ops/graceful-stop';
 import { instrumentHttp } from './ops/http-observability';
 import { setupDocs } from './ops/openapi';
 import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
@@ -26,6 +28,8 @@ export interface CreatedApp {
   core: CoreConfig;
   ops: OpsConfig;
   logger: Logger;
+  /** The graceful stop's request gate: main.ts begins it on SIGTERM/SIGINT, before closing the application. */
+  stop: GracefulStop;
 }
 
 export interface CreateAppOptions {
@@ -48,10 +52,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   });
   const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true, genReqId: requestIdOf });
   hardenFastify(adapter.getInstance());
+  // First of the request hooks: while stopping, a request is answered 503 before credentials or body are looked at.
+  const stop = new GracefulStop(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(core), adapter, {
     bodyParser: false,
     abortOnError: false,
-    logger: options.logger === false ? false : new PinoNestLogger(logger),
+    logger: options.logger === false ? false : startupLogger(new PinoNestLogger(logger)),
   });
   if (core.prefix) app.setGlobalPrefix(core.prefix);
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
@@ -61,8 +67,26 @@ export async function createApp(options: CreateAppOptions = {}): Promise<Created
   // The reverse proxy's write guard, on a listener of its own (off unless WRITE_GUARD_PORT is set).
   registerWriteGuardRoute(app, core, writeGuard);
   if (ops.enableDocs) setupDocs(app, core, ops, plainRoutes);
-  // SIGTERM/SIGINT: stop accepting (new requests get 503), finish the in-flight ones, run the shutdown hooks, exit 0.
-  // main.ts adds the forced exit after SHUTDOWN_TIMEOUT.
-  app.enableShutdownHooks([], { useProcessExit: true });
-  return { app, core, ops, logger };
+  // SIGTERM/SIGINT are main.ts's: new requests get 503, the in-flight ones finish, then app.close() runs the shutdown
+  // hooks (tests call app.close() themselves, so no process signal listener is installed here).
+  return { app, core, ops, logger, stop };
+}
+
+/**
+ * Nest's own logger, less the "ExceptionHandler" lines: while the application is built, Nest logs a failing provider's
+ * error with its stack and then rethrows it to the caller, main.ts, which reports it as one clean message (a
+ * ConfigError names the variable). After start-up nothing is logged under that context (requests have the filter).
+ */
+function startupLogger(nest: PinoNestLogger): LoggerService {
+  return {
+    log: (message: unknown, ...params: unknown[]) => nest.log(message, ...params),
+    warn: (message: unknown, ...params: unknown[]) => nest.warn(message, ...params),
+    debug: (message: unknown, ...params: unknown[]) => nest.debug(message, ...params),
+    verbose: (message: unknown, ...params: unknown[]) => nest.verbose(message, ...params),
+    fatal: (message: unknown, ...params: unknown[]) => nest.fatal(message, ...params),
+    error: (message: unknown, ...params: unknown[]) => {
+      if (params[params.length - 1] === 'ExceptionHandler') return;
+      nest.error(message, ...params);
+    },
+  };
 }

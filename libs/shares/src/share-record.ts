@@ -54,3 +54,16 @@ export interface RevokedEntry {
 export function isHashId(id: string): boolean {
   return id.startsWith(HASH_ID_PREFIX);
 }
+
+/**
+ * Why this service cannot revoke a share, or null when it can. A meddream-instant-link carries MedDream's own token,
+ * which the MedDream viewer checks with its token service, never with this service: it is recorded (who shared which
+ * studies, when) but marking it revoked here would stop nothing.
+ */
+export function notRevocableReason(share: Pick<ShareRecord, 'id' | 'type'>): string | null {
+  if (share.type !== 'meddream-instant-link') return null;
+  return (
+    `the share "${share.id}" is a meddream-instant-link: MedDream checks its own tokens with its token service, not ` +
+    'with this service, so it cannot be revoked here (it lasts as long as the MedDream token service lets its tokens live)'
+  );
+}

@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ConflictException,
   HttpException,
   Inject,
   Injectable,
@@ -21,9 +22,11 @@ import {
 } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
+import { notRevocableReason } from './share-record';
 import type { SharePage, ShareQuery, ShareRecord } from './share-record';
 import { sharesConfig, SharesConfig } from './shares.config';
 import { openShareStore } from './store/open-share-store';
+import { storageOpenError } from './store/storage-open-error';
 import { PgRevocationListener } from './store/pg-revocation-listener';
 import type { ShareStore } from './store/share-store';
 
@@ -60,7 +63,9 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onModuleInit(): Promise<void> {
     if (!this.config.enabled) return;
     const { storage } = this.config;
-    this.store = await openShareStore(storage);
+    this.store = await openShareStore(storage).catch((err: unknown) => {
+      throw storageOpenError(storage, err);
+    });
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
     this.revoked.addAll(await this.store.revokedSince(0, new Date()));
     if (storage.kind === 'postgres') {
@@ -119,6 +124,14 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
         expiresAt: share.expiresAt,
       }),
     );
+    // One line per share for the audit trail: its id, type and creator, never the token (nor its hash).
+    const by = c ? `${c.kind}:${c.name}` : 'unknown'; // as revoked-by spells callers
+    this.logger.log({
+      msg: `share created: ${share.shareId} (${share.type}) by ${by}, expires ${share.expiresAt?.toISOString() ?? 'never'}`,
+      shareId: share.shareId,
+      type: share.type,
+      creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
+    });
   }
 
   isRevoked(shareId: string | null, rawToken: string): boolean {
@@ -146,10 +159,22 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   }
 
   async revoke(id: string, by: string, ownerUserId?: string): Promise<ShareRecord> {
-    await this.get(id, ownerUserId);
+    const reason = notRevocableReason(await this.get(id, ownerUserId));
+    if (reason) throw new ConflictException(reason);
     const share = (await this.unavailableOnError('revoke the share', this.admin!.revoke(id, by)))!;
     this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
+    this.logRevoked(share, by);
     return share;
+  }
+
+  /** One line per revocation (repeated ones too: who tried when), never the token. */
+  private logRevoked(share: ShareRecord, by: string): void {
+    this.logger.log({
+      msg: `share revoked: ${share.id} (${share.type}) by ${by}`,
+      shareId: share.id,
+      type: share.type,
+      revokedBy: by,
+    });
   }
 
   /** Revokes any token by its hash. `ownerUserId` may only revoke tokens of shares they created. */
@@ -162,6 +187,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     try {
       const share = await this.unavailableOnError('revoke the token', this.admin!.revokeToken(token, by));
       this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
+      this.logRevoked(share, by);
       return share;
     } catch (err) {
       if (err instanceof TokenNotRecognisedError) throw new BadRequestException([err.message]);

@@ -160,8 +160,10 @@ export class TokensService {
       if (!this.meddream) throw new BadRequestException(MEDDREAM_NOT_CONFIGURED);
     }
     if (type === 'meddream-instant-link') {
-      // Not a JWT: the MedDream token service's own token, inside MedDream's link.
+      // Not a JWT: the MedDream token service's own token, inside MedDream's link. Recorded like every share (who,
+      // which studies, when; its hash identifies it), with no expiry: MedDream decides how long its tokens live.
       const { token, url } = await this.meddream!.mintLink(resources);
+      await this.record(this.registry ? randomUUID() : null, token, type, resources, creator, null);
       return { request, token, url };
     }
     if (type === 'meddream-viewer-publication' && !this.config.publicLandingRoot) {
@@ -186,18 +188,29 @@ export class TokensService {
         `resources make a token of ${token.length} characters, over the ${MAX_TOKEN_LENGTH} this service accepts: share fewer resources, or drop their urls`,
       ]);
     }
-    if (this.registry && shareId) {
-      await this.registry.recordCreated({
-        shareId,
-        tokenHash: tokenHash(token),
-        type,
-        resources,
-        creator,
-        createdAt: new Date(),
-        expiresAt,
-      });
-    }
+    await this.record(shareId, token, type, resources, creator, expiresAt);
     return { request, token, url: this.links.shareUrl(type, resources, token) };
+  }
+
+  /** Records a share in the registry (when there is one); a failure refuses the link rather than hand it out. */
+  private async record(
+    shareId: string | null,
+    token: string,
+    type: string,
+    resources: Resource[],
+    creator: Caller | null,
+    expiresAt: Date | null,
+  ): Promise<void> {
+    if (!this.registry || !shareId) return;
+    await this.registry.recordCreated({
+      shareId,
+      tokenHash: tokenHash(token),
+      type,
+      resources,
+      creator,
+      createdAt: new Date(),
+      expiresAt,
+    });
   }
 
   /** Verifies a raw share token; null when it is not a valid share token of this service, or is revoked. */

@@ -6,6 +6,7 @@ import { ShareTokenCodec, loadTokensConfig } from '@app/tokens';
 import {
   ListSharesQuery,
   loadSharesConfig,
+  notRevocableReason,
   openShareStore,
   ShareAdmin,
   ShareStore,
@@ -116,6 +117,12 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
       case 'revoke': {
         if (rest.length !== 1) throw new UsageError(`${command} takes one share id`);
         const s = await open();
+        const existing = command === 'revoke' ? await s.get(rest[0]) : null;
+        const refused = existing ? notRevocableReason(existing) : null;
+        if (refused) {
+          io.err(refused);
+          return 1;
+        }
         const share = command === 'show' ? await s.get(rest[0]) : await s.revoke(rest[0], by, new Date());
         if (!share) {
           io.err(`no share with the id "${rest[0]}"`);

@@ -5,8 +5,9 @@ import { CommonModule, MetricsModule } from '@app/common';
 import { ReadyController } from '../health/ready.controller';
 import { MetricsController } from './metrics.controller';
 import { opsConfig } from './ops.config';
+import { RootController } from './root.controller';
 
-/** Operations: readiness (GET /ready), Prometheus metrics (GET /metrics) and their settings. */
+/** Operations: the root's pointers (GET /), readiness (GET /ready), Prometheus metrics (GET /metrics), their settings. */
 @Module({
   imports: [
     ConfigModule.forFeature(opsConfig),
@@ -14,6 +15,6 @@ import { opsConfig } from './ops.config';
     MetricsModule,
     CommonModule,
   ],
-  controllers: [ReadyController, MetricsController],
+  controllers: [RootController, ReadyController, MetricsController],
 })
 export class OpsModule {}

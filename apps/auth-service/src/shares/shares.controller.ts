@@ -135,6 +135,10 @@ export class SharesController {
     },
   })
   @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
+  @ApiResponse({
+    status: 409,
+    description: 'a meddream-instant-link: MedDream checks its own tokens, so this service cannot revoke it',
+  })
   async revoke(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView> {
     return toShareView(await this.shares.revoke(id, revokedBy(req.user), ownerOf(shareScope(req.user))));
   }

@@ -1,0 +1,64 @@
+import { loadCoreConfig } from '@app/common';
+import { describeFeatures, displayUrl, featuresLine, loadFeatureConfigs } from './features';
+
+const BASE = {
+  NODE_ENV: 'production',
+  SECRET_KEY: 'k'.repeat(32),
+  USERS: '{"u":"a-long-password"}',
+  DATA_DIR: '/srv/auth',
+};
+const features = (env: Record<string, string>) => {
+  const all = { ...BASE, ...env };
+  return describeFeatures(loadFeatureConfigs(all, loadCoreConfig(all)));
+};
+
+describe('the start-up features summary', () => {
+  it('production without public URLs: only the instant links, and each other type says what to set', () => {
+    const f = features({});
+    expect(f.links).toEqual(['viewer-instant-link', 'download-instant-link']);
+    expect(f.linksOff).toEqual({
+      'stone-viewer-publication': 'set PUBLIC_ORTHANC_ROOT',
+      'ohif-viewer-publication': 'set PUBLIC_OHIF_ROOT',
+      'volview-viewer-publication': 'set PUBLIC_ORTHANC_ROOT',
+      'osimis-viewer-publication': 'set PUBLIC_ORTHANC_ROOT',
+      'meddream-viewer-publication': 'set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT and PUBLIC_LANDING_ROOT',
+      'meddream-instant-link': 'set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT',
+    });
+    expect(f.registry).toBe('SQLite /srv/auth/shares.sqlite');
+    expect(f.dataDir).toBe('/srv/auth');
+  });
+
+  it('everything configured: every link type, Keycloak, e-mails, MedDream and PostgreSQL, with no credential shown', () => {
+    const f = features({
+      PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/orthanc/',
+      PUBLIC_OHIF_ROOT: 'https://pacs.example.org/ohif/',
+      PUBLIC_LANDING_ROOT: 'https://pacs.example.org/orthanc/ui/app/token-landing.html',
+      MEDDREAM_TOKEN_SERVICE_URL: 'http://md:secret@meddream-token-service:8088/v3/generate?key=x',
+      PUBLIC_MEDDREAM_ROOT: 'https://pacs.example.org/meddream/',
+      ENABLE_KEYCLOAK: 'true',
+      KEYCLOAK_URI: 'http://keycloak:8080/realms/orthanc/',
+      ENABLE_EMAILS: 'true',
+      EMAILS_SMTP_SERVER_HOSTNAME: 'smtp.example.org',
+      EMAILS_SENDER_ADDRESS: 'pacs@example.org',
+      DATABASE_URL: 'postgres://auth:db-password@db:5433/orthanc_auth',
+    });
+    expect(f.linksOff).toEqual({});
+    expect(f.links).toHaveLength(8);
+    expect(f.keycloak).toBe('on (Keycloak), issuer http://keycloak:8080/realms/orthanc');
+    expect(f.emails).toBe('on, SMTP smtp.example.org:587 (TLS)');
+    expect(f.meddream).toBe('on, token service http://meddream-token-service:8088/v3/generate');
+    expect(f.registry).toBe('PostgreSQL db:5433/orthanc_auth');
+    const line = featuresLine(f);
+    expect(line).not.toMatch(/secret|db-password|key=x/);
+    expect(line.split('\n')).toHaveLength(1);
+  });
+
+  it('the registry switched off says so', () => {
+    expect(features({ ENABLE_SHARES_REGISTRY: 'false' }).registry).toMatch(/^off \(ENABLE_SHARES_REGISTRY=false/);
+  });
+
+  it('displayUrl keeps scheme, host and path only', () => {
+    expect(displayUrl('https://u:p@h.example:8443/a/b?c=d#e')).toBe('https://h.example:8443/a/b');
+    expect(displayUrl('not a url')).toBe('(not a URL)');
+  });
+});

@@ -1,0 +1,139 @@
+import type { CoreConfig, Env } from '@app/common';
+import { EmailsConfig, loadEmailsConfig } from '@app/emails';
+import { KeycloakConfig, loadKeycloakConfig } from '@app/keycloak';
+import { loadMedDreamConfig, MedDreamConfig } from '@app/meddream';
+import { loadPermissionsConfig, PermissionsConfig } from '@app/permissions';
+import { loadSharesConfig, SharesConfig } from '@app/shares';
+import { loadTokensConfig, TOKEN_TYPES, TokenType, TokensConfig } from '@app/tokens';
+
+/** The configurations the start-up summary is made of (the ones the running application was built with). */
+export interface FeatureConfigs {
+  core: CoreConfig;
+  tokens: TokensConfig;
+  keycloak: KeycloakConfig;
+  meddream: MedDreamConfig;
+  emails: EmailsConfig;
+  shares: SharesConfig;
+  permissions: PermissionsConfig;
+}
+
+/** What this instance does, as fields of the start-up line (for JSON logs) and as its one-line text. */
+export interface Features {
+  /** The share-link types this instance creates. */
+  links: TokenType[];
+  /** The others, each with what to set to turn it on. */
+  linksOff: Record<string, string>;
+  keycloak: string;
+  emails: string;
+  meddream: string;
+  registry: string;
+  dataDir: string;
+  rolesFile: string;
+}
+
+/** What a link type needs that is not configured, or null when the type can be created here. */
+export function missingFor(type: TokenType, c: Pick<FeatureConfigs, 'tokens' | 'meddream'>): string | null {
+  const meddream = c.meddream.enabled ? null : 'MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
+  switch (type) {
+    case 'stone-viewer-publication':
+    case 'osimis-viewer-publication':
+    case 'volview-viewer-publication':
+      return c.tokens.publicOrthancRoot ? null : 'PUBLIC_ORTHANC_ROOT';
+    case 'ohif-viewer-publication':
+      return c.tokens.publicOhifRoot ? null : 'PUBLIC_OHIF_ROOT';
+    case 'meddream-instant-link':
+      return meddream;
+    case 'meddream-viewer-publication':
+      if (meddream && !c.tokens.publicLandingRoot) return `${meddream} and PUBLIC_LANDING_ROOT`;
+      return meddream ?? (c.tokens.publicLandingRoot ? null : 'PUBLIC_LANDING_ROOT');
+    case 'viewer-instant-link':
+    case 'download-instant-link':
+      return null;
+  }
+}
+
+/** A URL as it may be shown in a log line: scheme, host, port and path, never credentials or a query. */
+export function displayUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+export function describeFeatures(c: FeatureConfigs): Features {
+  const links: TokenType[] = [];
+  const linksOff: Record<string, string> = {};
+  for (const type of TOKEN_TYPES) {
+    const missing = missingFor(type, c);
+    if (missing) linksOff[type] = `set ${missing}`;
+    else links.push(type);
+  }
+  const kc = c.keycloak;
+  const keycloak = !kc.enabled
+    ? 'off (ENABLE_KEYCLOAK=false: every user is the anonymous profile)'
+    : `on (${kc.provider === 'keycloak' ? 'Keycloak' : 'OpenID provider'}), issuer ${displayUrl(kc.issuerUrl ?? '')}${kc.admin ? ', admin API on' : ''}${kc.apiKeys ? ', api-keys on' : ''}`;
+  const smtp = c.emails.smtp;
+  const emails =
+    c.emails.enabled && smtp ? `on, SMTP ${smtp.host}:${smtp.port}${smtp.usesTls ? ' (TLS)' : ' (no TLS)'}` : 'off';
+  const meddream =
+    c.meddream.enabled && c.meddream.tokenServiceUrl
+      ? `on, token service ${displayUrl(c.meddream.tokenServiceUrl)}`
+      : 'off (set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT)';
+  const storage = c.shares.storage;
+  const registry = !c.shares.enabled
+    ? 'off (ENABLE_SHARES_REGISTRY=false: links cannot be listed or revoked)'
+    : storage.kind === 'postgres'
+      ? `PostgreSQL ${postgresPlace(storage.url)}`
+      : `SQLite ${storage.path}`;
+  return {
+    links,
+    linksOff,
+    keycloak,
+    emails,
+    meddream,
+    registry,
+    dataDir: c.core.dataDir,
+    rolesFile: c.permissions.permissionsFilePath,
+  };
+}
+
+/** host:port/database of a PostgreSQL URL (never the user or password). */
+function postgresPlace(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}
+
+/** The one start-up line: what is on, what is off and why, and where the data lives. */
+export function featuresLine(f: Features): string {
+  const off = Object.entries(f.linksOff).map(([type, why]) => `${type} (${why})`);
+  return [
+    `links: ${f.links.join(', ')}${off.length ? `; off: ${off.join(', ')}` : ''}`,
+    `Keycloak: ${f.keycloak}`,
+    `e-mails: ${f.emails}`,
+    `MedDream: ${f.meddream}`,
+    `share registry: ${f.registry}`,
+    `data: ${f.dataDir} (roles file ${f.rolesFile})`,
+  ].join(' | ');
+}
+
+/**
+ * Every module's configuration, loaded by the same pure functions the modules use: main.ts calls this before the
+ * application (or the cluster's workers) starts, so that any wrong setting stops start-up with its name, once.
+ */
+export function loadFeatureConfigs(env: Env, core: CoreConfig): FeatureConfigs {
+  return {
+    core,
+    tokens: loadTokensConfig(env),
+    keycloak: loadKeycloakConfig(env),
+    meddream: loadMedDreamConfig(env),
+    emails: loadEmailsConfig(env),
+    shares: loadSharesConfig(env),
+    permissions: loadPermissionsConfig(env),
+  };
+}

