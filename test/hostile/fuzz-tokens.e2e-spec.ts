@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { jsonDepthExceeds } from '@app/common';
+import { VALIDATE_TOKEN_BODY } from '@app/tokens';
 import { call, RunningApp, startApp } from '../support/app';
 import {
   Answer,
@@ -125,9 +126,13 @@ function mayGrant(body: unknown, headers: Record<string, string>, known: Map<str
 function plainEnough(body: unknown, bytes: Buffer): boolean {
   // Depth is a property of the text (a duplicated key may hide a deep value that the last one overrides).
   if (bytes.length > 900_000 || jsonDepthExceeds(bytes.toString('utf8'), 30) || !isPlainObject(body)) return false;
+  // The contract's own bounds (in characters, as JSON Schema counts them): a longer value is bad input, a 400.
+  const bounds = VALIDATE_TOKEN_BODY.properties as Record<string, { maxLength?: number }>;
+  const spelled: Record<string, string> = { dicom_uid: 'dicom-uid', orthanc_id: 'orthanc-id', identifier: 'server-id' };
   for (const k of VALIDATE_KEYS) {
     const v = body[k];
-    if (typeof v === 'string' && v.length > (k === 'token-value' ? 65536 : 1024)) return false;
+    const max = bounds[spelled[k] ?? k]?.maxLength ?? 1024;
+    if (typeof v === 'string' && [...v].length > max) return false;
   }
   return true;
 }
