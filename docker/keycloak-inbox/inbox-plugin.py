@@ -62,7 +62,9 @@ def _answer(output, status, payload):
     if status == 200:
         output.AnswerBuffer(body, "application/json")
     else:
-        output.SendHttpStatus(status, body)
+        # A str body and its length in bytes (json.dumps writes ASCII), as the Python plugin's wrapper takes them.
+        output.SetHttpHeader("Content-Type", "application/json")
+        output.SendHttpStatus(status, body, len(body.encode("utf-8")))
 
 
 def _json_body(request):
@@ -214,8 +216,10 @@ def _anonymize(commit, study_id):
 def _process(commit):
     pdf = commit.fields.get("PdfForm")
     for study_id in commit.study_ids:
+        anonymized = None
         try:
             anonymized = _anonymize(commit, study_id)
+            # Labelled before the original goes: a copy without the label is never left as the only one.
             orthanc.RestApiPut("/studies/%s/labels/%s" % (anonymized, PROCESSED_LABEL), "")
             if pdf:
                 orthanc.RestApiPost(
@@ -226,8 +230,15 @@ def _process(commit):
             orthanc.LogWarning("INBOX: study %s anonymized into %s (commit %s)" % (study_id, anonymized, commit.id))
             with _lock:
                 commit.progress[study_id] = 100
-        except Exception as err:  # keep the original upload: an administrator can retry or delete it
+        except Exception as err:
+            # Back to the state before the commit: the original upload kept, no partial copy; it can be committed
+            # again, or an administrator deletes it.
             orthanc.LogError("INBOX: study %s could not be processed: %s" % (study_id, err))
+            if anonymized is not None and anonymized != study_id:
+                try:
+                    orthanc.RestApiDelete("/studies/%s" % anonymized)
+                except Exception as cleanup:
+                    orthanc.LogError("INBOX: could not remove the partial copy %s: %s" % (anonymized, cleanup))
             with _lock:
                 commit.has_failed = True
                 commit.message = "A study could not be anonymized; it was kept for an administrator to check"
@@ -267,7 +278,7 @@ def on_commit(output, uri, **request):
         if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_STUDIES_PER_COMMIT:
             raise BadRequest("OrthancStudiesIds must list 1 to %d studies" % MAX_STUDIES_PER_COMMIT)
         ids = list(dict.fromkeys(ids))
-        now = datetime.datetime.utcnow()
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # Orthanc's LastUpdate is UTC
         for study_id in ids:
             _pending_study(study_id, now)
         commit = Commit(ids, {k: fields.get(k) for k in FORM_FIELDS})
