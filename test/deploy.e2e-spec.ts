@@ -26,6 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { SMTPServer } from 'smtp-server';
 import { loadWriteGuardConfig } from '../apps/auth-service/src/write-guard/write-guard.config';
 import { call, startApp } from './support/app';
 
@@ -893,6 +894,70 @@ describe('deployment kit (docker/)', () => {
           await app.close();
         }
       });
+
+      if (name === 'keycloak') {
+        it("sends OE2's share e-mail with exactly these SMTP settings to a server set up as MailDev's", async () => {
+          const compose = resolvedCompose(setup);
+          const authEnv = env(compose.services[AUTH_SERVICE]);
+          const ui = orthancConfig(compose.services.orthanc).OrthancExplorer2.UiOptions;
+          // MailDev's SMTP side (smtp-server, as MailDev uses it): no STARTTLS offered, no login asked.
+          const received: Array<{ from?: string; to: string[]; data: string }> = [];
+          const smtp = new SMTPServer({
+            secure: false,
+            authOptional: true,
+            disabledCommands: ['STARTTLS', 'AUTH'],
+            logger: false,
+            onData(stream, session, callback) {
+              let data = '';
+              stream.on('data', (c: Buffer) => (data += c.toString('utf8')));
+              stream.on('end', () => {
+                const from = session.envelope.mailFrom;
+                received.push({
+                  from: from ? from.address : undefined,
+                  to: session.envelope.rcptTo.map((r) => r.address),
+                  data,
+                });
+                callback();
+              });
+            },
+          });
+          await new Promise<void>((done) => smtp.listen(0, '127.0.0.1', done));
+          let app: Awaited<ReturnType<typeof startApp>> | undefined;
+          try {
+            const port = String((smtp.server.address() as { port: number }).port);
+            expect(authEnv.EMAILS_SMTP_SERVER_PORT).toBe('1025');
+            // Only the address differs: the catcher is smtp-mock:1025 in the compose network, 127.0.0.1 here.
+            app = await startApp({
+              ...serviceEnv,
+              USERS: '',
+              SECRET_KEY: '',
+              EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+              EMAILS_SMTP_SERVER_PORT: port,
+            });
+            const [login, password] = Object.entries(JSON.parse(exampleSecret(compose, 'USERS')))[0] as string[];
+            const res = await call(
+              app.url,
+              'POST',
+              '/emails/send',
+              {
+                'destination-email': 'patient@example.org',
+                'email-title': ui.ShareEmailTitle,
+                'email-content': '<p><a href="http://localhost/orthanc/ui/app/token-landing.html?token=t">open</a></p>',
+                'layout-template': ui.ShareEmailLayoutTemplate,
+              },
+              { auth: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` },
+            );
+            expect(res).toMatchObject({ status: 200, body: { success: true, details: null } });
+            expect(received).toHaveLength(1);
+            expect(received[0]).toMatchObject({ from: 'imaging@example.org', to: ['patient@example.org'] });
+            expect(received[0].data).toContain(`Subject: ${ui.ShareEmailTitle}`);
+            expect(received[0].data).toMatch(/^From: My Hospital <imaging@example\.org>/m);
+          } finally {
+            await app?.close();
+            await new Promise<void>((done) => smtp.close(() => done()));
+          }
+        });
+      }
 
       it("runs the README's share commands on the service's storage, revocations included", async () => {
         const compose = resolvedCompose(setup);
