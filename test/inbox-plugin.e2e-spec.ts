@@ -128,9 +128,9 @@ async function upload(base: string, patient: string): Promise<string> {
     },
   });
   expect(res.status).toBe(200);
-  const instance = await (await fetch(`${base}/instances/${res.body.ID}`)).json();
-  const series = await (await fetch(`${base}/series/${instance.ParentSeries}`)).json();
-  return series.ParentStudy as string;
+  const instance = (await (await fetch(`${base}/instances/${res.body.ID}`)).json()) as { ParentSeries: string };
+  const series = (await (await fetch(`${base}/series/${instance.ParentSeries}`)).json()) as { ParentStudy: string };
+  return series.ParentStudy;
 }
 
 const GOOD_FORM = { SubjectId: 'SUB-253', VisitId: 'T0 + 6 months', Comments: 'second visit', PdfForm: '' };
@@ -204,7 +204,9 @@ describe('the inbox plugin of docker/keycloak-inbox inside a real Orthanc', () =
       expect({ what, status: res.status }).toEqual({ what, status: 400 });
     }
     // Nothing was touched: the upload is still there, as uploaded.
-    const kept = await (await fetch(`${orthanc!.url}/studies/${study}`)).json();
+    const kept = (await (await fetch(`${orthanc!.url}/studies/${study}`)).json()) as {
+      PatientMainDicomTags: { PatientID: string };
+    };
     expect(kept.PatientMainDicomTags.PatientID).toBe('P-REFUSED');
   });
 
