@@ -8,8 +8,9 @@
  * commit's labelling step fails, which is how this suite checks that a failed commit leaves the original upload and
  * no partial copy. The labelled end of a successful commit is not run here.
  *
- * Orthanc and its Python plugin are required (`apt-get install orthanc orthanc-python`, which `npm test` does as
- * root). Missing, this suite fails with that command; it does not skip.
+ * Orthanc and its Python plugin are required (Debian's packages orthanc and orthanc-python, system programs like the
+ * nginx and docker-compose of the deployment suites). Missing, this suite fails with the command that installs them;
+ * it does not skip.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { closedPort } from './support/net';
 const ROOT = resolve(__dirname, '..');
 const PLUGIN = join(ROOT, 'docker/keycloak-inbox/inbox-plugin.py');
 const PYTHON_PLUGIN = '/usr/share/orthanc/plugins/libOrthancPython.so';
-const INSTALL = 'apt-get install -y orthanc orthanc-python (npm test as root installs them)';
+const INSTALL = 'install the Debian packages with: sudo apt-get install -y orthanc orthanc-python';
 
 function orthancBinary(): string {
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin']) {
