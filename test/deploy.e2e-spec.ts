@@ -4,7 +4,10 @@
  * realm parse and agree with each other, and the environment + example secrets each setup gives orthanc-auth pass
  * the service's own start-up validation: every `load*Config` of every lib, then the whole service started with
  * exactly that environment, answering /health (through the image's HEALTHCHECK command) and creating share links that
- * point to a path nginx routes.
+ * point to a path nginx routes. Also: each Orthanc's DICOMweb and OHIF base paths match the nginx location serving
+ * it, every Orthanc index is the setup's PostgreSQL, OE2's e-mail and inbox settings match what orthanc-auth serves,
+ * the README's `npm run shares` commands work on the service's storage, and every image is pinned at the tag
+ * docker/VERSIONS.md lists.
  *
  * docker-compose (Debian's v1 package) and nginx are required: scripts/install-test-peers.sh installs them (.ci/run
  * runs it; npm test stops at once, naming them, when they are missing). Without them these tests fail and say so; they
@@ -24,13 +27,15 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse as parseJsonc, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { SMTPServer } from 'smtp-server';
 import { loadWriteGuardConfig } from '../apps/auth-service/src/write-guard/write-guard.config';
 import { call, startApp } from './support/app';
 
 const ROOT = resolve(__dirname, '..');
 const DOCKER = join(ROOT, 'docker');
-const EXPECTED_SETUPS = ['basic-auth', 'keycloak', 'keycloak-meddream'];
+const EXPECTED_SETUPS = ['basic-auth', 'keycloak', 'keycloak-inbox', 'keycloak-meddream'];
 const AUTH_SERVICE = 'orthanc-auth';
+const ORTHANC_STUDY = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // tools
@@ -59,6 +64,19 @@ function run(
     stdout: r.stdout ?? '',
     out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`,
   };
+}
+
+/** The shares CLI of the README, run from its TypeScript source with exactly the given environment. */
+function sharesCli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['-r', './test/support/ts-register.cjs', 'apps/auth-service/src/cli/shares-cli.ts', ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
 }
 
 /** Runs a command without blocking the event loop (the service under test answers from this same process). */
@@ -144,6 +162,26 @@ function bindMounts(service: ComposeService): Array<{ source: string; target: st
   });
 }
 
+/**
+ * A container path as this machine sees it: through the service's bind mount that holds it (a mounted file, or a file
+ * in a mounted folder); undefined when no bind mount holds it.
+ */
+function hostPath(service: ComposeService, containerPath: string): string | undefined {
+  for (const m of bindMounts(service)) {
+    if (containerPath === m.target) return m.source;
+    if (containerPath.startsWith(`${m.target.replace(/\/+$/, '')}/`))
+      return join(m.source, relative(m.target, containerPath));
+  }
+  return undefined;
+}
+
+/** The compose secret a service mounts as /run/secrets/<target>. */
+function secretSource(service: ComposeService, target: string): string {
+  const ref = secretRefs(service).find((r) => r.target === target);
+  if (!ref) throw new Error(`no secret is mounted as /run/secrets/${target}`);
+  return ref.source;
+}
+
 /** The example content of a compose secret (the file README step 1 copies it from). */
 function exampleSecret(compose: ComposeFile, secretName: string): string {
   const file = compose.secrets?.[secretName]?.file;
@@ -225,10 +263,41 @@ function routedBy(locations: string[], path: string): string | undefined {
   return locations.filter((l) => l !== '/' && path.startsWith(l)).sort((a, b) => b.length - a.length)[0];
 }
 
+/** The nginx text (comments dropped) of the files the setup's nginx service mounts. */
+function nginxText(compose: ComposeFile): string {
+  return bindMounts(compose.services.nginx)
+    .filter((m) => m.target.startsWith('/etc/nginx/'))
+    .map((m) => readFileSync(m.source, 'utf8').replace(/#.*$/gm, ''))
+    .join('\n');
+}
+
+/** Each nginx location that proxies to a compose service: location prefix -> service name. */
+function nginxUpstreams(compose: ComposeFile): Map<string, string> {
+  const text = nginxText(compose);
+  const found = new Map<string, string>();
+  for (const m of text.matchAll(/location\s+(\/[^\s{]*)\s*\{/g)) {
+    const upstream = /set \$\w+ ([a-z][\w.-]*):\d+;/.exec(nginxBlock(text, `location ${m[1]}`));
+    if (upstream && upstream[1] in compose.services) found.set(m[1], upstream[1]);
+  }
+  return found;
+}
+
+/** The Orthanc configuration a service mounts in /etc/orthanc (its JSON files merged, as the image merges them). */
+function orthancConfig(service: ComposeService): any {
+  return Object.assign({}, ...orthancConfigs(service).map((f) => readJsonc(f)));
+}
+
+/** The location nginx serves a path under, and the compose service behind it. */
+function servedBy(compose: ComposeFile, path: string): { location?: string; service?: string } {
+  const upstreams = nginxUpstreams(compose);
+  const location = routedBy([...upstreams.keys()], path);
+  return { location, service: location ? upstreams.get(location) : undefined };
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 
 describe('deployment kit (docker/)', () => {
-  it('ships exactly the three compose setups, each with a three-step README', () => {
+  it('ships exactly the four compose setups, each with a three-step README', () => {
     const found = readdirSync(DOCKER, { withFileTypes: true })
       .filter((d) => d.isDirectory() && existsSync(join(DOCKER, d.name, 'docker-compose.yml')))
       .map((d) => d.name)
@@ -297,6 +366,39 @@ describe('deployment kit (docker/)', () => {
     expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);
   });
 
+  it('lists every pinned image once in docker/VERSIONS.md, at the tag the compose files use', () => {
+    const table = readFileSync(join(DOCKER, 'VERSIONS.md'), 'utf8');
+    const listed = new Map(
+      [...table.matchAll(/^\| `([^`]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]] as [string, string]),
+    );
+    expect(listed.size).toBeGreaterThan(0);
+    const used = new Set<string>();
+    for (const name of EXPECTED_SETUPS) {
+      for (const [svc, def] of Object.entries(resolvedCompose(setupOf(name)).services)) {
+        if (svc === AUTH_SERVICE) continue;
+        const [, image, tag] = /^(.+):([^:/]+)$/.exec(def.image ?? '') ?? [];
+        expect({ name, svc, image, tag }).toEqual({ name, svc, image, tag: listed.get(image) });
+        used.add(image);
+      }
+    }
+    expect([...listed.keys()].sort()).toEqual([...used].sort());
+  });
+
+  it('has in its image what `npm run shares` needs: npm, the package scripts and the built CLI', () => {
+    const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.search(/^FROM \$\{NODE_IMAGE\} AS runtime$/m));
+    expect(runtime.length).toBeLessThan(dockerfile.length);
+    // The official Node.js images ship npm beside node; the runtime stage is one of them.
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:\d+[-\w.]*$/m);
+    expect(runtime).toMatch(/^COPY .*package\.json \.\/$/m);
+    expect(runtime).toMatch(/^COPY --from=build .*\/src\/dist \.\/dist$/m);
+    expect(runtime).toMatch(/^WORKDIR \/app$/m);
+    // The script runs the compiled CLI, whose source is the one the READMEs' commands are tested with.
+    const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.shares;
+    expect(script).toBe('node dist/apps/auth-service/src/cli/shares-cli.js');
+    expect(existsSync(join(ROOT, 'apps/auth-service/src/cli/shares-cli.ts'))).toBe(true);
+  });
+
   describe.each(EXPECTED_SETUPS)('%s', (name) => {
     const setup = setupOf(name);
 
@@ -317,11 +419,13 @@ describe('deployment kit (docker/)', () => {
         if (svc === AUTH_SERVICE) continue;
         expect({ svc, image: def.image }).toEqual({ svc, image: expect.stringMatching(/^[\w./-]+:\d[\w.-]*$/) });
       }
-      // Only nginx publishes a port.
+      // Only nginx publishes a port to the network; a demo tool (the keycloak setup's mail catcher) may publish on
+      // the Docker host's loopback only.
       const published = Object.entries(compose.services)
-        .filter(([, d]) => (d.ports ?? []).length > 0)
+        .filter(([, d]) => (d.ports ?? []).some((p) => !String(p).startsWith('127.0.0.1:')))
         .map(([s]) => s);
       expect(published).toEqual(['nginx']);
+      expect(compose.services[AUTH_SERVICE].ports ?? []).toEqual([]);
     });
 
     it('gives every secret a committed *.example file and mounts none into the compose file itself', () => {
@@ -343,6 +447,10 @@ describe('deployment kit (docker/)', () => {
         for (const [k, v] of Object.entries(env(def))) {
           // *_SECRET (orthancteam/orthanc) and *_FILE variables name a file in /run/secrets, not a value.
           if (/_SECRET$|_FILE$/.test(k)) {
+            // The orthancteam/orthanc image maps each secret file to one setting: two *_SECRET variables naming the
+            // same file would leave one of the two settings unset, silently.
+            const sameFile = Object.entries(env(def)).filter(([k2, v2]) => k2 !== k && /_SECRET$/.test(k2) && v2 === v);
+            expect({ svc, k, sameFile }).toEqual({ svc, k, sameFile: [] });
             expect({ svc, k, file: v }).toEqual({
               svc,
               k,
@@ -411,8 +519,7 @@ describe('deployment kit (docker/)', () => {
           expect(Object.keys(users)).toContain(login);
           expect(authz.WebServicePassword).toBeUndefined();
           const secretName = env(def).ORTHANC__AUTHORIZATION__WEB_SERVICE_PASSWORD_SECRET;
-          expect(secretRefs(def).map((s) => s.target)).toContain(secretName);
-          expect(exampleSecret(compose, secretName)).toBe(users[login]);
+          expect(exampleSecret(compose, secretSource(def, secretName))).toBe(users[login]);
         }
       }
       expect(checked).toBeGreaterThan(0);
@@ -436,6 +543,171 @@ describe('deployment kit (docker/)', () => {
       }
     });
 
+    it("serves each Orthanc's DICOMweb and OHIF under the path nginx gives it, as the URLs handed out say", () => {
+      const compose = resolvedCompose(setup);
+      const upstreams = nginxUpstreams(compose);
+      const orthancs = [...upstreams].filter(([, svc]) => orthancConfigs(compose.services[svc]).length > 0);
+      expect(orthancs.length).toBeGreaterThan(0);
+      for (const [location, svc] of orthancs) {
+        const config = orthancConfig(compose.services[svc]);
+        // DICOMweb answers carry URLs under PublicRoot: it must be the path browsers reach this Orthanc by.
+        expect({ svc, publicRoot: config.DicomWeb?.PublicRoot }).toEqual({ svc, publicRoot: `${location}dicom-web/` });
+        // The OHIF plugin's router only knows its base path: behind a prefix it must say so, or OHIF shows nothing.
+        if (env(compose.services[svc]).OHIF_PLUGIN_ENABLED === 'true') {
+          expect({ svc, ohif: config.OHIF }).toEqual({
+            svc,
+            ohif: { DataSource: 'dicom-web', RouterBasename: `${location}ohif` },
+          });
+        } else {
+          expect({ svc, ohif: config.OHIF }).toEqual({ svc, ohif: undefined });
+        }
+      }
+      // Every OHIF URL handed out (OE2's "open in OHIF" button, orthanc-auth's OHIF links) is an OHIF plugin's base.
+      const ohifUrls: Array<[string, string]> = [];
+      const authOhif = env(compose.services[AUTH_SERVICE]).PUBLIC_OHIF_ROOT;
+      if (authOhif) ohifUrls.push(['PUBLIC_OHIF_ROOT', authOhif]);
+      for (const [svc, def] of Object.entries(compose.services)) {
+        const ui = orthancConfig(def).OrthancExplorer2?.UiOptions;
+        if (ui?.EnableOpenInOhifViewer3) ohifUrls.push([`${svc} OhifViewer3PublicRoot`, ui.OhifViewer3PublicRoot]);
+      }
+      for (const [what, url] of ohifUrls) {
+        const { service } = servedBy(compose, pathOf(url));
+        expect({ what, service }).toEqual({ what, service: expect.any(String) });
+        const config = orthancConfig(compose.services[service!]);
+        expect({ what, path: pathOf(url) }).toEqual({ what, path: `${config.OHIF?.RouterBasename}/` });
+      }
+      // Share links opening OHIF are checked by the Orthanc that serves them, whose plugin must know OHIF's requests.
+      if (authOhif) {
+        const authz = orthancConfig(compose.services[servedBy(compose, pathOf(authOhif)).service!]).Authorization;
+        expect(authz.StandardConfigurations).toContain('ohif');
+      }
+    });
+
+    it('keeps the index of every Orthanc in the PostgreSQL of the setup, reached on a network they share', () => {
+      const compose = resolvedCompose(setup);
+      const orthancs = Object.entries(compose.services).filter(([, d]) => d.image?.startsWith('orthancteam/orthanc:'));
+      expect(orthancs.length).toBeGreaterThan(0);
+      const networksOf = (d: ComposeService) =>
+        Array.isArray(d.networks) ? d.networks : Object.keys(d.networks ?? { default: null });
+      for (const [svc, def] of orthancs) {
+        const e = env(def);
+        const db = compose.services[e.ORTHANC__POSTGRESQL__HOST];
+        expect({ svc, dbImage: db?.image }).toEqual({ svc, dbImage: expect.stringMatching(/^postgres:/) });
+        expect(networksOf(def).filter((n) => networksOf(db).includes(n)).length).toBeGreaterThan(0);
+        expect(e.ORTHANC__POSTGRESQL__USERNAME).toBe(env(db).POSTGRES_USER);
+        // The same password: the secret Orthanc reads is the one PostgreSQL was initialised with.
+        expect(`/run/secrets/${e.ORTHANC__POSTGRESQL__PASSWORD_SECRET}`).toBe(env(db).POSTGRES_PASSWORD_FILE);
+        expect(secretRefs(def).map((r) => r.target)).toContain(e.ORTHANC__POSTGRESQL__PASSWORD_SECRET);
+      }
+    });
+
+    it("sends OE2's share e-mails through orthanc-auth exactly when orthanc-auth sends e-mails", () => {
+      const compose = resolvedCompose(setup);
+      const authEnv = env(compose.services[AUTH_SERVICE]);
+      const users = JSON.parse(exampleSecret(compose, 'USERS')) as Record<string, string>;
+      const byEmail = Object.entries(compose.services).filter(
+        ([, d]) => orthancConfig(d).OrthancExplorer2?.UiOptions?.EnableSharesByEmail,
+      );
+      expect(authEnv.ENABLE_EMAILS === 'true').toBe(byEmail.length > 0);
+      for (const [svc, def] of byEmail) {
+        const oe2 = orthancConfig(def).OrthancExplorer2;
+        expect(oe2.Emails.Server).toEqual({ Url: 'http://orthanc-auth:8000/emails/', Username: expect.any(String) });
+        // OE2's login to orthanc-auth is one of its USERS, its password that login's (a secret, never in the file).
+        const secretName = env(def).ORTHANC__ORTHANC_EXPLORER_2__EMAILS__SERVER__PASSWORD_SECRET;
+        expect({ svc, secretName }).toEqual({ svc, secretName: expect.any(String) });
+        expect(exampleSecret(compose, secretSource(def, secretName))).toBe(users[oe2.Emails.Server.Username]);
+        expect(oe2.UiOptions).toMatchObject({
+          ShareEmailContentTemplate: expect.any(String),
+          ShareEmailLayoutTemplate: expect.any(String),
+          ShareEmailTitle: expect.any(String),
+        });
+      }
+      if (authEnv.ENABLE_EMAILS === 'true') {
+        // The demo SMTP server: a service of this setup, listening where orthanc-auth sends, without TLS (MailDev has
+        // none here), its web UI published on the Docker host's loopback only.
+        const smtp = compose.services[authEnv.EMAILS_SMTP_SERVER_HOSTNAME];
+        expect(smtp?.image).toMatch(/^maildev\/maildev:/);
+        expect(env(smtp).MAILDEV_SMTP_PORT).toBe(authEnv.EMAILS_SMTP_SERVER_PORT);
+        expect(authEnv.EMAILS_SMTP_SERVER_USES_TLS).toBe('false');
+        expect(smtp.ports).toEqual([`127.0.0.1:${env(smtp).MAILDEV_WEB_PORT}:${env(smtp).MAILDEV_WEB_PORT}/tcp`]);
+      }
+    });
+
+    if (name === 'keycloak-meddream') {
+      it('gives the MedDream viewer a PACS type and a login of orthanc-for-api, which nginx serves at /orthanc-api/', () => {
+        const compose = resolvedCompose(setup);
+        const viewer = env(compose.services['meddream-viewer']);
+        // The PACS type the compose file's comment describes, really set: Orthanc's REST API, no Python plugin.
+        expect(viewer).toMatchObject({
+          MEDDREAM_PACS_CONFIG_TYPE: 'Orthanc',
+          ORTHANC_MEDDREAM_PYTHON_PLUGIN_ENABLED: 'false',
+        });
+        const pacs = new URL(viewer.ORTHANC_BASE_URL);
+        expect(pacs.hostname).toBe('orthanc-for-api');
+        expect(viewer.ORTHANC_HOSTNAME).toBe('orthanc-for-api');
+        const api = compose.services['orthanc-for-api'];
+        const logins = JSON.parse(env(api).ORTHANC__REGISTERED_USERS) as Record<string, string>;
+        expect(Object.keys(logins).sort()).toEqual(['dicom-web-client-user', 'meddream', 'script-user']);
+        expect(logins[viewer.ORTHANC_USER]).toBe(viewer.ORTHANC_PWD);
+        expect(orthancConfig(api)).toMatchObject({ AuthenticationEnabled: true, DicomWeb: { Enable: true } });
+        // No authorization plugin on it: its Basic logins are the whole access control.
+        expect(orthancConfig(api).Authorization).toBeUndefined();
+        expect(servedBy(compose, '/orthanc-api/dicom-web/studies')).toEqual({
+          location: '/orthanc-api/',
+          service: 'orthanc-for-api',
+        });
+      });
+    }
+
+    if (existsSync(join(setup.dir, 'inbox-plugin.py'))) {
+      it("opens OE2's inbox to anonymous visitors, with the plugin routes it calls asking for upload", () => {
+        const compose = resolvedCompose(setup);
+        const [svc, def] = Object.entries(compose.services).find(([, d]) => orthancConfig(d).OrthancExplorer2?.Inbox)!;
+        const config = orthancConfig(def);
+        const inbox = config.OrthancExplorer2.Inbox;
+        expect(inbox).toMatchObject({ Enable: true, EnableAnonymousAccess: true });
+        const routes = [inbox.FormValidationUrl, inbox.CommitUrl, inbox.ProcessingMonitoringUrl] as string[];
+        expect(config.Authorization.ExtraPermissions).toEqual(
+          routes.map((r) => ['post', `^/${r}$`, expect.stringMatching(/^upload(\|all)?$/)]),
+        );
+        // The plugin script is mounted where Orthanc is told to load it, and registers exactly those routes with the
+        // form's field ids and visit choices.
+        const script = hostPath(def, config.PythonScript);
+        expect({ svc, script }).toEqual({ svc, script: join(setup.dir, 'inbox-plugin.py') });
+        const facts = execFileSync(
+          'python3',
+          [
+            '-c',
+            [
+              'import ast, json, sys',
+              'tree = ast.parse(open(sys.argv[1]).read())',
+              'visits = [ast.literal_eval(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "VISITS"][0]',
+              'routes = [n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "RegisterRestCallback"]',
+              'fields = [ast.literal_eval(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "FORM_FIELDS"][0]',
+              'print(json.dumps({"visits": visits, "routes": routes, "fields": sorted(fields)}))',
+            ].join('\n'),
+            script!,
+          ],
+          { encoding: 'utf8' },
+        );
+        const plugin = JSON.parse(facts) as { visits: string[]; routes: string[]; fields: string[] };
+        expect(plugin.routes).toEqual(routes.map((r) => `/${r}`));
+        const fields = inbox.FormFields as Array<{ Id: string; Type: string; Choices?: string[] }>;
+        expect(fields.map((f) => f.Id).sort()).toEqual(plugin.fields);
+        expect(fields.find((f) => f.Type === 'Choice')?.Choices).toEqual(plugin.visits);
+        // The anonymous profile orthanc-auth reads is the setup's own file, mounted read-only.
+        const authDef = compose.services[AUTH_SERVICE];
+        const profile = hostPath(authDef, env(authDef).ANONYMOUS_PROFILE_FILE_PATH);
+        expect(profile).toBe(join(setup.dir, 'anonymous-profile.json'));
+        expect(readJsonc(profile!)).toEqual({
+          name: 'Anonymous',
+          permissions: ['upload'],
+          'authorized-labels': [],
+          validity: 60,
+        });
+      });
+    }
+
     if (name !== 'basic-auth') {
       it('imports a Keycloak realm that matches Orthanc Explorer 2 and orthanc-auth', () => {
         const compose = resolvedCompose(setup);
@@ -451,10 +723,19 @@ describe('deployment kit (docker/)', () => {
         for (const [login, role] of [
           ['orthanc', 'admin-role'],
           ['doctor', 'doctor-role'],
+          ['external', 'external-role'],
         ]) {
-          expect(user(login)?.realmRoles).toContain(role);
+          expect(user(login)?.realmRoles).toEqual([role, 'default-roles-orthanc']);
           expect(user(login)?.credentials).toEqual([expect.objectContaining({ type: 'password', temporary: true })]);
         }
+        // The roles file orthanc-auth starts from (the image's config/permissions.json, no PERMISSIONS_FILE_PATH):
+        // the external user's role sees only the studies labelled "external", and only views and downloads them.
+        expect(env(compose.services[AUTH_SERVICE]).PERMISSIONS_FILE_PATH).toBeUndefined();
+        const roles = readJsonc(join(ROOT, 'config', 'permissions.json')).roles;
+        expect(roles['external-role']).toEqual({
+          permissions: ['view', 'download'],
+          'authorized-labels': ['external'],
+        });
         const client = (id: string) => realm.clients.find((c: { clientId: string }) => c.clientId === id);
         expect(client('orthanc')).toMatchObject({ publicClient: true, standardFlowEnabled: true });
         expect(client('orthanc').protocolMappers).toEqual(
@@ -544,8 +825,12 @@ describe('deployment kit (docker/)', () => {
         // README step 1, as Docker then mounts it: /run/secrets/<target> holds the (here: example) secret file.
         for (const ref of secretRefs(auth))
           copyFileSync(`${compose.secrets![ref.source].file}.example`, join(secretsDir, ref.target));
+        // Files the setup mounts into the container (e.g. its anonymous profile) are read from where they are here.
+        const mapped = Object.fromEntries(
+          Object.entries(env(auth)).map(([k, v]) => [k, v.startsWith('/') ? (hostPath(auth, v) ?? v) : v]),
+        );
         serviceEnv = {
-          ...env(auth),
+          ...mapped,
           SECRETS_DIR: secretsDir,
           // The container's /data volume, here a fresh folder.
           DATA_DIR: join(work, 'data'),
@@ -576,6 +861,182 @@ describe('deployment kit (docker/)', () => {
         expect(called).toEqual(expect.arrayContaining(['loadCoreConfig', 'loadTokensConfig']));
         expect(called.length).toBeGreaterThanOrEqual(3);
       });
+
+      it('answers Orthanc what this setup asks of it: the e-mail templates OE2 names, the anonymous profile', async () => {
+        const compose = resolvedCompose(setup);
+        const app = await startApp({ ...serviceEnv, USERS: '', SECRET_KEY: '' });
+        try {
+          const [login, password] = Object.entries(JSON.parse(exampleSecret(compose, 'USERS')))[0] as string[];
+          const auth = `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+          for (const [svc, def] of Object.entries(compose.services)) {
+            const ui = orthancConfig(def).OrthancExplorer2?.UiOptions;
+            if (!ui?.EnableSharesByEmail) continue;
+            for (const name of [ui.ShareEmailContentTemplate, ui.ShareEmailLayoutTemplate]) {
+              const res = await call(app.url, 'GET', `/emails/templates/${name}`, undefined, { auth });
+              expect({ svc, name, status: res.status }).toEqual({ svc, name, status: 200 });
+            }
+            const layout = await call(app.url, 'GET', `/emails/templates/${ui.ShareEmailLayoutTemplate}`, undefined, {
+              auth,
+            });
+            expect(layout.text).toContain('{email-content}');
+          }
+          // A request without a user token, as the plugin asks for an anonymous visitor (PROTOCOL.md section 13).
+          const anonymous = await call(
+            app.url,
+            'POST',
+            '/user/get-profile',
+            { 'token-key': '', 'token-value': '' },
+            { auth },
+          );
+          expect(anonymous.status).toBe(200);
+          const file = env(compose.services[AUTH_SERVICE]).ANONYMOUS_PROFILE_FILE_PATH;
+          const expected = file
+            ? readJsonc(hostPath(compose.services[AUTH_SERVICE], file)!)
+            : readJsonc(join(ROOT, 'config', 'anonymous-profile.json'));
+          expect(anonymous.body).toMatchObject({
+            name: expected.name,
+            permissions: expected.permissions,
+            'authorized-labels': expected['authorized-labels'],
+            validity: expected.validity,
+          });
+          // Only the inbox setup lets anonymous visitors do anything: upload.
+          expect(anonymous.body.permissions).toEqual(name === 'keycloak-inbox' ? ['upload'] : []);
+        } finally {
+          await app.close();
+        }
+      });
+
+      if (name === 'keycloak') {
+        it("sends OE2's share e-mail with exactly these SMTP settings to a server set up as MailDev's", async () => {
+          const compose = resolvedCompose(setup);
+          const authEnv = env(compose.services[AUTH_SERVICE]);
+          const ui = orthancConfig(compose.services.orthanc).OrthancExplorer2.UiOptions;
+          // MailDev's SMTP side (smtp-server, as MailDev uses it): no STARTTLS offered, no login asked.
+          const received: Array<{ from?: string; to: string[]; data: string }> = [];
+          const smtp = new SMTPServer({
+            secure: false,
+            authOptional: true,
+            disabledCommands: ['STARTTLS', 'AUTH'],
+            logger: false,
+            onData(stream, session, callback) {
+              let data = '';
+              stream.on('data', (c: Buffer) => (data += c.toString('utf8')));
+              stream.on('end', () => {
+                const from = session.envelope.mailFrom;
+                received.push({
+                  from: from ? from.address : undefined,
+                  to: session.envelope.rcptTo.map((r) => r.address),
+                  data,
+                });
+                callback();
+              });
+            },
+          });
+          await new Promise<void>((done) => smtp.listen(0, '127.0.0.1', done));
+          let app: Awaited<ReturnType<typeof startApp>> | undefined;
+          try {
+            const port = String((smtp.server.address() as { port: number }).port);
+            expect(authEnv.EMAILS_SMTP_SERVER_PORT).toBe('1025');
+            // Only the address differs: the catcher is smtp-mock:1025 in the compose network, 127.0.0.1 here.
+            app = await startApp({
+              ...serviceEnv,
+              USERS: '',
+              SECRET_KEY: '',
+              EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+              EMAILS_SMTP_SERVER_PORT: port,
+            });
+            const [login, password] = Object.entries(JSON.parse(exampleSecret(compose, 'USERS')))[0] as string[];
+            const res = await call(
+              app.url,
+              'POST',
+              '/emails/send',
+              {
+                'destination-email': 'patient@example.org',
+                'email-title': ui.ShareEmailTitle,
+                'email-content': '<p><a href="http://localhost/orthanc/ui/app/token-landing.html?token=t">open</a></p>',
+                'layout-template': ui.ShareEmailLayoutTemplate,
+              },
+              { auth: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` },
+            );
+            expect(res).toMatchObject({ status: 200, body: { success: true, details: null } });
+            expect(received).toHaveLength(1);
+            expect(received[0]).toMatchObject({ from: 'imaging@example.org', to: ['patient@example.org'] });
+            expect(received[0].data).toContain(`Subject: ${ui.ShareEmailTitle}`);
+            expect(received[0].data).toMatch(/^From: My Hospital <imaging@example\.org>/m);
+          } finally {
+            await app?.close();
+            await new Promise<void>((done) => smtp.close(() => done()));
+          }
+        });
+      }
+
+      it("runs the README's share commands on the service's storage, revocations included", async () => {
+        const compose = resolvedCompose(setup);
+        const readme = readFileSync(join(setup.dir, 'README.md'), 'utf8');
+        const commands = [
+          ...readme.matchAll(/^docker compose exec orthanc-auth npm run --silent shares -- (.+)$/gm),
+        ].map((m) => (m[1].match(/'[^']*'|\S+/g) ?? []).map((a) => a.replace(/^'(.*)'$/, '$1')));
+        expect(commands.map((c) => c[0])).toEqual(['list', 'list', 'show', 'revoke', 'revoke-token']);
+        // The container's environment: the same variables, secrets in /run/secrets (here SECRETS_DIR), NODE_ENV
+        // production, what `docker compose exec` gives the command.
+        const cliEnv = { ...serviceEnv, USERS: '', SECRET_KEY: '' };
+        const app = await startApp(cliEnv);
+        try {
+          const [login, password] = Object.entries(JSON.parse(exampleSecret(compose, 'USERS')))[0] as string[];
+          const auth = `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+          const share = async () => {
+            const res = await call(
+              app.url,
+              'PUT',
+              '/tokens/stone-viewer-publication',
+              {
+                resources: [{ 'dicom-uid': '1.2.840.113619.2.55.3.1', 'orthanc-id': ORTHANC_STUDY, level: 'study' }],
+                type: 'stone-viewer-publication',
+                'validity-duration': 3600,
+              },
+              { auth },
+            );
+            expect(res.status).toBe(200);
+            return res.body.token as string;
+          };
+          const granted = async (token: string) =>
+            (
+              await call(
+                app.url,
+                'POST',
+                '/tokens/validate',
+                {
+                  'dicom-uid': '1.2.840.113619.2.55.3.1',
+                  'orthanc-id': ORTHANC_STUDY,
+                  level: 'study',
+                  method: 'get',
+                  'token-key': 'token',
+                  'token-value': token,
+                },
+                { auth },
+              )
+            ).body.granted as boolean;
+          const byId = await share();
+          const byToken = await share();
+          const id = JSON.parse(Buffer.from(byId.split('.')[1], 'base64url').toString('utf8')).share_id as string;
+          const args = (c: string[]) =>
+            c.map((a) => (a === '<id>' ? id : a.startsWith('<the token') ? byToken : a)).filter(Boolean);
+          const reads = await Promise.all(commands.slice(0, 3).map((c) => sharesCli(args(c), cliEnv)));
+          for (const [i, r] of reads.entries()) expect({ command: commands[i], ...r }).toMatchObject({ code: 0 });
+          expect(reads[0].out).toContain(id);
+          expect(JSON.parse(reads[2].out)).toMatchObject({ id, status: 'active' });
+          const writes = await Promise.all(commands.slice(3).map((c) => sharesCli(args(c), cliEnv)));
+          for (const [i, r] of writes.entries()) expect({ command: commands[3 + i], ...r }).toMatchObject({ code: 0 });
+          // The running service learns of both revocations (another process wrote them) and refuses both links.
+          const deadline = Date.now() + 15_000;
+          while ((await granted(byId)) || (await granted(byToken))) {
+            if (Date.now() > deadline) throw new Error('the service still grants a link revoked by the CLI');
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        } finally {
+          await app.close();
+        }
+      }, 120_000);
 
       it('starts in production on its secrets, answers the image HEALTHCHECK and makes links nginx serves', async () => {
         const compose = resolvedCompose(setup);

@@ -26,7 +26,8 @@ const README_SNIPPET = 'README snippet';
 const ORTHANC_LOCATIONS: Record<string, string[]> = {
   'basic-auth': ['/orthanc/', '/shares/'],
   keycloak: ['/orthanc/'],
-  'keycloak-meddream': ['/orthanc/'],
+  'keycloak-inbox': ['/orthanc/'],
+  'keycloak-meddream': ['/orthanc/', '/orthanc-api/'],
   [README_SNIPPET]: ['/orthanc/'],
 };
 const SETUPS = Object.keys(ORTHANC_LOCATIONS);
@@ -399,6 +400,36 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
           expect([del.status, del.reached.length, put.status, put.reached.length]).toEqual([200, 1, 200, 1]);
         }
       }
+    });
+
+    it("lets writes without any token through to Orthanc's own checks (the inbox's anonymous uploads), not with a share token", async () => {
+      const asked = await guardCalls(svc);
+      let writes = 0;
+      for (const root of locations) {
+        // What OE2's inbox page sends for an anonymous visitor: the files, then the form's routes. No token at all:
+        // the guard lets them through; the authorization plugin then checks the anonymous profile (upload only).
+        const anonymous: Array<[string, string, Record<string, string>, string]> = [
+          ['POST', `${root}instances`, { 'content-type': 'application/dicom' }, 'DICM-bytes'],
+          ['POST', `${root}plugins/inbox/validate-form`, { 'content-type': 'application/json' }, '{"FormFields":{}}'],
+          ['POST', `${root}plugins/inbox/commit`, { 'content-type': 'application/json' }, '{"OrthancStudiesIds":[]}'],
+        ];
+        for (const [method, path, headers, body] of anonymous) {
+          const passed = await through(method, path, headers, body);
+          const refused = await through(method, path, { ...headers, token: share }, body);
+          writes += 2;
+          expect({
+            path,
+            passed: [passed.status, passed.reached.length],
+            refused: [refused.status, refused.reached.length],
+          }).toEqual({
+            path,
+            passed: [200, 1],
+            refused: [403, 0],
+          });
+          expect(passed.reached[0]).toMatchObject({ method, url: `/${path.slice(root.length)}`, body });
+        }
+      }
+      expect(await guardCalls(svc)).toBe(asked + writes);
     });
 
     it('sends every recorded Orthanc request of the plugin traces as the real setup would: writes 403, the rest on', async () => {
