@@ -7,6 +7,7 @@ PEERS=(
   "docker-compose docker-compose                      test/deploy.e2e-spec.ts: docker-compose config on every setup in docker/"
   "nginx          nginx-light                         test/deploy.e2e-spec.ts and the write-guard suite: nginx -t, a real nginx"
   "glewlwyd       glewlwyd,dbconfig-no-thanks         test/oidc-glewlwyd.e2e-spec.ts: a real OpenID provider that is not Keycloak"
+  "Orthanc        orthanc,orthanc-python              test/inbox-plugin.e2e-spec.ts: the keycloak-inbox setup's plugin in a real Orthanc"
 )
 # Answers to the packages' install questions (debconf), so that apt-get asks nothing: glewlwyd is run by its suite
 # with a configuration of its own, not set up as a system service with a database.
