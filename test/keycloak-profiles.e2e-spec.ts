@@ -4,37 +4,10 @@ import { exportSPKI, importJWK, SignJWT } from 'jose';
 import { call, RunningApp, startApp } from './support/app';
 import { KeycloakAdminStandIn, StandInRealm } from './support/keycloak-admin-server';
 import { ADMIN_CLIENT_SECRET, startOidcProvider, TestOidcProvider, TestUser } from './support/oidc-provider';
+import { ALL_PERMISSIONS, ANONYMOUS } from './support/profiles';
 
 // The realm's users are verified against a real OpenID provider (oidc-provider, in-process). Keycloak's admin REST
 // API cannot run here (no Keycloak, no Docker): KeycloakAdminStandIn is a stand-in speaking its documented contract.
-
-const ALL_PERMISSIONS = [
-  'all',
-  'view',
-  'download',
-  'delete',
-  'send',
-  'modify',
-  'anonymize',
-  'upload',
-  'q-r-remote-modalities',
-  'settings',
-  'api-view',
-  'edit-labels',
-  'admin-permissions',
-  'audit-logs',
-  'worklists',
-  'share',
-  'create-inbox-links',
-];
-const ANONYMOUS = {
-  name: 'Anonymous',
-  permissions: [],
-  'authorized-labels': [],
-  validity: 60,
-  'user-id': null,
-  groups: null,
-};
 
 const doctor: TestUser = {
   sub: 'u-doctor',

@@ -1,5 +1,6 @@
 import { call, RunningApp, startApp } from './support/app';
 import { CLIENT_ID, GlewlwydUser, TestGlewlwyd } from './support/glewlwyd';
+import { ALL_PERMISSIONS, ANONYMOUS } from './support/profiles';
 
 // The whole service against a real OpenID provider that is not Keycloak: Debian's glewlwyd, started here on a free
 // loopback port and configured through its admin REST API (test/support/glewlwyd.ts). Its tokens differ from
@@ -19,34 +20,6 @@ const root: GlewlwydUser = {
   password: 'root-password-1',
   name: 'Root Admin',
   roles: ['admin-role', 'doctor-role'],
-};
-
-const ALL_PERMISSIONS = [
-  'all',
-  'view',
-  'download',
-  'delete',
-  'send',
-  'modify',
-  'anonymize',
-  'upload',
-  'q-r-remote-modalities',
-  'settings',
-  'api-view',
-  'edit-labels',
-  'admin-permissions',
-  'audit-logs',
-  'worklists',
-  'share',
-  'create-inbox-links',
-];
-const ANONYMOUS = {
-  name: 'Anonymous',
-  permissions: [],
-  'authorized-labels': [],
-  validity: 60,
-  'user-id': null,
-  groups: null,
 };
 
 const profile = (svc: RunningApp, token: string) =>

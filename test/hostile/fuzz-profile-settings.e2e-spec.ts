@@ -24,6 +24,7 @@ import {
   transportArb,
   transportHeaders,
 } from './support/hostile';
+import { ALL_PERMISSIONS as PERMISSIONS, ANONYMOUS } from '../support/profiles';
 
 // Property-based hostile input on POST /user/get-profile (Keycloak on, against a real OpenID provider) and
 // PUT /settings/roles, against one in-process service. Invariants: no 5xx, always JSON; a user profile only for a
@@ -33,33 +34,6 @@ import {
 const CASES = { profile: 1500, roles: 1500 };
 // Thousands of requests per test: minutes, not seconds, when the 2 cores are shared with other builds and suites.
 jest.setTimeout(300_000);
-const PERMISSIONS = [
-  'all',
-  'view',
-  'download',
-  'delete',
-  'send',
-  'modify',
-  'anonymize',
-  'upload',
-  'q-r-remote-modalities',
-  'settings',
-  'api-view',
-  'edit-labels',
-  'admin-permissions',
-  'audit-logs',
-  'worklists',
-  'share',
-  'create-inbox-links',
-];
-const ANONYMOUS = {
-  name: 'Anonymous',
-  permissions: [],
-  'authorized-labels': [],
-  validity: 60,
-  'user-id': null,
-  groups: null,
-};
 const PROFILE_KEYS = ['token-key', 'token-value', 'server-id', 'user-id'];
 const ROLES_KEYS = ['roles', 'available-labels', 'available_labels'];
 
