@@ -110,9 +110,9 @@ describeWithPostgres('PostgreSQL migrations', () => {
     const stores = [new PgShareStore(db.url), new PgShareStore(db.url), new PgShareStore(db.url)];
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      expect(await stores[0].schemaVersion()).toBe(1);
-      const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations');
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(await stores[0].schemaVersion()).toBe(2);
+      const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await db.drop();

@@ -1,10 +1,14 @@
 import type { Resource } from '@app/tokens';
-import type { NewShare, ShareQuery, ShareRecord } from '../share-record';
+import type { NewShare, RevokedEntry, ShareRecord } from '../share-record';
 
-/** The raw row of both stores (SQLite gives epoch milliseconds, PostgreSQL gives Dates for the same columns). */
+/**
+ * The raw row of both stores: SQLite gives epoch milliseconds and Buffers (Uint8Arrays once they crossed from the
+ * reader thread), PostgreSQL Dates, Buffers and BIGINTs as strings.
+ */
 export interface ShareRow {
+  pk: number | string;
   id: string;
-  token_hash: string;
+  token_hash: Uint8Array;
   type: string;
   resources: string;
   creator_kind: string | null;
@@ -21,10 +25,19 @@ function toDate(v: number | Date | null): Date | null {
   return v instanceof Date ? v : new Date(Number(v));
 }
 
+export function toMs(v: number | Date | null): number | null {
+  if (v === null || v === undefined) return null;
+  return v instanceof Date ? v.getTime() : Number(v);
+}
+
+/** A token hash as stored (32 bytes) from its hex spelling, and back. */
+export const hashBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
+export const hashHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
 export function rowToRecord(row: ShareRow): ShareRecord {
   return {
     id: row.id,
-    tokenHash: row.token_hash,
+    tokenHash: hashHex(row.token_hash),
     type: row.type,
     resources: JSON.parse(row.resources) as Resource[],
     creator: row.creator_kind
@@ -37,62 +50,52 @@ export function rowToRecord(row: ShareRow): ShareRecord {
   };
 }
 
-/** The column values of a new share, in INSERT_COLUMNS order (dates as the store wants them). */
-export function insertValues<D>(share: NewShare, date: (d: Date | null) => D): unknown[] {
+export interface RevokedRow {
+  id: string;
+  token_hash: Uint8Array;
+  revoked_seq: number | string;
+  expires_at: number | Date | null;
+}
+
+export function revokedRowToEntry(r: RevokedRow): RevokedEntry {
+  return { id: r.id, tokenHash: hashHex(r.token_hash), seq: Number(r.revoked_seq), expiresAt: toMs(r.expires_at) };
+}
+
+/** The columns of a listed share: `shares s` with its creator `c` (JOIN_CREATORS). */
+export const SELECT_COLUMNS =
+  's.pk, s.id, s.token_hash, s.type, s.resources, c.kind AS creator_kind, c.name AS creator_name, ' +
+  'c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
+export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
+
+/** The columns of a new share, with `creator_id` already resolved; dates as the store wants them. */
+export const INSERT_COLUMNS = 'id, token_hash, type, resources, creator_id, created_at, expires_at';
+export function insertValues<D>(share: NewShare, creatorId: number | null, date: (d: Date | null) => D): unknown[] {
   return [
     share.id,
-    share.tokenHash,
+    hashBytes(share.tokenHash),
     share.type,
     JSON.stringify(share.resources),
-    share.creator?.kind ?? null,
-    share.creator?.name ?? null,
-    share.creator?.userId ?? null,
+    creatorId,
     date(share.createdAt),
     date(share.expiresAt),
   ];
 }
 
-export const INSERT_COLUMNS =
-  'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at';
-export const SELECT_COLUMNS =
-  's.id, s.token_hash, s.type, s.resources, s.creator_kind, s.creator_name, s.creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
-
-/** The searchable identifiers of a share's resources (one row each in share_resources). */
+/** The searchable identifiers of a share's resources (one share_resources row each, numbered from 0). */
 export function resourceKeys(share: NewShare): { dicomUid: string | null; orthancId: string | null }[] {
   return share.resources
     .filter((r) => r.dicomUid || r.orthancId)
     .map((r) => ({ dicomUid: r.dicomUid || null, orthancId: r.orthancId || null }));
 }
 
-/**
- * WHERE clause and parameters of a list query; `p(i)` spells the i-th placeholder of the store (`?` or `$i`), `now`
- * is already in the store's date representation.
- */
-export function listWhere(q: ShareQuery, now: unknown, p: (i: number) => string): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const add = (v: unknown) => {
-    params.push(v);
-    return p(params.length);
-  };
-  if (q.study !== undefined)
-    clauses.push(`EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.dicom_uid = ${add(q.study)})`);
-  if (q.orthancId !== undefined)
-    clauses.push(
-      `EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.orthanc_id = ${add(q.orthancId)})`,
-    );
-  if (q.type !== undefined) clauses.push(`s.type = ${add(q.type)}`);
-  if (q.creator !== undefined) {
-    const c = add(q.creator);
-    clauses.push(`(s.creator_name = ${c} OR s.creator_user_id = ${c})`);
-  }
-  if (q.ownerUserId !== undefined) clauses.push(`s.creator_user_id = ${add(q.ownerUserId)}`);
-  if (q.active !== undefined) {
-    const n = add(now);
-    const active = `(s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ${n}))`;
-    clauses.push(q.active ? active : `NOT ${active}`);
-  }
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+/** The key under which a store remembers a creator's row id (creators are never changed once recorded). */
+export function creatorKey(c: NonNullable<NewShare['creator']>): string {
+  return JSON.stringify([c.kind, c.name, c.userId ?? null]);
 }
 
-export const LIST_ORDER = 'ORDER BY COALESCE(s.created_at, s.revoked_at) DESC, s.id ASC';
+/** The revocations after a sequence number, of shares not expired at a time: read from one covering index. */
+export function revokedSinceSql(p: (i: number) => string): string {
+  return `SELECT id, token_hash, revoked_seq, expires_at FROM shares
+    WHERE revoked_seq > ${p(1)} AND (expires_at IS NULL OR expires_at > ${p(2)})
+    ORDER BY revoked_seq LIMIT ${p(3)}`;
+}

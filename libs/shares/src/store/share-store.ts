@@ -7,13 +7,14 @@ export interface ShareStore {
   insert(share: NewShare): Promise<void>;
   get(id: string): Promise<ShareRecord | null>;
   findByTokenHash(tokenHash: string): Promise<ShareRecord | null>;
+  /** One page, newest first, in bounded time whatever the registry's size (see share-list.ts). */
   list(query: ShareQuery, now: Date): Promise<SharePage>;
   /** Marks the share revoked unless it already is (idempotent); null when the id is unknown. */
   revoke(id: string, by: string, at: Date): Promise<ShareRecord | null>;
   /** Inserts the row (a `hash:` id) if absent, then revokes it. */
   insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord>;
-  /** Revocations after `afterSeq` of shares that have not expired at `now`, in revocation order. */
-  revokedSince(afterSeq: number, now: Date): Promise<RevokedEntry[]>;
+  /** Up to `limit` revocations after `afterSeq`, of shares not expired at `now`, in revocation order. */
+  revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]>;
   close(): Promise<void>;
 }
 
