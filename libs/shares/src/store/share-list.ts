@@ -15,8 +15,8 @@ import { JOIN_CREATORS, rowToRecord, SELECT_COLUMNS, ShareRow } from './share-sq
  * LIST_SCAN_BUDGET rows (from the index alone) and the one that reaches furthest back, the most selective here, wins.
  */
 export const LIST_SCAN_BUDGET = 10_000;
-/** `count`: the most rows of the drive counted; beyond, the total is a lower bound. */
-export const COUNT_SCAN_BUDGET = 50_000;
+/** `count`: the most rows of the drive examined; beyond, the total is a lower bound. */
+export const COUNT_SCAN_BUDGET = LIST_SCAN_BUDGET;
 
 /** How a store runs the statements of a listing. */
 export interface ListDialect {
@@ -58,14 +58,21 @@ interface Drive {
   arms: number;
   /** Its rows are exactly the matches of its filter (the not-revoked index still has expiry to check). */
   covers: boolean;
-  /** The arm statements, each selecting candidate pks as `pk`, within the range. */
-  select(p: Params, range: Range): string[];
+  /** A page read through it alone stops by itself after `limit` rows (SQLite sorts a study's shares first). */
+  ordered: boolean;
+  /**
+   * The arm statements, each selecting candidate pks as `pk`, within the range; `inside` adds conditions on
+   * `shares s` to arms that read it (the activity filter, whose columns the indexes carry).
+   */
+  select(p: Params, range: Range, inside?: string[]): string[];
 }
 
 interface Filter {
   /** The condition on `shares s`, within the range (resource filters need it inside their subquery). */
   where(p: Params, range: Range): string;
   drive: Drive | null;
+  /** The activity filter: answered from the drive's index (PostgreSQL evaluates it inside the drive's subquery). */
+  activity?: boolean;
 }
 
 function rangeOf(column: string, p: Params, r: Range): string {
@@ -79,15 +86,26 @@ const where = (...parts: string[]) => (and(...parts) ? ` WHERE ${and(...parts)}`
 
 function resourceFilter(column: 'dicom_uid' | 'orthanc_id', value: string): Filter {
   const index = `share_resources_${column}`;
-  const select = (p: Params, r: Range) =>
-    `SELECT r.share_pk AS pk FROM ${p.table('share_resources', 'r', index)}` +
+  const select = (p: Params, r: Range, distinct = '') =>
+    `SELECT ${distinct}r.share_pk AS pk FROM ${p.table('share_resources', 'r', index)}` +
     where(`r.${column} = ${p.add(value)}`, rangeOf('r.share_pk', p, r));
   return {
     where: (p, r) => `s.pk IN (${select(p, r)})`,
-    // Not covering: a share naming the same study twice has two rows.
-    drive: { name: column, index: null, arms: 1, covers: false, select: (p, r) => [select(p, r)] },
+    // DISTINCT: a share may name the same study twice.
+    drive: {
+      name: column,
+      index: null,
+      arms: 1,
+      covers: true,
+      ordered: false,
+      select: (p, r) => [select(p, r, 'DISTINCT ')],
+    },
   };
 }
+
+/** `SELECT s.pk AS pk FROM shares s` through an index, with conditions. */
+const sharesArm = (p: Params, index: string | null, ...conditions: string[]) =>
+  `SELECT s.pk AS pk FROM ${p.table('shares', 's', index)}${where(...conditions)}`;
 
 function columnFilter(index: string, column: string, values: readonly unknown[]): Filter {
   return {
@@ -100,28 +118,32 @@ function columnFilter(index: string, column: string, values: readonly unknown[])
       index,
       arms: values.length,
       covers: true,
-      select: (p, r) =>
-        values.map(
-          (v) =>
-            `SELECT s.pk AS pk FROM ${p.table('shares', 's', index)}` +
-            where(`s.${column} = ${p.add(v)}`, rangeOf('s.pk', p, r)),
-        ),
+      ordered: true,
+      select: (p, r, inside = []) =>
+        values.map((v) => sharesArm(p, index, `s.${column} = ${p.add(v)}`, rangeOf('s.pk', p, r), ...inside)),
     },
   };
 }
 
 function activeFilter(active: boolean, now: unknown): Filter {
-  if (!active) return { where: (p) => `(s.revoked_at IS NOT NULL OR s.expires_at <= ${p.add(now)})`, drive: null };
+  if (!active) {
+    return {
+      where: (p) => `(s.revoked_at IS NOT NULL OR s.expires_at <= ${p.add(now)})`,
+      drive: null,
+      activity: true,
+    };
+  }
   return {
     where: (p) => `s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ${p.add(now)})`,
+    activity: true,
     drive: {
       name: 'unrevoked',
       index: 'shares_unrevoked',
       arms: 1,
       covers: false,
-      select: (p, r) => [
-        `SELECT s.pk AS pk FROM ${p.table('shares', 's', 'shares_unrevoked')}` +
-          where('s.revoked_at IS NULL', rangeOf('s.pk', p, r)),
+      ordered: true,
+      select: (p, r, inside = []) => [
+        sharesArm(p, 'shares_unrevoked', 's.revoked_at IS NULL', rangeOf('s.pk', p, r), ...inside),
       ],
     },
   };
@@ -133,7 +155,8 @@ const ALL: Drive = {
   index: null,
   arms: 1,
   covers: true,
-  select: (p, r) => [`SELECT s.pk AS pk FROM ${p.table('shares', 's', null)}${where(rangeOf('s.pk', p, r))}`],
+  ordered: true,
+  select: (p, r, inside = []) => [sharesArm(p, null, rangeOf('s.pk', p, r), ...inside)],
 };
 
 export interface ListInput {
@@ -182,6 +205,42 @@ const drivesOf = (filters: Filter[]): Drive[] => {
 const alone = (filters: Filter[], drive: Drive) =>
   drive.covers && (drive === ALL ? filters.length === 0 : filters.length === 1 && filters[0].drive === drive);
 
+/**
+ * The shares of the range, in list order, read through the drive. SQLite: `shares s` through the drive's index (an
+ * INDEXED BY hint). PostgreSQL, which takes no hints and whose statistics know nothing of how a filter spreads over
+ * time (a viewer given up two years ago: its shares all lie far back), reads the drive in a subquery of its own
+ * (OFFSET 0 keeps it apart), the activity filter answered inside from the index, then joins the rows.
+ */
+function fromDrive(
+  p: Params,
+  drive: Drive,
+  filters: Filter[],
+  range: Range,
+  purpose: 'page' | 'count',
+): { from: string; where: string } {
+  if (p.dialect.kind === 'sqlite') {
+    return {
+      from: `${p.table('shares', 's', drive.index)}${purpose === 'page' ? ` ${JOIN_CREATORS}` : ''}`,
+      where: where(...filters.map((f) => f.where(p, range)), rangeOf('s.pk', p, range)),
+    };
+  }
+  // Every filter the drive's rows do not answer by themselves is checked on the joined rows, but the activity
+  // filter, whose columns the type, creator and not-revoked indexes carry: checked inside, before the join.
+  const rest = filters.filter((f) => f.drive !== drive || !drive.covers);
+  const activity = drive.index !== null ? rest.find((f) => f.activity) : undefined;
+  const inner = drive.select(p, range, activity ? [activity.where(p, range)] : []).join(' UNION ALL ');
+  const outer = rest.filter((f) => f !== activity);
+  if (purpose === 'count' && outer.length === 0) return { from: `(${inner} OFFSET 0) AS d`, where: '' };
+  return {
+    from:
+      `(${inner}${purpose === 'page' ? ' ORDER BY pk DESC' : ''} OFFSET 0) AS d JOIN shares s ON s.pk = d.pk` +
+      (purpose === 'page' ? ` ${JOIN_CREATORS}` : ''),
+    // The range again on `s`: PostgreSQL does not carry it across the join, and a merge join would start its scan of
+    // `s` at the newest share.
+    where: where(...outer.map((f) => f.where(p, range)), rangeOf('s.pk', p, range)),
+  };
+}
+
 async function listPage(
   dialect: ListDialect,
   filters: Filter[],
@@ -194,17 +253,16 @@ async function listPage(
   // A single ordered index with nothing else to check stops by itself after `limit` rows: no window needed. A
   // resource drive always takes one (a study shared 100,000 times would otherwise be sorted whole), as does a
   // drive of several arms (their merge is a sort).
-  if (!(alone(filters, drive) && drive.arms === 1)) {
+  if (!(alone(filters, drive) && drive.arms === 1 && drive.ordered)) {
     const w = await bestWindow(dialect, drives, before, LIST_SCAN_BUDGET);
     drive = w.drive;
     floor = w.n < LIST_SCAN_BUDGET ? null : w.floor;
   }
   const p = new Params(dialect);
   const range = { before, floor };
+  const { from, where: conditions } = fromDrive(p, drive, filters, range, 'page');
   const rows = await dialect.rows<ShareRow>(
-    `SELECT ${SELECT_COLUMNS} FROM ${p.table('shares', 's', drive.index)} ${JOIN_CREATORS}` +
-      where(...filters.map((f) => f.where(p, range)), rangeOf('s.pk', p, range)) +
-      ` ORDER BY s.pk DESC LIMIT ${p.add(limit + 1)}`,
+    `SELECT ${SELECT_COLUMNS} FROM ${from}${conditions} ORDER BY s.pk DESC LIMIT ${p.add(limit + 1)}`,
     p.values,
   );
   const shares: ShareRecord[] = rows.slice(0, limit).map(rowToRecord);
@@ -221,11 +279,8 @@ async function countShares(dialect: ListDialect, filters: Filter[]): Promise<{ c
   if (alone(filters, w.drive)) return { count: w.n, exact };
   const p = new Params(dialect);
   const range = { before: null, floor: exact ? null : w.floor };
-  const [row] = await dialect.rows<{ n: number | string }>(
-    `SELECT COUNT(*) AS n FROM ${p.table('shares', 's', w.drive.index)}` +
-      where(...filters.map((f) => f.where(p, range)), rangeOf('s.pk', p, range)),
-    p.values,
-  );
+  const { from, where: conditions } = fromDrive(p, w.drive, filters, range, 'count');
+  const [row] = await dialect.rows<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${from}${conditions}`, p.values);
   return { count: Number(row.n), exact };
 }
 
