@@ -120,7 +120,13 @@ describe('upgrading a SQLite registry of schema 1', () => {
       await store.close();
       const db = new Database(join(dir, 'shares.sqlite'), { readonly: true });
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-      const columns = db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all('share_resources');
+      const columns = (table: string) =>
+        db
+          .prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid')
+          .all(table)
+          .map((c: any) => c.name);
+      const resources = columns('share_resources');
+      const shares = columns('shares');
       db.close();
       expect(tables).toEqual([
         { name: 'schema_migrations' },
@@ -128,7 +134,10 @@ describe('upgrading a SQLite registry of schema 1', () => {
         { name: 'share_resources' },
         { name: 'shares' },
       ]);
-      expect(columns.map((c: any) => c.name)).toEqual(['share_pk', 'position', 'dicom_uid', 'orthanc_id']);
+      // The resources live in share_resources alone, keyed by the share's integer key.
+      expect(resources).toEqual(['share_pk', 'position', 'level', 'dicom_uid', 'orthanc_id', 'url']);
+      expect(shares).not.toContain('resources');
+      expect(shares[0]).toBe('pk');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -39,8 +39,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // As SQLite's step 2: integer keys in list order, creators in a table of their own, binary token hashes, an index
-    // for every filter and a covering one for the revocation set. Tables are rebuilt, constraints and indexes added
+    // As SQLite's step 2: integer keys in list order, creators in a table of their own, binary token hashes, the
+    // resources in share_resources only, an index for every filter and a covering one for the revocation set. Tables are rebuilt, constraints and indexes added
     // after the copy (one sort each rather than row-by-row inserts).
     version: 2,
     name: 'integer keys, creators table, an index per filter',
@@ -63,7 +63,6 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         id TEXT NOT NULL,
         token_hash BYTEA NOT NULL,
         type TEXT NOT NULL,
-        resources TEXT NOT NULL,
         creator_id INTEGER,
         created_at TIMESTAMPTZ,
         expires_at TIMESTAMPTZ,
@@ -71,11 +70,11 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         revoked_by TEXT,
         revoked_seq BIGINT
       );
-      INSERT INTO shares_v2 (pk, id, token_hash, type, resources, creator_id, created_at, expires_at, revoked_at,
-          revoked_by, revoked_seq)
+      INSERT INTO shares_v2 (pk, id, token_hash, type, creator_id, created_at, expires_at, revoked_at, revoked_by,
+          revoked_seq)
         SELECT row_number() OVER (ORDER BY COALESCE(s.created_at, s.revoked_at), s.id DESC), s.id,
-          decode(s.token_hash, 'hex'), s.type, s.resources, c.id, s.created_at, s.expires_at, s.revoked_at,
-          s.revoked_by, s.revoked_seq
+          decode(s.token_hash, 'hex'), s.type, c.id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by,
+          s.revoked_seq
         FROM shares s LEFT JOIN share_creators c
           ON c.kind = s.creator_kind AND c.name = COALESCE(s.creator_name, '')
           AND COALESCE(c.user_id, '') = COALESCE(s.creator_user_id, '');
@@ -85,12 +84,15 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE share_resources_v2 (
         share_pk BIGINT NOT NULL,
         position SMALLINT NOT NULL,
+        level TEXT NOT NULL,
         dicom_uid TEXT,
-        orthanc_id TEXT
+        orthanc_id TEXT,
+        url TEXT
       );
-      INSERT INTO share_resources_v2 (share_pk, position, dicom_uid, orthanc_id)
-        SELECT n.pk, row_number() OVER (PARTITION BY r.share_id ORDER BY r.ctid) - 1, r.dicom_uid, r.orthanc_id
-        FROM share_resources r JOIN shares_v2 n ON n.id = r.share_id;
+      INSERT INTO share_resources_v2 (share_pk, position, level, dicom_uid, orthanc_id, url)
+        SELECT n.pk, r.n - 1, r.e ->> 'level', r.e ->> 'dicomUid', r.e ->> 'orthancId', r.e ->> 'url'
+        FROM shares s JOIN shares_v2 n ON n.id = s.id
+        CROSS JOIN LATERAL json_array_elements(s.resources::json) WITH ORDINALITY AS r (e, n);
 
       DROP TABLE share_resources;
       DROP TABLE shares;

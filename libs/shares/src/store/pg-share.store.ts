@@ -3,20 +3,22 @@ import { Client, Pool, PoolClient } from 'pg';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import { PG_MIGRATIONS } from './pg-migrations';
 import type { ShareStore } from './share-store';
-import { creatorIdsOf, listShares, ListDialect } from './share-list';
+import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
   creatorKey,
   hashBytes,
   INSERT_COLUMNS,
   insertValues,
   JOIN_CREATORS,
-  resourceKeys,
+  RESOURCE_COLUMNS,
+  resourceValues,
+  ResourceRow,
   revokedRowToEntry,
   RevokedRow,
   revokedSinceSql,
-  rowToRecord,
   SELECT_COLUMNS,
   ShareRow,
+  withResources,
 } from './share-sql';
 
 /**
@@ -54,7 +56,10 @@ export class PgShareStore implements ShareStore {
   private readonly creators = new Map<string, number>();
   private readonly dialect: ListDialect;
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    private readonly budgets: ListBudgets = LIST_BUDGETS,
+  ) {
     this.pool = new Pool(pgPoolOptions(url));
     // An idle client losing its connection emits here; unhandled, it would kill the process.
     this.pool.on('error', (err) => this.logger.warn(`PostgreSQL idle connection lost: ${err.message}`));
@@ -149,15 +154,17 @@ export class PgShareStore implements ShareStore {
 
   private async insertWith(c: PoolClient, share: NewShare): Promise<void> {
     const res = await c.query<{ pk: string }>(
-      `INSERT INTO shares (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING pk`,
+      `INSERT INTO shares (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING pk`,
       insertValues(share, await this.creatorId(c, share), (d) => d),
     );
     if (res.rowCount === 0) return;
-    const keys = resourceKeys(share);
-    if (!keys.length) return;
+    const rows = resourceValues(share);
+    if (!rows.length) return;
+    const column = (i: number) => rows.map((r) => r[i]);
     await c.query(
-      'INSERT INTO share_resources (share_pk, position, dicom_uid, orthanc_id) SELECT $1, n - 1, u, o FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(u, o, n)',
-      [res.rows[0].pk, keys.map((k) => k.dicomUid), keys.map((k) => k.orthancId)],
+      `INSERT INTO share_resources (${RESOURCE_COLUMNS})
+       SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [res.rows[0].pk, column(0), column(1), column(2), column(3), column(4)],
     );
   }
 
@@ -165,12 +172,17 @@ export class PgShareStore implements ShareStore {
     await this.inTransaction((c) => this.insertWith(c, share));
   }
 
-  private async one(where: string, value: unknown): Promise<ShareRecord | null> {
-    const { rows } = await this.pool.query<ShareRow>(
-      `SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`,
-      [value],
+  /** One share, on the pool or on a transaction's client. */
+  private async one(where: string, value: unknown, c: Pool | PoolClient = this.pool): Promise<ShareRecord | null> {
+    const { rows } = await c.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
+      value,
+    ]);
+    const records = await withResources(
+      rows,
+      (i) => `$${i}`,
+      async (sql, params) => (await c.query<ResourceRow>(sql, params)).rows,
     );
-    return rows[0] ? rowToRecord(rows[0]) : null;
+    return records[0] ?? null;
   }
 
   get(id: string): Promise<ShareRecord | null> {
@@ -187,7 +199,7 @@ export class PgShareStore implements ShareStore {
       async (sql, params) => (await this.pool.query<{ id: number }>(sql, params)).rows,
       (i) => `$${i}`,
     );
-    return listShares(this.dialect, { query, now, creatorIds });
+    return listShares(this.dialect, { query, now, creatorIds, budgets: this.budgets });
   }
 
   /**
@@ -211,11 +223,7 @@ export class PgShareStore implements ShareStore {
          'expiresAt', (extract(epoch FROM r.expires_at) * 1000)::bigint)::text) FROM r`,
       [id, at, by],
     );
-    const { rows } = await c.query<ShareRow>(
-      `SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE s.id = $1`,
-      [id],
-    );
-    return rows[0] ? rowToRecord(rows[0]) : null;
+    return this.one('s.id = $1', id, c);
   }
 
   revoke(id: string, by: string, at: Date): Promise<ShareRecord | null> {

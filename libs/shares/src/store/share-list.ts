@@ -1,5 +1,5 @@
 import type { SharePage, ShareQuery, ShareRecord } from '../share-record';
-import { JOIN_CREATORS, rowToRecord, SELECT_COLUMNS, ShareRow } from './share-sql';
+import { JOIN_CREATORS, ResourceRow, SELECT_COLUMNS, ShareRow, withResources } from './share-sql';
 
 /**
  * Listing the registry at any size, on both engines, in bounded time.
@@ -17,6 +17,13 @@ import { JOIN_CREATORS, rowToRecord, SELECT_COLUMNS, ShareRow } from './share-sq
 export const LIST_SCAN_BUDGET = 10_000;
 /** `count`: the most rows of the drive examined; beyond, the total is a lower bound. */
 export const COUNT_SCAN_BUDGET = LIST_SCAN_BUDGET;
+
+/** The scan budgets, changed by tests only (a few shares then stand for a large registry). */
+export interface ListBudgets {
+  scan: number;
+  count: number;
+}
+export const LIST_BUDGETS: ListBudgets = { scan: LIST_SCAN_BUDGET, count: COUNT_SCAN_BUDGET };
 
 /** How a store runs the statements of a listing. */
 export interface ListDialect {
@@ -164,6 +171,7 @@ export interface ListInput {
   now: Date;
   /** The creator ids the creator and owner filters stand for (resolved by the store); null when neither is asked. */
   creatorIds: number[] | null;
+  budgets: ListBudgets;
 }
 
 interface Window {
@@ -181,9 +189,9 @@ export async function listShares(dialect: ListDialect, input: ListInput): Promis
     return { shares: [], next: null, ...(q.count ? { total: { count: 0, exact: true } } : {}) };
   }
   const filters = filtersOf(dialect, input);
-  const page = await listPage(dialect, filters, q.limit, q.before ?? null);
+  const page = await listPage(dialect, filters, q.limit, q.before ?? null, input.budgets.scan);
   if (!q.count) return page;
-  return { ...page, total: await countShares(dialect, filters) };
+  return { ...page, total: await countShares(dialect, filters, input.budgets.count) };
 }
 
 function filtersOf(dialect: ListDialect, { query: q, now, creatorIds }: ListInput): Filter[] {
@@ -246,6 +254,7 @@ async function listPage(
   filters: Filter[],
   limit: number,
   before: number | null,
+  budget: number,
 ): Promise<SharePage> {
   const drives = drivesOf(filters);
   let drive = drives[0];
@@ -254,9 +263,9 @@ async function listPage(
   // resource drive always takes one (a study shared 100,000 times would otherwise be sorted whole), as does a
   // drive of several arms (their merge is a sort).
   if (!(alone(filters, drive) && drive.arms === 1 && drive.ordered)) {
-    const w = await bestWindow(dialect, drives, before, LIST_SCAN_BUDGET);
+    const w = await bestWindow(dialect, drives, before, budget);
     drive = w.drive;
-    floor = w.n < LIST_SCAN_BUDGET ? null : w.floor;
+    floor = w.n < budget ? null : w.floor;
   }
   const p = new Params(dialect);
   const range = { before, floor };
@@ -265,7 +274,9 @@ async function listPage(
     `SELECT ${SELECT_COLUMNS} FROM ${from}${conditions} ORDER BY s.pk DESC LIMIT ${p.add(limit + 1)}`,
     p.values,
   );
-  const shares: ShareRecord[] = rows.slice(0, limit).map(rowToRecord);
+  const shares: ShareRecord[] = await withResources(rows.slice(0, limit), dialect.param, (sql, params) =>
+    dialect.rows<ResourceRow>(sql, params),
+  );
   let next: number | null = null;
   if (rows.length > limit) next = Number(rows[limit - 1].pk);
   else if (floor !== null) next = floor;
@@ -273,9 +284,13 @@ async function listPage(
   return { shares, next: next !== null && next > 1 ? next : null };
 }
 
-async function countShares(dialect: ListDialect, filters: Filter[]): Promise<{ count: number; exact: boolean }> {
-  const w = await bestWindow(dialect, drivesOf(filters), null, COUNT_SCAN_BUDGET);
-  const exact = w.n < COUNT_SCAN_BUDGET;
+async function countShares(
+  dialect: ListDialect,
+  filters: Filter[],
+  budget: number,
+): Promise<{ count: number; exact: boolean }> {
+  const w = await bestWindow(dialect, drivesOf(filters), null, budget);
+  const exact = w.n < budget;
   if (alone(filters, w.drive)) return { count: w.n, exact };
   const p = new Params(dialect);
   const range = { before: null, floor: exact ? null : w.floor };

@@ -1,4 +1,4 @@
-import type { Resource } from '@app/tokens';
+import type { Level, Resource } from '@app/tokens';
 import type { NewShare, RevokedEntry, ShareRecord } from '../share-record';
 
 /**
@@ -10,7 +10,6 @@ export interface ShareRow {
   id: string;
   token_hash: Uint8Array;
   type: string;
-  resources: string;
   creator_kind: string | null;
   creator_name: string | null;
   creator_user_id: string | null;
@@ -34,12 +33,57 @@ export function toMs(v: number | Date | null): number | null {
 export const hashBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
 export const hashHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-export function rowToRecord(row: ShareRow): ShareRecord {
+/** One row of share_resources: a share's resources, in order, are its rows by position. */
+export interface ResourceRow {
+  share_pk: number | string;
+  position: number;
+  level: string;
+  dicom_uid: string | null;
+  orthanc_id: string | null;
+  url: string | null;
+}
+
+/** The resources of the shares `pks`, in order (one statement; `p` spells the i-th placeholder). */
+export function resourcesSql(p: (i: number) => string, count: number): string {
+  const list = Array.from({ length: count }, (_, i) => p(i + 1)).join(', ');
+  return `SELECT share_pk, position, level, dicom_uid, orthanc_id, url FROM share_resources
+    WHERE share_pk IN (${list}) ORDER BY share_pk, position`;
+}
+
+/** The records of share rows, given the resource rows of those shares. */
+export function toRecords(rows: ShareRow[], resources: ResourceRow[]): ShareRecord[] {
+  const byShare = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const key = String(r.share_pk);
+    let list = byShare.get(key);
+    if (!list) byShare.set(key, (list = []));
+    list.push({ dicomUid: r.dicom_uid, orthancId: r.orthanc_id, url: r.url, level: r.level as Level });
+  }
+  return rows.map((row) => rowToRecord(row, byShare.get(String(row.pk)) ?? []));
+}
+
+/** Reads the resources of `rows` with `run` and answers their records. */
+export async function withResources(
+  rows: ShareRow[],
+  p: (i: number) => string,
+  run: (sql: string, params: unknown[]) => Promise<ResourceRow[]>,
+): Promise<ShareRecord[]> {
+  if (!rows.length) return [];
+  return toRecords(
+    rows,
+    await run(
+      resourcesSql(p, rows.length),
+      rows.map((r) => r.pk),
+    ),
+  );
+}
+
+function rowToRecord(row: ShareRow, resources: Resource[]): ShareRecord {
   return {
     id: row.id,
     tokenHash: hashHex(row.token_hash),
     type: row.type,
-    resources: JSON.parse(row.resources) as Resource[],
+    resources,
     creator: row.creator_kind
       ? { kind: row.creator_kind, name: row.creator_name ?? '', userId: row.creator_user_id }
       : null,
@@ -63,29 +107,20 @@ export function revokedRowToEntry(r: RevokedRow): RevokedEntry {
 
 /** The columns of a listed share: `shares s` with its creator `c` (JOIN_CREATORS). */
 export const SELECT_COLUMNS =
-  's.pk, s.id, s.token_hash, s.type, s.resources, c.kind AS creator_kind, c.name AS creator_name, ' +
+  's.pk, s.id, s.token_hash, s.type, c.kind AS creator_kind, c.name AS creator_name, ' +
   'c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
 export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
 
 /** The columns of a new share, with `creator_id` already resolved; dates as the store wants them. */
-export const INSERT_COLUMNS = 'id, token_hash, type, resources, creator_id, created_at, expires_at';
+export const INSERT_COLUMNS = 'id, token_hash, type, creator_id, created_at, expires_at';
 export function insertValues<D>(share: NewShare, creatorId: number | null, date: (d: Date | null) => D): unknown[] {
-  return [
-    share.id,
-    hashBytes(share.tokenHash),
-    share.type,
-    JSON.stringify(share.resources),
-    creatorId,
-    date(share.createdAt),
-    date(share.expiresAt),
-  ];
+  return [share.id, hashBytes(share.tokenHash), share.type, creatorId, date(share.createdAt), date(share.expiresAt)];
 }
 
-/** The searchable identifiers of a share's resources (one share_resources row each, numbered from 0). */
-export function resourceKeys(share: NewShare): { dicomUid: string | null; orthancId: string | null }[] {
-  return share.resources
-    .filter((r) => r.dicomUid || r.orthancId)
-    .map((r) => ({ dicomUid: r.dicomUid || null, orthancId: r.orthancId || null }));
+/** A share's resources as share_resources rows (without share_pk): position, level, dicom_uid, orthanc_id, url. */
+export const RESOURCE_COLUMNS = 'share_pk, position, level, dicom_uid, orthanc_id, url';
+export function resourceValues(share: NewShare): [number, string, string | null, string | null, string | null][] {
+  return share.resources.map((r, i) => [i, r.level, r.dicomUid ?? null, r.orthancId ?? null, r.url ?? null]);
 }
 
 /** The key under which a store remembers a creator's row id (creators are never changed once recorded). */

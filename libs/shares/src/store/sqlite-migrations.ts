@@ -42,9 +42,10 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Integer keys (the list order, newest = highest), creators in a table of their own, binary token hashes, and an
-    // index for every filter and for the revocation set. The tables are rebuilt: rows keep their list order (the pk
-    // follows the former COALESCE(created_at, revoked_at) DESC, id ASC).
+    // Integer keys (the list order, newest = highest), creators in a table of their own, binary token hashes, the
+    // resources in share_resources only (they were also kept as JSON in shares), and an index for every filter and
+    // for the revocation set. The tables are rebuilt: rows keep their list order (the pk follows the former
+    // COALESCE(created_at, revoked_at) DESC, id ASC).
     version: 2,
     name: 'integer keys, creators table, an index per filter',
     sql: `
@@ -66,7 +67,6 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         id TEXT NOT NULL,
         token_hash BLOB NOT NULL,
         type TEXT NOT NULL,
-        resources TEXT NOT NULL,
         creator_id INTEGER REFERENCES share_creators (id),
         created_at INTEGER,
         expires_at INTEGER,
@@ -74,26 +74,29 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         revoked_by TEXT,
         revoked_seq INTEGER
       );
-      INSERT INTO shares_v2 (pk, id, token_hash, type, resources, creator_id, created_at, expires_at, revoked_at,
-          revoked_by, revoked_seq)
+      INSERT INTO shares_v2 (pk, id, token_hash, type, creator_id, created_at, expires_at, revoked_at, revoked_by,
+          revoked_seq)
         SELECT row_number() OVER (ORDER BY COALESCE(s.created_at, s.revoked_at), s.id DESC), s.id, unhex(s.token_hash),
-          s.type, s.resources, c.id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by, s.revoked_seq
+          s.type, c.id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by, s.revoked_seq
         FROM shares s LEFT JOIN share_creators c
           ON c.kind = s.creator_kind AND c.name = COALESCE(s.creator_name, '')
           AND COALESCE(c.user_id, '') = COALESCE(s.creator_user_id, '');
       CREATE UNIQUE INDEX shares_id ON shares_v2 (id);
 
-      -- One row per resource, clustered by share: no rowid, no separate index on share_pk.
+      -- One row per resource, in the share's order, clustered by share: no rowid, no separate index on share_pk.
       CREATE TABLE share_resources_v2 (
         share_pk INTEGER NOT NULL REFERENCES shares_v2 (pk) ON DELETE CASCADE,
         position INTEGER NOT NULL,
+        level TEXT NOT NULL,
         dicom_uid TEXT,
         orthanc_id TEXT,
+        url TEXT,
         PRIMARY KEY (share_pk, position)
       ) WITHOUT ROWID;
-      INSERT INTO share_resources_v2 (share_pk, position, dicom_uid, orthanc_id)
-        SELECT n.pk, row_number() OVER (PARTITION BY r.share_id ORDER BY r.rowid) - 1, r.dicom_uid, r.orthanc_id
-        FROM share_resources r JOIN shares_v2 n ON n.id = r.share_id;
+      INSERT INTO share_resources_v2 (share_pk, position, level, dicom_uid, orthanc_id, url)
+        SELECT n.pk, r.key, json_extract(r.value, '$.level'), json_extract(r.value, '$.dicomUid'),
+          json_extract(r.value, '$.orthancId'), json_extract(r.value, '$.url')
+        FROM shares s JOIN shares_v2 n ON n.id = s.id, json_each(s.resources) r;
 
       DROP TABLE share_resources;
       DROP TABLE shares;

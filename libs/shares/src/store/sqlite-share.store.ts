@@ -4,20 +4,24 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { ShareStore } from './share-store';
-import { creatorIdsOf, listShares, ListDialect } from './share-list';
+import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
   creatorKey,
   hashBytes,
   INSERT_COLUMNS,
   insertValues,
   JOIN_CREATORS,
-  resourceKeys,
+  RESOURCE_COLUMNS,
+  resourcesSql,
+  resourceValues,
+  ResourceRow,
   revokedRowToEntry,
   RevokedRow,
   revokedSinceSql,
-  rowToRecord,
   SELECT_COLUMNS,
   ShareRow,
+  toRecords,
+  withResources,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { SqliteReader } from './sqlite-reader';
@@ -30,8 +34,8 @@ const p = (i: number) => `@p${i}`;
 /**
  * The embedded store: one SQLite file in WAL mode, so that the CLI can write while the service runs (the service
  * reads new revocations every second). better-sqlite3 is synchronous: writes (one share, one revocation: indexed,
- * microseconds) run here, on the caller's thread; every read runs on a reader thread (SqliteReader), off the event
- * loop.
+ * microseconds) and the revocation reads (a covering index, a bounded chunk) run here, on the caller's thread; the
+ * other reads (listings, lookups) run on a reader thread (SqliteReader), off the event loop.
  */
 export class SqliteShareStore implements ShareStore {
   readonly kind = 'sqlite' as const;
@@ -41,7 +45,10 @@ export class SqliteShareStore implements ShareStore {
   private readonly creators = new Map<string, number>();
   private readonly dialect: ListDialect;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly budgets: ListBudgets = LIST_BUDGETS,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     const created = !existsSync(path);
     this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -108,13 +115,11 @@ export class SqliteShareStore implements ShareStore {
 
   private insertSync(share: NewShare): boolean {
     const res = this.db
-      .prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+      .prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
       .run(...insertValues(share, this.creatorId(share), ms));
     if (res.changes === 0) return false;
-    const add = this.db.prepare(
-      'INSERT INTO share_resources (share_pk, position, dicom_uid, orthanc_id) VALUES (?, ?, ?, ?)',
-    );
-    resourceKeys(share).forEach((k, i) => add.run(res.lastInsertRowid, i, k.dicomUid, k.orthancId));
+    const add = this.db.prepare(`INSERT INTO share_resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    for (const values of resourceValues(share)) add.run(res.lastInsertRowid, ...values);
     return true;
   }
 
@@ -126,17 +131,17 @@ export class SqliteShareStore implements ShareStore {
   private getSync(id: string): ShareRecord | null {
     const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE s.id = ?`).get(id) as
       ShareRow | undefined;
-    return row ? rowToRecord(row) : null;
+    if (!row) return null;
+    const resources = this.db.prepare(resourcesSql(p, 1)).all({ p1: row.pk }) as ResourceRow[];
+    return toRecords([row], resources)[0];
   }
 
   private async one(where: string, value: unknown): Promise<ShareRecord | null> {
-    const rows = await this.reader.rows<ShareRow>(
+    const rows = await this.dialect.rows<ShareRow>(
       `SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`,
-      {
-        p1: value,
-      },
+      [value],
     );
-    return rows[0] ? rowToRecord(rows[0]) : null;
+    return (await withResources(rows, p, (sql, params) => this.dialect.rows<ResourceRow>(sql, params)))[0] ?? null;
   }
 
   get(id: string): Promise<ShareRecord | null> {
@@ -152,7 +157,7 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async list(query: ShareQuery, now: Date): Promise<SharePage> {
-    return listShares(this.dialect, { query, now, creatorIds: await this.creatorIds(query) });
+    return listShares(this.dialect, { query, now, creatorIds: await this.creatorIds(query), budgets: this.budgets });
   }
 
   private revokeSync(id: string, by: string, at: Date): ShareRecord | null {
@@ -182,8 +187,14 @@ export class SqliteShareStore implements ShareStore {
       .immediate();
   }
 
+  /**
+   * On this connection, not the reader thread: start-up needs no thread, and a poll (every second) is one probe of a
+   * covering index, at most `limit` entries read from it.
+   */
   async revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]> {
-    const rows = await this.reader.rows<RevokedRow>(revokedSinceSql(p), { p1: afterSeq, p2: now.getTime(), p3: limit });
+    const rows = this.db
+      .prepare(revokedSinceSql(p))
+      .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
     return rows.map(revokedRowToEntry);
   }
 
