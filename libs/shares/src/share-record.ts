@@ -56,6 +56,7 @@ export interface SharePage {
 /** A revocation as the in-memory set needs it. */
 export interface RevokedEntry {
   id: string;
+  /** The token's sha256 (hex) where the set needs it: for `hash:` ids; may be '' for the others. */
   tokenHash: string;
   seq: number;
   /** The share's expiry (epoch ms), after which the entry is dropped from memory; null: never expires. */

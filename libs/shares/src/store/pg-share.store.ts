@@ -12,13 +12,12 @@ import {
   JOIN_CREATORS,
   RESOURCE_COLUMNS,
   resourceValues,
-  ResourceRow,
   revokedRowToEntry,
   RevokedRow,
   revokedSinceSql,
-  SELECT_COLUMNS,
+  rowToRecord,
+  selectColumns,
   ShareRow,
-  withResources,
 } from './share-sql';
 
 /**
@@ -35,6 +34,7 @@ const MIGRATION_LOCK = 0x0a7a5e;
  * replica that has read revocation N has also read every revocation below N, and resyncs from N alone.
  */
 const REVOCATION_LOCK = 0x0a7a5f;
+const COLUMNS = selectColumns('postgres');
 
 export function pgPoolOptions(url: string) {
   return {
@@ -174,15 +174,10 @@ export class PgShareStore implements ShareStore {
 
   /** One share, on the pool or on a transaction's client. */
   private async one(where: string, value: unknown, c: Pool | PoolClient = this.pool): Promise<ShareRecord | null> {
-    const { rows } = await c.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
+    const { rows } = await c.query<ShareRow>(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
       value,
     ]);
-    const records = await withResources(
-      rows,
-      (i) => `$${i}`,
-      async (sql, params) => (await c.query<ResourceRow>(sql, params)).rows,
-    );
-    return records[0] ?? null;
+    return rows[0] ? rowToRecord(rows[0]) : null;
   }
 
   get(id: string): Promise<ShareRecord | null> {
@@ -239,7 +234,7 @@ export class PgShareStore implements ShareStore {
 
   async revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]> {
     const { rows } = await this.pool.query<RevokedRow>(
-      revokedSinceSql((i) => `$${i}`),
+      revokedSinceSql('postgres', (i) => `$${i}`),
       [afterSeq, now, limit],
     );
     return rows.map(revokedRowToEntry);

@@ -1,5 +1,5 @@
 import type { SharePage, ShareQuery, ShareRecord } from '../share-record';
-import { JOIN_CREATORS, ResourceRow, SELECT_COLUMNS, ShareRow, withResources } from './share-sql';
+import { JOIN_CREATORS, rowToRecord, selectColumns, ShareRow } from './share-sql';
 
 /**
  * Listing the registry at any size, on both engines, in bounded time.
@@ -271,12 +271,10 @@ async function listPage(
   const range = { before, floor };
   const { from, where: conditions } = fromDrive(p, drive, filters, range, 'page');
   const rows = await dialect.rows<ShareRow>(
-    `SELECT ${SELECT_COLUMNS} FROM ${from}${conditions} ORDER BY s.pk DESC LIMIT ${p.add(limit + 1)}`,
+    `SELECT ${selectColumns(dialect.kind)} FROM ${from}${conditions} ORDER BY s.pk DESC LIMIT ${p.add(limit + 1)}`,
     p.values,
   );
-  const shares: ShareRecord[] = await withResources(rows.slice(0, limit), dialect.param, (sql, params) =>
-    dialect.rows<ResourceRow>(sql, params),
-  );
+  const shares: ShareRecord[] = rows.slice(0, limit).map(rowToRecord);
   let next: number | null = null;
   if (rows.length > limit) next = Number(rows[limit - 1].pk);
   else if (floor !== null) next = floor;

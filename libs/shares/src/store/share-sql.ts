@@ -1,15 +1,19 @@
-import type { Level, Resource } from '@app/tokens';
+import type { Level } from '@app/tokens';
 import type { NewShare, RevokedEntry, ShareRecord } from '../share-record';
 
+export type SqlKind = 'sqlite' | 'postgres';
+
 /**
- * The raw row of both stores: SQLite gives epoch milliseconds and Buffers (Uint8Arrays once they crossed from the
- * reader thread), PostgreSQL Dates, Buffers and BIGINTs as strings.
+ * The raw row of both stores (SQLite gives epoch milliseconds, PostgreSQL Dates and BIGINTs as strings). The token
+ * hash comes as hex and the resources as one JSON array of [level, dicom uid, Orthanc id, url]: strings, cheap to hand
+ * over from SQLite's reader thread.
  */
 export interface ShareRow {
   pk: number | string;
   id: string;
-  token_hash: Uint8Array;
+  token_hash: string;
   type: string;
+  resources: string | null;
   creator_kind: string | null;
   creator_name: string | null;
   creator_user_id: string | null;
@@ -24,66 +28,21 @@ function toDate(v: number | Date | null): Date | null {
   return v instanceof Date ? v : new Date(Number(v));
 }
 
-export function toMs(v: number | Date | null): number | null {
-  if (v === null || v === undefined) return null;
-  return v instanceof Date ? v.getTime() : Number(v);
-}
-
-/** A token hash as stored (32 bytes) from its hex spelling, and back. */
+/** A token hash as stored (32 bytes) from its hex spelling. */
 export const hashBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
-export const hashHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
-/** One row of share_resources: a share's resources, in order, are its rows by position. */
-export interface ResourceRow {
-  share_pk: number | string;
-  position: number;
-  level: string;
-  dicom_uid: string | null;
-  orthanc_id: string | null;
-  url: string | null;
-}
-
-/** The resources of the shares `pks`, in order (one statement; `p` spells the i-th placeholder). */
-export function resourcesSql(p: (i: number) => string, count: number): string {
-  const list = Array.from({ length: count }, (_, i) => p(i + 1)).join(', ');
-  return `SELECT share_pk, position, level, dicom_uid, orthanc_id, url FROM share_resources
-    WHERE share_pk IN (${list}) ORDER BY share_pk, position`;
-}
-
-/** The records of share rows, given the resource rows of those shares. */
-export function toRecords(rows: ShareRow[], resources: ResourceRow[]): ShareRecord[] {
-  const byShare = new Map<string, Resource[]>();
-  for (const r of resources) {
-    const key = String(r.share_pk);
-    let list = byShare.get(key);
-    if (!list) byShare.set(key, (list = []));
-    list.push({ dicomUid: r.dicom_uid, orthancId: r.orthanc_id, url: r.url, level: r.level as Level });
-  }
-  return rows.map((row) => rowToRecord(row, byShare.get(String(row.pk)) ?? []));
-}
-
-/** Reads the resources of `rows` with `run` and answers their records. */
-export async function withResources(
-  rows: ShareRow[],
-  p: (i: number) => string,
-  run: (sql: string, params: unknown[]) => Promise<ResourceRow[]>,
-): Promise<ShareRecord[]> {
-  if (!rows.length) return [];
-  return toRecords(
-    rows,
-    await run(
-      resourcesSql(p, rows.length),
-      rows.map((r) => r.pk),
-    ),
-  );
-}
-
-function rowToRecord(row: ShareRow, resources: Resource[]): ShareRecord {
+export function rowToRecord(row: ShareRow): ShareRecord {
+  const resources = JSON.parse(row.resources ?? '[]') as [string, string | null, string | null, string | null][];
   return {
     id: row.id,
-    tokenHash: hashHex(row.token_hash),
+    tokenHash: row.token_hash,
     type: row.type,
-    resources,
+    resources: resources.map(([level, dicomUid, orthancId, url]) => ({
+      dicomUid,
+      orthancId,
+      url,
+      level: level as Level,
+    })),
     creator: row.creator_kind
       ? { kind: row.creator_kind, name: row.creator_name ?? '', userId: row.creator_user_id }
       : null,
@@ -94,21 +53,20 @@ function rowToRecord(row: ShareRow, resources: Resource[]): ShareRecord {
   };
 }
 
-export interface RevokedRow {
-  id: string;
-  token_hash: Uint8Array;
-  revoked_seq: number | string;
-  expires_at: number | Date | null;
+/** The columns of a listed share: `shares s` with its creator `c` (JOIN_CREATORS) and its resources, in order. */
+export function selectColumns(kind: SqlKind): string {
+  const hex = kind === 'sqlite' ? 'lower(hex(s.token_hash))' : "encode(s.token_hash, 'hex')";
+  const resources =
+    kind === 'sqlite'
+      ? '(SELECT json_group_array(json_array(r.level, r.dicom_uid, r.orthanc_id, r.url) ORDER BY r.position) ' +
+        'FROM share_resources r WHERE r.share_pk = s.pk)'
+      : '(SELECT json_agg(json_build_array(r.level, r.dicom_uid, r.orthanc_id, r.url) ORDER BY r.position)::text ' +
+        'FROM share_resources r WHERE r.share_pk = s.pk)';
+  return (
+    `s.pk, s.id, ${hex} AS token_hash, s.type, ${resources} AS resources, c.kind AS creator_kind, ` +
+    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by'
+  );
 }
-
-export function revokedRowToEntry(r: RevokedRow): RevokedEntry {
-  return { id: r.id, tokenHash: hashHex(r.token_hash), seq: Number(r.revoked_seq), expiresAt: toMs(r.expires_at) };
-}
-
-/** The columns of a listed share: `shares s` with its creator `c` (JOIN_CREATORS). */
-export const SELECT_COLUMNS =
-  's.pk, s.id, s.token_hash, s.type, c.kind AS creator_kind, c.name AS creator_name, ' +
-  'c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
 export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
 
 /** The columns of a new share, with `creator_id` already resolved; dates as the store wants them. */
@@ -128,9 +86,29 @@ export function creatorKey(c: NonNullable<NewShare['creator']>): string {
   return JSON.stringify([c.kind, c.name, c.userId ?? null]);
 }
 
-/** The revocations after a sequence number, of shares not expired at a time: read from one covering index. */
-export function revokedSinceSql(p: (i: number) => string): string {
-  return `SELECT id, token_hash, revoked_seq, expires_at FROM shares
+/**
+ * The revocations after a sequence number, of shares not expired at a time, read from one covering index: numbers,
+ * the share id, and the token hash only where the set needs it (the rows of tokens revoked by hash), so that a full
+ * reload allocates little.
+ */
+export function revokedSinceSql(kind: SqlKind, p: (i: number) => string): string {
+  const columns =
+    kind === 'sqlite'
+      ? "id, CASE WHEN substr(id, 1, 5) = 'hash:' THEN lower(hex(token_hash)) END AS hash, revoked_seq AS seq, expires_at AS expires"
+      : "id, CASE WHEN left(id, 5) = 'hash:' THEN encode(token_hash, 'hex') END AS hash, revoked_seq::float8 AS seq, " +
+        '(extract(epoch FROM expires_at) * 1000)::float8 AS expires';
+  return `SELECT ${columns} FROM shares
     WHERE revoked_seq > ${p(1)} AND (expires_at IS NULL OR expires_at > ${p(2)})
     ORDER BY revoked_seq LIMIT ${p(3)}`;
+}
+
+export interface RevokedRow {
+  id: string;
+  hash: string | null;
+  seq: number;
+  expires: number | null;
+}
+
+export function revokedRowToEntry(r: RevokedRow): RevokedEntry {
+  return { id: r.id, tokenHash: r.hash ?? '', seq: r.seq, expiresAt: r.expires };
 }

@@ -12,16 +12,13 @@ import {
   insertValues,
   JOIN_CREATORS,
   RESOURCE_COLUMNS,
-  resourcesSql,
   resourceValues,
-  ResourceRow,
   revokedRowToEntry,
   RevokedRow,
   revokedSinceSql,
-  SELECT_COLUMNS,
+  rowToRecord,
+  selectColumns,
   ShareRow,
-  toRecords,
-  withResources,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { SqliteReader } from './sqlite-reader';
@@ -30,6 +27,7 @@ const BUSY_TIMEOUT_MS = 5000;
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 const named = (params: unknown[]) => Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
 const p = (i: number) => `@p${i}`;
+const COLUMNS = selectColumns('sqlite');
 
 /**
  * The embedded store: one SQLite file in WAL mode, so that the CLI can write while the service runs (the service
@@ -129,19 +127,16 @@ export class SqliteShareStore implements ShareStore {
 
   /** On this connection: what a write just did, read back inside its transaction. */
   private getSync(id: string): ShareRecord | null {
-    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE s.id = ?`).get(id) as
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE s.id = ?`).get(id) as
       ShareRow | undefined;
-    if (!row) return null;
-    const resources = this.db.prepare(resourcesSql(p, 1)).all({ p1: row.pk }) as ResourceRow[];
-    return toRecords([row], resources)[0];
+    return row ? rowToRecord(row) : null;
   }
 
   private async one(where: string, value: unknown): Promise<ShareRecord | null> {
-    const rows = await this.dialect.rows<ShareRow>(
-      `SELECT ${SELECT_COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`,
-      [value],
-    );
-    return (await withResources(rows, p, (sql, params) => this.dialect.rows<ResourceRow>(sql, params)))[0] ?? null;
+    const rows = await this.dialect.rows<ShareRow>(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
+      value,
+    ]);
+    return rows[0] ? rowToRecord(rows[0]) : null;
   }
 
   get(id: string): Promise<ShareRecord | null> {
@@ -153,7 +148,7 @@ export class SqliteShareStore implements ShareStore {
   }
 
   private creatorIds(query: ShareQuery): Promise<number[] | null> {
-    return creatorIdsOf(query, (sql, params) => this.reader.rows<{ id: number }>(sql, named(params)), p);
+    return creatorIdsOf(query, (sql, params) => this.dialect.rows<{ id: number }>(sql, params), p);
   }
 
   async list(query: ShareQuery, now: Date): Promise<SharePage> {
@@ -193,7 +188,7 @@ export class SqliteShareStore implements ShareStore {
    */
   async revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]> {
     const rows = this.db
-      .prepare(revokedSinceSql(p))
+      .prepare(revokedSinceSql('sqlite', p))
       .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
     return rows.map(revokedRowToEntry);
   }
