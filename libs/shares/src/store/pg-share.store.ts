@@ -33,7 +33,7 @@ const MIGRATION_LOCK = 0x0a7a5e;
  * Serialises revocations (pg_advisory_xact_lock key), so that revocation sequence numbers are committed in order: a
  * replica that has read revocation N has also read every revocation below N, and resyncs from N alone.
  */
-const REVOCATION_LOCK = 0x0a7a5f;
+export const REVOCATION_LOCK = 0x0a7a5f;
 const COLUMNS = selectColumns('postgres');
 
 export function pgPoolOptions(url: string) {
