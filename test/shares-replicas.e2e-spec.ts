@@ -152,7 +152,11 @@ describeWithPostgres('PostgreSQL revocation order', () => {
       const share = await revoked;
       expect(share?.revokedBy).toBe('basic:test');
       // It took the number after the other transaction's.
-      expect((await store.revokedSince(1, new Date(), 10)).map((e) => [e.id, e.seq])).toEqual([['waiting', 2]]);
+      expect(await store.revocationsAfter(1, new Date(), 10)).toEqual({
+        entries: [{ id: 'waiting', tokenHash: '', seq: 2, expiresAt: null }],
+        through: 2,
+      });
+      expect(await store.revocationsAfter(2, new Date(), 10)).toEqual({ entries: [], through: 2 });
     } finally {
       await other.end().catch(() => undefined);
       await store.close();

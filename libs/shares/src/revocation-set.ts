@@ -37,6 +37,11 @@ export class RevocationSet {
     for (const e of entries) this.add(e);
   }
 
+  /** Every revocation up to `seq` has been read (the next read starts after it). */
+  advance(seq: number): void {
+    if (seq > this.lastSeq) this.lastSeq = seq;
+  }
+
   /** Drops the entries of shares expired more than EXPIRED_REVOCATION_GRACE_MS before `now`; answers how many. */
   prune(now: number): number {
     let dropped = 0;

@@ -43,8 +43,11 @@ describe('SharesService revocation set', () => {
     await store.close();
     reads = [];
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    const real = SqliteShareStore.prototype.revokedSince;
-    jest.spyOn(SqliteShareStore.prototype, 'revokedSince').mockImplementation(function (this: SqliteShareStore, ...a) {
+    const real = SqliteShareStore.prototype.revocationsAfter;
+    jest.spyOn(SqliteShareStore.prototype, 'revocationsAfter').mockImplementation(function (
+      this: SqliteShareStore,
+      ...a
+    ) {
       reads.push(a[0]);
       return real.apply(this, a);
     });
@@ -81,6 +84,17 @@ describe('SharesService revocation set', () => {
     expect(reads).toEqual([3, 5]);
     await service.sync(true);
     expect(reads).toEqual([3, 5, 0]);
+  });
+
+  it('resumes past revocations of expired shares: they are not read again at every poll', async () => {
+    revokeElsewhere(0, 2);
+    revokeElsewhere(2, 50, Date.now() - 1000); // revoked after the others, expired already
+    await service.onModuleInit();
+    reads.length = 0;
+    await service.sync();
+    expect(reads).toEqual([52]);
+    expect(service.isRevoked('s1', 'x')).toBe(true);
+    expect(service.isRevoked('s2', 'x')).toBe(false);
   });
 
   it('forgets, at the next resync, the revocations of shares expired for over a minute', async () => {

@@ -87,10 +87,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   /** Adds the revocations after `afterSeq` of unexpired shares, REVOCATION_CHUNK at a time. */
   private async readRevocations(store: ShareStore, afterSeq: number): Promise<void> {
     for (let seq = afterSeq; ;) {
-      const chunk = await store.revokedSince(seq, new Date(), REVOCATION_CHUNK);
-      this.revoked.addAll(chunk);
-      if (chunk.length < REVOCATION_CHUNK) return;
-      seq = chunk[chunk.length - 1].seq;
+      const chunk = await store.revocationsAfter(seq, new Date(), REVOCATION_CHUNK);
+      this.revoked.addAll(chunk.entries);
+      this.revoked.advance(chunk.through);
+      if (chunk.entries.length < REVOCATION_CHUNK) return;
+      seq = chunk.through;
     }
   }
 

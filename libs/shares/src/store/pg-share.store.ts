@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Client, Pool, PoolClient } from 'pg';
-import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import { PG_MIGRATIONS } from './pg-migrations';
-import type { ShareStore } from './share-store';
+import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
   creatorKey,
@@ -18,6 +18,8 @@ import {
   rowToRecord,
   selectColumns,
   ShareRow,
+  throughOf,
+  TOP_SEQ_SQL,
 } from './share-sql';
 
 /**
@@ -232,12 +234,16 @@ export class PgShareStore implements ShareStore {
     });
   }
 
-  async revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]> {
-    const { rows } = await this.pool.query<RevokedRow>(
-      revokedSinceSql('postgres', (i) => `$${i}`),
+  /** One statement: the highest sequence number is read in the same snapshot as the entries. */
+  async revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk> {
+    const { rows } = await this.pool.query<RevokedRow & { top: number }>(
+      `WITH t AS (SELECT top::float8 AS top FROM (${TOP_SEQ_SQL}) AS m),
+            r AS (${revokedSinceSql('postgres', (i) => `$${i}`)})
+       SELECT t.top, r.* FROM t LEFT JOIN r ON true ORDER BY r.seq`,
       [afterSeq, now, limit],
     );
-    return rows.map(revokedRowToEntry);
+    const entries = rows.filter((r) => r.id !== null).map(revokedRowToEntry);
+    return { entries, through: throughOf(entries, limit, afterSeq, rows[0]?.top ?? null) };
   }
 
   async close(): Promise<void> {

@@ -102,6 +102,15 @@ export function revokedSinceSql(kind: SqlKind, p: (i: number) => string): string
     ORDER BY revoked_seq LIMIT ${p(3)}`;
 }
 
+/** The highest revocation sequence number, expired shares included (from the covering index's end). */
+export const TOP_SEQ_SQL = 'SELECT COALESCE(MAX(revoked_seq), 0) AS top FROM shares WHERE revoked_seq IS NOT NULL';
+
+/** What a chunk of revocations accounts for: see ShareStore.revocationsAfter. */
+export function throughOf(entries: RevokedEntry[], limit: number, afterSeq: number, top: number | null): number {
+  if (entries.length === limit) return entries[entries.length - 1].seq;
+  return Math.max(afterSeq, top ?? 0, entries.length ? entries[entries.length - 1].seq : 0);
+}
+
 export interface RevokedRow {
   id: string;
   hash: string | null;

@@ -1,5 +1,15 @@
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 
+/** A chunk of revocations, and the sequence number up to which it accounts for every one. */
+export interface RevocationChunk {
+  entries: RevokedEntry[];
+  /**
+   * Every revocation of an unexpired share numbered up to here is in `entries` or was before `afterSeq`: where the
+   * next read starts. Past the last unexpired one, so that expired revocations are not read again and again.
+   */
+  through: number;
+}
+
 /** Where shares are kept: SQLite (embedded, one host) or PostgreSQL (replicas). Both run their own migrations. */
 export interface ShareStore {
   readonly kind: 'sqlite' | 'postgres';
@@ -14,7 +24,7 @@ export interface ShareStore {
   /** Inserts the row (a `hash:` id) if absent, then revokes it. */
   insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord>;
   /** Up to `limit` revocations after `afterSeq`, of shares not expired at `now`, in revocation order. */
-  revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]>;
+  revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk>;
   close(): Promise<void>;
 }
 

@@ -61,21 +61,26 @@ describe('SqliteShareStore', () => {
     expect(await store.revoke('missing', 'basic:x', new Date())).toBeNull();
 
     const reader = new SqliteShareStore(store.path);
-    const all = await reader.revokedSince(0, new Date(), 100);
+    const all = await reader.revocationsAfter(0, new Date(), 100);
     // Shares with an id are revoked by id: their token hash is not read.
-    expect(all).toEqual([
-      { id: 'a', tokenHash: '', seq: 1, expiresAt: null },
-      { id: 'b', tokenHash: '', seq: 2, expiresAt: null },
-    ]);
-    expect((await reader.revokedSince(1, new Date(), 100)).map((e) => e.id)).toEqual(['b']);
-    expect((await reader.revokedSince(0, new Date(), 1)).map((e) => e.id)).toEqual(['a']);
+    expect(all).toEqual({
+      entries: [
+        { id: 'a', tokenHash: '', seq: 1, expiresAt: null },
+        { id: 'b', tokenHash: '', seq: 2, expiresAt: null },
+      ],
+      through: 2,
+    });
+    expect((await reader.revocationsAfter(1, new Date(), 100)).entries.map((e) => e.id)).toEqual(['b']);
+    // A full chunk accounts for what it holds only.
+    expect(await reader.revocationsAfter(0, new Date(), 1)).toMatchObject({ entries: [{ id: 'a' }], through: 1 });
     await reader.close();
   });
 
   it('leaves expired shares out of the revocation set (expired links are refused anyway)', async () => {
     await store.insert(share('old', { expiresAt: new Date(Date.now() - 1000) }));
     await store.revoke('old', 'basic:x', new Date());
-    expect(await store.revokedSince(0, new Date(), 100)).toEqual([]);
+    // Not in the set, but accounted for: the next read starts after it.
+    expect(await store.revocationsAfter(0, new Date(), 100)).toEqual({ entries: [], through: 1 });
   });
 
   it('records a token revoked by hash once', async () => {
@@ -85,7 +90,7 @@ describe('SqliteShareStore', () => {
     expect(again).toEqual(first);
     expect(first).toMatchObject({ id: `hash:${hash('abc')}`, revokedBy: 'cli:root', creator: null, createdAt: null });
     // A token revoked by hash: the set needs its hash.
-    expect(await store.revokedSince(0, new Date(), 10)).toEqual([
+    expect((await store.revocationsAfter(0, new Date(), 10)).entries).toEqual([
       { id: `hash:${hash('abc')}`, tokenHash: hash('abc'), seq: 1, expiresAt: null },
     ]);
   });

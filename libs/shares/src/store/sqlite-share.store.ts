@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
-import type { ShareStore } from './share-store';
+import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
   creatorKey,
@@ -19,6 +19,8 @@ import {
   rowToRecord,
   selectColumns,
   ShareRow,
+  throughOf,
+  TOP_SEQ_SQL,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { SqliteReader } from './sqlite-reader';
@@ -184,13 +186,18 @@ export class SqliteShareStore implements ShareStore {
 
   /**
    * On this connection, not the reader thread: start-up needs no thread, and a poll (every second) is one probe of a
-   * covering index, at most `limit` entries read from it.
+   * covering index, at most `limit` entries read from it. One read transaction: the highest sequence number is read
+   * in the same snapshot as the entries.
    */
-  async revokedSince(afterSeq: number, now: Date, limit: number): Promise<RevokedEntry[]> {
-    const rows = this.db
-      .prepare(revokedSinceSql('sqlite', p))
-      .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
-    return rows.map(revokedRowToEntry);
+  async revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(revokedSinceSql('sqlite', p))
+        .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
+      const entries = rows.map(revokedRowToEntry);
+      const top = entries.length < limit ? (this.db.prepare(TOP_SEQ_SQL).get() as { top: number }).top : null;
+      return { entries, through: throughOf(entries, limit, afterSeq, top) };
+    })();
   }
 
   async close(): Promise<void> {
