@@ -16,11 +16,13 @@
  *   --service-root DIR    the checkout whose built service (dist/) is measured (default: this one); the seeder writes
  *                         whichever schema that service creates, so an older checkout can be measured the same way
  *   --upgrade             seed the original schema (version 1) and let the service migrate it on its first start
+ *   --quick               no HTTP: seed, then only the registry's own figures (start-up, resyncs, disk)
  *   --duration S          seconds of each validate load (default 10)
  *   --resync-wait S       seconds to watch the event loop for resync stalls (default 35: one PostgreSQL resync)
  *   --out FILE            also write the report (markdown) there
  */
 const { spawn } = require('node:child_process');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { mkdtempSync, rmSync, statSync, existsSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -42,6 +44,7 @@ function options(argv) {
     databaseUrl: env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || null,
     serviceRoot: ROOT,
     upgrade: false,
+    quick: false,
     duration: Number(env.BENCH_REGISTRY_DURATION || 10),
     resyncWait: Number(env.BENCH_REGISTRY_RESYNC_WAIT || 35),
     out: null,
@@ -57,6 +60,7 @@ function options(argv) {
     else if (a === '--database-url') o.databaseUrl = next();
     else if (a === '--service-root') o.serviceRoot = path.resolve(next());
     else if (a === '--upgrade') o.upgrade = true;
+    else if (a === '--quick') o.quick = true;
     else if (a === '--duration') o.duration = Number(next());
     else if (a === '--resync-wait') o.resyncWait = Number(next());
     else if (a === '--out') o.out = path.resolve(next());
@@ -236,6 +240,7 @@ async function measureEngine(o, engine) {
   try {
     // The schema: the one the service under test creates on an empty registry, or the original one (--upgrade).
     if (o.upgrade) await createSchemaV1(engine, sqlitePath, db?.url);
+    else if (o.quick) await migrateWith(o.serviceRoot, storageOf(engine, db, sqlitePath));
     else {
       const first = await boot(main, env);
       await stopService(first.child);
@@ -249,6 +254,10 @@ async function measureEngine(o, engine) {
     process.stdout.write(`${(r.seedMs / 1000).toFixed(1)} s (schema ${seeded.version})\n`);
     r.schemaSeeded = seeded.version;
     r.diskBytes = engine === 'postgres' ? await pgDiskBytes(db.url) : sqliteDiskBytes(sqlitePath);
+    if (o.quick) {
+      Object.assign(r, await registryPhase(o, engine, db, sqlitePath));
+      return r;
+    }
 
     // Start-up: the first start (which migrates with --upgrade), then three more, each after a start on an empty
     // registry (the same service and machine a moment apart: on a shared machine the difference is the registry's).
@@ -273,20 +282,9 @@ async function measureEngine(o, engine) {
     r.firstStartMs = starts[0];
     r.startupMs = median(starts.slice(1));
     r.emptyStartupMs = median(emptyStarts);
-    // The registry's own start-up work, measured apart from the rest of the service: its SharesService (the one of
-    // the service under test, from its dist/) opened in this process, three times.
-    const inits = [];
-    for (let k = 0; k < 3; k++) {
-      const init = await registryInit(
-        o.serviceRoot,
-        engine === 'postgres' ? { kind: 'postgres', url: db.url } : { kind: 'sqlite', path: sqlitePath },
-      );
-      inits.push(init.ms);
-      r.revokedInMemory = init.revoked;
-    }
-    r.registryInitMs = median(inits);
+    Object.assign(r, await registryPhase(o, engine, db, sqlitePath));
     process.stdout.write(
-      `[${engine}] start-up ${r.startupMs} ms (first ${r.firstStartMs} ms), with an empty registry ${r.emptyStartupMs} ms; the registry's own start-up ${r.registryInitMs} ms (${r.revokedInMemory} revocations in memory)\n`,
+      `[${engine}] start-up ${r.startupMs} ms (first ${r.firstStartMs} ms), with an empty registry ${r.emptyStartupMs} ms\n`,
     );
     await sleep(1000);
     r.rssStartMb = rssMb(svc.pid);
@@ -423,24 +421,80 @@ async function measureEngine(o, engine) {
 }
 
 /**
- * SharesService.onModuleInit of the service under test (opening the storage, migrating, loading the revocation set,
- * listening), in this process: what the registry adds to the service's start-up, measured apart from the rest.
+ * The registry's own work, apart from the rest of the service: the SharesService of the service under test (from its
+ * dist/) in this otherwise idle process. Its onModuleInit (opening the storage, migrating, loading the revocation set,
+ * listening) is what the registry adds to start-up; then its resyncs, the periodic one (what changed) and the full one
+ * (PostgreSQL after a reconnection; the first version did it every 30 s), each timed with the longest event-loop
+ * stall it caused (monitorEventLoopDelay, 1 ms resolution), and the heap the revocation set takes.
  */
-async function registryInit(root, storage) {
+async function registryFigures(root, storage) {
   const { SharesService } = require(path.join(root, 'dist/libs/shares/src/shares.service.js'));
   const { Logger } = require(require.resolve('@nestjs/common', { paths: [root] }));
   Logger.overrideLogger(false);
-  const service = new SharesService(
-    { enabled: true, storage },
-    { secretKey: 'x'.repeat(32) },
-    { previousSecretKeys: [] },
+  const timed = async (fn) => {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    await sleep(3); // the monitor's timer is armed on the next turn of the loop
+    const t = process.hrtime.bigint();
+    await fn();
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    await sleep(5);
+    h.disable();
+    return { ms, stallMs: Math.max(0, h.max / 1e6 - 1) };
+  };
+  const runs = [];
+  for (let k = 0; k < 3; k++) {
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const service = new SharesService(
+      { enabled: true, storage },
+      { secretKey: 'x'.repeat(32) },
+      { previousSecretKeys: [] },
+    );
+    try {
+      const init = await timed(() => service.onModuleInit());
+      global.gc?.();
+      const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+      const periodic = await timed(() => service.sync());
+      const full = await timed(() => service.sync(true));
+      runs.push({ init, heapMb, periodic, full, revoked: service.revoked.size });
+    } finally {
+      await service.onApplicationShutdown();
+    }
+  }
+  const med = (f) => median(runs.map(f));
+  return {
+    initMs: Math.round(med((x) => x.init.ms)),
+    revoked: runs[0].revoked,
+    heapMb: med((x) => x.heapMb),
+    periodicMs: med((x) => x.periodic.ms),
+    periodicStallMs: med((x) => x.periodic.stallMs),
+    fullMs: med((x) => x.full.ms),
+    fullStallMs: med((x) => x.full.stallMs),
+  };
+}
+
+const storageOf = (engine, db, sqlitePath) =>
+  engine === 'postgres' ? { kind: 'postgres', url: db.url } : { kind: 'sqlite', path: sqlitePath };
+
+/** The registry's figures in this process (registryFigures), printed. */
+async function registryPhase(o, engine, db, sqlitePath) {
+  const f = await registryFigures(o.serviceRoot, storageOf(engine, db, sqlitePath));
+  process.stdout.write(
+    `[${engine}] the registry alone: start-up ${f.initMs} ms, ${f.revoked} revocations in memory (${f.heapMb.toFixed(1)} MB of heap); ` +
+      `periodic resync ${f.periodicMs.toFixed(1)} ms (longest stall ${f.periodicStallMs.toFixed(1)} ms), ` +
+      `full resync ${f.fullMs.toFixed(0)} ms (longest stall ${f.fullStallMs.toFixed(1)} ms)\n`,
   );
-  const t = process.hrtime.bigint();
-  await service.onModuleInit();
-  const ms = Math.round(Number(process.hrtime.bigint() - t) / 1e6);
-  const revoked = service.revoked.size;
-  await service.onApplicationShutdown();
-  return { ms, revoked };
+  return { registry: f };
+}
+
+/** The schema of the service under test, created by its own store (--quick: no service is started). */
+async function migrateWith(root, storage) {
+  const { openShareStore } = require(path.join(root, 'dist/libs/shares/src/store/open-share-store.js'));
+  const { Logger } = require(require.resolve('@nestjs/common', { paths: [root] }));
+  Logger.overrideLogger(false);
+  const store = await openShareStore(storage);
+  await store.close();
 }
 
 // ------------------------------------------------------------------------------------------------ storage helpers
@@ -549,11 +603,21 @@ function report(o, results) {
     row('disk per share after the upgrade', (r) => `${Math.round(r.diskBytesAfterUpgrade / r.shares)} B`);
     row('first start (migrates)', (r) => `${r.firstStartMs} ms`);
   }
-  row('start-up (median of 3)', (r) => `${r.startupMs} ms`);
-  row('start-up, empty registry (median of 3, same run)', (r) => `${r.emptyStartupMs} ms`);
-  row('start-up: difference', (r) => `${r.startupMs - r.emptyStartupMs} ms`);
-  row("the registry's own start-up (its SharesService.onModuleInit, median of 3)", (r) => `${r.registryInitMs} ms`);
-  row('revocations held in memory', (r) => String(r.revokedInMemory));
+  if (!o.quick) {
+    row('service start-up (median of 3)', (r) => `${r.startupMs} ms`);
+    row('service start-up, empty registry (median of 3, same run)', (r) => `${r.emptyStartupMs} ms`);
+  }
+  row("the registry's own start-up (its SharesService.onModuleInit, median of 3)", (r) => `${r.registry.initMs} ms`);
+  row('revocations held in memory (heap)', (r) => `${r.registry.revoked} (${r.registry.heapMb.toFixed(1)} MB)`);
+  row(
+    'periodic resync: time (longest event-loop stall)',
+    (r) => `${r.registry.periodicMs.toFixed(1)} ms (${r.registry.periodicStallMs.toFixed(1)} ms)`,
+  );
+  row(
+    'full resync: time (longest event-loop stall)',
+    (r) => `${r.registry.fullMs.toFixed(0)} ms (${r.registry.fullStallMs.toFixed(1)} ms)`,
+  );
+  if (o.quick) return [...lines, ''].join('\n');
   row('RSS after start / end / peak', (r) => `${r.rssStartMb} / ${r.rssEndMb} / ${r.rssPeakMb} MB`);
   for (const name of results[0].lists.map((l) => l.name)) {
     row(`GET ${name}`, (r) => {

@@ -32,7 +32,7 @@ export const SQLITE_POLL_MS = 1000;
 /** PostgreSQL: the safety-net resync besides LISTEN/NOTIFY. */
 export const PG_RESYNC_MS = 30_000;
 /** Revocations read per query: a full load is a series of short reads, each a short stretch of the event loop. */
-export const REVOCATION_CHUNK = 5000;
+export const REVOCATION_CHUNK = 2000;
 
 /**
  * The share registry: records every share created here, revokes shares and tokens, and keeps the revoked set in
@@ -92,6 +92,8 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       this.revoked.advance(chunk.through);
       if (chunk.entries.length < REVOCATION_CHUNK) return;
       seq = chunk.through;
+      // A turn of the event loop between chunks (SQLite reads synchronously): requests waiting get answered.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
