@@ -31,8 +31,10 @@ import type { ShareStore } from './store/share-store';
 export const SQLITE_POLL_MS = 1000;
 /** PostgreSQL: the safety-net resync besides LISTEN/NOTIFY. */
 export const PG_RESYNC_MS = 30_000;
-/** Revocations read per query: a full load is a series of short reads, each a short stretch of the event loop. */
+/** Revocations read per query while serving: a full reload is a series of short reads, each a short stretch of the event loop. */
 export const REVOCATION_CHUNK = 2000;
+/** Revocations read per query at start-up, before the service listens: fewer round trips. */
+export const REVOCATION_STARTUP_CHUNK = 20_000;
 
 /**
  * The share registry: records every share created here, revokes shares and tokens, and keeps the revoked set in
@@ -67,7 +69,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     const started = Date.now();
     this.store = await openShareStore(storage);
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
-    await this.readRevocations(this.store, 0);
+    await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
         storage.url,
@@ -84,13 +86,13 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     );
   }
 
-  /** Adds the revocations after `afterSeq` of unexpired shares, REVOCATION_CHUNK at a time. */
-  private async readRevocations(store: ShareStore, afterSeq: number): Promise<void> {
+  /** Adds the revocations after `afterSeq` of unexpired shares, `chunkSize` at a time. */
+  private async readRevocations(store: ShareStore, afterSeq: number, chunkSize = REVOCATION_CHUNK): Promise<void> {
     for (let seq = afterSeq; ;) {
-      const chunk = await store.revocationsAfter(seq, new Date(), REVOCATION_CHUNK);
+      const chunk = await store.revocationsAfter(seq, new Date(), chunkSize);
       this.revoked.addAll(chunk.entries);
       this.revoked.advance(chunk.through);
-      if (chunk.entries.length < REVOCATION_CHUNK) return;
+      if (chunk.entries.length < chunkSize) return;
       seq = chunk.through;
       // A turn of the event loop between chunks (SQLite reads synchronously): requests waiting get answered.
       await new Promise((resolve) => setImmediate(resolve));

@@ -110,15 +110,27 @@ export class PgShareStore implements ShareStore {
         'SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations',
       );
       const current = rows[0].v;
+      let compact = false;
       for (const m of PG_MIGRATIONS) {
         if (m.version <= current) continue;
         const started = Date.now();
         if (current > 0) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         await c.query(m.sql);
         await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        compact ||= m.compact === true;
         if (current > 0) this.logger.log(`share registry at schema ${m.version} after ${Date.now() - started} ms`);
       }
       await c.query('COMMIT');
+      // Rebuilt tables: their visibility map, for index-only scans from the first query (autovacuum would get there
+      // later). Outside the transaction, as VACUUM must be.
+      if (compact && current > 0) {
+        const started = Date.now();
+        await c.query('VACUUM (ANALYZE) shares, share_resources, share_creators').then(
+          () => this.logger.log(`share registry vacuumed after the upgrade in ${Date.now() - started} ms`),
+          // The registry is upgraded and sound; autovacuum will do it.
+          (err: Error) => this.logger.warn(`could not vacuum the share registry after the upgrade: ${err.message}`),
+        );
+      }
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -236,14 +248,15 @@ export class PgShareStore implements ShareStore {
 
   /** One statement: the highest sequence number is read in the same snapshot as the entries. */
   async revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk> {
-    const { rows } = await this.pool.query<RevokedRow & { top: number }>(
-      `WITH t AS (SELECT top::float8 AS top FROM (${TOP_SEQ_SQL}) AS m),
+    const { rows } = await this.pool.query<RevokedRow>({
+      text: `WITH t AS (SELECT top::float8 AS top FROM (${TOP_SEQ_SQL}) AS m),
             r AS (${revokedSinceSql('postgres', (i) => `$${i}`)})
-       SELECT t.top, r.* FROM t LEFT JOIN r ON true ORDER BY r.seq`,
-      [afterSeq, now, limit],
-    );
-    const entries = rows.filter((r) => r.id !== null).map(revokedRowToEntry);
-    return { entries, through: throughOf(entries, limit, afterSeq, rows[0]?.top ?? null) };
+       SELECT r.*, t.top FROM t LEFT JOIN r ON true ORDER BY r.seq`,
+      values: [afterSeq, now, limit],
+      rowMode: 'array',
+    });
+    const entries = rows.filter((r) => r[0] !== null).map(revokedRowToEntry);
+    return { entries, through: throughOf(entries, limit, afterSeq, (rows[0]?.[4] as number | undefined) ?? null) };
   }
 
   async close(): Promise<void> {

@@ -111,13 +111,9 @@ export function throughOf(entries: RevokedEntry[], limit: number, afterSeq: numb
   return Math.max(afterSeq, top ?? 0, entries.length ? entries[entries.length - 1].seq : 0);
 }
 
-export interface RevokedRow {
-  id: string;
-  hash: string | null;
-  seq: number;
-  expires: number | null;
-}
+/** A row of revokedSinceSql read as an array (no object per row): id, hash, seq, expires (then anything else). */
+export type RevokedRow = [id: string, hash: string | null, seq: number, expires: number | null, ...rest: unknown[]];
 
-export function revokedRowToEntry(r: RevokedRow): RevokedEntry {
-  return { id: r.id, tokenHash: r.hash ?? '', seq: r.seq, expiresAt: r.expires };
+export function revokedRowToEntry([id, hash, seq, expires]: RevokedRow): RevokedEntry {
+  return { id, tokenHash: hash ?? '', seq, expiresAt: expires };
 }

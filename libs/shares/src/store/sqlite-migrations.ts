@@ -7,6 +7,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * It rebuilds tables: once it has run, the store gives the space of the old ones back (SQLite: VACUUM; PostgreSQL:
+   * VACUUM ANALYZE, which also readies index-only scans), outside the migration's transaction.
+   */
+  compact?: boolean;
 }
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -48,6 +53,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // COALESCE(created_at, revoked_at) DESC, id ASC).
     version: 2,
     name: 'integer keys, creators table, an index per filter',
+    compact: true,
     sql: `
       CREATE TABLE share_creators (
         id INTEGER PRIMARY KEY,

@@ -71,20 +71,36 @@ export class SqliteShareStore implements ShareStore {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
+    let compact = false;
+    let upgraded = false;
     const apply = this.db.transaction(() => {
       const current = this.schemaVersionSync();
+      upgraded = current > 0;
       for (const m of SQLITE_MIGRATIONS) {
         if (m.version <= current) continue;
         const started = Date.now();
-        if (current > 0) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
+        if (upgraded) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         this.db.exec(m.sql);
         this.db
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, Date.now());
-        if (current > 0) this.logger.log(`share registry at schema ${m.version} after ${Date.now() - started} ms`);
+        compact ||= m.compact === true;
+        if (upgraded) this.logger.log(`share registry at schema ${m.version} after ${Date.now() - started} ms`);
       }
     });
     apply.immediate();
+    // The tables of the previous schema left their pages free in the file (and its WAL holds the whole upgrade).
+    if (compact && upgraded) {
+      const started = Date.now();
+      try {
+        this.db.exec('VACUUM');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.logger.log(`share registry file compacted after the upgrade in ${Date.now() - started} ms`);
+      } catch (err) {
+        // The registry is upgraded and sound; only its file stays larger (its free pages serve new shares).
+        this.logger.warn(`could not compact the share registry file: ${(err as Error).message}`);
+      }
+    }
   }
 
   private schemaVersionSync(): number {
@@ -193,6 +209,7 @@ export class SqliteShareStore implements ShareStore {
     return this.db.transaction(() => {
       const rows = this.db
         .prepare(revokedSinceSql('sqlite', p))
+        .raw(true)
         .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
       const entries = rows.map(revokedRowToEntry);
       const top = entries.length < limit ? (this.db.prepare(TOP_SEQ_SQL).get() as { top: number }).top : null;
