@@ -425,12 +425,9 @@ async function measureEngine(o, engine) {
  * dist/) in this otherwise idle process. Its onModuleInit (opening the storage, migrating, loading the revocation set,
  * listening) is what the registry adds to start-up; then its resyncs, the periodic one (what changed) and the full one
  * (PostgreSQL after a reconnection; the first version did it every 30 s), each timed with the longest event-loop
- * stall it caused (monitorEventLoopDelay, 1 ms resolution), and the heap the revocation set takes.
+ * stall it caused (monitorEventLoopDelay, 1 ms resolution).
  */
 async function registryFigures(root, storage) {
-  // A full garbage collection before each heap reading (as --expose-gc would give).
-  require('node:v8').setFlagsFromString('--expose-gc');
-  const gc = require('node:vm').runInNewContext('gc');
   const { SharesService } = require(path.join(root, 'dist/libs/shares/src/shares.service.js'));
   const { Logger } = require(require.resolve('@nestjs/common', { paths: [root] }));
   Logger.overrideLogger(false);
@@ -447,8 +444,6 @@ async function registryFigures(root, storage) {
   };
   const runs = [];
   for (let k = 0; k < 3; k++) {
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
     const service = new SharesService(
       { enabled: true, storage },
       { secretKey: 'x'.repeat(32) },
@@ -456,11 +451,9 @@ async function registryFigures(root, storage) {
     );
     try {
       const init = await timed(() => service.onModuleInit());
-      gc();
-      const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
       const periodic = await timed(() => service.sync());
       const full = await timed(() => service.sync(true));
-      runs.push({ init, heapMb, periodic, full, revoked: service.revoked.size });
+      runs.push({ init, periodic, full, revoked: service.revoked.size });
     } finally {
       await service.onApplicationShutdown();
     }
@@ -469,7 +462,6 @@ async function registryFigures(root, storage) {
   return {
     initMs: Math.round(med((x) => x.init.ms)),
     revoked: runs[0].revoked,
-    heapMb: med((x) => x.heapMb),
     periodicMs: med((x) => x.periodic.ms),
     periodicStallMs: med((x) => x.periodic.stallMs),
     fullMs: med((x) => x.full.ms),
@@ -484,7 +476,7 @@ const storageOf = (engine, db, sqlitePath) =>
 async function registryPhase(o, engine, db, sqlitePath) {
   const f = await registryFigures(o.serviceRoot, storageOf(engine, db, sqlitePath));
   process.stdout.write(
-    `[${engine}] the registry alone: start-up ${f.initMs} ms, ${f.revoked} revocations in memory (${f.heapMb.toFixed(1)} MB of heap); ` +
+    `[${engine}] the registry alone: start-up ${f.initMs} ms, ${f.revoked} revocations in memory; ` +
       `periodic resync ${f.periodicMs.toFixed(1)} ms (longest stall ${f.periodicStallMs.toFixed(1)} ms), ` +
       `full resync ${f.fullMs.toFixed(0)} ms (longest stall ${f.fullStallMs.toFixed(1)} ms)\n`,
   );
@@ -611,7 +603,7 @@ function report(o, results) {
     row('service start-up, empty registry (median of 3, same run)', (r) => `${r.emptyStartupMs} ms`);
   }
   row("the registry's own start-up (its SharesService.onModuleInit, median of 3)", (r) => `${r.registry.initMs} ms`);
-  row('revocations held in memory (heap)', (r) => `${r.registry.revoked} (${r.registry.heapMb.toFixed(1)} MB)`);
+  row('revocations held in memory', (r) => String(r.registry.revoked));
   row(
     'periodic resync: time (longest event-loop stall)',
     (r) => `${r.registry.periodicMs.toFixed(1)} ms (${r.registry.periodicStallMs.toFixed(1)} ms)`,
