@@ -155,31 +155,34 @@ function listSuite(open: () => Promise<{ store: ShareStore; close(): Promise<voi
     return ['py-1', 'py-2'].map((h) => `hash:${createHash('sha256').update(h).digest('hex')}`);
   }
 
-  it.each(QUERIES.map((q) => [JSON.stringify(q), q]))('%s: every page, newest first, each share once', async (_n, q) => {
-    const expected = all
-      .filter((s) => matches(s, q))
-      .map((s) => s.id)
-      .reverse();
-    for (const limit of [2, 7, 50]) {
-      const seen: string[] = [];
-      let before: number | undefined;
-      for (let pages = 0; ; pages++) {
-        const page = await store.list({ ...q, limit, before, count: pages === 0 }, NOW);
-        expect(page.shares.length).toBeLessThanOrEqual(limit);
-        seen.push(...page.shares.map((s) => s.id));
-        if (page.total) {
-          if (page.total.exact) expect(page.total.count).toBe(expected.length);
-          else expect(page.total.count).toBeLessThanOrEqual(expected.length);
+  it.each(QUERIES.map((q) => [JSON.stringify(q), q]))(
+    '%s: every page, newest first, each share once',
+    async (_n, q) => {
+      const expected = all
+        .filter((s) => matches(s, q))
+        .map((s) => s.id)
+        .reverse();
+      for (const limit of [2, 7, 50]) {
+        const seen: string[] = [];
+        let before: number | undefined;
+        for (let pages = 0; ; pages++) {
+          const page = await store.list({ ...q, limit, before, count: pages === 0 }, NOW);
+          expect(page.shares.length).toBeLessThanOrEqual(limit);
+          seen.push(...page.shares.map((s) => s.id));
+          if (page.total) {
+            if (page.total.exact) expect(page.total.count).toBe(expected.length);
+            else expect(page.total.count).toBeLessThanOrEqual(expected.length);
+          }
+          if (page.next === null) break;
+          if (page.shares.length < limit) shortPages++;
+          expect(page.next).toBeLessThan(before ?? Infinity);
+          before = page.next;
+          expect(pages).toBeLessThan(500);
         }
-        if (page.next === null) break;
-        if (page.shares.length < limit) shortPages++;
-        expect(page.next).toBeLessThan(before ?? Infinity);
-        before = page.next;
-        expect(pages).toBeLessThan(500);
+        expect(seen).toEqual(expected);
       }
-      expect(seen).toEqual(expected);
-    }
-  });
+    },
+  );
 
   it('the tiny budget was felt: some pages came back short with more to follow', () => {
     expect(shortPages).toBeGreaterThan(0);
