@@ -319,7 +319,12 @@ async function main() {
   writeFileSync(OUT, report);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// `npm run bench -- --registry 1000000`: the share registry at scale instead (bench/registry.js).
+if (process.argv.slice(2).includes('--registry')) {
+  require('./registry');
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

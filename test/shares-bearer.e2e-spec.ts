@@ -37,7 +37,7 @@ describe('managing shares with a Keycloak bearer token', () => {
   });
 
   it('a user with "share" lists only their own shares, whatever the filters', async () => {
-    const res = await call(svc.url, 'GET', '/shares?limit=500', undefined, { auth: await bearer(house) });
+    const res = await call(svc.url, 'GET', '/shares?limit=500&count=true', undefined, { auth: await bearer(house) });
     expect(res.status).toBe(200);
     expect(res.body.shares.map((s: any) => s.id)).toEqual([mine.id]);
     expect(res.body.total).toBe(1);

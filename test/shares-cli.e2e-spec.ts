@@ -91,13 +91,15 @@ function cliSuite(
   it('lists (table and JSON, with filters) and shows what the service recorded', async () => {
     const { id } = await createShare(svc.url, { study: '1.2.3.cli', orthancId: 'oid-cli' });
     const [json, table, shown] = await Promise.all([
-      cli(env, 'list', '--study', '1.2.3.cli', '--json'),
+      cli(env, 'list', '--study', '1.2.3.cli', '--json', '--count'),
       cli(env, 'list', '--orthanc-id', 'oid-cli'),
       cli(env, 'show', id),
     ]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       total: 1,
+      'total-exact': true,
+      'next-cursor': null,
       shares: [{ id, status: 'active', creator: { name: 'share-user' } }],
     });
     expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
@@ -105,12 +107,28 @@ function cliSuite(
     expect(JSON.parse(shown.stdout).id).toBe(id);
   });
 
+  it('pages with --cursor, printing the next one after each page', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await createShare(svc.url, { study: '1.2.3.cli.paging' })).id);
+    const first = await cli(env, 'list', '--study', '1.2.3.cli.paging', '--limit', '2');
+    expect(first.code).toBe(0);
+    const cursor = /next page: --cursor (\S+)\)/.exec(first.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    expect(first.stdout).toContain(ids[2]);
+    expect(first.stdout).toContain(ids[1]);
+    const second = await cli(env, 'list', '--study', '1.2.3.cli.paging', '--limit', '2', '--cursor', cursor!, '--json');
+    expect(JSON.parse(second.stdout)).toMatchObject({ shares: [{ id: ids[0] }], 'next-cursor': null });
+  });
+
   it('exits 1 for an unknown id and 2 for bad usage, saying why', async () => {
-    const [unknown, bad, unknownCommand] = await Promise.all([
+    const [unknown, bad, unknownCommand, offset] = await Promise.all([
       cli(env, 'show', 'no-such-share'),
       cli(env, 'list', '--limit', 'lots'),
       cli(env, 'frobnicate'),
+      cli(env, 'list', '--offset', '50'),
     ]);
+    expect(offset.code).toBe(2);
+    expect(offset.stderr).toContain('page with cursor');
     expect(unknown).toMatchObject({ code: 1, stdout: '' });
     expect(unknown.stderr).toContain('no share with the id "no-such-share"');
     expect(bad.code).toBe(2);

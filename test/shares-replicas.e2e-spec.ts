@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { PgShareStore } from '@app/shares';
+import { PgShareStore, REVOCATION_LOCK } from '@app/shares';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase, TEST_DATABASE_URL } from './support/postgres';
 import { createShare, eventually, validate } from './support/shares';
@@ -110,11 +110,56 @@ describeWithPostgres('PostgreSQL migrations', () => {
     const stores = [new PgShareStore(db.url), new PgShareStore(db.url), new PgShareStore(db.url)];
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      expect(await stores[0].schemaVersion()).toBe(1);
-      const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations');
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(await stores[0].schemaVersion()).toBe(2);
+      const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await db.drop();
+    }
+  });
+});
+
+describeWithPostgres('PostgreSQL revocation order', () => {
+  it('a revocation waits for the one in flight: sequence numbers commit in order, so a resync from the last one misses none', async () => {
+    const db = await freshDatabase();
+    const store = new PgShareStore(db.url);
+    const other = new Client({ connectionString: db.url });
+    try {
+      await store.migrate();
+      await store.insert({
+        id: 'waiting',
+        tokenHash: 'ab'.repeat(32),
+        type: 'stone-viewer-publication',
+        resources: [{ dicomUid: '1.2.3', orthancId: null, url: null, level: 'study' }],
+        creator: null,
+        createdAt: new Date(),
+        expiresAt: null,
+      });
+      // Another replica's revocation, holding the revocation lock in its transaction.
+      await other.connect();
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+      await other.query("SELECT nextval('shares_revoked_seq')");
+      let done = false;
+      const revoked = store.revoke('waiting', 'basic:test', new Date()).then((r) => {
+        done = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(done).toBe(false);
+      await other.query('COMMIT');
+      const share = await revoked;
+      expect(share?.revokedBy).toBe('basic:test');
+      // It took the number after the other transaction's.
+      expect(await store.revocationsAfter(1, new Date(), 10)).toEqual({
+        entries: [{ id: 'waiting', tokenHash: '', seq: 2, expiresAt: null }],
+        through: 2,
+      });
+      expect(await store.revocationsAfter(2, new Date(), 10)).toEqual({ entries: [], through: 2 });
+    } finally {
+      await other.end().catch(() => undefined);
+      await store.close();
       await db.drop();
     }
   });

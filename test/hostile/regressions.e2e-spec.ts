@@ -54,7 +54,7 @@ describe('regressions found by the hostile suites', () => {
   );
 
   it('a token too long to ever be accepted back is refused at creation (400), and nothing is recorded', async () => {
-    const before = (await call(svc.url, 'GET', '/shares')).body.total;
+    const before = (await call(svc.url, 'GET', '/shares?count=true')).body.total;
     const resources = Array.from({ length: 200 }, (_, i) => ({
       'dicom-uid': `1.2.${i}`,
       'orthanc-id': `o-${i}`,
@@ -68,7 +68,7 @@ describe('regressions found by the hostile suites', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.message).toEqual([expect.stringMatching(/over the 65536 this service accepts/)]);
-    expect((await call(svc.url, 'GET', '/shares')).body.total).toBe(before);
+    expect((await call(svc.url, 'GET', '/shares?count=true')).body.total).toBe(before);
     // The largest token it does hand out is accepted back.
     const fits = resources.slice(0, 40).map((r) => ({ ...r, url: 'u'.repeat(900) }));
     const ok = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {

@@ -36,19 +36,31 @@ export interface ShareQuery {
   ownerUserId?: string;
   active?: boolean;
   limit: number;
-  offset: number;
+  /** Keyset paging: only shares listed after this position (a page's `next`); absent, from the newest. */
+  before?: number;
+  /** Also count the matching shares (bounded: see SharePage.total). */
+  count?: boolean;
 }
 
 export interface SharePage {
-  total: number;
   shares: ShareRecord[];
+  /**
+   * Where the next page starts (the `before` of the next query), or null when nothing is left. A page may hold fewer
+   * than `limit` shares, even none, and still have a next position: each page examines a bounded number of shares.
+   */
+  next: number | null;
+  /** With `count`: the matching shares, exact when `exact`, otherwise a lower bound (counting is bounded too). */
+  total?: { count: number; exact: boolean };
 }
 
 /** A revocation as the in-memory set needs it. */
 export interface RevokedEntry {
   id: string;
+  /** The token's sha256 (hex) where the set needs it: for `hash:` ids; may be '' for the others. */
   tokenHash: string;
   seq: number;
+  /** The share's expiry (epoch ms), after which the entry is dropped from memory; null: never expires. */
+  expiresAt: number | null;
 }
 
 export function isHashId(id: string): boolean {

@@ -34,11 +34,16 @@ import type { ShareStore } from './store/share-store';
 export const SQLITE_POLL_MS = 1000;
 /** PostgreSQL: the safety-net resync besides LISTEN/NOTIFY. */
 export const PG_RESYNC_MS = 30_000;
+/** Revocations read per query while serving: a full reload is a series of short reads, each a short stretch of the event loop. */
+export const REVOCATION_CHUNK = 2000;
+/** Revocations read per query at start-up, before the service listens: fewer round trips. */
+export const REVOCATION_STARTUP_CHUNK = 20_000;
 
 /**
  * The share registry: records every share created here, revokes shares and tokens, and keeps the revoked set in
  * memory for the validate path (`isRevoked` does no I/O). Other writers are picked up by polling (SQLite, every
- * second) or by LISTEN/NOTIFY plus a periodic resync (PostgreSQL).
+ * second) or by LISTEN/NOTIFY plus a periodic resync (PostgreSQL), each reading only the revocations after the last
+ * one it has (PostgreSQL re-reads them all after a reconnection, in case the database was restored meanwhile).
  */
 @Injectable()
 export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplicationShutdown {
@@ -49,6 +54,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   private listener: PgRevocationListener | null = null;
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
+  private fullSyncWanted = false;
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
@@ -63,11 +69,12 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onModuleInit(): Promise<void> {
     if (!this.config.enabled) return;
     const { storage } = this.config;
+    const started = Date.now();
     this.store = await openShareStore(storage).catch((err: unknown) => {
       throw storageOpenError(storage, err);
     });
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
-    this.revoked.addAll(await this.store.revokedSince(0, new Date()));
+    await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
         storage.url,
@@ -77,22 +84,45 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       await this.listener.start();
     }
     const every = storage.kind === 'postgres' ? PG_RESYNC_MS : SQLITE_POLL_MS;
-    this.timer = setInterval(() => void this.sync(storage.kind === 'postgres'), every);
+    this.timer = setInterval(() => void this.sync(), every);
     this.timer.unref();
     this.logger.log(
-      `share registry on ${storage.kind === 'postgres' ? 'PostgreSQL' : `SQLite (${storage.path})`}, ${this.revoked.size} revoked`,
+      `share registry on ${storage.kind === 'postgres' ? 'PostgreSQL' : `SQLite (${storage.path})`}, ${this.revoked.size} revoked, open in ${Date.now() - started} ms`,
     );
   }
 
-  /** Reads the revocations made elsewhere: all of them (PostgreSQL sequences are not in commit order) or the new ones. */
+  /** Adds the revocations after `afterSeq` of unexpired shares, `chunkSize` at a time. */
+  private async readRevocations(store: ShareStore, afterSeq: number, chunkSize = REVOCATION_CHUNK): Promise<void> {
+    for (let seq = afterSeq; ;) {
+      const chunk = await store.revocationsAfter(seq, new Date(), chunkSize);
+      this.revoked.addAll(chunk.entries);
+      this.revoked.advance(chunk.through);
+      if (chunk.entries.length < chunkSize) return;
+      seq = chunk.through;
+      // A turn of the event loop between chunks (SQLite reads synchronously): requests waiting get answered.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Reads the revocations made elsewhere since the last one known (`full`: all of them again, after a reconnection),
+   * and forgets those of shares expired since.
+   */
   sync(full = false): Promise<void> {
+    if (full) this.fullSyncWanted = true;
     if (!this.store) return Promise.resolve();
-    if (this.syncing) return this.syncing;
+    if (this.syncing) return this.syncing.then(() => (this.fullSyncWanted ? this.sync() : undefined));
     const store = this.store;
-    this.syncing = store
-      .revokedSince(full ? 0 : this.revoked.lastSeq, new Date())
-      .then((entries) => this.revoked.addAll(entries))
-      .catch((err: Error) => this.logger.warn(`could not read revocations: ${err.message}`))
+    const everything = this.fullSyncWanted;
+    this.fullSyncWanted = false;
+    this.syncing = this.readRevocations(store, everything ? 0 : this.revoked.lastSeq)
+      .then(() => {
+        this.revoked.prune(Date.now());
+      })
+      .catch((err: Error) => {
+        if (everything) this.fullSyncWanted = true;
+        this.logger.warn(`could not read revocations: ${err.message}`);
+      })
       .finally(() => {
         this.syncing = null;
       });
@@ -162,7 +192,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     const reason = notRevocableReason(await this.get(id, ownerUserId));
     if (reason) throw new ConflictException(reason);
     const share = (await this.unavailableOnError('revoke the share', this.admin!.revoke(id, by)))!;
-    this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
+    this.revoked.add({ id: share.id, tokenHash: share.tokenHash, expiresAt: share.expiresAt?.getTime() ?? null });
     this.logRevoked(share, by);
     return share;
   }
@@ -186,7 +216,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     }
     try {
       const share = await this.unavailableOnError('revoke the token', this.admin!.revokeToken(token, by));
-      this.revoked.add({ id: share.id, tokenHash: share.tokenHash });
+      this.revoked.add({ id: share.id, tokenHash: share.tokenHash, expiresAt: share.expiresAt?.getTime() ?? null });
       this.logRevoked(share, by);
       return share;
     } catch (err) {

@@ -4,6 +4,8 @@ import { userInfo } from 'node:os';
 import { Env, loadCoreConfig } from '@app/common';
 import { ShareTokenCodec, loadTokensConfig } from '@app/tokens';
 import {
+  decodeCursor,
+  encodeCursor,
   ListSharesQuery,
   loadSharesConfig,
   notRevocableReason,
@@ -21,7 +23,8 @@ import {
  * and the service reads new revocations every second; with PostgreSQL the revocation is NOTIFYed to every replica.
  */
 const USAGE = `usage: npm run shares -- <command>
-  list [--study UID] [--orthanc-id ID] [--type TYPE] [--creator NAME] [--active true|false] [--limit N] [--offset N] [--json]
+  list [--study UID] [--orthanc-id ID] [--type TYPE] [--creator NAME] [--active true|false] [--limit N]
+       [--cursor C] [--count] [--json]     newest first; --cursor: the next page (printed after each page)
   show <id>
   revoke <id>
   revoke-token <token>
@@ -43,6 +46,10 @@ function parseOptions(args: string[]): { flags: Record<string, string>; json: bo
       json = true;
       continue;
     }
+    if (a === '--count') {
+      flags.count = 'true';
+      continue;
+    }
     if (!a.startsWith('--') || i + 1 >= args.length) throw new UsageError(`unexpected argument "${a}"`);
     flags[a.slice(2)] = args[++i];
   }
@@ -50,7 +57,7 @@ function parseOptions(args: string[]): { flags: Record<string, string>; json: bo
 }
 
 async function listQuery(flags: Record<string, string>) {
-  const known = new Set(['study', 'orthanc-id', 'type', 'creator', 'active', 'limit', 'offset']);
+  const known = new Set(['study', 'orthanc-id', 'type', 'creator', 'active', 'limit', 'cursor', 'count', 'offset']);
   for (const k of Object.keys(flags)) if (!known.has(k)) throw new UsageError(`unknown option --${k}`);
   const q = plainToInstance(ListSharesQuery, flags);
   const errors = await validate(q, { whitelist: true, forbidNonWhitelisted: true });
@@ -62,7 +69,8 @@ async function listQuery(flags: Record<string, string>) {
     creator: q.creator,
     active: q.active,
     limit: q.limit ?? 50,
-    offset: q.offset ?? 0,
+    before: q.cursor !== undefined ? (decodeCursor(q.cursor) ?? undefined) : undefined,
+    count: q.count === true,
   };
 }
 
@@ -106,11 +114,14 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
         const query = await listQuery(flags);
         const page = await (await open()).list(query, new Date());
         const views = page.shares.map((s) => toShareView(s));
-        if (json)
-          io.out(
-            JSON.stringify({ total: page.total, limit: query.limit, offset: query.offset, shares: views }, null, 2),
-          );
-        else io.out(`${table(views)}\n(${views.length} of ${page.total})`);
+        const next = page.next !== null ? encodeCursor(page.next) : null;
+        const total = page.total ? { total: page.total.count, 'total-exact': page.total.exact } : {};
+        if (json) io.out(JSON.stringify({ limit: query.limit, shares: views, 'next-cursor': next, ...total }, null, 2));
+        else {
+          const counted = page.total ? `; ${page.total.exact ? '' : 'at least '}${page.total.count} in all` : '';
+          const more = next ? `; next page: --cursor ${next}` : '';
+          io.out(`${table(views)}\n(${views.length} shown${counted}${more})`);
+        }
         return 0;
       }
       case 'show':

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Caller } from '@app/common';
-import { ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
+import { decodeCursor, encodeCursor, ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
 import type { ShareView } from '@app/shares';
 import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../ops/openapi-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
@@ -23,10 +23,11 @@ const SHARE_EXAMPLE = {
 const DEFAULT_LIMIT = 50;
 
 interface ShareListAnswer {
-  total: number;
   limit: number;
-  offset: number;
   shares: ShareView[];
+  'next-cursor': string | null;
+  total?: number;
+  'total-exact'?: boolean;
 }
 
 /**
@@ -42,27 +43,33 @@ export class SharesController {
   constructor(private readonly shares: SharesService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List shares', description: 'Newest first; filters combine (AND).' })
+  @ApiOperation({
+    summary: 'List shares',
+    description:
+      'Newest first; filters combine (AND). Pages by cursor: repeat the query with cursor=<next-cursor> until ' +
+      'next-cursor is null. Each page examines a bounded number of shares, so a page of a rare filter may hold ' +
+      'fewer than limit shares (even none) while next-cursor is not null. count=true adds total.',
+  })
   @ApiResponse({
     status: 200,
-    description: '{total, limit, offset, shares: [share]}',
+    description: '{limit, shares: [share], next-cursor, total and total-exact with count=true}',
     schema: {
       type: 'object',
       properties: {
-        total: { type: 'integer' },
         limit: { type: 'integer' },
-        offset: { type: 'integer' },
         shares: { type: 'array', items: SHARE_VIEW_SCHEMA },
+        'next-cursor': { type: 'string', nullable: true },
+        total: { type: 'integer', description: 'with count=true' },
+        'total-exact': { type: 'boolean', description: 'with count=true; false: total is a lower bound' },
       },
     },
-    example: { total: 1, limit: 50, offset: 0, shares: [SHARE_EXAMPLE] },
+    example: { limit: 50, shares: [SHARE_EXAMPLE], 'next-cursor': null },
   })
   @ApiResponse({ status: 400, description: 'a query parameter is invalid (named in message)', schema: ERROR_SCHEMA })
   @ApiResponse({ status: 403, description: 'bearer caller without the share or admin-permissions permission' })
   async list(@Query() q: ListSharesQuery, @Req() req: { user?: Caller }): Promise<ShareListAnswer> {
     const owner = ownerOf(shareScope(req.user));
     const limit = q.limit ?? DEFAULT_LIMIT;
-    const offset = q.offset ?? 0;
     const page = await this.shares.list({
       study: q.study,
       orthancId: q['orthanc-id'],
@@ -71,10 +78,16 @@ export class SharesController {
       active: q.active,
       ownerUserId: owner,
       limit,
-      offset,
+      before: q.cursor !== undefined ? (decodeCursor(q.cursor) ?? undefined) : undefined,
+      count: q.count === true,
     });
     const now = Date.now();
-    return { total: page.total, limit, offset, shares: page.shares.map((s) => toShareView(s, now)) };
+    return {
+      limit,
+      shares: page.shares.map((s) => toShareView(s, now)),
+      'next-cursor': page.next !== null ? encodeCursor(page.next) : null,
+      ...(page.total ? { total: page.total.count, 'total-exact': page.total.exact } : {}),
+    };
   }
 
   @Post('revoke-token')

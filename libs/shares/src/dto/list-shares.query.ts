@@ -1,13 +1,39 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+} from 'class-validator';
 import { TOKEN_TYPES } from '@app/tokens';
+import { decodeCursor } from '../list-cursor';
+import { COUNT_SCAN_BUDGET } from '../store/share-list';
 import { LIST_LIMIT_MAX } from '../store/share-store';
 
 /** Strict: "10" is a number, "10abc" is not (it stays a string and fails @IsInt with the field's name). */
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+const IsListCursor = () =>
+  ValidateBy({
+    name: 'isListCursor',
+    validator: {
+      validate: (value) => decodeCursor(value) !== null,
+      defaultMessage: () => 'cursor must be the next-cursor of an earlier answer, unchanged',
+    },
+  });
+
+/** Paging by offset went with the registry's growth (page N cost N rows): a clear 400, never a silently ignored key. */
+export const OFFSET_GONE =
+  'offset is not supported (beyond 0): page with cursor, passing the next-cursor of the previous answer';
 
 /** The query of `GET /shares`. */
 export class ListSharesQuery {
@@ -51,11 +77,23 @@ export class ListSharesQuery {
   @Max(LIST_LIMIT_MAX)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @Transform(toInt)
+  @ApiPropertyOptional({
+    description: 'where the page starts: the next-cursor of the previous answer (absent: the newest shares)',
+  })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000_000)
-  offset?: number;
+  @IsListCursor()
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    description: `true: also count the matching shares (total; total-exact false when counting stopped after ${COUNT_SCAN_BUDGET.toLocaleString('en-US')} candidates, total then being a lower bound)`,
+  })
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean({ message: 'count must be true or false' })
+  count?: boolean;
+
+  @ApiPropertyOptional({ deprecated: true, description: OFFSET_GONE })
+  @IsOptional()
+  @IsIn(['0'], { message: OFFSET_GONE })
+  offset?: string;
 }

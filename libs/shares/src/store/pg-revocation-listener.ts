@@ -8,6 +8,8 @@ export const LISTENER_APPLICATION_NAME = 'orthanc-auth-revocations';
 export interface RevocationNotice {
   id: string;
   tokenHash: string;
+  /** Epoch ms; null when the share never expires or the notice came from an earlier version (kept until restart). */
+  expiresAt: number | null;
 }
 
 /**
@@ -42,8 +44,11 @@ export class PgRevocationListener {
     client.on('notification', (msg) => {
       if (msg.channel !== REVOCATION_CHANNEL || !msg.payload) return;
       try {
-        const n = JSON.parse(msg.payload) as RevocationNotice;
-        if (typeof n.id === 'string' && typeof n.tokenHash === 'string') this.onNotice(n);
+        const n = JSON.parse(msg.payload) as Partial<RevocationNotice>;
+        if (typeof n.id === 'string' && typeof n.tokenHash === 'string') {
+          const expiresAt = typeof n.expiresAt === 'number' && Number.isFinite(n.expiresAt) ? n.expiresAt : null;
+          this.onNotice({ id: n.id, tokenHash: n.tokenHash, expiresAt });
+        }
       } catch {
         this.logger.warn('ignored a malformed revocation notice');
       }

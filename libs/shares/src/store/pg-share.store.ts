@@ -1,62 +1,42 @@
 import { Logger } from '@nestjs/common';
-import { Pool, PoolClient } from 'pg';
-import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
-import type { ShareStore } from './share-store';
+import { Client, Pool, PoolClient } from 'pg';
+import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import { PG_MIGRATIONS } from './pg-migrations';
+import type { RevocationChunk, ShareStore } from './share-store';
+import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
+  creatorKey,
+  hashBytes,
   INSERT_COLUMNS,
   insertValues,
-  LIST_ORDER,
-  listWhere,
-  resourceKeys,
+  JOIN_CREATORS,
+  RESOURCE_COLUMNS,
+  resourceValues,
+  revokedRowToEntry,
+  RevokedRow,
+  revokedSinceSql,
   rowToRecord,
-  SELECT_COLUMNS,
+  selectColumns,
   ShareRow,
+  throughOf,
+  TOP_SEQ_SQL,
 } from './share-sql';
 
-/** Where a revocation is announced to the other replicas (payload: the share id and token hash, as JSON). */
+/**
+ * Where a revocation is announced to the other replicas. Payload: JSON `{id, tokenHash, expiresAt}` (expiresAt in
+ * epoch ms or null; replicas of an earlier version send no expiresAt).
+ */
 export const REVOCATION_CHANNEL = 'orthanc_auth_revoked';
 /** Every statement is bounded: the database may hang, the service must not. */
 export const PG_TIMEOUT_MS = 5000;
 /** Serialises concurrent migrations of replicas starting together (pg_advisory_xact_lock key). */
 const MIGRATION_LOCK = 0x0a7a5e;
-
-const MIGRATIONS: { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: 'shares',
-    sql: `
-      CREATE SEQUENCE shares_revoked_seq;
-      CREATE TABLE shares (
-        id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL UNIQUE,
-        type TEXT NOT NULL,
-        resources TEXT NOT NULL,
-        creator_kind TEXT,
-        creator_name TEXT,
-        creator_user_id TEXT,
-        created_at TIMESTAMPTZ,
-        expires_at TIMESTAMPTZ,
-        revoked_at TIMESTAMPTZ,
-        revoked_by TEXT,
-        revoked_seq BIGINT UNIQUE
-      );
-      CREATE INDEX shares_order ON shares ((COALESCE(created_at, revoked_at)));
-      CREATE INDEX shares_creator_name ON shares (creator_name);
-      CREATE INDEX shares_creator_user_id ON shares (creator_user_id);
-      CREATE TABLE share_resources (
-        share_id TEXT NOT NULL REFERENCES shares (id) ON DELETE CASCADE,
-        dicom_uid TEXT,
-        orthanc_id TEXT
-      );
-      CREATE INDEX share_resources_share_id ON share_resources (share_id);
-      CREATE INDEX share_resources_dicom_uid ON share_resources (dicom_uid);
-      CREATE INDEX share_resources_orthanc_id ON share_resources (orthanc_id);
-    `,
-  },
-];
-
-const RETURNING =
-  'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at, revoked_at, revoked_by';
+/**
+ * Serialises revocations (pg_advisory_xact_lock key), so that revocation sequence numbers are committed in order: a
+ * replica that has read revocation N has also read every revocation below N, and resyncs from N alone.
+ */
+export const REVOCATION_LOCK = 0x0a7a5f;
+const COLUMNS = selectColumns('postgres');
 
 export function pgPoolOptions(url: string) {
   return {
@@ -75,11 +55,22 @@ export class PgShareStore implements ShareStore {
   readonly kind = 'postgres' as const;
   private readonly logger = new Logger(PgShareStore.name);
   readonly pool: Pool;
+  private readonly creators = new Map<string, number>();
+  private readonly dialect: ListDialect;
 
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    private readonly budgets: ListBudgets = LIST_BUDGETS,
+  ) {
     this.pool = new Pool(pgPoolOptions(url));
     // An idle client losing its connection emits here; unhandled, it would kill the process.
     this.pool.on('error', (err) => this.logger.warn(`PostgreSQL idle connection lost: ${err.message}`));
+    this.dialect = {
+      kind: 'postgres',
+      param: (i) => `$${i}`,
+      time: (d) => d,
+      rows: async <T>(sql: string, params: unknown[]) => (await this.pool.query(sql, params)).rows as T[],
+    };
   }
 
   private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
@@ -97,8 +88,20 @@ export class PgShareStore implements ShareStore {
     }
   }
 
+  /**
+   * On a connection of its own without the pool's timeouts: upgrading a large registry takes longer than any query
+   * of the running service may, and so may waiting for another replica's migration.
+   */
   async migrate(): Promise<void> {
-    await this.inTransaction(async (c) => {
+    const c = new Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: PG_TIMEOUT_MS,
+      application_name: 'orthanc-auth-migrate',
+    });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL statement_timeout = 0');
       await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await c.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
@@ -106,12 +109,34 @@ export class PgShareStore implements ShareStore {
       const { rows } = await c.query<{ v: number }>(
         'SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations',
       );
-      for (const m of MIGRATIONS) {
-        if (m.version <= rows[0].v) continue;
+      const current = rows[0].v;
+      let compact = false;
+      for (const m of PG_MIGRATIONS) {
+        if (m.version <= current) continue;
+        const started = Date.now();
+        if (current > 0) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         await c.query(m.sql);
         await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        compact ||= m.compact === true;
+        if (current > 0) this.logger.log(`share registry at schema ${m.version} after ${Date.now() - started} ms`);
       }
-    });
+      await c.query('COMMIT');
+      // Rebuilt tables: their visibility map, for index-only scans from the first query (autovacuum would get there
+      // later). Outside the transaction, as VACUUM must be.
+      if (compact && current > 0) {
+        const started = Date.now();
+        await c.query('VACUUM (ANALYZE) shares, share_resources, share_creators').then(
+          () => this.logger.log(`share registry vacuumed after the upgrade in ${Date.now() - started} ms`),
+          // The registry is upgraded and sound; autovacuum will do it.
+          (err: Error) => this.logger.warn(`could not vacuum the share registry after the upgrade: ${err.message}`),
+        );
+      }
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   async schemaVersion(): Promise<number> {
@@ -121,78 +146,117 @@ export class PgShareStore implements ShareStore {
     return rows[0].v;
   }
 
+  /** The creator's row id, recording it on first sight (creators are never changed: the id is remembered). */
+  private async creatorId(c: PoolClient, share: NewShare): Promise<number | null> {
+    const creator = share.creator;
+    if (!creator) return null;
+    const key = creatorKey(creator);
+    const known = this.creators.get(key);
+    if (known !== undefined) return known;
+    const values = [creator.kind, creator.name, creator.userId ?? null];
+    await c.query(
+      'INSERT INTO share_creators (kind, name, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      values,
+    );
+    const { rows } = await c.query<{ id: number }>(
+      "SELECT id FROM share_creators WHERE kind = $1 AND name = $2 AND COALESCE(user_id, '') = COALESCE($3, '')",
+      values,
+    );
+    this.creators.set(key, rows[0].id);
+    return rows[0].id;
+  }
+
   private async insertWith(c: PoolClient, share: NewShare): Promise<void> {
-    const res = await c.query(
-      `INSERT INTO shares (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-      insertValues(share, (d) => d),
+    const res = await c.query<{ pk: string }>(
+      `INSERT INTO shares (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING pk`,
+      insertValues(share, await this.creatorId(c, share), (d) => d),
     );
     if (res.rowCount === 0) return;
-    for (const k of resourceKeys(share)) {
-      await c.query('INSERT INTO share_resources (share_id, dicom_uid, orthanc_id) VALUES ($1, $2, $3)', [
-        share.id,
-        k.dicomUid,
-        k.orthancId,
-      ]);
-    }
+    const rows = resourceValues(share);
+    if (!rows.length) return;
+    const column = (i: number) => rows.map((r) => r[i]);
+    await c.query(
+      `INSERT INTO share_resources (${RESOURCE_COLUMNS})
+       SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [res.rows[0].pk, column(0), column(1), column(2), column(3), column(4)],
+    );
   }
 
   async insert(share: NewShare): Promise<void> {
     await this.inTransaction((c) => this.insertWith(c, share));
   }
 
-  async get(id: string): Promise<ShareRecord | null> {
-    const { rows } = await this.pool.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.id = $1`, [id]);
-    return rows[0] ? rowToRecord(rows[0]) : null;
-  }
-
-  async findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
-    const { rows } = await this.pool.query<ShareRow>(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = $1`, [
-      tokenHash,
+  /** One share, on the pool or on a transaction's client. */
+  private async one(where: string, value: unknown, c: Pool | PoolClient = this.pool): Promise<ShareRecord | null> {
+    const { rows } = await c.query<ShareRow>(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
+      value,
     ]);
     return rows[0] ? rowToRecord(rows[0]) : null;
   }
 
-  async list(query: ShareQuery, now: Date): Promise<SharePage> {
-    const { where, params } = listWhere(query, now, (i) => `$${i}`);
-    const count = await this.pool.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM shares s ${where}`, params);
-    const { rows } = await this.pool.query<ShareRow>(
-      `SELECT ${SELECT_COLUMNS} FROM shares s ${where} ${LIST_ORDER} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, query.limit, query.offset],
-    );
-    return { total: count.rows[0].n, shares: rows.map(rowToRecord) };
+  get(id: string): Promise<ShareRecord | null> {
+    return this.one('s.id = $1', id);
   }
 
-  /** One statement: the update and its NOTIFY commit together (NOTIFY is delivered at commit). */
-  private async revokeWith(c: Pool | PoolClient, id: string, by: string, at: Date): Promise<ShareRecord | null> {
+  findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
+    return this.one('s.token_hash = $1', hashBytes(tokenHash));
+  }
+
+  async list(query: ShareQuery, now: Date): Promise<SharePage> {
+    const creatorIds = await creatorIdsOf(
+      query,
+      async (sql, params) => (await this.pool.query<{ id: number }>(sql, params)).rows,
+      (i) => `$${i}`,
+    );
+    return listShares(this.dialect, { query, now, creatorIds, budgets: this.budgets });
+  }
+
+  /**
+   * A transaction that revokes: the revocation lock first (the only lock it waits for while holding others), so that
+   * sequence numbers are committed in the order they are taken.
+   */
+  private revoking<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.inTransaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [REVOCATION_LOCK]);
+      return fn(c);
+    });
+  }
+
+  /** In a revoking() transaction: the update and its NOTIFY commit together (NOTIFY is delivered at commit). */
+  private async revokeWith(c: PoolClient, id: string, by: string, at: Date): Promise<ShareRecord | null> {
     await c.query(
       `WITH r AS (
          UPDATE shares SET revoked_at = $2, revoked_by = $3, revoked_seq = nextval('shares_revoked_seq')
-         WHERE id = $1 AND revoked_at IS NULL RETURNING id, token_hash)
-       SELECT pg_notify('${REVOCATION_CHANNEL}', json_build_object('id', r.id, 'tokenHash', r.token_hash)::text) FROM r`,
+         WHERE id = $1 AND revoked_at IS NULL RETURNING id, token_hash, expires_at)
+       SELECT pg_notify('${REVOCATION_CHANNEL}', json_build_object('id', r.id, 'tokenHash', encode(r.token_hash, 'hex'),
+         'expiresAt', (extract(epoch FROM r.expires_at) * 1000)::bigint)::text) FROM r`,
       [id, at, by],
     );
-    const { rows } = await c.query<ShareRow>(`SELECT ${RETURNING} FROM shares WHERE id = $1`, [id]);
-    return rows[0] ? rowToRecord(rows[0]) : null;
+    return this.one('s.id = $1', id, c);
   }
 
-  async revoke(id: string, by: string, at: Date): Promise<ShareRecord | null> {
-    return this.revokeWith(this.pool, id, by, at);
+  revoke(id: string, by: string, at: Date): Promise<ShareRecord | null> {
+    return this.revoking((c) => this.revokeWith(c, id, by, at));
   }
 
-  async insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord> {
-    return this.inTransaction(async (c) => {
+  insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord> {
+    return this.revoking(async (c) => {
       await this.insertWith(c, share);
       return (await this.revokeWith(c, share.id, by, at))!;
     });
   }
 
-  async revokedSince(afterSeq: number, now: Date): Promise<RevokedEntry[]> {
-    const { rows } = await this.pool.query<{ id: string; token_hash: string; revoked_seq: string }>(
-      `SELECT id, token_hash, revoked_seq FROM shares
-       WHERE revoked_seq > $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY revoked_seq`,
-      [afterSeq, now],
-    );
-    return rows.map((r) => ({ id: r.id, tokenHash: r.token_hash, seq: Number(r.revoked_seq) }));
+  /** One statement: the highest sequence number is read in the same snapshot as the entries. */
+  async revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk> {
+    const { rows } = await this.pool.query<RevokedRow>({
+      text: `WITH t AS (SELECT top::float8 AS top FROM (${TOP_SEQ_SQL}) AS m),
+            r AS (${revokedSinceSql('postgres', (i) => `$${i}`)})
+       SELECT r.*, t.top FROM t LEFT JOIN r ON true ORDER BY r.seq`,
+      values: [afterSeq, now, limit],
+      rowMode: 'array',
+    });
+    const entries = rows.filter((r) => r[0] !== null).map(revokedRowToEntry);
+    return { entries, through: throughOf(entries, limit, afterSeq, (rows[0]?.[4] as number | undefined) ?? null) };
   }
 
   async close(): Promise<void> {

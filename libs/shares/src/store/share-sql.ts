@@ -1,12 +1,19 @@
-import type { Resource } from '@app/tokens';
-import type { NewShare, ShareQuery, ShareRecord } from '../share-record';
+import type { Level } from '@app/tokens';
+import type { NewShare, RevokedEntry, ShareRecord } from '../share-record';
 
-/** The raw row of both stores (SQLite gives epoch milliseconds, PostgreSQL gives Dates for the same columns). */
+export type SqlKind = 'sqlite' | 'postgres';
+
+/**
+ * The raw row of both stores (SQLite gives epoch milliseconds, PostgreSQL Dates and BIGINTs as strings). The token
+ * hash comes as hex and the resources as one JSON array of [level, dicom uid, Orthanc id, url]: strings, cheap to hand
+ * over from SQLite's reader thread.
+ */
 export interface ShareRow {
+  pk: number | string;
   id: string;
   token_hash: string;
   type: string;
-  resources: string;
+  resources: string | null;
   creator_kind: string | null;
   creator_name: string | null;
   creator_user_id: string | null;
@@ -21,12 +28,21 @@ function toDate(v: number | Date | null): Date | null {
   return v instanceof Date ? v : new Date(Number(v));
 }
 
+/** A token hash as stored (32 bytes) from its hex spelling. */
+export const hashBytes = (hex: string): Buffer => Buffer.from(hex, 'hex');
+
 export function rowToRecord(row: ShareRow): ShareRecord {
+  const resources = JSON.parse(row.resources ?? '[]') as [string, string | null, string | null, string | null][];
   return {
     id: row.id,
     tokenHash: row.token_hash,
     type: row.type,
-    resources: JSON.parse(row.resources) as Resource[],
+    resources: resources.map(([level, dicomUid, orthancId, url]) => ({
+      dicomUid,
+      orthancId,
+      url,
+      level: level as Level,
+    })),
     creator: row.creator_kind
       ? { kind: row.creator_kind, name: row.creator_name ?? '', userId: row.creator_user_id }
       : null,
@@ -37,62 +53,67 @@ export function rowToRecord(row: ShareRow): ShareRecord {
   };
 }
 
-/** The column values of a new share, in INSERT_COLUMNS order (dates as the store wants them). */
-export function insertValues<D>(share: NewShare, date: (d: Date | null) => D): unknown[] {
-  return [
-    share.id,
-    share.tokenHash,
-    share.type,
-    JSON.stringify(share.resources),
-    share.creator?.kind ?? null,
-    share.creator?.name ?? null,
-    share.creator?.userId ?? null,
-    date(share.createdAt),
-    date(share.expiresAt),
-  ];
+/** The columns of a listed share: `shares s` with its creator `c` (JOIN_CREATORS) and its resources, in order. */
+export function selectColumns(kind: SqlKind): string {
+  const hex = kind === 'sqlite' ? 'lower(hex(s.token_hash))' : "encode(s.token_hash, 'hex')";
+  const resources =
+    kind === 'sqlite'
+      ? '(SELECT json_group_array(json_array(r.level, r.dicom_uid, r.orthanc_id, r.url) ORDER BY r.position) ' +
+        'FROM share_resources r WHERE r.share_pk = s.pk)'
+      : '(SELECT json_agg(json_build_array(r.level, r.dicom_uid, r.orthanc_id, r.url) ORDER BY r.position)::text ' +
+        'FROM share_resources r WHERE r.share_pk = s.pk)';
+  return (
+    `s.pk, s.id, ${hex} AS token_hash, s.type, ${resources} AS resources, c.kind AS creator_kind, ` +
+    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by'
+  );
+}
+export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
+
+/** The columns of a new share, with `creator_id` already resolved; dates as the store wants them. */
+export const INSERT_COLUMNS = 'id, token_hash, type, creator_id, created_at, expires_at';
+export function insertValues<D>(share: NewShare, creatorId: number | null, date: (d: Date | null) => D): unknown[] {
+  return [share.id, hashBytes(share.tokenHash), share.type, creatorId, date(share.createdAt), date(share.expiresAt)];
 }
 
-export const INSERT_COLUMNS =
-  'id, token_hash, type, resources, creator_kind, creator_name, creator_user_id, created_at, expires_at';
-export const SELECT_COLUMNS =
-  's.id, s.token_hash, s.type, s.resources, s.creator_kind, s.creator_name, s.creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by';
+/** A share's resources as share_resources rows (without share_pk): position, level, dicom_uid, orthanc_id, url. */
+export const RESOURCE_COLUMNS = 'share_pk, position, level, dicom_uid, orthanc_id, url';
+export function resourceValues(share: NewShare): [number, string, string | null, string | null, string | null][] {
+  return share.resources.map((r, i) => [i, r.level, r.dicomUid ?? null, r.orthancId ?? null, r.url ?? null]);
+}
 
-/** The searchable identifiers of a share's resources (one row each in share_resources). */
-export function resourceKeys(share: NewShare): { dicomUid: string | null; orthancId: string | null }[] {
-  return share.resources
-    .filter((r) => r.dicomUid || r.orthancId)
-    .map((r) => ({ dicomUid: r.dicomUid || null, orthancId: r.orthancId || null }));
+/** The key under which a store remembers a creator's row id (creators are never changed once recorded). */
+export function creatorKey(c: NonNullable<NewShare['creator']>): string {
+  return JSON.stringify([c.kind, c.name, c.userId ?? null]);
 }
 
 /**
- * WHERE clause and parameters of a list query; `p(i)` spells the i-th placeholder of the store (`?` or `$i`), `now`
- * is already in the store's date representation.
+ * The revocations after a sequence number, of shares not expired at a time, read from one covering index: numbers,
+ * the share id, and the token hash only where the set needs it (the rows of tokens revoked by hash), so that a full
+ * reload allocates little.
  */
-export function listWhere(q: ShareQuery, now: unknown, p: (i: number) => string): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const add = (v: unknown) => {
-    params.push(v);
-    return p(params.length);
-  };
-  if (q.study !== undefined)
-    clauses.push(`EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.dicom_uid = ${add(q.study)})`);
-  if (q.orthancId !== undefined)
-    clauses.push(
-      `EXISTS (SELECT 1 FROM share_resources r WHERE r.share_id = s.id AND r.orthanc_id = ${add(q.orthancId)})`,
-    );
-  if (q.type !== undefined) clauses.push(`s.type = ${add(q.type)}`);
-  if (q.creator !== undefined) {
-    const c = add(q.creator);
-    clauses.push(`(s.creator_name = ${c} OR s.creator_user_id = ${c})`);
-  }
-  if (q.ownerUserId !== undefined) clauses.push(`s.creator_user_id = ${add(q.ownerUserId)}`);
-  if (q.active !== undefined) {
-    const n = add(now);
-    const active = `(s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > ${n}))`;
-    clauses.push(q.active ? active : `NOT ${active}`);
-  }
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+export function revokedSinceSql(kind: SqlKind, p: (i: number) => string): string {
+  const columns =
+    kind === 'sqlite'
+      ? "id, CASE WHEN substr(id, 1, 5) = 'hash:' THEN lower(hex(token_hash)) END AS hash, revoked_seq AS seq, expires_at AS expires"
+      : "id, CASE WHEN left(id, 5) = 'hash:' THEN encode(token_hash, 'hex') END AS hash, revoked_seq::float8 AS seq, " +
+        '(extract(epoch FROM expires_at) * 1000)::float8 AS expires';
+  return `SELECT ${columns} FROM shares
+    WHERE revoked_seq > ${p(1)} AND (expires_at IS NULL OR expires_at > ${p(2)})
+    ORDER BY revoked_seq LIMIT ${p(3)}`;
 }
 
-export const LIST_ORDER = 'ORDER BY COALESCE(s.created_at, s.revoked_at) DESC, s.id ASC';
+/** The highest revocation sequence number, expired shares included (from the covering index's end). */
+export const TOP_SEQ_SQL = 'SELECT COALESCE(MAX(revoked_seq), 0) AS top FROM shares WHERE revoked_seq IS NOT NULL';
+
+/** What a chunk of revocations accounts for: see ShareStore.revocationsAfter. */
+export function throughOf(entries: RevokedEntry[], limit: number, afterSeq: number, top: number | null): number {
+  if (entries.length === limit) return entries[entries.length - 1].seq;
+  return Math.max(afterSeq, top ?? 0, entries.length ? entries[entries.length - 1].seq : 0);
+}
+
+/** A row of revokedSinceSql read as an array (no object per row): id, hash, seq, expires (then anything else). */
+export type RevokedRow = [id: string, hash: string | null, seq: number, expires: number | null, ...rest: unknown[]];
+
+export function revokedRowToEntry([id, hash, seq, expires]: RevokedRow): RevokedEntry {
+  return { id, tokenHash: hash ?? '', seq, expiresAt: expires };
+}

@@ -1,5 +1,15 @@
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 
+/** A chunk of revocations, and the sequence number up to which it accounts for every one. */
+export interface RevocationChunk {
+  entries: RevokedEntry[];
+  /**
+   * Every revocation of an unexpired share numbered up to here is in `entries` or was before `afterSeq`: where the
+   * next read starts. Past the last unexpired one, so that expired revocations are not read again and again.
+   */
+  through: number;
+}
+
 /** Where shares are kept: SQLite (embedded, one host) or PostgreSQL (replicas). Both run their own migrations. */
 export interface ShareStore {
   readonly kind: 'sqlite' | 'postgres';
@@ -7,13 +17,14 @@ export interface ShareStore {
   insert(share: NewShare): Promise<void>;
   get(id: string): Promise<ShareRecord | null>;
   findByTokenHash(tokenHash: string): Promise<ShareRecord | null>;
+  /** One page, newest first, in bounded time whatever the registry's size (see share-list.ts). */
   list(query: ShareQuery, now: Date): Promise<SharePage>;
   /** Marks the share revoked unless it already is (idempotent); null when the id is unknown. */
   revoke(id: string, by: string, at: Date): Promise<ShareRecord | null>;
   /** Inserts the row (a `hash:` id) if absent, then revokes it. */
   insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord>;
-  /** Revocations after `afterSeq` of shares that have not expired at `now`, in revocation order. */
-  revokedSince(afterSeq: number, now: Date): Promise<RevokedEntry[]>;
+  /** Up to `limit` revocations after `afterSeq`, of shares not expired at `now`, in revocation order. */
+  revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk>;
   close(): Promise<void>;
 }
 

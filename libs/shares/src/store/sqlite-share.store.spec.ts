@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewShare } from '../share-record';
 import { SqliteShareStore } from './sqlite-share.store';
 
+const hash = (id: string) => createHash('sha256').update(id).digest('hex');
 const share = (id: string, over: Partial<NewShare> = {}): NewShare => ({
   id,
-  tokenHash: `h-${id}`,
+  tokenHash: hash(id),
   type: 'stone-viewer-publication',
   resources: [{ dicomUid: `uid-${id}`, orthancId: `oid-${id}`, url: null, level: 'study' }],
   creator: { kind: 'basic', name: 'share-user', userId: null },
@@ -32,7 +34,7 @@ describe('SqliteShareStore', () => {
     await store.migrate();
     const other = new SqliteShareStore(store.path);
     await other.migrate();
-    expect(await other.schemaVersion()).toBe(1);
+    expect(await other.schemaVersion()).toBe(2);
     await other.close();
   });
 
@@ -44,7 +46,7 @@ describe('SqliteShareStore', () => {
   it('round-trips a share and finds it by token hash', async () => {
     await store.insert(share('a'));
     expect(await store.get('a')).toEqual({ ...share('a'), revokedAt: null, revokedBy: null });
-    expect((await store.findByTokenHash('h-a'))?.id).toBe('a');
+    expect((await store.findByTokenHash(hash('a')))?.id).toBe('a');
     expect(await store.get('nope')).toBeNull();
   });
 
@@ -59,26 +61,37 @@ describe('SqliteShareStore', () => {
     expect(await store.revoke('missing', 'basic:x', new Date())).toBeNull();
 
     const reader = new SqliteShareStore(store.path);
-    const all = await reader.revokedSince(0, new Date());
-    expect(all.map((e) => [e.id, e.seq])).toEqual([
-      ['a', 1],
-      ['b', 2],
-    ]);
-    expect((await reader.revokedSince(1, new Date())).map((e) => e.id)).toEqual(['b']);
+    const all = await reader.revocationsAfter(0, new Date(), 100);
+    // Shares with an id are revoked by id: their token hash is not read.
+    expect(all).toEqual({
+      entries: [
+        { id: 'a', tokenHash: '', seq: 1, expiresAt: null },
+        { id: 'b', tokenHash: '', seq: 2, expiresAt: null },
+      ],
+      through: 2,
+    });
+    expect((await reader.revocationsAfter(1, new Date(), 100)).entries.map((e) => e.id)).toEqual(['b']);
+    // A full chunk accounts for what it holds only.
+    expect(await reader.revocationsAfter(0, new Date(), 1)).toMatchObject({ entries: [{ id: 'a' }], through: 1 });
     await reader.close();
   });
 
   it('leaves expired shares out of the revocation set (expired links are refused anyway)', async () => {
     await store.insert(share('old', { expiresAt: new Date(Date.now() - 1000) }));
     await store.revoke('old', 'basic:x', new Date());
-    expect(await store.revokedSince(0, new Date())).toEqual([]);
+    // Not in the set, but accounted for: the next read starts after it.
+    expect(await store.revocationsAfter(0, new Date(), 100)).toEqual({ entries: [], through: 1 });
   });
 
   it('records a token revoked by hash once', async () => {
-    const row = share('hash:abc', { tokenHash: 'abc', creator: null, createdAt: null });
+    const row = share(`hash:${hash('abc')}`, { tokenHash: hash('abc'), creator: null, createdAt: null });
     const first = await store.insertRevoked(row, 'cli:root', new Date(5_000_000));
     const again = await store.insertRevoked(row, 'cli:other', new Date(6_000_000));
     expect(again).toEqual(first);
-    expect(first).toMatchObject({ id: 'hash:abc', revokedBy: 'cli:root', creator: null, createdAt: null });
+    expect(first).toMatchObject({ id: `hash:${hash('abc')}`, revokedBy: 'cli:root', creator: null, createdAt: null });
+    // A token revoked by hash: the set needs its hash.
+    expect((await store.revocationsAfter(0, new Date(), 10)).entries).toEqual([
+      { id: `hash:${hash('abc')}`, tokenHash: hash('abc'), seq: 1, expiresAt: null },
+    ]);
   });
 });

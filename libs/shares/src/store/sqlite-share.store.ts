@@ -1,141 +1,176 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
-import type { ShareStore } from './share-store';
+import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { RevocationChunk, ShareStore } from './share-store';
+import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
+  creatorKey,
+  hashBytes,
   INSERT_COLUMNS,
   insertValues,
-  LIST_ORDER,
-  listWhere,
-  resourceKeys,
+  JOIN_CREATORS,
+  RESOURCE_COLUMNS,
+  resourceValues,
+  revokedRowToEntry,
+  RevokedRow,
+  revokedSinceSql,
   rowToRecord,
-  SELECT_COLUMNS,
+  selectColumns,
   ShareRow,
+  throughOf,
+  TOP_SEQ_SQL,
 } from './share-sql';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations';
+import { SqliteReader } from './sqlite-reader';
 
-/** Schema versions, applied in order inside one IMMEDIATE transaction (so two processes never migrate twice). */
-const MIGRATIONS: { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: 'shares',
-    sql: `
-      CREATE TABLE shares (
-        id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL UNIQUE,
-        type TEXT NOT NULL,
-        resources TEXT NOT NULL,
-        creator_kind TEXT,
-        creator_name TEXT,
-        creator_user_id TEXT,
-        created_at INTEGER,
-        expires_at INTEGER,
-        revoked_at INTEGER,
-        revoked_by TEXT,
-        revoked_seq INTEGER UNIQUE
-      );
-      CREATE INDEX shares_order ON shares (COALESCE(created_at, revoked_at));
-      CREATE INDEX shares_creator_name ON shares (creator_name);
-      CREATE INDEX shares_creator_user_id ON shares (creator_user_id);
-      CREATE TABLE share_resources (
-        share_id TEXT NOT NULL REFERENCES shares (id) ON DELETE CASCADE,
-        dicom_uid TEXT,
-        orthanc_id TEXT
-      );
-      CREATE INDEX share_resources_share_id ON share_resources (share_id);
-      CREATE INDEX share_resources_dicom_uid ON share_resources (dicom_uid);
-      CREATE INDEX share_resources_orthanc_id ON share_resources (orthanc_id);
-    `,
-  },
-];
-
+const BUSY_TIMEOUT_MS = 5000;
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 const named = (params: unknown[]) => Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
+const p = (i: number) => `@p${i}`;
+const COLUMNS = selectColumns('sqlite');
 
 /**
  * The embedded store: one SQLite file in WAL mode, so that the CLI can write while the service runs (the service
- * reads new revocations every second). better-sqlite3 is synchronous; each statement takes microseconds.
+ * reads new revocations every second). better-sqlite3 is synchronous: writes (one share, one revocation: indexed,
+ * microseconds) and the revocation reads (a covering index, a bounded chunk) run here, on the caller's thread; the
+ * other reads (listings, lookups) run on a reader thread (SqliteReader), off the event loop.
  */
 export class SqliteShareStore implements ShareStore {
   readonly kind = 'sqlite' as const;
+  private readonly logger = new Logger(SqliteShareStore.name);
   private readonly db: Database.Database;
+  private readonly reader: SqliteReader;
+  private readonly creators = new Map<string, number>();
+  private readonly dialect: ListDialect;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly budgets: ListBudgets = LIST_BUDGETS,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     const created = !existsSync(path);
-    this.db = new Database(path, { timeout: 5000 });
+    this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     // Study identifiers and who shared them: readable by the service's user only (SQLite gives the -wal and -shm
     // files the database file's mode).
     if (created) chmodSync(path, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    this.reader = new SqliteReader(path, BUSY_TIMEOUT_MS);
+    this.dialect = {
+      kind: 'sqlite',
+      param: p,
+      time: (d) => d.getTime(),
+      rows: (sql, params) => this.reader.rows(sql, named(params)),
+    };
   }
 
   async migrate(): Promise<void> {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
+    let compact = false;
+    let upgraded = false;
     const apply = this.db.transaction(() => {
-      const row = this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as {
-        v: number;
-      };
-      for (const m of MIGRATIONS) {
-        if (m.version <= row.v) continue;
+      const current = this.schemaVersionSync();
+      upgraded = current > 0;
+      for (const m of SQLITE_MIGRATIONS) {
+        if (m.version <= current) continue;
+        const started = Date.now();
+        if (upgraded) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         this.db.exec(m.sql);
         this.db
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, Date.now());
+        compact ||= m.compact === true;
+        if (upgraded) this.logger.log(`share registry at schema ${m.version} after ${Date.now() - started} ms`);
       }
     });
     apply.immediate();
+    // The tables of the previous schema left their pages free in the file (and its WAL holds the whole upgrade).
+    if (compact && upgraded) {
+      const started = Date.now();
+      try {
+        this.db.exec('VACUUM');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+        this.logger.log(`share registry file compacted after the upgrade in ${Date.now() - started} ms`);
+      } catch (err) {
+        // The registry is upgraded and sound; only its file stays larger (its free pages serve new shares).
+        this.logger.warn(`could not compact the share registry file: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private schemaVersionSync(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
   }
 
   async schemaVersion(): Promise<number> {
-    return (this.db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    return this.schemaVersionSync();
+  }
+
+  /** The creator's row id, recording it on first sight (inside the caller's transaction). */
+  private creatorId(share: NewShare): number | null {
+    const c = share.creator;
+    if (!c) return null;
+    const key = creatorKey(c);
+    const known = this.creators.get(key);
+    if (known !== undefined) return known;
+    const values = [c.kind, c.name, c.userId ?? null];
+    this.db
+      .prepare('INSERT INTO share_creators (kind, name, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(...values);
+    const row = this.db
+      .prepare("SELECT id FROM share_creators WHERE kind = ? AND name = ? AND COALESCE(user_id, '') = COALESCE(?, '')")
+      .get(...values) as { id: number };
+    this.creators.set(key, row.id);
+    return row.id;
   }
 
   private insertSync(share: NewShare): boolean {
     const res = this.db
-      .prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-      .run(...insertValues(share, ms));
+      .prepare(`INSERT INTO shares (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+      .run(...insertValues(share, this.creatorId(share), ms));
     if (res.changes === 0) return false;
-    const add = this.db.prepare('INSERT INTO share_resources (share_id, dicom_uid, orthanc_id) VALUES (?, ?, ?)');
-    for (const k of resourceKeys(share)) add.run(share.id, k.dicomUid, k.orthancId);
+    const add = this.db.prepare(`INSERT INTO share_resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
+    for (const values of resourceValues(share)) add.run(res.lastInsertRowid, ...values);
     return true;
   }
 
   async insert(share: NewShare): Promise<void> {
-    this.db.transaction(() => this.insertSync(share))();
+    this.db.transaction(() => this.insertSync(share)).immediate();
   }
 
+  /** On this connection: what a write just did, read back inside its transaction. */
   private getSync(id: string): ShareRecord | null {
-    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.id = ?`).get(id) as
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE s.id = ?`).get(id) as
       ShareRow | undefined;
     return row ? rowToRecord(row) : null;
   }
 
-  async get(id: string): Promise<ShareRecord | null> {
-    return this.getSync(id);
+  private async one(where: string, value: unknown): Promise<ShareRecord | null> {
+    const rows = await this.dialect.rows<ShareRow>(`SELECT ${COLUMNS} FROM shares s ${JOIN_CREATORS} WHERE ${where}`, [
+      value,
+    ]);
+    return rows[0] ? rowToRecord(rows[0]) : null;
   }
 
-  async findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
-    const row = this.db.prepare(`SELECT ${SELECT_COLUMNS} FROM shares s WHERE s.token_hash = ?`).get(tokenHash) as
-      ShareRow | undefined;
-    return row ? rowToRecord(row) : null;
+  get(id: string): Promise<ShareRecord | null> {
+    return this.one('s.id = @p1', id);
+  }
+
+  findByTokenHash(tokenHash: string): Promise<ShareRecord | null> {
+    return this.one('s.token_hash = @p1', hashBytes(tokenHash));
+  }
+
+  private creatorIds(query: ShareQuery): Promise<number[] | null> {
+    return creatorIdsOf(query, (sql, params) => this.dialect.rows<{ id: number }>(sql, params), p);
   }
 
   async list(query: ShareQuery, now: Date): Promise<SharePage> {
-    const { where, params } = listWhere(query, now.getTime(), (i) => `@p${i}`);
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM shares s ${where}`).get(named(params)) as { n: number })
-      .n;
-    const page = [...params, query.limit, query.offset];
-    const rows = this.db
-      .prepare(
-        `SELECT ${SELECT_COLUMNS} FROM shares s ${where} ${LIST_ORDER} LIMIT @p${params.length + 1} OFFSET @p${params.length + 2}`,
-      )
-      .all(named(page)) as ShareRow[];
-    return { total, shares: rows.map(rowToRecord) };
+    return listShares(this.dialect, { query, now, creatorIds: await this.creatorIds(query), budgets: this.budgets });
   }
 
   private revokeSync(id: string, by: string, at: Date): ShareRecord | null {
@@ -145,7 +180,7 @@ export class SqliteShareStore implements ShareStore {
       .prepare(
         `
       UPDATE shares SET revoked_at = ?, revoked_by = ?,
-        revoked_seq = (SELECT COALESCE(MAX(revoked_seq), 0) + 1 FROM shares)
+        revoked_seq = (SELECT COALESCE(MAX(revoked_seq), 0) + 1 FROM shares WHERE revoked_seq IS NOT NULL)
       WHERE id = ? AND revoked_at IS NULL`,
       )
       .run(at.getTime(), by, id);
@@ -165,24 +200,25 @@ export class SqliteShareStore implements ShareStore {
       .immediate();
   }
 
-  async revokedSince(afterSeq: number, now: Date): Promise<RevokedEntry[]> {
-    const rows = this.db
-      .prepare(
-        `
-      SELECT id, token_hash, revoked_seq FROM shares
-      WHERE revoked_seq > ? AND (expires_at IS NULL OR expires_at > ?)
-      ORDER BY revoked_seq`,
-      )
-      .all(afterSeq, now.getTime()) as { id: string; token_hash: string; revoked_seq: number }[];
-    return rows.map((r) => ({ id: r.id, tokenHash: r.token_hash, seq: r.revoked_seq }));
-  }
-
-  /** The last revocation sequence number, expired shares included (where a poller resumes). */
-  lastSeq(): number {
-    return (this.db.prepare('SELECT COALESCE(MAX(revoked_seq), 0) AS s FROM shares').get() as { s: number }).s;
+  /**
+   * On this connection, not the reader thread: start-up needs no thread, and a poll (every second) is one probe of a
+   * covering index, at most `limit` entries read from it. One read transaction: the highest sequence number is read
+   * in the same snapshot as the entries.
+   */
+  async revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(revokedSinceSql('sqlite', p))
+        .raw(true)
+        .all({ p1: afterSeq, p2: now.getTime(), p3: limit }) as RevokedRow[];
+      const entries = rows.map(revokedRowToEntry);
+      const top = entries.length < limit ? (this.db.prepare(TOP_SEQ_SQL).get() as { top: number }).top : null;
+      return { entries, through: throughOf(entries, limit, afterSeq, top) };
+    })();
   }
 
   async close(): Promise<void> {
+    await this.reader.close();
     if (this.db.open) this.db.close();
   }
 }
