@@ -54,7 +54,9 @@ function keyProvider(verifier: AccessTokenVerifier): SecretOrKeyProvider {
           const keyObject = key && KeyObject.from(key as webcrypto.CryptoKey);
           if (keyObject && EDDSA_KEYS.has(keyObject.asymmetricKeyType ?? '')) {
             // get-profile (jose) accepts it; jsonwebtoken would refuse it too, with a message that says less.
-            logger.debug('access token refused: alg EdDSA, which the bearer routes (jsonwebtoken) cannot verify');
+            logger.debug(
+              "access token refused: alg EdDSA, which passport-jwt's jsonwebtoken cannot verify (get-profile's jose can)",
+            );
             return done(new RefusedBeforeSignature());
           }
           return keyObject ? done(null, keyObject) : done(new RefusedBeforeSignature());
