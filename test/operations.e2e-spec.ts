@@ -109,6 +109,9 @@ describe('OpenAPI document (/docs-json)', () => {
       basic: expect.objectContaining({ type: 'http', scheme: 'basic' }),
       bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
+    // Any OpenID provider, not only a Keycloak realm.
+    expect(doc.components.securitySchemes.bearer.description).toMatch(/access token of the OpenID provider/);
+    expect(doc.paths['/settings/roles'].put.description).toMatch(/access token of the OpenID provider/);
     expect(doc.paths['/tokens/{type}'].put.security).toEqual([{ basic: [] }, { bearer: [] }]);
     expect(doc.paths['/settings/roles'].put.security).toEqual([{ basic: [] }, { bearer: [] }]);
     expect(doc.paths['/shares'].get.security).toEqual([{ basic: [] }, { bearer: [] }]);

@@ -163,6 +163,15 @@ export class TestOidcProvider {
     return fresh.kid as string;
   }
 
+  /**
+   * Publishes these private keys too, beside the current signing key, as a provider with several keys and algorithms
+   * does (RSA without `alg`, EC, Ed25519...): its JWKS serves their public halves from now on.
+   */
+  publishKeys(extra: JWK[]): void {
+    this.keys = [this.keys[0], ...extra];
+    this.provider = this.build();
+  }
+
   /** Is this a live client-credentials token the provider issued to admin-cli? (The admin stand-in asks.) */
   async isAdminToken(value: string): Promise<boolean> {
     if (!this.provider) return false;

@@ -9,7 +9,9 @@ import { MedDreamModule, medDreamConfig } from '@app/meddream';
 import { PermissionsModule, permissionsConfig } from '@app/permissions';
 import { EmailsModule, emailsConfig } from '@app/emails';
 import { SharesModule, sharesConfig } from '@app/shares';
+import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
+import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
 import { OpsModule } from './ops/ops.module';
@@ -54,6 +56,9 @@ export class AppModule {
       controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
       providers: [
         ProfileService,
+        // The bearer half of the caller guard: passport-jwt with get-profile's verifier (the Basic half is common's).
+        OidcJwtStrategy,
+        BearerAuthGuard,
         { provide: APP_GUARD, useClass: CallerAuthGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -99,6 +99,25 @@ describe('checkAccessTokenClaims', () => {
     expect(check(keycloakAccess({ azp: ['orthanc-auth'] }), JWT, parties)?.claim).toBe('azp/client_id');
   });
 
+  it("applies jose's own rules too, which jsonwebtoken (the bearer routes' passport-jwt) does not", () => {
+    // Claims that are not a JSON object.
+    for (const claims of [null, [keycloakAccess()], 'claims', 42]) {
+      expect(check(claims as unknown as Record<string, unknown>)).toEqual({
+        claim: 'claims',
+        reason: 'are not a JSON object',
+      });
+    }
+    // Any crit extension: jose refuses all but b64, which a JWT may not turn off; no access token uses one.
+    for (const crit of [['exp'], ['b64'], [], 'b64']) {
+      expect(check(keycloakAccess(), { ...JWT, crit, b64: true, exp: 1 })?.claim).toBe('crit (header)');
+    }
+    // iat, when present, a number (jose: '"iat" claim must be a number'); in the future is no reason to refuse.
+    expect(check(keycloakAccess({ iat: String(NOW) }))).toEqual({ claim: 'iat', reason: 'is not a number' });
+    expect(check(keycloakAccess({ iat: null }))?.claim).toBe('iat');
+    expect(check(keycloakAccess({ iat: undefined }))).toBeNull();
+    expect(check(keycloakAccess({ iat: NOW + 3600 }))).toBeNull();
+  });
+
   it('names a user by the configured claim', () => {
     expect(check(keycloakAccess({ sub: undefined }))?.claim).toBe('sub');
     expect(check(keycloakAccess({ sub: '' }))?.claim).toBe('sub');

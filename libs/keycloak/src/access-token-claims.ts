@@ -32,6 +32,11 @@ const refusal = (claim: string, reason: string): TokenRefusal => ({ claim, reaso
  * ID, refresh or logout token), issued by the provider, in its validity window (with the clock tolerance), for this
  * service (audience, authorized party) and naming a user. Null when it passes; else the first rule it fails.
  *
+ * The one rule set of both verification paths: get-profile's (jose's jwtVerify) and the bearer routes' (passport-jwt,
+ * whose jsonwebtoken checks the signature but ignores `crit`, takes any `iat` and any JSON as claims). So the rules
+ * jose applies on its own while jsonwebtoken does not are written here too: claims that are a JSON object, no `crit`
+ * extension (jose understands only `b64`, which a JWT may not turn off: no access token needs one), `iat` a number.
+ *
  * ID tokens are refused wherever their audience would match: an ID-token-only claim (`at_hash`, `c_hash`, `s_hash`),
  * a `nonce` on a token that does not declare itself an access token (Keycloak before 25 copies the login's nonce into
  * its access tokens, which say `typ: Bearer`), any `typ` but `Bearer` in the payload (Keycloak: ID, Refresh, Logout...)
@@ -43,6 +48,8 @@ export function checkAccessTokenClaims(
   rules: AccessTokenRules,
   nowSeconds: number,
 ): TokenRefusal | null {
+  if (!isClaimsObject(payload)) return refusal('claims', 'are not a JSON object');
+  if (header.crit !== undefined) return refusal('crit (header)', 'names an extension, which no access token needs');
   const headerTyp = header.typ;
   const typedAccessToken = typeof headerTyp === 'string' && AT_JWT.has(headerTyp.toLowerCase());
   if (
@@ -77,6 +84,7 @@ export function checkAccessTokenClaims(
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + tolerance)) {
     return refusal('nbf', 'is in the future');
   }
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') return refusal('iat', 'is not a number');
 
   if (rules.audiences) {
     const aud = payload.aud;
@@ -95,4 +103,9 @@ export function checkAccessTokenClaims(
   const userId = claimAt(payload, rules.userIdClaim);
   if (typeof userId !== 'string' || userId === '') return refusal(rules.userIdClaim.join('.'), 'names no user');
   return null;
+}
+
+/** A JSON object (what JSON.parse gives for `{...}`), not an array, a string, a number or null. */
+function isClaimsObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

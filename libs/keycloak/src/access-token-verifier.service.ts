@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import type { CryptoKey, FlattenedJWSInput, JWSHeaderParameters, JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import type { CryptoKey, JWSHeaderParameters, JWTPayload } from 'jose';
 import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { AccessTokenRules, checkAccessTokenClaims, TokenRefusal } from './access-token-claims';
@@ -11,6 +11,10 @@ import { KeycloakUnavailableError } from './keycloak-unavailable';
 
 /** Three non-empty base64url segments, no padding: the only form of a JWS access token. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** A UTF-8 byte-order mark (EF BB BF) at the start of a base64url segment. */
+const BOM_BASE64URL = '77u_';
+/** jose verifies no RS or PS signature with a smaller key. */
+const MIN_RSA_BITS = 2048;
 
 /** jose error codes that mean "this token is not a valid access token of the provider" (as opposed to an outage). */
 const TOKEN_ERRORS = new Set([
@@ -27,15 +31,18 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 /**
- * Verifies the OpenID provider's access tokens locally, for get-profile and the bearer routes, in two parts that can
- * be called separately (a passport-jwt strategy can take them as they are):
- * - `keyFor(header)`: the provider's key for a token's protected header (its JWKS, fetched and cached by
- *   JwksKeyStore: a new key is picked up within a cooldown, a removed one dropped within KEYCLOAK_JWKS_MAX_AGE);
- * - `checkClaims(header, payload)`: issuer, expiry and not-before with the clock tolerance, audience or authorized
- *   party, access-token type, ID tokens refused (checkAccessTokenClaims), a user named.
- * `verify(token)` runs both, with an allow-list of asymmetric algorithms, and maps the claims to an identity. A token
- * that fails gives null, with a debug line naming the check (never the token); an unreachable provider gives a
- * KeycloakUnavailableError (503).
+ * Verifies the OpenID provider's access tokens locally, for get-profile (`verify`, with jose) and for the bearer
+ * routes (passport-jwt, whose jsonwebtoken checks the signature). Both go through the same three steps here, so that
+ * one rule set decides, whichever library checks the signature:
+ * - `keyForToken(token)`: the token's form (a strict compact JWS whose header names an allowed algorithm) and the
+ *   provider's key for its protected header, from its JWKS fetched and cached by JwksKeyStore (a new key picked up
+ *   within a cooldown, a removed one dropped within OIDC_JWKS_MAX_AGE, unknown kids refused, RSA keys of 2048 bits
+ *   or more);
+ * - the signature, with the same algorithm allow-list and clock tolerance (jose here, jsonwebtoken for passport-jwt);
+ * - `identityOf(header, claims)`: issuer, expiry and not-before with the clock tolerance, audience or authorized
+ *   party, access-token type, ID tokens refused (checkAccessTokenClaims), then the identity the claims name.
+ * A token that fails gives null, with a debug line naming the check (never the token); an unreachable provider gives
+ * a KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -54,11 +61,11 @@ export class AccessTokenVerifier {
 
   /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
-    if (!this.config.enabled || !this.plausible(token)) return null;
-    const { issuer, store } = await this.keySet();
+    const header = this.config.enabled ? this.plausibleHeader(token) : null;
+    if (!header) return null;
     let verified: { payload: JWTPayload; protectedHeader: JWSHeaderParameters };
     try {
-      verified = await jwtVerify(token, store.getKey, {
+      verified = await jwtVerify(token, (protectedHeader) => this.keyFor(protectedHeader), {
         algorithms: this.config.algorithms,
         clockTolerance: this.config.clockToleranceSeconds,
         requiredClaims: ['exp'],
@@ -67,39 +74,58 @@ export class AccessTokenVerifier {
       if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
       throw this.unavailable(err);
     }
-    const refusal = checkAccessTokenClaims(
-      verified.protectedHeader,
-      verified.payload,
-      this.rules(issuer),
-      nowSeconds(),
-    );
-    if (refusal) return this.refused(refusal);
-    return identityFromClaims(verified.payload, this.config.claims);
+    return this.identityOf(verified.protectedHeader, verified.payload);
   }
 
   /**
-   * The provider's verification key for a token's protected header (jose's getKey, passport-jwt's key provider).
-   * Rejects with jose's JWKS errors when no key matches, with a KeycloakUnavailableError when the provider's keys
-   * cannot be had.
+   * passport-jwt's key provider: the provider's key for this token, or null when the token is refused before its
+   * signature is checked: OIDC off, not a strict compact JWS, an algorithm not allowed, claims that jose would not
+   * read as a JSON object (so that jsonwebtoken, which reads them more loosely, never sees such a token), no key of
+   * the provider for its header (each but the first two with a debug line, as `verify` gives). Rejects with a
+   * KeycloakUnavailableError when the provider's keys cannot be had.
    */
-  async keyFor(header: JWSHeaderParameters, token?: FlattenedJWSInput): Promise<CryptoKey> {
-    const { store } = await this.keySet();
+  async keyForToken(token: string): Promise<CryptoKey | null> {
+    const header = this.config.enabled ? this.plausibleHeader(token) : null;
+    if (!header) return null;
     try {
-      return await store.getKey(header, token);
+      decodeJwt(token);
+      return await this.keyFor(header);
     } catch (err) {
-      throw err instanceof JwksUnavailableError ? this.unavailable(err) : err;
+      if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
+      throw this.unavailable(err);
     }
   }
 
-  /** The claim rules on a token whose signature was verified: null when it is an access token for this service. */
-  async checkClaims(header: JWSHeaderParameters, payload: JWTPayload): Promise<TokenRefusal | null> {
+  /**
+   * The claim rules (checkAccessTokenClaims) on a token whose signature was verified, then the identity its claims
+   * name: null, with a debug line naming the rule, when it is not an access token of the provider for this service.
+   */
+  async identityOf(header: JWSHeaderParameters, claims: JWTPayload): Promise<KeycloakIdentity | null> {
     const { issuer } = await this.keySet();
-    return checkAccessTokenClaims(header, payload, this.rules(issuer), nowSeconds());
+    const refusal = checkAccessTokenClaims(header, claims, this.rules(issuer), nowSeconds());
+    if (refusal) return this.refused(refusal);
+    return identityFromClaims(claims, this.config.claims);
   }
 
-  /** Claims -> identity with the configured claim names (null: the token names no user). */
-  identity(payload: JWTPayload): KeycloakIdentity | null {
-    return identityFromClaims(payload, this.config.claims);
+  /**
+   * The provider's verification key for a token's protected header, from the key set both paths share. Rejects with
+   * jose's JWKS errors when no key matches, with a KeycloakUnavailableError when the provider's keys cannot be had or
+   * the matching one is an RSA key shorter than 2048 bits (which jose refuses to verify with: the provider's
+   * misconfiguration, not the token's fault).
+   */
+  private async keyFor(header: JWSHeaderParameters): Promise<CryptoKey> {
+    const { store } = await this.keySet();
+    let key: CryptoKey;
+    try {
+      key = await store.getKey(header);
+    } catch (err) {
+      throw err instanceof JwksUnavailableError ? this.unavailable(err) : err;
+    }
+    const { modulusLength } = key.algorithm as { modulusLength?: unknown };
+    if (modulusLength !== undefined && (typeof modulusLength !== 'number' || modulusLength < MIN_RSA_BITS)) {
+      throw this.unavailable(new Error(`the provider's key ${String(header.kid)} is an RSA key under 2048 bits`));
+    }
+    return key;
   }
 
   private rules(issuer: string): AccessTokenRules {
@@ -126,17 +152,24 @@ export class AccessTokenVerifier {
 
   /**
    * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be an
-   * access token of the provider. Share tokens (HS256), Basic credentials and garbage never reach it.
+   * access token of the provider (its protected header, decoded as jose decodes it; else null). Share tokens
+   * (HS256), Basic credentials and garbage never go further.
    */
-  private plausible(token: string): boolean {
+  private plausibleHeader(token: string): JWSHeaderParameters | null {
     // Strict compact serialisation: jose's base64url decoder tolerates '=' padding and '+' '/', so without this
     // check one genuine token has many spellings (found by the hostile suite: `<token>==` was accepted).
-    if (!COMPACT_JWS.test(token)) return false;
+    if (!COMPACT_JWS.test(token)) return null;
+    // Where the two libraries that check signatures read the same text differently, the token is refused by both:
+    // a segment of 4n+1 characters (jose refuses it; jsonwebtoken drops the last one, so `<token>A` would verify)
+    // and a header or claims starting with a byte-order mark (jose skips it, jsonwebtoken does not; JSON never has one).
+    const segments = token.split('.');
+    if (segments.some((segment) => segment.length % 4 === 1)) return null;
+    if (segments[0].startsWith(BOM_BASE64URL) || segments[1].startsWith(BOM_BASE64URL)) return null;
     try {
       const header = decodeProtectedHeader(token);
-      return typeof header.alg === 'string' && this.config.algorithms.includes(header.alg);
+      return typeof header.alg === 'string' && this.config.algorithms.includes(header.alg) ? header : null;
     } catch {
-      return false;
+      return null;
     }
   }
 

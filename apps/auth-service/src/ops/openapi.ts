@@ -46,7 +46,7 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
             : typeof bearer === 'string'
               ? `the \`${bearer}\` permission`
               : `one of the ${bearer.map((p) => `\`${p}\``).join(', ')} permissions`;
-        op.description = `${op.description ? `${op.description}\n\n` : ''}Also accepts a Keycloak user's bearer token whose profile holds ${permission}.`;
+        op.description = `${op.description ? `${op.description}\n\n` : ''}Also accepts a user's access token of the OpenID provider (\`Authorization: Bearer\`) whose profile holds ${permission}.`;
       }
       op.responses['401'] ??= {
         description: 'missing or wrong credentials',
@@ -70,7 +70,7 @@ export function buildOpenApiDocument(
     .setTitle('orthanc-auth')
     .setDescription(
       'Authorization web service for the Orthanc DICOM server: share links, user profiles, roles editor, share e-mails. ' +
-        "Callers authenticate with HTTP Basic (USERS); some routes also take a Keycloak user's bearer token. Field names are kebab-case.",
+        "Callers authenticate with HTTP Basic (USERS); some routes also take a user's access token of the OpenID provider (Keycloak or another) as a bearer token. Field names are kebab-case.",
     )
     .setVersion(packageVersion())
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'a caller login of USERS' }, 'basic')
@@ -79,7 +79,8 @@ export function buildOpenApiDocument(
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'JWT',
-        description: 'a Keycloak access token (routes that say so)',
+        description:
+          "a user's access token of the OpenID provider: Keycloak or another, verified locally (routes that say so)",
       },
       'bearer',
     )

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccessTokenVerifier, KeycloakAdminClient, keycloakConfig, KeycloakConfig } from '@app/keycloak';
+import type { KeycloakIdentity } from '@app/keycloak';
 import { ANONYMOUS_PROFILE, profileFromRoles, RolesStore } from '@app/permissions';
 import type { AnonymousProfile } from '@app/permissions';
 import { stripBearer } from '@app/tokens';
@@ -10,10 +11,11 @@ import { profileValidity, USER_PROFILE_VALIDITY, UserProfileAnswer } from './use
 export const API_KEY_TOKEN_KEY = 'api-key';
 
 /**
- * Who is this, and what may they do? Keycloak access tokens are verified locally and their roles mapped through the
- * roles configuration; api-keys and user ids are looked up with the admin client. Anything that is not a valid
- * user token (none, a share token, a Basic credential, Keycloak off) gets the anonymous profile. Keycloak
- * unreachable: the KeycloakUnavailableError (503) goes through.
+ * Who is this, and what may they do? The OpenID provider's access tokens are verified locally and their roles mapped
+ * through the roles configuration (here for get-profile, through `forIdentity` for the bearer routes' passport-jwt);
+ * api-keys and user ids are looked up with Keycloak's admin client. Anything that is not a valid user token (none, a
+ * share token, a Basic credential, OIDC off) gets the anonymous profile. The provider unreachable: the
+ * KeycloakUnavailableError (503) goes through.
  */
 @Injectable()
 export class ProfileService {
@@ -37,10 +39,14 @@ export class ProfileService {
     return (token && (await this.forAccessToken(token))) || this.anonymous();
   }
 
-  /** The profile of a valid Keycloak access token, or null when it is not one (or Keycloak is off). */
+  /** The profile of a valid access token of the OpenID provider, or null when it is not one (or OIDC is off). */
   async forAccessToken(token: string): Promise<UserProfileAnswer | null> {
     const identity = await this.verifier.verify(token);
-    if (!identity) return null;
+    return identity && this.forIdentity(identity);
+  }
+
+  /** The profile of a verified user: their roles mapped through the roles configuration, valid while the token is. */
+  forIdentity(identity: KeycloakIdentity): UserProfileAnswer {
     const mapped = profileFromRoles(identity.roles, this.roles.get());
     return {
       name: identity.name,
