@@ -2,6 +2,7 @@ export * from './config/config-error';
 export * from './config/settings';
 export * from './config/parsers';
 export * from './config/core.config';
+export * from './config/config-namespace';
 export * from './fs/atomic-write';
 export * from './auth/public.decorator';
 export * from './auth/caller';

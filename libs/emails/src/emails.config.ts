@@ -1,7 +1,6 @@
-import { registerAs } from '@nestjs/config';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, Env, intSetting, readSetting } from '@app/common';
+import { boolSetting, ConfigError, configNamespace, Env, intSetting, readSetting } from '@app/common';
 
 export interface SmtpConfig {
   host: string;
@@ -106,4 +105,5 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
   };
 }
 
-export const emailsConfig = registerAs('emails', (): EmailsConfig => loadEmailsConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const emailsConfig = configNamespace<EmailsConfig>('emails');

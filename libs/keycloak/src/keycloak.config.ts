@@ -1,7 +1,7 @@
-import { registerAs } from '@nestjs/config';
 import {
   boolSetting,
   ConfigError,
+  configNamespace,
   enumSetting,
   Env,
   intSetting,
@@ -284,4 +284,5 @@ export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' |
   return lines;
 }
 
-export const keycloakConfig = registerAs('keycloak', (): KeycloakConfig => loadKeycloakConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const keycloakConfig = configNamespace<KeycloakConfig>('keycloak');

@@ -10,16 +10,7 @@ import {
   OnModuleInit,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { coreConfig, CoreConfig } from '@app/common';
-import {
-  CreatedShare,
-  ShareRegistryHook,
-  ShareTokenCodec,
-  stripBearer,
-  tokenHash,
-  tokensConfig,
-  TokensConfig,
-} from '@app/tokens';
+import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
@@ -58,8 +49,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
-    @Inject(coreConfig.KEY) private readonly core: CoreConfig,
-    @Inject(tokensConfig.KEY) private readonly tokens: TokensConfig,
+    private readonly codec: ShareTokenCodec,
   ) {}
 
   get enabled(): boolean {
@@ -73,7 +63,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     this.store = await openShareStore(storage).catch((err: unknown) => {
       throw storageOpenError(storage, err);
     });
-    this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
+    this.admin = new ShareAdmin(this.store, this.codec);
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(

@@ -1,5 +1,13 @@
-import { registerAs } from '@nestjs/config';
-import { ConfigError, Env, enumSetting, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+import {
+  ConfigError,
+  configNamespace,
+  enumSetting,
+  Env,
+  intSetting,
+  listSetting,
+  readSetting,
+  urlSetting,
+} from '@app/common';
 import { SHARE_TOKEN_METHODS, ShareTokenMethod } from './validation/share-decision';
 
 export const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
@@ -16,7 +24,6 @@ export interface TokensConfig {
   serverId?: string;
   /** The longest time the plugin may cache a validate answer (seconds). */
   validateCacheSeconds: number;
-  previousSecretKeys: string[];
   /** How many verified share tokens are remembered (0 disables the cache). */
   verifiedTokenCacheSize: number;
   /** The validate methods share tokens are granted: get and post by default, get only when narrowed. */
@@ -51,7 +58,6 @@ export function loadTokensConfig(env: Env): TokensConfig {
     ohifDataSource: enumSetting(env, 'OHIF_DATA_SOURCE', OHIF_DATA_SOURCES, 'dicom-web'),
     serverId: readSetting(env, 'SERVER_ID'),
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
-    previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
     shareTokenMethods: shareTokenMethodsSetting(env),
     verifiedTokenCacheBytes: intSetting(env, 'VERIFIED_TOKEN_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
@@ -86,4 +92,5 @@ function shareTokenMethodsSetting(env: Env): ShareTokenMethod[] {
   return SHARE_TOKEN_METHODS.filter((m) => methods.includes(m));
 }
 
-export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const tokensConfig = configNamespace<TokensConfig>('tokens');

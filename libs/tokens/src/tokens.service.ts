@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
-import { Caller, coreConfig, CoreConfig } from '@app/common';
+import type { Caller } from '@app/common';
 import { assertBearerMayShare, boundedBearerExpiry } from './bearer-share-rule';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
 import { MAX_TOKEN_LENGTH, ShareTokenCodec } from './codec/share-token-codec';
@@ -93,13 +93,12 @@ export const MEDDREAM_NOT_CONFIGURED =
 
 @Injectable()
 export class TokensService {
-  readonly codec: ShareTokenCodec;
   readonly links: LinkBuilder;
   private readonly verified: VerifiedTokenCache;
   private readonly methods: ReadonlySet<string>;
 
   constructor(
-    @Inject(coreConfig.KEY) core: CoreConfig,
+    readonly codec: ShareTokenCodec,
     @Inject(tokensConfig.KEY) private readonly config: TokensConfig,
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
     @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
@@ -108,7 +107,6 @@ export class TokensService {
       maxEntries: config.verifiedTokenCacheSize,
       maxBytes: config.verifiedTokenCacheBytes,
     });
-    this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
     this.methods = new Set(config.shareTokenMethods);
   }

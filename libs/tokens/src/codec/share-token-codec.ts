@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SigningKeys } from '@app/common';
 import { formatIsoDate, parseIsoDate } from './iso-date';
 import { LEVELS, Level, Resource, ShareToken } from '../token-types';
 
@@ -37,6 +38,14 @@ export class ShareTokenCodec {
     };
     const signingInput = `${HEADER_B64}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     return `${signingInput}.${this.mac(this.keys[0], signingInput).toString('base64url')}`;
+  }
+
+  /**
+   * The one way the service and its CLI make a codec: from the signing keys of the configuration (TokensModule
+   * provides the result; SharesModule and `npm run shares revoke-token` use it).
+   */
+  static fromKeys(keys: SigningKeys): ShareTokenCodec {
+    return new ShareTokenCodec(keys.current, keys.previous);
   }
 
   private mac(key: Buffer, signingInput: string): Buffer {

@@ -7,7 +7,6 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   publicOhifRoot: 'http://h/ohif/',
   ohifDataSource: 'dicom-web',
   validateCacheSeconds: 60,
-  previousSecretKeys: [],
   verifiedTokenCacheSize: 0,
   shareTokenMethods: ['get', 'post'],
   verifiedTokenCacheBytes: 0,
