@@ -9,6 +9,7 @@ export * from './auth/caller';
 export * from './auth/basic-credentials';
 export * from './auth/basic.strategy';
 export * from './auth/basic-auth.guard';
+export * from './errors/domain-error';
 export * from './http/error-body';
 export * from './http/all-exceptions.filter';
 export * from './http/fastify-setup';

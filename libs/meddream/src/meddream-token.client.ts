@@ -1,5 +1,5 @@
-import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { MetricsService } from '@app/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DomainError, MetricsService } from '@app/common';
 import { medDreamConfig, MedDreamConfig } from './meddream.config';
 
 /** The longest answer taken as a token: a MedDream token is short; anything longer is an error page. */
@@ -60,7 +60,8 @@ export class MedDreamTokenClient {
 
   async requestToken(studyUids: string[]): Promise<string> {
     const url = this.config.tokenServiceUrl;
-    if (!url) throw new BadGatewayException('MedDream is not configured: MEDDREAM_TOKEN_SERVICE_URL is not set');
+    if (!url)
+      throw new DomainError('upstream-failed', 'MedDream is not configured: MEDDREAM_TOKEN_SERVICE_URL is not set');
     const where = redactUrl(url);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
@@ -105,15 +106,15 @@ export class MedDreamTokenClient {
     }
   }
 
-  private failure(timedOut: boolean, what: string, where: string): BadGatewayException | GatewayTimeoutException {
+  private failure(timedOut: boolean, what: string, where: string): DomainError {
     this.metrics?.peerCall('meddream', 'token', false);
     if (timedOut) {
       const message = `The MedDream token service did not answer within ${this.config.timeoutMs} ms`;
       this.logger.warn(`${message} (${where})`);
-      return new GatewayTimeoutException(message);
+      return new DomainError('upstream-timeout', message);
     }
     const message = `The MedDream token service ${what}`;
     this.logger.warn(`${message} (${where})`);
-    return new BadGatewayException(message);
+    return new DomainError('upstream-failed', message);
   }
 }
