@@ -8,9 +8,9 @@ import { emailsConfig, EmailsConfig } from './emails.config';
 const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HTML = '.html';
 /** Templates are small HTML files; a bigger one is a mistake, not a template. */
-export const MAX_TEMPLATE_BYTES = 1024 * 1024;
+const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
-export class InvalidTemplateNameError extends InvalidInputError {
+class InvalidTemplateNameError extends InvalidInputError {
   constructor(field: string) {
     super([
       `${field} must be the name of a template file of EMAILS_TEMPLATES_ROOT (letters, digits, ".", "-", "_"; no path)`,

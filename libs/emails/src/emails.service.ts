@@ -10,10 +10,10 @@ export interface SendEmailAnswer {
   details: string | null;
 }
 
-export const EMAILS_DISABLED = 'E-mails are disabled on this service: set ENABLE_EMAILS=true and the EMAILS_* settings';
+const EMAILS_DISABLED = 'E-mails are disabled on this service: set ENABLE_EMAILS=true and the EMAILS_* settings';
 /** The most recipients one share e-mail may have. */
-export const MAX_RECIPIENTS = 50;
-export const CONTENT_PLACEHOLDER = '{email-content}';
+const MAX_RECIPIENTS = 50;
+const CONTENT_PLACEHOLDER = '{email-content}';
 
 /** The addresses of a destination-email field: separated by ";", "," or white space. */
 export function parseRecipients(destination: string): string[] {

@@ -5,7 +5,7 @@ import { medDreamConfig, MedDreamConfig } from './meddream.config';
 import { MedDreamTokenClient } from './meddream-token.client';
 
 /** The most studies one MedDream link may open (the link is a URL: it must stay a sane length). */
-export const MAX_MEDDREAM_STUDIES = 100;
+const MAX_MEDDREAM_STUDIES = 100;
 
 /**
  * A StudyInstanceUID as it may travel, unencoded, in a MedDream link. DICOM UIDs are digits and dots (64 chars at

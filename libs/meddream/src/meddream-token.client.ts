@@ -3,7 +3,7 @@ import { DomainError, MetricsService } from '@app/common';
 import { medDreamConfig, MedDreamConfig } from './meddream.config';
 
 /** The longest answer taken as a token: a MedDream token is short; anything longer is an error page. */
-export const MAX_TOKEN_LENGTH = 8192;
+const MAX_TOKEN_LENGTH = 8192;
 
 /** The request body of the MedDream token service: one item per study, all stored in Orthanc. */
 export function tokenRequestBody(studyUids: string[]): { items: { studies: { study: string; storage: string } }[] } {
@@ -11,7 +11,7 @@ export function tokenRequestBody(studyUids: string[]): { items: { studies: { stu
 }
 
 /** The URL without credentials or query, fit for a log line. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;

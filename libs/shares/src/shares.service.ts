@@ -12,9 +12,9 @@ import { PgRevocationListener } from './store/pg-revocation-listener';
 import type { ShareStore } from './store/share-store';
 
 /** SQLite: how often revocations written by another process (the CLI) are read. */
-export const SQLITE_POLL_MS = 1000;
+const SQLITE_POLL_MS = 1000;
 /** PostgreSQL: the safety-net resync besides LISTEN/NOTIFY. */
-export const PG_RESYNC_MS = 30_000;
+const PG_RESYNC_MS = 30_000;
 /** Revocations read per query while serving: a full reload is a series of short reads, each a short stretch of the event loop. */
 export const REVOCATION_CHUNK = 2000;
 /** Revocations read per query at start-up, before the service listens: fewer round trips. */

@@ -12,7 +12,7 @@ export function seesAllLabels(labels: readonly string[] | undefined): boolean {
   return labels !== undefined && labels.includes('*');
 }
 
-export const LABELS_REFUSAL =
+const LABELS_REFUSAL =
   'this Keycloak user may see only studies with some labels (authorized-labels without "*"), and this service cannot see a study\'s labels, so it does not create share links for them: share through Orthanc (Orthanc Explorer 2), whose authorization plugin knows the labels';
 
 /**

@@ -10,8 +10,8 @@ import {
 } from '@app/common';
 import { SHARE_TOKEN_METHODS, ShareTokenMethod } from './validation/share-decision';
 
-export const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
-export type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
+const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
+type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
 
 /** 100 years: the bound on validity-duration (the plugin sends garbage when the caller gave none). */
 export const MAX_VALIDITY_SECONDS = 100 * 365 * 24 * 3600;
@@ -39,15 +39,15 @@ export interface TokensConfig {
 }
 
 /** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
-export const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
+const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
 /**
  * The highest per-minute limit of token creation: the limiter remembers each creation of the last minute per caller
  * (8 bytes each), and finds the oldest with one call taking them all as arguments.
  */
-export const MAX_CREATION_LIMIT = 60_000;
+const MAX_CREATION_LIMIT = 60_000;
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
-export const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
+const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
 
 export function loadTokensConfig(env: Env): TokensConfig {
   const production = env.NODE_ENV === 'production';

@@ -48,7 +48,7 @@ const BEARER = /^bearer\s+/i;
 const BASIC = /^basic(\s|$)/i;
 
 /** The header a caller of this service authenticates with (HTTP Basic): never read as a share token. */
-export const CALLER_CREDENTIAL_HEADER = 'authorization';
+const CALLER_CREDENTIAL_HEADER = 'authorization';
 
 export function stripBearer(value: string): string {
   return BEARER.test(value) ? value.replace(BEARER, '') : value;
@@ -88,7 +88,7 @@ export function tokenHash(raw: string): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export const MEDDREAM_NOT_CONFIGURED =
+const MEDDREAM_NOT_CONFIGURED =
   'MedDream is not configured on this service: set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
 
 @Injectable()

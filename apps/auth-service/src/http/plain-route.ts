@@ -6,7 +6,7 @@ import { ERROR_SCHEMA } from '../ops/openapi-schemas';
 import { bodyErrorMessages, compileBodySchema, JsonSchema } from './body-schema';
 
 /** A documented answer of a route: its description and, for JSON answers, schema and example. */
-export interface RouteAnswer {
+interface RouteAnswer {
   description: string;
   schema?: JsonSchema;
   example?: unknown;

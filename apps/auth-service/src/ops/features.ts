@@ -22,7 +22,7 @@ export interface Features {
 }
 
 /** What a link type needs that is not configured, or null when the type can be created here. */
-export function missingFor(type: TokenType, c: Pick<FeatureConfigs, 'tokens' | 'meddream'>): string | null {
+function missingFor(type: TokenType, c: Pick<FeatureConfigs, 'tokens' | 'meddream'>): string | null {
   const meddream = c.meddream.enabled ? null : 'MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
   switch (type) {
     case 'stone-viewer-publication':

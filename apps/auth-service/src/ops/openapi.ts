@@ -60,7 +60,7 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
  * The OpenAPI document: every Nest route from its decorators, plus the plain fastify routes (the plugin's hot path),
  * which Nest's scanner cannot see, from their route descriptions (plain-route.ts).
  */
-export function buildOpenApiDocument(
+function buildOpenApiDocument(
   app: NestFastifyApplication,
   core: CoreConfig,
   ops: OpsConfig,

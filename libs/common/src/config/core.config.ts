@@ -6,7 +6,7 @@ import { embeddedSecretKey, embeddedUsers } from './embedded-defaults';
 import { enumSetting, intSetting, listSetting, stringMapSetting } from './parsers';
 import { Env, readSetting } from './settings';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
@@ -74,7 +74,7 @@ const PLACEHOLDERS = new Set([
 ]);
 
 /** Caller passwords shorter than this are reported as weak (a warning: sites migrating keep theirs working). */
-export const MIN_PASSWORD_LENGTH = 12;
+const MIN_PASSWORD_LENGTH = 12;
 
 /**
  * Placeholder or weak secrets, reported at every start-up whatever NODE_ENV says: a test or staging instance

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { DomainError } from '../errors/domain-error';
 import { errorBody, ErrorBody, fastifyClientError, newErrorId } from './error-body';
 
-export const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
+const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
 
 /**
  * Maps any error to one JSON shape: a lib's DomainError by its kind (the one place a kind becomes a status), Nest's

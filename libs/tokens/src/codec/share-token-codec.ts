@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SigningKeys } from '@app/common';
-import { formatIsoDate, parseIsoDate } from './iso-date';
+import { parseIsoDate } from './iso-date';
 import { LEVELS, Level, Resource, ShareToken } from '../token-types';
 
 const HEADER_B64 = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
@@ -102,7 +102,7 @@ function optionalString(value: unknown): string | null | undefined {
 }
 
 /** Reads a verified payload (snake_case or kebab-case keys). Anything malformed makes the token invalid. */
-export function readShareToken(claims: Record<string, unknown>): ShareToken | null {
+function readShareToken(claims: Record<string, unknown>): ShareToken | null {
   const id = optionalString(claims.id);
   if (id === undefined) return null;
   if (typeof claims.type !== 'string') return null;
@@ -141,5 +141,3 @@ export function readShareToken(claims: Record<string, unknown>): ShareToken | nu
     validityDuration: (duration as number | null | undefined) ?? null,
   };
 }
-
-export { formatIsoDate };
