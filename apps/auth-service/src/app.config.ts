@@ -6,7 +6,7 @@ import { loadMedDreamConfig, medDreamConfig, MedDreamConfig } from '@app/meddrea
 import { loadPermissionsConfig, permissionsConfig, PermissionsConfig } from '@app/permissions';
 import { loadSharesConfig, sharesConfig, SharesConfig } from '@app/shares';
 import { loadTokensConfig, tokensConfig, TokensConfig } from '@app/tokens';
-import { loadOpsConfig, opsConfig, OpsConfig, secretValues } from './ops/ops.config';
+import { loadOpsConfig, opsConfig, OpsConfig, secretValues } from './ops.config';
 import { loadWriteGuardConfig, WriteGuardConfig } from './write-guard/write-guard.config';
 
 /**

@@ -12,7 +12,7 @@ import { AppConfig, configNamespaces } from './app.config';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
-import { OpsModule } from './ops/ops.module';
+import { OpsModule } from './ops.module';
 import { SharesController } from './shares/shares.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';

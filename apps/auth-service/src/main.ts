@@ -4,9 +4,9 @@ import { hostname } from 'node:os';
 import { ConfigError, createRootLogger, Env, PinoNestLogger } from '@app/common';
 import { AppConfig, loadAppConfig } from './app.config';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
-import { describeFeatures, featuresLine } from './ops/features';
-import type { GracefulStop } from './ops/graceful-stop';
-import type { OpsConfig } from './ops/ops.config';
+import { describeFeatures, featuresLine } from './lifecycle/features';
+import type { GracefulStop } from './lifecycle/graceful-stop';
+import type { OpsConfig } from './ops.config';
 import { createApp } from './setup-app';
 
 /** JSON logs? Read leniently: this also decides how a start-up failure is reported, before the settings are checked. */

@@ -13,10 +13,10 @@ import {
 } from '@app/common';
 import { AppConfig } from './app.config';
 import { AppModule } from './app.module';
-import { GracefulStop } from './ops/graceful-stop';
-import { instrumentHttp } from './ops/http-observability';
-import { setupDocs } from './ops/openapi';
-import type { OpsConfig } from './ops/ops.config';
+import { GracefulStop } from './lifecycle/graceful-stop';
+import { instrumentHttp } from './observability/http-observability';
+import { setupDocs } from './openapi/openapi';
+import type { OpsConfig } from './ops.config';
 import { registerPlainRoutes } from './http/plain-route';
 import { getProfileRoute } from './profiles/get-profile.route';
 import { validateRoute } from './tokens/validate.route';

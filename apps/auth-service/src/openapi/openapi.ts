@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { CoreConfig, IS_PUBLIC } from '@app/common';
 import { ALLOW_BEARER, BearerPermission } from '../auth/allow-bearer.decorator';
 import { PlainRoute, plainRoutesOpenApi } from '../http/plain-route';
-import { ERROR_SCHEMA } from './openapi-schemas';
-import type { OpsConfig } from './ops.config';
+import { ERROR_SCHEMA } from './answer-schemas';
+import type { OpsConfig } from '../ops.config';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
