@@ -429,6 +429,7 @@ async function measureEngine(o, engine) {
  */
 async function registryFigures(root, storage) {
   const { SharesService } = require(path.join(root, 'dist/libs/shares/src/shares.service.js'));
+  const { ShareTokenCodec } = require(path.join(root, 'dist/libs/tokens/src/codec/share-token-codec.js'));
   const { Logger } = require(require.resolve('@nestjs/common', { paths: [root] }));
   Logger.overrideLogger(false);
   const timed = async (fn) => {
@@ -444,11 +445,12 @@ async function registryFigures(root, storage) {
   };
   const runs = [];
   for (let k = 0; k < 3; k++) {
-    const service = new SharesService(
-      { enabled: true, storage },
-      { secretKey: 'x'.repeat(32) },
-      { previousSecretKeys: [] },
-    );
+    const key = 'x'.repeat(32);
+    // A build since issue 14 takes the codec TokensModule provides; an older one (a baseline) the two settings.
+    const service =
+      SharesService.length === 2
+        ? new SharesService({ enabled: true, storage }, new ShareTokenCodec(key))
+        : new SharesService({ enabled: true, storage }, { secretKey: key }, { previousSecretKeys: [] });
     try {
       const init = await timed(() => service.onModuleInit());
       const periodic = await timed(() => service.sync());

@@ -139,8 +139,10 @@ async function main() {
     }
 
     // The decision alone, in this process.
-    const { TokensService, decideWriteGuard, loadTokensConfig } = require(path.join(ROOT, 'dist/libs/tokens/src'));
-    const tokens = new TokensService({ secretKey: SECRET_KEY }, loadTokensConfig({}));
+    const { ShareTokenCodec, TokensService, decideWriteGuard, loadTokensConfig } = require(
+      path.join(ROOT, 'dist/libs/tokens/src'),
+    );
+    const tokens = new TokensService(new ShareTokenCodec(SECRET_KEY), loadTokensConfig({}));
     const isShareToken = (raw) => tokens.isShareToken(raw);
     const flat = (h) => Object.entries(h).flat();
     const decisions = [

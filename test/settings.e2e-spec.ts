@@ -4,9 +4,10 @@ import { Test } from '@nestjs/testing';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hardenFastify, loadCoreConfig } from '@app/common';
+import { hardenFastify } from '@app/common';
 import { PERMISSIONS, REALM_ROLES_SOURCE } from '@app/permissions';
 import type { RealmRolesSource } from '@app/permissions';
+import { loadAppConfig } from '../apps/auth-service/src/app.config';
 import { AppModule } from '../apps/auth-service/src/app.module';
 import { call, RunningApp, startApp, testEnv } from './support/app';
 
@@ -228,14 +229,13 @@ async function startWithRealmSource(
   dataDir: string,
   source: RealmRolesSource | null,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const saved = process.env;
-  process.env = testEnv(dataDir, {}, saved);
-  try {
-    const core = loadCoreConfig(process.env);
+  {
+    const config = loadAppConfig(testEnv(dataDir));
+    const { core } = config;
     @Global()
     @Module({ providers: [{ provide: REALM_ROLES_SOURCE, useValue: source }], exports: [REALM_ROLES_SOURCE] })
     class FakeRealmRolesModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(core), FakeRealmRolesModule] })
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config), FakeRealmRolesModule] })
       .overrideProvider(REALM_ROLES_SOURCE)
       .useValue(source)
       .compile();
@@ -245,8 +245,6 @@ async function startWithRealmSource(
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as { port: number };
     return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
-  } finally {
-    process.env = saved;
   }
 }
 

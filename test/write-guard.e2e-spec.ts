@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAppConfig } from '../apps/auth-service/src/app.config';
 import { createApp, CreatedApp } from '../apps/auth-service/src/setup-app';
 import { writeGuardAddress } from '../apps/auth-service/src/write-guard/write-guard.route';
 import { call, RunningApp, startApp, testEnv } from './support/app';
@@ -259,16 +260,10 @@ describe('write guard settings', () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const dataDir = mkdtempSync(join(tmpdir(), 'orthanc-auth-guard-'));
-    const saved = process.env;
     let created: CreatedApp | undefined;
     try {
       const port = String((busy.address() as { port: number }).port);
-      process.env = testEnv(dataDir, { WRITE_GUARD_PORT: port });
-      try {
-        created = await createApp({ logger: false });
-      } finally {
-        process.env = saved;
-      }
+      created = await createApp(loadAppConfig(testEnv(dataDir, { WRITE_GUARD_PORT: port })), { logger: false });
       await expect(created.app.listen(0, '127.0.0.1')).rejects.toThrow(
         /the write guard cannot listen on 127\.0\.0\.1:\d+ \(WRITE_GUARD_HOST, WRITE_GUARD_PORT\): .*EADDRINUSE/,
       );

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAppConfig } from '../../apps/auth-service/src/app.config';
 import { createApp } from '../../apps/auth-service/src/setup-app';
 
 export interface RunningApp {
@@ -47,10 +48,10 @@ export async function startApp(
 ): Promise<RunningApp> {
   const logs: string[] = [];
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'orthanc-auth-test-'));
-  const saved = process.env;
-  process.env = testEnv(dataDir, env, saved);
-  try {
+  {
+    // Read and checked once, as main.ts does with process.env; the application never reads the environment itself.
     const { app, core } = await createApp(
+      loadAppConfig(testEnv(dataDir, env)),
       opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
     );
     try {
@@ -71,8 +72,6 @@ export async function startApp(
         if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
       },
     };
-  } finally {
-    process.env = saved;
   }
 }
 

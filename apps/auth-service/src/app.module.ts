@@ -1,20 +1,20 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ConfigModule, registerAs } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AllExceptionsFilter, CommonModule, CoreConfig } from '@app/common';
+import { AllExceptionsFilter, CommonModule } from '@app/common';
 import { TokensModule, tokensConfig } from '@app/tokens';
-import { KeycloakModule, keycloakConfig } from '@app/keycloak';
-import { MedDreamModule, medDreamConfig } from '@app/meddream';
-import { PermissionsModule, permissionsConfig } from '@app/permissions';
-import { EmailsModule, emailsConfig } from '@app/emails';
-import { SharesModule, sharesConfig } from '@app/shares';
+import { KeycloakModule } from '@app/keycloak';
+import { MedDreamModule } from '@app/meddream';
+import { PermissionsModule } from '@app/permissions';
+import { EmailsModule } from '@app/emails';
+import { SharesModule } from '@app/shares';
+import { AppConfig, configNamespaces } from './app.config';
 import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
 import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
 import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
-import { OpsModule } from './ops/ops.module';
+import { OpsModule } from './ops.module';
 import { SharesController } from './shares/shares.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
@@ -22,26 +22,24 @@ import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
+/** The configuration namespaces, for every module (global): each holds its part of the one loaded AppConfig. */
+@Global()
+@Module({})
+class AppConfigModule {
+  static register(config: AppConfig): DynamicModule {
+    const providers = configNamespaces(config);
+    return { module: AppConfigModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
 @Module({})
 export class AppModule {
-  /** The whole service, on a core configuration already loaded (setup-app.ts loads it once, before the adapter). */
-  static register(core: CoreConfig): DynamicModule {
+  /** The whole service, on its configuration already loaded and checked (main.ts reads the environment once). */
+  static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          load: [
-            registerAs('core', () => core),
-            tokensConfig,
-            keycloakConfig,
-            medDreamConfig,
-            emailsConfig,
-            permissionsConfig,
-            sharesConfig,
-          ],
-        }),
+        AppConfigModule.register(config),
         CommonModule,
         TokensModule,
         KeycloakModule,

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { hostname } from 'node:os';
-import { ConfigError, CoreConfig, createRootLogger, Env, loadCoreConfig, PinoNestLogger } from '@app/common';
+import { ConfigError, createRootLogger, Env, PinoNestLogger } from '@app/common';
+import { AppConfig, loadAppConfig } from './app.config';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
-import { describeFeatures, featuresLine, FeatureConfigs, loadFeatureConfigs } from './ops/features';
-import type { GracefulStop } from './ops/graceful-stop';
-import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
+import { describeFeatures, featuresLine } from './lifecycle/features';
+import type { GracefulStop } from './lifecycle/graceful-stop';
+import type { OpsConfig } from './ops.config';
 import { createApp } from './setup-app';
 
 /** JSON logs? Read leniently: this also decides how a start-up failure is reported, before the settings are checked. */
@@ -14,7 +15,8 @@ function jsonLogs(env: Env): boolean {
   return format === 'json' || (format !== 'pretty' && env.NODE_ENV === 'production');
 }
 
-function announce(core: CoreConfig, ops: OpsConfig, features: FeatureConfigs): void {
+function announce(config: AppConfig): void {
+  const { core, ops } = config;
   const logger = new Logger('Bootstrap');
   if (core.embedded.generatedPassword) {
     const where = `${core.dataDir}/users.json`;
@@ -36,7 +38,7 @@ function announce(core: CoreConfig, ops: OpsConfig, features: FeatureConfigs): v
   for (const warning of core.warnings) logger.warn(warning);
   if (core.embedded.secretKey)
     logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
-  const summary = describeFeatures(features);
+  const summary = describeFeatures(config);
   const msg = `Features: ${featuresLine(summary)}`;
   // In JSON the same summary also as fields, for log queries; for people, the line says it all.
   logger.log(ops.logFormat === 'json' ? { msg, features: summary } : msg);
@@ -73,27 +75,24 @@ function stopOnSignals(app: NestFastifyApplication, stop: GracefulStop, ops: Ops
 }
 
 async function bootstrap(): Promise<void> {
-  // Every setting is checked first, so that a wrong value stops start-up with its name (once, before any worker is
-  // forked), and embedded secrets are made once.
-  const core = loadCoreConfig(process.env);
-  const ops = loadOpsConfig(process.env);
-  const features = loadFeatureConfigs(process.env, core);
+  // The environment is read here, once: every setting is checked first, so that a wrong value stops start-up with its
+  // name (before any worker is forked), embedded secrets are made once, and the result is handed down.
+  const config = loadAppConfig(process.env);
+  const { core, ops } = config;
   if (isClusterPrimary(core.workers)) {
     // The primary serves no request: it only needs its few lines in the same format as the workers'.
     Logger.overrideLogger(
-      new PinoNestLogger(
-        createRootLogger({ level: core.logLevel, format: ops.logFormat, secrets: secretValues(process.env, core) }),
-      ),
+      new PinoNestLogger(createRootLogger({ level: core.logLevel, format: ops.logFormat, secrets: config.secrets })),
     );
-    announce(core, ops, features);
+    announce(config);
     runPrimary(core.workers, ops.shutdownTimeoutMs);
     return;
   }
-  const { app, stop } = await createApp();
+  const { app, stop } = await createApp(config);
   stopOnSignals(app, stop, ops);
   await app.listen(core.port, core.host);
   if (!isClusterWorker()) {
-    announce(core, ops, features);
+    announce(config);
     new Logger('Bootstrap').log(`orthanc-auth listening on http://${core.host}:${core.port}${core.prefix}`);
   }
 }

@@ -7,20 +7,19 @@ import {
   CoreConfig,
   createRootLogger,
   hardenFastify,
-  loadCoreConfig,
   MetricsService,
   PinoNestLogger,
   requestIdOf,
 } from '@app/common';
+import { AppConfig } from './app.config';
 import { AppModule } from './app.module';
-import { GracefulStop } from './ops/graceful-stop';
-import { instrumentHttp } from './ops/http-observability';
-import { setupDocs } from './ops/openapi';
-import { loadOpsConfig, OpsConfig, secretValues } from './ops/ops.config';
+import { GracefulStop } from './lifecycle/graceful-stop';
+import { instrumentHttp } from './observability/http-observability';
+import { setupDocs } from './openapi/openapi';
+import type { OpsConfig } from './ops.config';
 import { registerPlainRoutes } from './http/plain-route';
 import { getProfileRoute } from './profiles/get-profile.route';
 import { validateRoute } from './tokens/validate.route';
-import { loadWriteGuardConfig } from './write-guard/write-guard.config';
 import { registerWriteGuardRoute } from './write-guard/write-guard.route';
 
 export interface CreatedApp {
@@ -39,22 +38,23 @@ export interface CreateAppOptions {
   logStream?: DestinationStream;
 }
 
-/** Builds the application exactly as it runs in production; shared by main.ts and the e2e tests. */
-export async function createApp(options: CreateAppOptions = {}): Promise<CreatedApp> {
-  const core = loadCoreConfig(process.env);
-  const ops = loadOpsConfig(process.env);
-  const writeGuard = loadWriteGuardConfig(process.env, core);
+/**
+ * Builds the application exactly as it runs in production, on a configuration already loaded (main.ts reads the
+ * environment once, with loadAppConfig); shared by main.ts and the e2e tests.
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<CreatedApp> {
+  const { core, ops, writeGuard } = config;
   const logger = createRootLogger({
     level: options.logger === false ? 'silent' : core.logLevel,
     format: options.logStream ? 'json' : ops.logFormat,
-    secrets: secretValues(process.env, core),
+    secrets: config.secrets,
     destination: options.logStream,
   });
   const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true, genReqId: requestIdOf });
   hardenFastify(adapter.getInstance());
   // First of the request hooks: while stopping, a request is answered 503 before credentials or body are looked at.
   const stop = new GracefulStop(adapter.getInstance());
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(core), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
     abortOnError: false,
     logger: options.logger === false ? false : startupLogger(new PinoNestLogger(logger)),

@@ -26,7 +26,7 @@ function withPath(message: string, property: string, path: string): string {
  * One message per wrong field, naming it (nested fields by their path: `resources.0.level`): the kind of value it
  * takes when it has the wrong kind, else its first broken constraint; a missing field says so, and what it takes.
  */
-export function validationMessages(errors: readonly ValidationError[], parent = ''): string[] {
+function validationMessages(errors: readonly ValidationError[], parent = ''): string[] {
   const messages: string[] = [];
   for (const error of errors) {
     const path = parent ? `${parent}.${error.property}` : error.property;

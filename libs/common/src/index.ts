@@ -1,17 +1,30 @@
-export * from './config/config-error';
-export * from './config/settings';
-export * from './config/parsers';
-export * from './config/core.config';
-export * from './fs/atomic-write';
-export * from './auth/public.decorator';
-export * from './auth/caller';
-export * from './auth/basic-credentials';
-export * from './auth/basic.strategy';
-export * from './auth/basic-auth.guard';
-export * from './http/error-body';
-export * from './http/all-exceptions.filter';
-export * from './http/fastify-setup';
-export * from './common.module';
-export * from './logging';
-export * from './metrics/metrics.service';
-export * from './metrics/bound-metrics';
+// The public surface of @app/common: what the app and the other libs import, by name (knip checks that each is used).
+export { ConfigError } from './config/config-error';
+export { readSetting } from './config/settings';
+export type { Env } from './config/settings';
+export { boolSetting, enumSetting, intSetting, listSetting, urlSetting } from './config/parsers';
+export { coreConfig, loadCoreConfig, loadSigningKeys } from './config/core.config';
+export type { CoreConfig, SigningKeys } from './config/core.config';
+export { configNamespace } from './config/config-namespace';
+export { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from './fs/atomic-write';
+export { IS_PUBLIC, Public } from './auth/public.decorator';
+export type { Caller } from './auth/caller';
+export { BasicCredentials } from './auth/basic-credentials';
+export { BasicAuthGuard } from './auth/basic-auth.guard';
+export {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+} from './errors/domain-error';
+export { errorBody } from './http/error-body';
+export { AllExceptionsFilter, sendError, toErrorResponse } from './http/all-exceptions.filter';
+export { hardenFastify, jsonDepthExceeds } from './http/fastify-setup';
+export { CommonModule } from './common.module';
+export { createRootLogger, PinoNestLogger } from './logging/logger';
+export type { LogFormat } from './logging/logger';
+export { requestIdOf } from './logging/request-context';
+export { MetricsModule, MetricsService } from './metrics/metrics.service';
+export { CounterSeries, HistogramSeries } from './metrics/bound-metrics';

@@ -1,4 +1,5 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidInputError, NotFoundError } from '@app/common';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { emailsConfig, EmailsConfig } from './emails.config';
@@ -7,9 +8,9 @@ import { emailsConfig, EmailsConfig } from './emails.config';
 const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HTML = '.html';
 /** Templates are small HTML files; a bigger one is a mistake, not a template. */
-export const MAX_TEMPLATE_BYTES = 1024 * 1024;
+const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
-export class InvalidTemplateNameException extends BadRequestException {
+class InvalidTemplateNameError extends InvalidInputError {
   constructor(field: string) {
     super([
       `${field} must be the name of a template file of EMAILS_TEMPLATES_ROOT (letters, digits, ".", "-", "_"; no path)`,
@@ -41,21 +42,21 @@ export class EmailTemplatesService {
   /** The HTML of one template. 400 for a name that is not a plain file name, 404 for a missing template. */
   async read(name: string, field = 'name'): Promise<string> {
     const base = templateBaseName(name);
-    if (base === null) throw new InvalidTemplateNameException(field);
+    if (base === null) throw new InvalidTemplateNameError(field);
     const root = await realpath(this.config.templatesRoot);
     let file: string;
     try {
       file = await realpath(join(root, base + HTML));
     } catch {
-      throw new NotFoundException(`${field}: there is no template "${base}" in EMAILS_TEMPLATES_ROOT`);
+      throw new NotFoundError(`${field}: there is no template "${base}" in EMAILS_TEMPLATES_ROOT`);
     }
     // A symbolic link inside the folder must not lead outside it; a folder named x.html is not a template.
     if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) {
-      throw new NotFoundException(`${field}: there is no template "${base}" in EMAILS_TEMPLATES_ROOT`);
+      throw new NotFoundError(`${field}: there is no template "${base}" in EMAILS_TEMPLATES_ROOT`);
     }
     const content = await readFile(file);
     if (content.byteLength > MAX_TEMPLATE_BYTES) {
-      throw new BadRequestException([`${field}: the template "${base}" is larger than ${MAX_TEMPLATE_BYTES} bytes`]);
+      throw new InvalidInputError([`${field}: the template "${base}" is larger than ${MAX_TEMPLATE_BYTES} bytes`]);
     }
     return content.toString('utf8');
   }

@@ -1,9 +1,8 @@
-import { registerAs } from '@nestjs/config';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, Env, intSetting, readSetting } from '@app/common';
+import { boolSetting, ConfigError, configNamespace, Env, intSetting, readSetting } from '@app/common';
 
-export interface SmtpConfig {
+interface SmtpConfig {
   host: string;
   port: number;
   /** STARTTLS is required (the default); false sends in clear text, as asked. */
@@ -27,7 +26,7 @@ export interface EmailsConfig {
 }
 
 /** The templates shipped with the service, relative to the working directory (the image's /app). */
-export const DEFAULT_TEMPLATES_ROOT = 'config/emails';
+const DEFAULT_TEMPLATES_ROOT = 'config/emails';
 
 /** A single mailbox: local@domain, without spaces or the characters that separate or quote addresses. */
 export const EMAIL_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$/;
@@ -106,4 +105,5 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
   };
 }
 
-export const emailsConfig = registerAs('emails', (): EmailsConfig => loadEmailsConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const emailsConfig = configNamespace<EmailsConfig>('emails');

@@ -1,4 +1,5 @@
-import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, NotFoundError } from '@app/common';
 import { EMAIL_ADDRESS, emailsConfig, EmailsConfig } from './emails.config';
 import { EmailTemplatesService } from './email-templates.service';
 import { SendEmailDto } from './dto/send-email.dto';
@@ -9,10 +10,10 @@ export interface SendEmailAnswer {
   details: string | null;
 }
 
-export const EMAILS_DISABLED = 'E-mails are disabled on this service: set ENABLE_EMAILS=true and the EMAILS_* settings';
+const EMAILS_DISABLED = 'E-mails are disabled on this service: set ENABLE_EMAILS=true and the EMAILS_* settings';
 /** The most recipients one share e-mail may have. */
-export const MAX_RECIPIENTS = 50;
-export const CONTENT_PLACEHOLDER = '{email-content}';
+const MAX_RECIPIENTS = 50;
+const CONTENT_PLACEHOLDER = '{email-content}';
 
 /** The addresses of a destination-email field: separated by ";", "," or white space. */
 export function parseRecipients(destination: string): string[] {
@@ -39,7 +40,7 @@ export class EmailsService {
 
   /** A 404 that says why, when ENABLE_EMAILS is off. */
   assertEnabled(): void {
-    if (!this.config.enabled) throw new NotFoundException(EMAILS_DISABLED);
+    if (!this.config.enabled) throw new NotFoundError(EMAILS_DISABLED);
   }
 
   listTemplates(): Promise<string[]> {
@@ -68,7 +69,7 @@ export class EmailsService {
       try {
         html = applyLayout(await this.templates.read(layoutName, 'layout-template'), html);
       } catch (err) {
-        if (err instanceof HttpException && err.getStatus() < 500) return refused(messageOf(err));
+        if (err instanceof DomainError && err.status < 500) return refused(err.messages.join('; '));
         throw err;
       }
     }
@@ -84,13 +85,4 @@ export class EmailsService {
 
 function refused(details: string): SendEmailAnswer {
   return { success: false, details };
-}
-
-function messageOf(err: HttpException): string {
-  const response = err.getResponse();
-  if (typeof response === 'object' && response && 'message' in response) {
-    const m = (response as { message: string | string[] }).message;
-    return Array.isArray(m) ? m.join('; ') : m;
-  }
-  return err.message;
 }

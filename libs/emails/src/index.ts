@@ -1,6 +1,7 @@
-export * from './emails.config';
-export * from './dto/send-email.dto';
-export * from './email-templates.service';
-export * from './smtp-mailer.client';
-export * from './emails.service';
-export * from './emails.module';
+// The public surface of @app/emails: what the app and the other libs import, by name (knip checks that each is used).
+export { emailsConfig, loadEmailsConfig } from './emails.config';
+export type { EmailsConfig } from './emails.config';
+export { SendEmailDto } from './dto/send-email.dto';
+export { EmailsService } from './emails.service';
+export type { SendEmailAnswer } from './emails.service';
+export { EmailsModule } from './emails.module';

@@ -1,9 +1,10 @@
-export * from './keycloak.config';
-export * from './keycloak-identity';
-export * from './keycloak-unavailable';
-export * from './keycloak-issuer.service';
-export * from './access-token-claims';
-export * from './jwks-key-store';
-export * from './access-token-verifier.service';
-export * from './keycloak-admin.client';
-export * from './keycloak.module';
+// The public surface of @app/keycloak: what the app and the other libs import, by name (knip checks that each is used).
+export { keycloakConfig, loadKeycloakConfig } from './keycloak.config';
+export type { KeycloakConfig } from './keycloak.config';
+export { KeycloakUnavailableError } from './keycloak-unavailable';
+export { KeycloakIssuerService } from './keycloak-issuer.service';
+export type { ProviderReadiness } from './keycloak-issuer.service';
+export type { KeycloakIdentity } from './keycloak-identity';
+export { AccessTokenVerifier } from './access-token-verifier.service';
+export { KeycloakAdminClient } from './keycloak-admin.client';
+export { KeycloakModule } from './keycloak.module';

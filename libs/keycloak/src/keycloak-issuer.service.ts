@@ -5,7 +5,7 @@ import { keycloakConfig, KeycloakConfig, oidcStartupLines } from './keycloak.con
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
 /** How long /ready reuses the provider's state before discovering it again (a public route: never one fetch a call). */
-export const READINESS_CACHE_MS = 5000;
+const READINESS_CACHE_MS = 5000;
 
 /** The OpenID provider as /ready reports it: up, or degraded (user tokens answer 503; share links are not affected). */
 export type ProviderReadiness = { status: 'up' } | { status: 'degraded'; message: string };

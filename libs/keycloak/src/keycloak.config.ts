@@ -1,7 +1,7 @@
-import { registerAs } from '@nestjs/config';
 import {
   boolSetting,
   ConfigError,
+  configNamespace,
   enumSetting,
   Env,
   intSetting,
@@ -11,7 +11,7 @@ import {
 } from '@app/common';
 
 /** Asymmetric JWS algorithms: the only ones an access token may use here. HS* and none never are. */
-export const ASYMMETRIC_ALGORITHMS = [
+const ASYMMETRIC_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -24,26 +24,15 @@ export const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ] as const;
-export const DEFAULT_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /**
  * Which OpenID provider issues the user tokens. `keycloak` adds what needs Keycloak's own admin REST API (api-keys,
  * user-id lookups, realm roles in /settings/roles); `generic` is any other OpenID Connect provider (glewlwyd,
  * Authentik, Entra ID, LemonLDAP...), whose tokens are verified the same way.
  */
-export type OidcProvider = 'keycloak' | 'generic';
-export const OIDC_PROVIDERS: readonly OidcProvider[] = ['keycloak', 'generic'];
+type OidcProvider = 'keycloak' | 'generic';
+const OIDC_PROVIDERS: readonly OidcProvider[] = ['keycloak', 'generic'];
 
 export interface KeycloakAdminConfig {
   /** The realm's admin REST root, always ending with '/' (`http://keycloak:8080/admin/realms/orthanc/`). */
@@ -103,7 +92,7 @@ export interface KeycloakConfig {
  * One setting under its provider-neutral name or its older Keycloak name (kept working). Both given with different
  * values is an error naming both; the name actually used is returned, for the parsers and their error messages.
  */
-export function aliasedName(env: Env, name: string, olderName: string): string {
+function aliasedName(env: Env, name: string, olderName: string): string {
   const value = readSetting(env, name);
   const older = readSetting(env, olderName);
   if (value !== undefined && older !== undefined && value !== older) {
@@ -284,4 +273,5 @@ export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' |
   return lines;
 }
 
-export const keycloakConfig = registerAs('keycloak', (): KeycloakConfig => loadKeycloakConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const keycloakConfig = configNamespace<KeycloakConfig>('keycloak');

@@ -1,4 +1,4 @@
-export * from './meddream.config';
-export * from './meddream-token.client';
-export * from './meddream-links.service';
-export * from './meddream.module';
+// The public surface of @app/meddream: what the app and the other libs import, by name (knip checks that each is used).
+export { loadMedDreamConfig, medDreamConfig } from './meddream.config';
+export type { MedDreamConfig } from './meddream.config';
+export { MedDreamModule } from './meddream.module';

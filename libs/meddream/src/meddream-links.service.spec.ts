@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { DomainError, InvalidInputError } from '@app/common';
 import type { Resource } from '@app/tokens';
 import { medDreamUrl, studyUidsOf } from './meddream-links.service';
 import { tokenRequestBody } from './meddream-token.client';
@@ -28,8 +28,8 @@ describe('MedDream links', () => {
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(BadRequestException);
-    expect(JSON.stringify((caught as BadRequestException).getResponse())).toMatch(named);
+    expect(caught).toBeInstanceOf(InvalidInputError);
+    expect(JSON.stringify((caught as DomainError).messages)).toMatch(named);
   });
 
   it('builds root ⊕ ?study=U1,U2&token=M, keeping the root path', () => {

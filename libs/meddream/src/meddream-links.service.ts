@@ -1,10 +1,11 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidInputError } from '@app/common';
 import { joinUrl, MedDreamLinks, Resource } from '@app/tokens';
 import { medDreamConfig, MedDreamConfig } from './meddream.config';
 import { MedDreamTokenClient } from './meddream-token.client';
 
 /** The most studies one MedDream link may open (the link is a URL: it must stay a sane length). */
-export const MAX_MEDDREAM_STUDIES = 100;
+const MAX_MEDDREAM_STUDIES = 100;
 
 /**
  * A StudyInstanceUID as it may travel, unencoded, in a MedDream link. DICOM UIDs are digits and dots (64 chars at
@@ -16,22 +17,20 @@ const STUDY_UID = /^[0-9A-Za-z._-]{1,128}$/;
 /** The StudyInstanceUIDs of the resources, or a 400 naming the first problem. */
 export function studyUidsOf(resources: Resource[]): string[] {
   if (resources.length === 0) {
-    throw new BadRequestException(['resources must hold at least one study for a MedDream link']);
+    throw new InvalidInputError(['resources must hold at least one study for a MedDream link']);
   }
   if (resources.length > MAX_MEDDREAM_STUDIES) {
-    throw new BadRequestException([`resources must hold at most ${MAX_MEDDREAM_STUDIES} studies for a MedDream link`]);
+    throw new InvalidInputError([`resources must hold at most ${MAX_MEDDREAM_STUDIES} studies for a MedDream link`]);
   }
   return resources.map((r, i) => {
     if (r.level !== 'study') {
-      throw new BadRequestException([`resources.${i}.level must be "study" for a MedDream link (got "${r.level}")`]);
+      throw new InvalidInputError([`resources.${i}.level must be "study" for a MedDream link (got "${r.level}")`]);
     }
     if (!r.dicomUid) {
-      throw new BadRequestException([
-        `resources.${i}.dicom-uid (the StudyInstanceUID) is required for a MedDream link`,
-      ]);
+      throw new InvalidInputError([`resources.${i}.dicom-uid (the StudyInstanceUID) is required for a MedDream link`]);
     }
     if (!STUDY_UID.test(r.dicomUid)) {
-      throw new BadRequestException([`resources.${i}.dicom-uid must be a StudyInstanceUID (digits and dots)`]);
+      throw new InvalidInputError([`resources.${i}.dicom-uid must be a StudyInstanceUID (digits and dots)`]);
     }
     return r.dicomUid;
   });

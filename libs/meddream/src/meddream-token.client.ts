@@ -1,9 +1,9 @@
-import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { MetricsService } from '@app/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { DomainError, MetricsService } from '@app/common';
 import { medDreamConfig, MedDreamConfig } from './meddream.config';
 
 /** The longest answer taken as a token: a MedDream token is short; anything longer is an error page. */
-export const MAX_TOKEN_LENGTH = 8192;
+const MAX_TOKEN_LENGTH = 8192;
 
 /** The request body of the MedDream token service: one item per study, all stored in Orthanc. */
 export function tokenRequestBody(studyUids: string[]): { items: { studies: { study: string; storage: string } }[] } {
@@ -11,7 +11,7 @@ export function tokenRequestBody(studyUids: string[]): { items: { studies: { stu
 }
 
 /** The URL without credentials or query, fit for a log line. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
@@ -60,7 +60,8 @@ export class MedDreamTokenClient {
 
   async requestToken(studyUids: string[]): Promise<string> {
     const url = this.config.tokenServiceUrl;
-    if (!url) throw new BadGatewayException('MedDream is not configured: MEDDREAM_TOKEN_SERVICE_URL is not set');
+    if (!url)
+      throw new DomainError('upstream-failed', 'MedDream is not configured: MEDDREAM_TOKEN_SERVICE_URL is not set');
     const where = redactUrl(url);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
@@ -105,15 +106,15 @@ export class MedDreamTokenClient {
     }
   }
 
-  private failure(timedOut: boolean, what: string, where: string): BadGatewayException | GatewayTimeoutException {
+  private failure(timedOut: boolean, what: string, where: string): DomainError {
     this.metrics?.peerCall('meddream', 'token', false);
     if (timedOut) {
       const message = `The MedDream token service did not answer within ${this.config.timeoutMs} ms`;
       this.logger.warn(`${message} (${where})`);
-      return new GatewayTimeoutException(message);
+      return new DomainError('upstream-timeout', message);
     }
     const message = `The MedDream token service ${what}`;
     this.logger.warn(`${message} (${where})`);
-    return new BadGatewayException(message);
+    return new DomainError('upstream-failed', message);
   }
 }

@@ -1,5 +1,4 @@
-import { registerAs } from '@nestjs/config';
-import { ConfigError, Env, intSetting, urlSetting } from '@app/common';
+import { ConfigError, configNamespace, Env, intSetting, urlSetting } from '@app/common';
 
 export interface MedDreamConfig {
   /** True when both URLs are set: MedDream links can be made. */
@@ -31,4 +30,5 @@ export function loadMedDreamConfig(env: Env): MedDreamConfig {
   return { enabled: Boolean(tokenServiceUrl && publicRoot), tokenServiceUrl, publicRoot, timeoutMs };
 }
 
-export const medDreamConfig = registerAs('meddream', (): MedDreamConfig => loadMedDreamConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const medDreamConfig = configNamespace<MedDreamConfig>('meddream');

@@ -26,7 +26,7 @@ export const DEFAULT_ANONYMOUS_PROFILE: Readonly<AnonymousProfile> = Object.free
 });
 
 /** Bound on validity: a day; the plugin re-asks after it. */
-export const MAX_ANONYMOUS_VALIDITY = 24 * 3600;
+const MAX_ANONYMOUS_VALIDITY = 24 * 3600;
 
 /** The value of a key written in kebab-case or snake_case (not both); undefined when the file does not set it. */
 function eitherSpelling(v: Record<string, unknown>, kebab: string, snake: string): unknown {

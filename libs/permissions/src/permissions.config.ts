@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
-import { Env, readSetting } from '@app/common';
+import { configNamespace, Env, readSetting } from '@app/common';
 
 /** The roles file shipped with the service (resolved from the working folder: the repository or the image's /app). */
 export const SHIPPED_PERMISSIONS_FILE = 'config/permissions.json';
@@ -36,4 +35,5 @@ export function loadPermissionsConfig(env: Env, cwd: string = process.cwd()): Pe
   };
 }
 
-export const permissionsConfig = registerAs('permissions', (): PermissionsConfig => loadPermissionsConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const permissionsConfig = configNamespace<PermissionsConfig>('permissions');

@@ -1,4 +1,5 @@
-import { BadRequestException, HttpException, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { DomainError, InvalidInputError } from '@app/common';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,8 +71,8 @@ describe('RolesStore', () => {
     const writer = jest.fn<Promise<void>, [string, string]>();
     const store = new RolesStore(file, initial, writer);
     const err = await rejection(store.replace({ roles: { r: { permissions: ['view', 'launch-missiles'] } } }));
-    expect(err).toBeInstanceOf(BadRequestException);
-    const body = (err as BadRequestException).getResponse() as { message: string[] };
+    expect(err).toBeInstanceOf(InvalidInputError);
+    const body = { message: (err as DomainError).messages };
     expect(body.message[0]).toContain('roles.r.permissions[1]');
     expect(body.message[0]).toContain('"launch-missiles"');
     expect(writer).not.toHaveBeenCalled();
@@ -82,9 +83,7 @@ describe('RolesStore', () => {
   it('rejects a wrong shape with a 400 naming the field', async () => {
     const store = new RolesStore(file, initial);
     const err = await rejection(store.replace({ roles: { r: { permissions: 'view' } } }));
-    expect(((err as BadRequestException).getResponse() as { message: string[] }).message[0]).toMatch(
-      /^roles\.r\.permissions /,
-    );
+    expect((err as DomainError).messages[0]).toMatch(/^roles\.r\.permissions /);
     expect(store.get()).toEqual(initial);
   });
 
@@ -95,9 +94,10 @@ describe('RolesStore', () => {
     };
     const store = new RolesStore(file, initial, full);
     const err = await rejection(store.replace(version(1)));
-    expect(err).toBeInstanceOf(HttpException);
-    expect((err as HttpException).getStatus()).toBe(507);
-    expect(((err as HttpException).getResponse() as { message: string }).message).toMatch(/no space/i);
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).kind).toBe('storage-full');
+    expect((err as DomainError).status).toBe(507);
+    expect((err as DomainError).message).toMatch(/no space/i);
     expect(store.get()).toEqual(initial);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
@@ -105,8 +105,8 @@ describe('RolesStore', () => {
   it('answers 500 with a clear message when the real atomic write fails (its folder is gone), changing nothing in memory', async () => {
     const store = new RolesStore(join(dir, 'missing-folder', 'permissions.json'), initial);
     const err = await rejection(store.replace(version(1)));
-    expect((err as HttpException).getStatus()).toBe(500);
-    expect(((err as HttpException).getResponse() as { message: string }).message).toMatch(
+    expect((err as DomainError).status).toBe(500);
+    expect((err as DomainError).message).toMatch(
       /Could not write the roles file .*missing-folder.* \(ENOENT\); the roles configuration is unchanged/,
     );
     expect(store.get()).toEqual(initial);
@@ -117,7 +117,7 @@ describe('RolesStore', () => {
     mkdirSync(target);
     const store = new RolesStore(target, initial);
     const err = await rejection(store.replace(version(1)));
-    expect((err as HttpException).getStatus()).toBe(500);
+    expect((err as DomainError).status).toBe(500);
     expect(store.get()).toEqual(initial);
     expect(readdirSync(dir).sort()).toEqual(['is-a-folder', 'permissions.json']);
   });
@@ -190,8 +190,8 @@ describe('RolesStore', () => {
     await store.replace(version(1));
     fail = true;
     const err = await rejection(store.replace(version(2)));
-    expect((err as HttpException).getStatus()).toBe(500);
-    expect(((err as HttpException).getResponse() as { message: string }).message).toContain('EROFS');
+    expect((err as DomainError).status).toBe(500);
+    expect((err as DomainError).message).toContain('EROFS');
     expect(store.get()).toEqual(version(1));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(version(1));
   });

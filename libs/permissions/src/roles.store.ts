@@ -1,5 +1,5 @@
-import { BadRequestException, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { writeFileAtomicAsync } from '@app/common';
+import { Logger } from '@nestjs/common';
+import { DomainError, InvalidInputError, writeFileAtomicAsync } from '@app/common';
 import type { RolesConfig } from './role-mapping';
 import { RolesConfigError, serializeRolesConfig, validateRolesConfig } from './roles-config';
 
@@ -40,7 +40,7 @@ export class RolesStore {
     try {
       validated = validateRolesConfig(next);
     } catch (err) {
-      if (err instanceof RolesConfigError) return Promise.reject(new BadRequestException([err.message]));
+      if (err instanceof RolesConfigError) return Promise.reject(new InvalidInputError([err.message]));
       return Promise.reject(err);
     }
     const run = this.queue.then(() => this.persist(validated));
@@ -59,25 +59,22 @@ export class RolesStore {
     return this.current;
   }
 
-  private writeFailure(err: unknown): HttpException {
+  private writeFailure(err: unknown): DomainError {
     const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
     this.logger.error(
       `Could not write the roles file ${this.filePath} (${code}); the configuration in force is unchanged`,
     );
     if (NO_SPACE.has(code)) {
-      return new HttpException(
-        { message: `No space left to write the roles file (${code}); the roles configuration is unchanged` },
-        HttpStatus.INSUFFICIENT_STORAGE,
+      return new DomainError(
+        'storage-full',
+        `No space left to write the roles file (${code}); the roles configuration is unchanged`,
         { cause: err },
       );
     }
-    return new HttpException(
-      {
-        message:
-          `Could not write the roles file ${this.filePath} (${code}); the roles configuration is unchanged. ` +
-          'Make the file and its folder writable by the service, or point PERMISSIONS_FILE_PATH to a writable file.',
-      },
-      HttpStatus.INTERNAL_SERVER_ERROR,
+    return new DomainError(
+      'failed',
+      `Could not write the roles file ${this.filePath} (${code}); the roles configuration is unchanged. ` +
+        'Make the file and its folder writable by the service, or point PERMISSIONS_FILE_PATH to a writable file.',
       { cause: err },
     );
   }

@@ -5,7 +5,7 @@ import { isHashId, RevokedEntry } from './share-record';
  * How long after a share's expiry its revocation is still kept in memory. An expired link is refused for its expiry
  * (the same clock decides both), so the entry is dead weight from then on; the margin only spares a borderline call.
  */
-export const EXPIRED_REVOCATION_GRACE_MS = 60_000;
+const EXPIRED_REVOCATION_GRACE_MS = 60_000;
 
 export type RevocationInput = Pick<RevokedEntry, 'id' | 'tokenHash'> & { seq?: number; expiresAt?: number | null };
 

@@ -3,7 +3,7 @@ import type { Resource } from '@app/tokens';
 /** The prefix of the ids of rows that revoke a token by its hash (Python-issued tokens carry no share_id). */
 export const HASH_ID_PREFIX = 'hash:';
 
-export interface ShareCreator {
+interface ShareCreator {
   kind: string;
   name: string;
   userId: string | null;

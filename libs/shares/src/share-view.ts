@@ -1,7 +1,7 @@
 import { toWireResource, WireResource } from '@app/tokens';
 import type { ShareRecord } from './share-record';
 
-export type ShareStatus = 'active' | 'revoked' | 'expired';
+type ShareStatus = 'active' | 'revoked' | 'expired';
 
 /** A share as the admin API and the CLI show it (kebab-case, like the rest of the wire). */
 export interface ShareView {
@@ -17,7 +17,7 @@ export interface ShareView {
   'token-hash': string;
 }
 
-export function shareStatus(r: ShareRecord, now: number = Date.now()): ShareStatus {
+function shareStatus(r: ShareRecord, now: number = Date.now()): ShareStatus {
   if (r.revokedAt) return 'revoked';
   if (r.expiresAt && r.expiresAt.getTime() <= now) return 'expired';
   return 'active';

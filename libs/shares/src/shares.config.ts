@@ -1,6 +1,5 @@
-import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, Env, readSetting } from '@app/common';
+import { boolSetting, ConfigError, configNamespace, Env, readSetting } from '@app/common';
 
 export type SharesStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
@@ -37,4 +36,5 @@ export function loadSharesConfig(env: Env): SharesConfig {
   return { enabled, storage: { kind: 'sqlite', path: sqlite ? resolve(sqlite) : resolve(dataDir, 'shares.sqlite') } };
 }
 
-export const sharesConfig = registerAs('shares', (): SharesConfig => loadSharesConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const sharesConfig = configNamespace<SharesConfig>('shares');

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { SHARE_REGISTRY } from '@app/tokens';
+import { SHARE_REGISTRY, TokensModule } from '@app/tokens';
 import type { ShareRegistryHook } from '@app/tokens';
 import { SharesService } from './shares.service';
 
@@ -9,6 +9,8 @@ import { SharesService } from './shares.service';
  */
 @Global()
 @Module({
+  // For the share-token codec, the one TokensModule provides (revoking by token checks its signature).
+  imports: [TokensModule],
   providers: [
     SharesService,
     // A view of the service rather than the service itself: Nest would otherwise run its lifecycle hooks twice.

@@ -4,8 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CoreConfig } from '@app/common';
-import type { TokensConfig } from '@app/tokens';
+import { ShareTokenCodec } from '@app/tokens';
 import { REVOCATION_CHUNK, REVOCATION_STARTUP_CHUNK, SharesService } from './shares.service';
 import { SqliteShareStore } from './store/sqlite-share.store';
 
@@ -53,8 +52,7 @@ describe('SharesService revocation set', () => {
     });
     service = new SharesService(
       { enabled: true, storage: { kind: 'sqlite', path } },
-      { secretKey: 'k'.repeat(32) } as CoreConfig,
-      { previousSecretKeys: [] } as unknown as TokensConfig,
+      new ShareTokenCodec('k'.repeat(32)),
     );
   });
   afterEach(async () => {

@@ -1,25 +1,6 @@
-import {
-  BadRequestException,
-  ConflictException,
-  HttpException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  OnApplicationShutdown,
-  OnModuleInit,
-  ServiceUnavailableException,
-} from '@nestjs/common';
-import { coreConfig, CoreConfig } from '@app/common';
-import {
-  CreatedShare,
-  ShareRegistryHook,
-  ShareTokenCodec,
-  stripBearer,
-  tokenHash,
-  tokensConfig,
-  TokensConfig,
-} from '@app/tokens';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConflictError, DomainError, InvalidInputError, NotFoundError, UnavailableError } from '@app/common';
+import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
@@ -31,9 +12,9 @@ import { PgRevocationListener } from './store/pg-revocation-listener';
 import type { ShareStore } from './store/share-store';
 
 /** SQLite: how often revocations written by another process (the CLI) are read. */
-export const SQLITE_POLL_MS = 1000;
+const SQLITE_POLL_MS = 1000;
 /** PostgreSQL: the safety-net resync besides LISTEN/NOTIFY. */
-export const PG_RESYNC_MS = 30_000;
+const PG_RESYNC_MS = 30_000;
 /** Revocations read per query while serving: a full reload is a series of short reads, each a short stretch of the event loop. */
 export const REVOCATION_CHUNK = 2000;
 /** Revocations read per query at start-up, before the service listens: fewer round trips. */
@@ -58,8 +39,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
-    @Inject(coreConfig.KEY) private readonly core: CoreConfig,
-    @Inject(tokensConfig.KEY) private readonly tokens: TokensConfig,
+    private readonly codec: ShareTokenCodec,
   ) {}
 
   get enabled(): boolean {
@@ -73,7 +53,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     this.store = await openShareStore(storage).catch((err: unknown) => {
       throw storageOpenError(storage, err);
     });
-    this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
+    this.admin = new ShareAdmin(this.store, this.codec);
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
@@ -183,14 +163,14 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async get(id: string, ownerUserId?: string): Promise<ShareRecord> {
     const share = await this.unavailableOnError('read the share', this.requireStore().get(id));
     if (!share || (ownerUserId !== undefined && share.creator?.userId !== ownerUserId)) {
-      throw new NotFoundException(`no share with the id "${id}"`);
+      throw new NotFoundError(`no share with the id "${id}"`);
     }
     return share;
   }
 
   async revoke(id: string, by: string, ownerUserId?: string): Promise<ShareRecord> {
     const reason = notRevocableReason(await this.get(id, ownerUserId));
-    if (reason) throw new ConflictException(reason);
+    if (reason) throw new ConflictError(reason);
     const share = (await this.unavailableOnError('revoke the share', this.admin!.revoke(id, by)))!;
     this.revoked.add({ id: share.id, tokenHash: share.tokenHash, expiresAt: share.expiresAt?.getTime() ?? null });
     this.logRevoked(share, by);
@@ -212,7 +192,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     this.requireStore();
     if (ownerUserId !== undefined) {
       const owned = await this.findOwnedByToken(token, ownerUserId);
-      if (!owned) throw new NotFoundException('no share of yours was created with this token');
+      if (!owned) throw new NotFoundError('no share of yours was created with this token');
     }
     try {
       const share = await this.unavailableOnError('revoke the token', this.admin!.revokeToken(token, by));
@@ -220,7 +200,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       this.logRevoked(share, by);
       return share;
     } catch (err) {
-      if (err instanceof TokenNotRecognisedError) throw new BadRequestException([err.message]);
+      if (err instanceof TokenNotRecognisedError) throw new InvalidInputError([err.message]);
       throw err;
     }
   }
@@ -238,19 +218,17 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     try {
       return await work;
     } catch (err) {
-      if (err instanceof HttpException || err instanceof TokenNotRecognisedError) throw err;
+      if (err instanceof DomainError || err instanceof TokenNotRecognisedError) throw err;
       this.logger.error(`could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
-      throw new ServiceUnavailableException(`the share registry could not ${what}; try again later`);
+      throw new UnavailableError(`the share registry could not ${what}; try again later`);
     }
   }
 
   private requireStore(): ShareStore {
     if (!this.config.enabled) {
-      throw new ServiceUnavailableException(
-        'the share registry is disabled on this service (ENABLE_SHARES_REGISTRY=false)',
-      );
+      throw new UnavailableError('the share registry is disabled on this service (ENABLE_SHARES_REGISTRY=false)');
     }
-    if (!this.store) throw new ServiceUnavailableException('the share registry is not open yet');
+    if (!this.store) throw new UnavailableError('the share registry is not open yet');
     return this.store;
   }
 }

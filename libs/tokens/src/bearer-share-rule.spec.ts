@@ -1,4 +1,4 @@
-import { BadRequestException, ForbiddenException } from '@nestjs/common';
+import { DomainError, ForbiddenError, InvalidInputError } from '@app/common';
 import type { Caller } from '@app/common';
 import { assertBearerMayShare, boundedBearerExpiry, seesAllLabels } from './bearer-share-rule';
 
@@ -31,7 +31,7 @@ describe('the bearer share rule', () => {
       user(['share'], []),
       user(['share']), // no labels known: refused, never assumed
     ]) {
-      expect(() => assertBearerMayShare(caller)).toThrow(ForbiddenException);
+      expect(() => assertBearerMayShare(caller)).toThrow(ForbiddenError);
     }
   });
 
@@ -54,8 +54,8 @@ describe('the bearer share rule', () => {
       try {
         boundedBearerExpiry({ expiresAt: late, byDate }, max, now);
       } catch (err) {
-        expect(err).toBeInstanceOf(BadRequestException);
-        return ((err as BadRequestException).getResponse() as { message: string[] }).message;
+        expect(err).toBeInstanceOf(InvalidInputError);
+        return (err as DomainError).messages;
       }
       throw new Error('expected a 400');
     };

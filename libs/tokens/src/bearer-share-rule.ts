@@ -1,5 +1,4 @@
-import { BadRequestException, ForbiddenException } from '@nestjs/common';
-import type { Caller } from '@app/common';
+import { Caller, ForbiddenError, InvalidInputError } from '@app/common';
 import type { Permission } from '@app/permissions';
 
 /** The permissions that let a Keycloak user create a share token of any type with their own bearer token. */
@@ -13,7 +12,7 @@ export function seesAllLabels(labels: readonly string[] | undefined): boolean {
   return labels !== undefined && labels.includes('*');
 }
 
-export const LABELS_REFUSAL =
+const LABELS_REFUSAL =
   'this Keycloak user may see only studies with some labels (authorized-labels without "*"), and this service cannot see a study\'s labels, so it does not create share links for them: share through Orthanc (Orthanc Explorer 2), whose authorization plugin knows the labels';
 
 /**
@@ -24,11 +23,11 @@ export const LABELS_REFUSAL =
 export function assertBearerMayShare(caller: Caller): void {
   const permissions = caller.permissions ?? [];
   if (!BEARER_SHARE_PERMISSIONS.some((p) => permissions.includes(p))) {
-    throw new ForbiddenException(
+    throw new ForbiddenError(
       `the user's roles grant neither "share" nor "all": creating share tokens with a Keycloak token needs one of them`,
     );
   }
-  if (!seesAllLabels(caller.authorizedLabels)) throw new ForbiddenException(LABELS_REFUSAL);
+  if (!seesAllLabels(caller.authorizedLabels)) throw new ForbiddenError(LABELS_REFUSAL);
 }
 
 /**
@@ -44,7 +43,7 @@ export function boundedBearerExpiry(
   const latest = now + maxSeconds * 1000;
   if (asked.expiresAt === null) return { expiresAt: new Date(latest), defaulted: true };
   if (asked.expiresAt.getTime() > latest) {
-    throw new BadRequestException([
+    throw new InvalidInputError([
       `${asked.byDate ? 'expiration-date' : 'validity-duration'} must be at most ${describeSeconds(maxSeconds)} from now for a token created with a Keycloak user's token (BEARER_SHARE_MAX_VALIDITY)`,
     ]);
   }

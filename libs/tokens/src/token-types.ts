@@ -2,7 +2,6 @@ export const LEVELS = ['patient', 'study', 'series', 'instance', 'system'] as co
 export type Level = (typeof LEVELS)[number];
 
 export const METHODS = ['get', 'post', 'put', 'delete'] as const;
-export type Method = (typeof METHODS)[number];
 
 export const TOKEN_TYPES = [
   'stone-viewer-publication',
@@ -24,8 +23,7 @@ export const PUBLICATION_TYPES: ReadonlySet<TokenType> = new Set([
   'meddream-viewer-publication',
 ]);
 
-export const DECODE_ERRORS = ['expired', 'invalid', 'unknown'] as const;
-export type DecodeErrorCode = (typeof DECODE_ERRORS)[number];
+export type DecodeErrorCode = 'expired' | 'invalid' | 'unknown';
 
 export function isTokenType(value: unknown): value is TokenType {
   return typeof value === 'string' && (TOKEN_TYPES as readonly string[]).includes(value);

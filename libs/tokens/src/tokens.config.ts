@@ -1,9 +1,17 @@
-import { registerAs } from '@nestjs/config';
-import { ConfigError, Env, enumSetting, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
+import {
+  ConfigError,
+  configNamespace,
+  enumSetting,
+  Env,
+  intSetting,
+  listSetting,
+  readSetting,
+  urlSetting,
+} from '@app/common';
 import { SHARE_TOKEN_METHODS, ShareTokenMethod } from './validation/share-decision';
 
-export const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
-export type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
+const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
+type OhifDataSource = (typeof OHIF_DATA_SOURCES)[number];
 
 /** 100 years: the bound on validity-duration (the plugin sends garbage when the caller gave none). */
 export const MAX_VALIDITY_SECONDS = 100 * 365 * 24 * 3600;
@@ -16,7 +24,6 @@ export interface TokensConfig {
   serverId?: string;
   /** The longest time the plugin may cache a validate answer (seconds). */
   validateCacheSeconds: number;
-  previousSecretKeys: string[];
   /** How many verified share tokens are remembered (0 disables the cache). */
   verifiedTokenCacheSize: number;
   /** The validate methods share tokens are granted: get and post by default, get only when narrowed. */
@@ -32,15 +39,15 @@ export interface TokensConfig {
 }
 
 /** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
-export const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
+const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
 /**
  * The highest per-minute limit of token creation: the limiter remembers each creation of the last minute per caller
  * (8 bytes each), and finds the oldest with one call taking them all as arguments.
  */
-export const MAX_CREATION_LIMIT = 60_000;
+const MAX_CREATION_LIMIT = 60_000;
 
 /** Outside production, links point to a local Orthanc (its default port) so that a newcomer can try the service. */
-export const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
+const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
 
 export function loadTokensConfig(env: Env): TokensConfig {
   const production = env.NODE_ENV === 'production';
@@ -51,7 +58,6 @@ export function loadTokensConfig(env: Env): TokensConfig {
     ohifDataSource: enumSetting(env, 'OHIF_DATA_SOURCE', OHIF_DATA_SOURCES, 'dicom-web'),
     serverId: readSetting(env, 'SERVER_ID'),
     validateCacheSeconds: intSetting(env, 'VALIDATE_CACHE_SECONDS', 60, 0, 3600),
-    previousSecretKeys: listSetting(env, 'PREVIOUS_SECRET_KEYS'),
     verifiedTokenCacheSize: intSetting(env, 'VERIFIED_TOKEN_CACHE_SIZE', 10_000, 0, 1_000_000),
     shareTokenMethods: shareTokenMethodsSetting(env),
     verifiedTokenCacheBytes: intSetting(env, 'VERIFIED_TOKEN_CACHE_MB', 32, 0, 4096) * 1024 * 1024,
@@ -86,4 +92,5 @@ function shareTokenMethodsSetting(env: Env): ShareTokenMethod[] {
   return SHARE_TOKEN_METHODS.filter((m) => methods.includes(m));
 }
 
-export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const tokensConfig = configNamespace<TokensConfig>('tokens');

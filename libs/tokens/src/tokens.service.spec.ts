@@ -1,10 +1,10 @@
-import { CoreConfig } from '@app/common';
+import { ShareTokenCodec } from './codec/share-token-codec';
 import { ShareRegistryHook, CreatedShare } from './share-registry';
 import { tokenFrom, tokenHash, TokensService } from './tokens.service';
 import { loadTokensConfig } from './tokens.config';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 
-const core = { secretKey: 'unit-secret' } as CoreConfig;
+const codec = new ShareTokenCodec('unit-secret');
 const body = (over: Record<string, unknown> = {}) =>
   ({ id: 'x', type: 'viewer-instant-link', resources: [{ 'dicom-uid': 'U1', level: 'study' }], ...over }) as any;
 const probe = (token: string): ValidateTokenDto =>
@@ -27,7 +27,7 @@ describe('TokensService', () => {
 
   it('a cached verified token still expires on time (the cache never extends a life)', async () => {
     jest.useFakeTimers({ now: Date.UTC(2030, 0, 1) });
-    const svc = new TokensService(core, loadTokensConfig({}));
+    const svc = new TokensService(codec, loadTokensConfig({}));
     const { token } = await svc.create('viewer-instant-link', body({ 'validity-duration': 30 }));
     expect(svc.validate(probe(token))).toEqual({ granted: true, validity: 30 });
     jest.setSystemTime(Date.UTC(2030, 0, 1) + 29_000);
@@ -38,7 +38,7 @@ describe('TokensService', () => {
 
   it('records each created share with an id carried in the token, and refuses it once revoked (cached or not)', async () => {
     const registry = new MemoryRegistry();
-    const svc = new TokensService(core, loadTokensConfig({}), undefined, registry);
+    const svc = new TokensService(codec, loadTokensConfig({}), undefined, registry);
     const { token } = await svc.create('viewer-instant-link', body(), { kind: 'basic', name: 'share-user' });
     expect(registry.created).toHaveLength(1);
     const share = registry.created[0];
@@ -64,7 +64,7 @@ describe('TokensService', () => {
   });
 
   it('without a registry, tokens carry exactly the Python fields', async () => {
-    const svc = new TokensService(core, loadTokensConfig({}));
+    const svc = new TokensService(codec, loadTokensConfig({}));
     const { token } = await svc.create('viewer-instant-link', body());
     const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     expect(Object.keys(payload)).toEqual(['id', 'resources', 'type', 'expiration_date', 'validity_duration']);

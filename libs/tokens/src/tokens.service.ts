@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
-import { Caller, coreConfig, CoreConfig } from '@app/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Caller, InvalidInputError } from '@app/common';
 import { assertBearerMayShare, boundedBearerExpiry } from './bearer-share-rule';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
 import { MAX_TOKEN_LENGTH, ShareTokenCodec } from './codec/share-token-codec';
@@ -48,7 +48,7 @@ const BEARER = /^bearer\s+/i;
 const BASIC = /^basic(\s|$)/i;
 
 /** The header a caller of this service authenticates with (HTTP Basic): never read as a share token. */
-export const CALLER_CREDENTIAL_HEADER = 'authorization';
+const CALLER_CREDENTIAL_HEADER = 'authorization';
 
 export function stripBearer(value: string): string {
   return BEARER.test(value) ? value.replace(BEARER, '') : value;
@@ -88,18 +88,17 @@ export function tokenHash(raw: string): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export const MEDDREAM_NOT_CONFIGURED =
+const MEDDREAM_NOT_CONFIGURED =
   'MedDream is not configured on this service: set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
 
 @Injectable()
 export class TokensService {
-  readonly codec: ShareTokenCodec;
   readonly links: LinkBuilder;
   private readonly verified: VerifiedTokenCache;
   private readonly methods: ReadonlySet<string>;
 
   constructor(
-    @Inject(coreConfig.KEY) core: CoreConfig,
+    readonly codec: ShareTokenCodec,
     @Inject(tokensConfig.KEY) private readonly config: TokensConfig,
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
     @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
@@ -108,14 +107,13 @@ export class TokensService {
       maxEntries: config.verifiedTokenCacheSize,
       maxBytes: config.verifiedTokenCacheBytes,
     });
-    this.codec = new ShareTokenCodec(core.secretKey, config.previousSecretKeys);
     this.links = new LinkBuilder(config);
     this.methods = new Set(config.shareTokenMethods);
   }
 
   async create(pathType: string, dto: CreateTokenDto, creator: Caller | null = null): Promise<CreateTokenAnswer> {
     if (dto.type !== pathType) {
-      throw new BadRequestException([`type must equal the token type of the path (${pathType})`]);
+      throw new InvalidInputError([`type must equal the token type of the path (${pathType})`]);
     }
     const type = dto.type;
     if (creator?.kind === 'bearer') assertBearerMayShare(creator);
@@ -126,7 +124,7 @@ export class TokensService {
     if (expirationInput) {
       expiresAt = parseIsoDate(expirationInput);
       if (!expiresAt)
-        throw new BadRequestException(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
+        throw new InvalidInputError(['expiration-date must be an ISO-8601 date-time, e.g. 2030-01-01T00:00:00Z']);
     } else if (duration !== null) {
       expiresAt = new Date(now + duration * 1000);
     }
@@ -157,7 +155,7 @@ export class TokensService {
     };
 
     if (type === 'meddream-instant-link' || type === 'meddream-viewer-publication') {
-      if (!this.meddream) throw new BadRequestException(MEDDREAM_NOT_CONFIGURED);
+      if (!this.meddream) throw new InvalidInputError(MEDDREAM_NOT_CONFIGURED);
     }
     if (type === 'meddream-instant-link') {
       // Not a JWT: the MedDream token service's own token, inside MedDream's link. Recorded like every share (who,
@@ -167,7 +165,7 @@ export class TokensService {
       return { request, token, url };
     }
     if (type === 'meddream-viewer-publication' && !this.config.publicLandingRoot) {
-      throw new BadRequestException(`${type} links are not configured on this service: set PUBLIC_LANDING_ROOT`);
+      throw new InvalidInputError(`${type} links are not configured on this service: set PUBLIC_LANDING_ROOT`);
     }
     // A publication is opened later, at decode: refuse now what MedDream could never open then.
     if (type === 'meddream-viewer-publication') this.meddream!.checkResources(resources);
@@ -184,7 +182,7 @@ export class TokensService {
     });
     if (token.length > MAX_TOKEN_LENGTH) {
       // A token this service would refuse when it comes back (validate, decode): never hand one out.
-      throw new BadRequestException([
+      throw new InvalidInputError([
         `resources make a token of ${token.length} characters, over the ${MAX_TOKEN_LENGTH} this service accepts: share fewer resources, or drop their urls`,
       ]);
     }
@@ -272,7 +270,7 @@ export class TokensService {
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) return answer(token.type, 'expired');
     const resources = token.resources.map(toWireResource);
     if (token.type === 'meddream-viewer-publication') {
-      if (!this.meddream) throw new BadRequestException(MEDDREAM_NOT_CONFIGURED);
+      if (!this.meddream) throw new InvalidInputError(MEDDREAM_NOT_CONFIGURED);
       return answer(token.type, null, (await this.meddream.mintLink(token.resources)).url, resources);
     }
     if (PUBLICATION_TYPES.has(token.type)) {

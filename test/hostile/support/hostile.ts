@@ -88,7 +88,7 @@ export function assertSane(answer: Answer, label: string): void {
 
 /** Cases run per route, printed by each suite's afterAll. */
 export const counts = new Map<string, number>();
-export function count(route: string, n = 1): void {
+function count(route: string, n = 1): void {
   counts.set(route, (counts.get(route) ?? 0) + n);
 }
 
@@ -135,7 +135,7 @@ export async function runCases<T>(
 // Hostile values
 
 /** Strings that break naive code: NUL, lone surrogates, RTL overrides, emoji, BOM, injection look-alikes. */
-export const NASTY_STRINGS = [
+const NASTY_STRINGS = [
   '',
   ' ',
   '\u0000',
@@ -191,27 +191,10 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Arrays nested n deep: `[[[...]]]`. */
-export function nest(depth: number): unknown {
+function nest(depth: number): unknown {
   let v: unknown = 'bottom';
   for (let i = 0; i < depth; i++) v = [v];
   return v;
-}
-
-/** How deep arrays and objects nest in a value (a string is 0). */
-export function depthOf(v: unknown): number {
-  if (v === null || typeof v !== 'object') return 0;
-  let max = 0;
-  for (const x of Object.values(v as object)) max = Math.max(max, depthOf(x));
-  return max + 1;
-}
-
-/** The longest string anywhere in a value. */
-export function longestString(v: unknown): number {
-  if (typeof v === 'string') return v.length;
-  if (v === null || typeof v !== 'object') return 0;
-  let max = 0;
-  for (const [k, x] of Object.entries(v as object)) max = Math.max(max, k.length, longestString(x));
-  return max;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -395,7 +378,7 @@ export const transportArb: fc.Arbitrary<Transport> = fc.record({
   ),
 });
 
-export const WRONG_BASIC = `Basic ${Buffer.from('share-user:wrong').toString('base64')}`;
+const WRONG_BASIC = `Basic ${Buffer.from('share-user:wrong').toString('base64')}`;
 
 export function transportHeaders(t: Transport, more: Record<string, string> = {}): Record<string, string> {
   const h: Record<string, string> = { ...t.extraHeaders, ...more };

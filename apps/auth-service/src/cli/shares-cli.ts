@@ -1,8 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { userInfo } from 'node:os';
-import { Env, loadCoreConfig } from '@app/common';
-import { ShareTokenCodec, loadTokensConfig } from '@app/tokens';
+import { Env, loadSigningKeys } from '@app/common';
+import { ShareTokenCodec } from '@app/tokens';
 import {
   decodeCursor,
   encodeCursor,
@@ -103,7 +103,10 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
     io.out(USAGE);
     return command ? 0 : 2;
   }
+  // The environment is read here, once: the registry's settings, and the signing keys for the one command that
+  // checks a token's signature (the CLI needs no caller login, so not the whole core configuration).
   const config = loadSharesConfig(env);
+  const signingKeys = command === 'revoke-token' ? loadSigningKeys(env) : null;
   const by = `cli:${userInfo().username}`;
   let store: ShareStore | null = null;
   const open = async () => (store = await openShareStore(config.storage));
@@ -144,8 +147,8 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
       }
       case 'revoke-token': {
         if (rest.length !== 1) throw new UsageError('revoke-token takes one token');
-        const core = loadCoreConfig(env);
-        const codec = new ShareTokenCodec(core.secretKey, loadTokensConfig(env).previousSecretKeys);
+        // The codec made as TokensModule makes the service's.
+        const codec = ShareTokenCodec.fromKeys(signingKeys!);
         const share = await new ShareAdmin(await open(), codec).revokeToken(rest[0], by);
         io.out(JSON.stringify(toShareView(share), null, 2));
         return 0;

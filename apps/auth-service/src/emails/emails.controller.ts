@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../ops/openapi-schemas';
+import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../openapi/answer-schemas';
 import { EmailsService, SendEmailDto } from '@app/emails';
 import type { SendEmailAnswer } from '@app/emails';
 

@@ -27,7 +27,7 @@ export function compileBodySchema(schema: JsonSchema): ValidateFunction {
   return ajv.compile(schema);
 }
 
-export const NOT_AN_OBJECT = 'the request body must be a JSON object';
+const NOT_AN_OBJECT = 'the request body must be a JSON object';
 
 const ARTICLE: Record<string, string> = {
   string: 'a string',

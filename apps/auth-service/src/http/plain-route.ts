@@ -2,11 +2,11 @@ import { Logger } from '@nestjs/common';
 import type { OperationObject, PathItemObject, SchemaObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BasicCredentials, errorBody, sendError, toErrorResponse } from '@app/common';
-import { ERROR_SCHEMA } from '../ops/openapi-schemas';
+import { ERROR_SCHEMA } from '../openapi/answer-schemas';
 import { bodyErrorMessages, compileBodySchema, JsonSchema } from './body-schema';
 
 /** A documented answer of a route: its description and, for JSON answers, schema and example. */
-export interface RouteAnswer {
+interface RouteAnswer {
   description: string;
   schema?: JsonSchema;
   example?: unknown;

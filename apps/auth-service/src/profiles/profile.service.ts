@@ -8,7 +8,7 @@ import { GetProfileDto } from './get-profile.dto';
 import { profileValidity, USER_PROFILE_VALIDITY, UserProfileAnswer } from './user-profile';
 
 /** The token-key under which the plugin forwards an api-key header (PROTOCOL.md section 6: exactly this). */
-export const API_KEY_TOKEN_KEY = 'api-key';
+const API_KEY_TOKEN_KEY = 'api-key';
 
 /**
  * Who is this, and what may they do? The OpenID provider's access tokens are verified locally and their roles mapped

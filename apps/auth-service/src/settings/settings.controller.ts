@@ -2,7 +2,7 @@ import { Body, Controller, Get, Inject, Logger, Optional, Put, ServiceUnavailabl
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { REALM_ROLES_SOURCE, reconcileRoles, RolesStore } from '@app/permissions';
 import type { RealmRolesSource, RolesConfig } from '@app/permissions';
-import { ERROR_SCHEMA, ROLES_CONFIG_SCHEMA } from '../ops/openapi-schemas';
+import { ERROR_SCHEMA, ROLES_CONFIG_SCHEMA } from '../openapi/answer-schemas';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
 
 const ROLES_EXAMPLE = {

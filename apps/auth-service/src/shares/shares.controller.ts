@@ -3,7 +3,7 @@ import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiRespon
 import type { Caller } from '@app/common';
 import { decodeCursor, encodeCursor, ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
 import type { ShareView } from '@app/shares';
-import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../ops/openapi-schemas';
+import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../openapi/answer-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
 

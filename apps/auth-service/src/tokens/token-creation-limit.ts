@@ -4,7 +4,7 @@ import type { Caller } from '@app/common';
 import type { TokensConfig } from '@app/tokens';
 
 /** The limiter's window: limits are per minute. */
-export const CREATION_WINDOW_MS = 60_000;
+const CREATION_WINDOW_MS = 60_000;
 
 const callerOf = (context: ExecutionContext): Caller | undefined =>
   context.switchToHttp().getRequest<{ user?: Caller }>().user;
@@ -14,7 +14,7 @@ const callerOf = (context: ExecutionContext): Caller | undefined =>
  * or a Keycloak user by subject. Never anything the client merely claims (an IP, an unverified header): a stranger
  * sending wrong passwords for `share-user` must not use up the plugin's allowance.
  */
-export function creationTracker(caller: Caller | undefined): string {
+function creationTracker(caller: Caller | undefined): string {
   if (!caller) return 'unknown';
   return caller.kind === 'basic' ? `basic:${caller.name}` : `bearer:${caller.userId ?? caller.name}`;
 }

@@ -14,7 +14,7 @@ import type { Caller } from '@app/common';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
 import { TOKEN_TYPES } from '@app/tokens';
-import { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, ERROR_SCHEMA } from '../ops/openapi-schemas';
+import { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, ERROR_SCHEMA } from '../openapi/answer-schemas';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
 

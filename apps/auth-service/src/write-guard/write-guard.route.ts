@@ -8,7 +8,7 @@ import { decideWriteGuard, TokensService, writeGuardInput } from '@app/tokens';
 import type { WriteGuardConfig } from './write-guard.config';
 
 /** The path of the write guard (after URL_PREFIX), on its own listener. */
-export const WRITE_GUARD_PATH = '/write-guard';
+const WRITE_GUARD_PATH = '/write-guard';
 
 /** nginx forwards the client's headers to the subrequest: as large as its large_client_header_buffers allow. */
 const MAX_HEADER_BYTES = 128 * 1024;

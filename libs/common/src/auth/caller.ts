@@ -10,5 +10,3 @@ export interface Caller {
   /** The Orthanc labels a bearer caller may see (`*`: all), as the roles configuration maps them. */
   authorizedLabels?: readonly string[];
 }
-
-export const CALLER_KEY = 'caller';

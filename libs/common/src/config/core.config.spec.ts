@@ -29,14 +29,14 @@ describe('loadCoreConfig', () => {
     const first = loadCoreConfig({ DATA_DIR: dataDir, SECRETS_DIR: tmp() });
     expect(first.embedded).toMatchObject({ secretKey: true, users: true });
     expect(first.embedded.generatedPassword).toBe(first.users['share-user']);
-    expect(first.secretKey.length).toBeGreaterThanOrEqual(32);
+    expect(first.signingKeys.current.length).toBeGreaterThanOrEqual(32);
     expect(statSync(join(dataDir, 'secret-key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dataDir, 'users.json')).mode & 0o777).toBe(0o600);
     const second = loadCoreConfig({ DATA_DIR: dataDir, SECRETS_DIR: tmp() });
-    expect(second.secretKey).toBe(first.secretKey);
+    expect(second.signingKeys.current).toBe(first.signingKeys.current);
     expect(second.users).toEqual(first.users);
     expect(second.embedded.generatedPassword).toBeUndefined();
-    expect(readFileSync(join(dataDir, 'secret-key'), 'utf8').trim()).toBe(first.secretKey);
+    expect(readFileSync(join(dataDir, 'secret-key'), 'utf8').trim()).toBe(first.signingKeys.current);
   });
 
   it('refuses to start in production without SECRET_KEY or USERS, naming them', () => {

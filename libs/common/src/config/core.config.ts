@@ -1,13 +1,48 @@
-import { registerAs } from '@nestjs/config';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
+import { configNamespace } from './config-namespace';
 import { embeddedSecretKey, embeddedUsers } from './embedded-defaults';
-import { enumSetting, intSetting, stringMapSetting } from './parsers';
+import { enumSetting, intSetting, listSetting, stringMapSetting } from './parsers';
 import { Env, readSetting } from './settings';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The keys of share links, in one place: the current key signs (SECRET_KEY, or the key generated in DATA_DIR), the
+ * previous ones are still accepted when a link is checked (PREVIOUS_SECRET_KEYS, for a rotation).
+ */
+export interface SigningKeys {
+  current: string;
+  previous: string[];
+  /** The current key is the one generated in DATA_DIR (no SECRET_KEY, outside production). */
+  embedded: boolean;
+}
+
+/** The data folder (DATA_DIR, `data` by default), as an absolute path. */
+function dataDirSetting(env: Env): string {
+  return resolve(readSetting(env, 'DATA_DIR') ?? 'data');
+}
+
+/**
+ * SECRET_KEY and PREVIOUS_SECRET_KEYS, the one loader of the signing keys: the service's (through loadCoreConfig) and
+ * the shares CLI's (which needs no other core setting). Outside production, without SECRET_KEY, the key generated in
+ * the data folder (made on first use, kept with mode 0600).
+ */
+export function loadSigningKeys(env: Env, dataDir = dataDirSetting(env)): SigningKeys {
+  const secretKey = readSetting(env, 'SECRET_KEY');
+  if (!secretKey && env.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'SECRET_KEY',
+      "is required when NODE_ENV=production: the key that signs share links (the same as the Python service's to keep its links valid)",
+    );
+  }
+  const previous = listSetting(env, 'PREVIOUS_SECRET_KEYS');
+  return secretKey
+    ? { current: secretKey, previous, embedded: false }
+    : { current: embeddedSecretKey(dataDir), previous, embedded: true };
+}
 
 export interface CoreConfig {
   production: boolean;
@@ -17,7 +52,7 @@ export interface CoreConfig {
   prefix: string;
   bodyLimit: number;
   dataDir: string;
-  secretKey: string;
+  signingKeys: SigningKeys;
   users: Record<string, string>;
   logLevel: LogLevel;
   /** Worker processes sharing the port (cluster mode); 1 = a single process. */
@@ -39,7 +74,7 @@ const PLACEHOLDERS = new Set([
 ]);
 
 /** Caller passwords shorter than this are reported as weak (a warning: sites migrating keep theirs working). */
-export const MIN_PASSWORD_LENGTH = 12;
+const MIN_PASSWORD_LENGTH = 12;
 
 /**
  * Placeholder or weak secrets, reported at every start-up whatever NODE_ENV says: a test or staging instance
@@ -74,7 +109,7 @@ function weakSecretWarnings(secretKey: string, users: Record<string, string>): s
 
 export function loadCoreConfig(env: Env): CoreConfig {
   const production = env.NODE_ENV === 'production';
-  const dataDir = resolve(readSetting(env, 'DATA_DIR') ?? 'data');
+  const dataDir = dataDirSetting(env);
   const prefixRaw = readSetting(env, 'URL_PREFIX') ?? '';
   if (prefixRaw && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(prefixRaw)) {
     throw new ConfigError(
@@ -83,27 +118,15 @@ export function loadCoreConfig(env: Env): CoreConfig {
     );
   }
 
-  let secretKey = readSetting(env, 'SECRET_KEY');
   let users = stringMapSetting(env, 'USERS');
-  const embedded: CoreConfig['embedded'] = { secretKey: false, users: false };
-  if (production) {
-    if (!secretKey) {
-      throw new ConfigError(
-        'SECRET_KEY',
-        "is required when NODE_ENV=production: the key that signs share links (the same as the Python service's to keep its links valid)",
-      );
-    }
-    if (!users) {
-      throw new ConfigError(
-        'USERS',
-        'is required when NODE_ENV=production: a JSON object of caller logins, e.g. {"share-user": "change-me"}',
-      );
-    }
+  const signingKeys = loadSigningKeys(env, dataDir);
+  if (production && !users) {
+    throw new ConfigError(
+      'USERS',
+      'is required when NODE_ENV=production: a JSON object of caller logins, e.g. {"share-user": "change-me"}',
+    );
   }
-  if (!secretKey) {
-    secretKey = embeddedSecretKey(dataDir);
-    embedded.secretKey = true;
-  }
+  const embedded: CoreConfig['embedded'] = { secretKey: signingKeys.embedded, users: false };
   if (!users) {
     const generated = embeddedUsers(dataDir);
     users = generated.users;
@@ -118,12 +141,12 @@ export function loadCoreConfig(env: Env): CoreConfig {
     prefix: prefixRaw,
     bodyLimit: intSetting(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     dataDir,
-    secretKey,
+    signingKeys,
     users,
     logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     workers: workersSetting(env),
     embedded,
-    warnings: weakSecretWarnings(secretKey, users),
+    warnings: weakSecretWarnings(signingKeys.current, users),
   };
 }
 
@@ -134,4 +157,4 @@ function workersSetting(env: Env): number {
   return intSetting(env, 'WORKERS', 1, 1, 64);
 }
 
-export const coreConfig = registerAs('core', (): CoreConfig => loadCoreConfig(process.env));
+export const coreConfig = configNamespace<CoreConfig>('core');

@@ -3,16 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write';
 
-/**
- * Secrets generated for a newcomer who starts the service with no configuration at all (never in production).
- * They are kept in the data folder with mode 0600 so that share links survive restarts.
- */
-export interface EmbeddedSecrets {
-  secretKey: string;
-  users: Record<string, string>;
-  /** Set only on the start that generated the caller password, so that it is shown once. */
-  generatedPassword?: string;
-}
+// Secrets generated for a newcomer who starts the service with no configuration at all (never in production). They
+// are kept in the data folder with mode 0600 so that share links survive restarts.
 
 function readOrCreate(path: string, make: () => string): { value: string; created: boolean } {
   if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false };

@@ -5,7 +5,7 @@ import { ConfigError } from './config-error';
 export type Env = Record<string, string | undefined>;
 
 /** Where Docker secrets are mounted. Overridable (SECRETS_DIR) so tests and non-Docker sites can point elsewhere. */
-export function secretsDir(env: Env): string {
+function secretsDir(env: Env): string {
   return env.SECRETS_DIR || '/run/secrets';
 }
 
@@ -33,10 +33,4 @@ export function readSetting(env: Env, name: string): string | undefined {
   }
   const value = env[name];
   return value === undefined || value === '' ? undefined : value;
-}
-
-export function requireSetting(env: Env, name: string, expectation: string): string {
-  const value = readSetting(env, name);
-  if (value === undefined) throw new ConfigError(name, `is required: ${expectation}`);
-  return value;
 }

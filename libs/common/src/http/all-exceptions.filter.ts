@@ -1,11 +1,26 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { DomainError } from '../errors/domain-error';
 import { errorBody, ErrorBody, fastifyClientError, newErrorId } from './error-body';
 
-export const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
+const BASIC_CHALLENGE = 'Basic realm="orthanc-auth", charset="UTF-8"';
 
-/** Maps any error to one JSON shape. 5xx answers carry an error id that is logged with the cause. */
+/**
+ * Maps any error to one JSON shape: a lib's DomainError by its kind (the one place a kind becomes a status), Nest's
+ * HttpException (the app's routes, guards and pipes) by its status. 5xx answers carry an error id that is logged with
+ * the cause.
+ */
 export function toErrorResponse(exception: unknown, logger: Logger, reqId?: string): ErrorBody {
+  if (exception instanceof DomainError) {
+    const status = exception.status;
+    if (status < 500) return errorBody(status, exception.messages);
+    const errorId = newErrorId();
+    logger.error(
+      { msg: `${status} errorId=${errorId}: ${exception.message}`, reqId },
+      exception.cause instanceof Error ? exception.cause.stack : undefined,
+    );
+    return errorBody(status, exception.messages, errorId);
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();

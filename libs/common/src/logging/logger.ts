@@ -64,7 +64,7 @@ const FRAMEWORK_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'Rout
  * A message with fields of its own: `logger.error({ msg: '...', reqId })` through Nest's Logger writes `reqId` as a
  * field of the JSON line (Nest's ConsoleLogger would print the object).
  */
-export interface LoggedMessage {
+interface LoggedMessage {
   msg: string;
   [field: string]: unknown;
 }

@@ -32,7 +32,7 @@ const IsListCursor = () =>
   });
 
 /** Paging by offset went with the registry's growth (page N cost N rows): a clear 400, never a silently ignored key. */
-export const OFFSET_GONE =
+const OFFSET_GONE =
   'offset is not supported (beyond 0): page with cursor, passing the next-cursor of the previous answer';
 
 /** The query of `GET /shares`. */

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { PG_TIMEOUT_MS, REVOCATION_CHANNEL } from './pg-share.store';
 
 /** How the listening connection shows in pg_stat_activity. */
-export const LISTENER_APPLICATION_NAME = 'orthanc-auth-revocations';
+const LISTENER_APPLICATION_NAME = 'orthanc-auth-revocations';
 
 export interface RevocationNotice {
   id: string;

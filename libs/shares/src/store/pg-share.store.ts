@@ -38,7 +38,7 @@ const MIGRATION_LOCK = 0x0a7a5e;
 export const REVOCATION_LOCK = 0x0a7a5f;
 const COLUMNS = selectColumns('postgres');
 
-export function pgPoolOptions(url: string) {
+function pgPoolOptions(url: string) {
   return {
     connectionString: url,
     max: 5,

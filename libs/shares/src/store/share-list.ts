@@ -14,7 +14,7 @@ import { JOIN_CREATORS, rowToRecord, selectColumns, ShareRow } from './share-sql
  * The drive is chosen per page among the indexed filters present: a first query per candidate counts its next
  * LIST_SCAN_BUDGET rows (from the index alone) and the one that reaches furthest back, the most selective here, wins.
  */
-export const LIST_SCAN_BUDGET = 10_000;
+const LIST_SCAN_BUDGET = 10_000;
 /** `count`: the most rows of the drive examined; beyond, the total is a lower bound. */
 export const COUNT_SCAN_BUDGET = LIST_SCAN_BUDGET;
 

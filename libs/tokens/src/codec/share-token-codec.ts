@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { formatIsoDate, parseIsoDate } from './iso-date';
+import type { SigningKeys } from '@app/common';
+import { parseIsoDate } from './iso-date';
 import { LEVELS, Level, Resource, ShareToken } from '../token-types';
 
 const HEADER_B64 = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
@@ -37,6 +38,14 @@ export class ShareTokenCodec {
     };
     const signingInput = `${HEADER_B64}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     return `${signingInput}.${this.mac(this.keys[0], signingInput).toString('base64url')}`;
+  }
+
+  /**
+   * The one way the service and its CLI make a codec: from the signing keys of the configuration (TokensModule
+   * provides the result; SharesModule and `npm run shares revoke-token` use it).
+   */
+  static fromKeys(keys: SigningKeys): ShareTokenCodec {
+    return new ShareTokenCodec(keys.current, keys.previous);
   }
 
   private mac(key: Buffer, signingInput: string): Buffer {
@@ -93,7 +102,7 @@ function optionalString(value: unknown): string | null | undefined {
 }
 
 /** Reads a verified payload (snake_case or kebab-case keys). Anything malformed makes the token invalid. */
-export function readShareToken(claims: Record<string, unknown>): ShareToken | null {
+function readShareToken(claims: Record<string, unknown>): ShareToken | null {
   const id = optionalString(claims.id);
   if (id === undefined) return null;
   if (typeof claims.type !== 'string') return null;
@@ -132,5 +141,3 @@ export function readShareToken(claims: Record<string, unknown>): ShareToken | nu
     validityDuration: (duration as number | null | undefined) ?? null,
   };
 }
-
-export { formatIsoDate };

@@ -1,4 +1,4 @@
-import { joinUrl, landingUrl, LinkBuilder, NotConfiguredException } from './link-builder';
+import { joinUrl, landingUrl, LinkBuilder, NotConfiguredError } from './link-builder';
 import { Resource } from '../token-types';
 import type { TokensConfig } from '../tokens.config';
 
@@ -7,7 +7,6 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   publicOhifRoot: 'http://h/ohif/',
   ohifDataSource: 'dicom-web',
   validateCacheSeconds: 60,
-  previousSecretKeys: [],
   verifiedTokenCacheSize: 0,
   shareTokenMethods: ['get', 'post'],
   verifiedTokenCacheBytes: 0,
@@ -72,7 +71,7 @@ describe('LinkBuilder', () => {
   it('names the variable to set when a type is not configured', () => {
     const b = new LinkBuilder(cfg({ publicOrthancRoot: undefined, publicOhifRoot: undefined }));
     expect(() => b.assertConfigured('stone-viewer-publication')).toThrow(/PUBLIC_ORTHANC_ROOT/);
-    expect(() => b.assertConfigured('ohif-viewer-publication')).toThrow(NotConfiguredException);
+    expect(() => b.assertConfigured('ohif-viewer-publication')).toThrow(NotConfiguredError);
     expect(() => b.assertConfigured('ohif-viewer-publication')).toThrow(/PUBLIC_OHIF_ROOT/);
     expect(() => b.assertConfigured('viewer-instant-link')).not.toThrow();
   });

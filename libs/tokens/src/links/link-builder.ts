@@ -1,9 +1,9 @@
-import { BadRequestException } from '@nestjs/common';
+import { InvalidInputError } from '@app/common';
 import { Resource } from '../token-types';
 import type { TokensConfig } from '../tokens.config';
 
 /** Thrown when a token type needs a setting that is not configured; the message names the variable. */
-export class NotConfiguredException extends BadRequestException {
+export class NotConfiguredError extends InvalidInputError {
   constructor(type: string, variable: string) {
     super(`${type} links are not configured on this service: set ${variable}`);
   }
@@ -39,16 +39,16 @@ function allOf(resources: Resource[], key: 'dicomUid' | 'orthancId'): string[] |
 export class LinkBuilder {
   constructor(private readonly config: TokensConfig) {}
 
-  /** Throws {@link NotConfiguredException} when the type cannot make links here. */
+  /** Throws {@link NotConfiguredError} when the type cannot make links here. */
   assertConfigured(type: string): void {
     switch (type) {
       case 'stone-viewer-publication':
       case 'osimis-viewer-publication':
       case 'volview-viewer-publication':
-        if (!this.config.publicOrthancRoot) throw new NotConfiguredException(type, 'PUBLIC_ORTHANC_ROOT');
+        if (!this.config.publicOrthancRoot) throw new NotConfiguredError(type, 'PUBLIC_ORTHANC_ROOT');
         return;
       case 'ohif-viewer-publication':
-        if (!this.config.publicOhifRoot) throw new NotConfiguredException(type, 'PUBLIC_OHIF_ROOT');
+        if (!this.config.publicOhifRoot) throw new NotConfiguredError(type, 'PUBLIC_OHIF_ROOT');
         return;
       default:
         return;

@@ -1,4 +1,3 @@
-import { CoreConfig } from '@app/common';
 import { loadTokensConfig } from '../tokens.config';
 import { TokensService } from '../tokens.service';
 import { ShareTokenCodec } from '../codec/share-token-codec';
@@ -80,8 +79,7 @@ describe('writeGuardInput', () => {
 });
 
 describe('decideWriteGuard', () => {
-  const core = { secretKey: 'current-key' } as CoreConfig;
-  const tokens = new TokensService(core, loadTokensConfig({ PREVIOUS_SECRET_KEYS: 'old-key' }));
+  const tokens = new TokensService(new ShareTokenCodec('current-key', ['old-key']), loadTokensConfig({}));
   const isShareToken = (raw: string) => tokens.isShareToken(raw);
   const resources = [{ dicomUid: '1.2', orthancId: A, url: null, level: 'study' as const }];
   const signed = (key: string, expirationDate: string | null = null) =>

@@ -2,8 +2,8 @@ import { isOrthancWrite } from './orthanc-write';
 import { credentialCandidates } from './request-credentials';
 
 /** The headers the proxy adds to its subrequest: the original request's method and URI (with its query). */
-export const ORIGINAL_METHOD_HEADER = 'x-original-method';
-export const ORIGINAL_URI_HEADER = 'x-original-uri';
+const ORIGINAL_METHOD_HEADER = 'x-original-method';
+const ORIGINAL_URI_HEADER = 'x-original-uri';
 
 /** The guard's own inputs: every other header of the subrequest is the original request's, and is looked at. */
 const NOT_CREDENTIALS: ReadonlySet<string> = new Set([ORIGINAL_METHOD_HEADER, ORIGINAL_URI_HEADER]);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { CounterSeries, HistogramSeries, MetricsService } from '@app/common';
 
 /** The route label of a request no route matched (never the raw URL: it would make the label set unbounded). */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 interface RouteSeries {
   duration: HistogramSeries;
@@ -85,7 +85,7 @@ export function instrumentHttp(
  * The path of a request no route matched is whatever the client typed, a token or an api-key pasted into the URL
  * included (the scrubber only recognises JWTs and configured secrets): only its first segment is logged.
  */
-export function unmatchedPath(path: string): string {
+function unmatchedPath(path: string): string {
   const second = path.indexOf('/', 1);
   return second < 0 || second === path.length - 1 ? path : `${path.slice(0, second)}/...`;
 }

@@ -1,5 +1,13 @@
-import { registerAs } from '@nestjs/config';
-import { boolSetting, CoreConfig, enumSetting, Env, intSetting, LogFormat, readSetting } from '@app/common';
+import {
+  boolSetting,
+  configNamespace,
+  CoreConfig,
+  enumSetting,
+  Env,
+  intSetting,
+  LogFormat,
+  readSetting,
+} from '@app/common';
 
 export interface OpsConfig {
   /** ENABLE_DOCS: the OpenAPI document at /docs-json and its UI at /docs (public). */
@@ -42,7 +50,7 @@ const NOT_SECRETS = new Set(['PWD', 'OLDPWD']);
  * password...), for the log scrubber: whatever happens, these strings never reach a log line.
  */
 export function secretValues(env: Env, core: CoreConfig): string[] {
-  const values = [core.secretKey, ...Object.values(core.users)];
+  const values = [core.signingKeys.current, ...core.signingKeys.previous, ...Object.values(core.users)];
   const names = new Set(SECRET_VARIABLES);
   for (const name of Object.keys(env)) {
     const base = name.endsWith('_FILE') ? name.slice(0, -5) : name;
@@ -77,4 +85,5 @@ export function secretValues(env: Env, core: CoreConfig): string[] {
   return values.filter((v) => v.length > 0);
 }
 
-export const opsConfig = registerAs('ops', (): OpsConfig => loadOpsConfig(process.env));
+/** Filled by the application from its one reading of the environment (see configNamespace). */
+export const opsConfig = configNamespace<OpsConfig>('ops');

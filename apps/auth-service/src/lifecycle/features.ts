@@ -1,21 +1,11 @@
-import type { CoreConfig, Env } from '@app/common';
-import { EmailsConfig, loadEmailsConfig } from '@app/emails';
-import { KeycloakConfig, loadKeycloakConfig } from '@app/keycloak';
-import { loadMedDreamConfig, MedDreamConfig } from '@app/meddream';
-import { loadPermissionsConfig, PermissionsConfig } from '@app/permissions';
-import { loadSharesConfig, SharesConfig } from '@app/shares';
-import { loadTokensConfig, TOKEN_TYPES, TokenType, TokensConfig } from '@app/tokens';
+import { TOKEN_TYPES, TokenType } from '@app/tokens';
+import type { AppConfig } from '../app.config';
 
 /** The configurations the start-up summary is made of (the ones the running application was built with). */
-export interface FeatureConfigs {
-  core: CoreConfig;
-  tokens: TokensConfig;
-  keycloak: KeycloakConfig;
-  meddream: MedDreamConfig;
-  emails: EmailsConfig;
-  shares: SharesConfig;
-  permissions: PermissionsConfig;
-}
+type FeatureConfigs = Pick<
+  AppConfig,
+  'core' | 'tokens' | 'keycloak' | 'meddream' | 'emails' | 'shares' | 'permissions'
+>;
 
 /** What this instance does, as fields of the start-up line (for JSON logs) and as its one-line text. */
 export interface Features {
@@ -32,7 +22,7 @@ export interface Features {
 }
 
 /** What a link type needs that is not configured, or null when the type can be created here. */
-export function missingFor(type: TokenType, c: Pick<FeatureConfigs, 'tokens' | 'meddream'>): string | null {
+function missingFor(type: TokenType, c: Pick<FeatureConfigs, 'tokens' | 'meddream'>): string | null {
   const meddream = c.meddream.enabled ? null : 'MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT';
   switch (type) {
     case 'stone-viewer-publication':
@@ -120,20 +110,4 @@ export function featuresLine(f: Features): string {
     `share registry: ${f.registry}`,
     `data: ${f.dataDir} (roles file ${f.rolesFile})`,
   ].join(' | ');
-}
-
-/**
- * Every module's configuration, loaded by the same pure functions the modules use: main.ts calls this before the
- * application (or the cluster's workers) starts, so that any wrong setting stops start-up with its name, once.
- */
-export function loadFeatureConfigs(env: Env, core: CoreConfig): FeatureConfigs {
-  return {
-    core,
-    tokens: loadTokensConfig(env),
-    keycloak: loadKeycloakConfig(env),
-    meddream: loadMedDreamConfig(env),
-    emails: loadEmailsConfig(env),
-    shares: loadSharesConfig(env),
-    permissions: loadPermissionsConfig(env),
-  };
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { CoreConfig, IS_PUBLIC } from '@app/common';
 import { ALLOW_BEARER, BearerPermission } from '../auth/allow-bearer.decorator';
 import { PlainRoute, plainRoutesOpenApi } from '../http/plain-route';
-import { ERROR_SCHEMA } from './openapi-schemas';
-import type { OpsConfig } from './ops.config';
+import { ERROR_SCHEMA } from './answer-schemas';
+import type { OpsConfig } from '../ops.config';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -60,7 +60,7 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
  * The OpenAPI document: every Nest route from its decorators, plus the plain fastify routes (the plugin's hot path),
  * which Nest's scanner cannot see, from their route descriptions (plain-route.ts).
  */
-export function buildOpenApiDocument(
+function buildOpenApiDocument(
   app: NestFastifyApplication,
   core: CoreConfig,
   ops: OpsConfig,

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { coreConfig, CoreConfig, Public } from '@app/common';
-import { opsConfig, OpsConfig } from './ops.config';
+import { opsConfig, OpsConfig } from '../ops.config';
 
 export interface RootAnswer {
   service: 'orthanc-auth';

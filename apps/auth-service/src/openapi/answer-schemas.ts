@@ -17,7 +17,7 @@ export const ERROR_SCHEMA: SchemaObject = {
   },
 };
 
-export const WIRE_RESOURCE_SCHEMA: SchemaObject = {
+const WIRE_RESOURCE_SCHEMA: SchemaObject = {
   type: 'object',
   properties: {
     'dicom-uid': { type: 'string', nullable: true },

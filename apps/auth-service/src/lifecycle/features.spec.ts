@@ -1,5 +1,5 @@
-import { loadCoreConfig } from '@app/common';
-import { describeFeatures, displayUrl, featuresLine, loadFeatureConfigs } from './features';
+import { loadAppConfig } from '../app.config';
+import { describeFeatures, displayUrl, featuresLine } from './features';
 
 const BASE = {
   NODE_ENV: 'production',
@@ -8,8 +8,7 @@ const BASE = {
   DATA_DIR: '/srv/auth',
 };
 const features = (env: Record<string, string>) => {
-  const all = { ...BASE, ...env };
-  return describeFeatures(loadFeatureConfigs(all, loadCoreConfig(all)));
+  return describeFeatures(loadAppConfig({ ...BASE, ...env }));
 };
 
 describe('the start-up features summary', () => {

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestj
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BasicCredentials, MetricsService, Public } from '@app/common';
-import { opsConfig, OpsConfig } from './ops.config';
+import { opsConfig, OpsConfig } from '../ops.config';
 
 /**
  * Prometheus metrics. Basic-protected like every route unless METRICS_PUBLIC=true: marked @Public for the global

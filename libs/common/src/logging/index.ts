@@ -1,3 +1,0 @@
-export * from './request-context';
-export * from './redaction';
-export * from './logger';
