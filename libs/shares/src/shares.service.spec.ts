@@ -52,7 +52,7 @@ describe('SharesService revocation set', () => {
       return real.apply(this, a);
     });
     service = new SharesService(
-      { enabled: true, storage: { kind: 'sqlite', path } },
+      { enabled: true, storage: { kind: 'sqlite', path }, trail: { retentionDays: 90, recentEvents: 20 } },
       { secretKey: 'k'.repeat(32) } as CoreConfig,
       { previousSecretKeys: [] } as unknown as TokensConfig,
     );
