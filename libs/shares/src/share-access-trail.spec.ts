@@ -115,7 +115,7 @@ describe('ShareAccessTrail', () => {
   });
 
   it('does no I/O on the caller path: record() returns before anything is written', () => {
-    start({ batchSize: 2 });
+    start({ batchSize: 2, flushMs: 1 });
     const write = jest.spyOn(store, 'writeAccess');
     for (let i = 0; i < 10; i++) trail.record(event());
     expect(write).not.toHaveBeenCalled();
@@ -133,13 +133,20 @@ describe('ShareAccessTrail', () => {
     expect(store.events.map((e) => e.at - T0)).toEqual([...Array(25).keys()]);
   });
 
-  it('writes a full batch on the next turn of the event loop, without waiting for the timer', async () => {
-    start({ batchSize: 5 });
-    for (let i = 0; i < 5; i++) trail.record(event());
-    expect(store.batches).toHaveLength(0);
-    await turn();
-    await turn();
-    expect(store.events).toHaveLength(5);
+  it('writes at most batchesPerTick batches a tick: under a flood its writes per second are bounded', async () => {
+    jest.useFakeTimers();
+    try {
+      start({ batchSize: 5, batchesPerTick: 2, flushMs: 1000 });
+      for (let i = 0; i < 25; i++) trail.record(event());
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(store.batches.map((b) => b.events.length)).toEqual([5, 5]);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(store.events).toHaveLength(20);
+      await trail.flush(); // a read of the trail: everything
+      expect(store.events).toHaveLength(25);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('writes on its timer', async () => {

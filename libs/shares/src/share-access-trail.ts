@@ -12,8 +12,13 @@ export interface TrailLimits {
   bufferSize: number;
   /** Distinct (share, kind, outcome) counts held between writes; beyond, events are dropped whole. */
   countKeys: number;
-  /** How often the buffer is written (also as soon as a batch is full). */
+  /** How often the buffer is written. */
   flushMs: number;
+  /**
+   * Batches one tick writes at most: under a flood the trail writes at most batchSize × this per flushMs, the rest of
+   * the details waiting in (or dropped from) the bounded buffer, so the writes' cost per second is bounded too.
+   */
+  batchesPerTick: number;
   /** Child ids whose grant was recorded, remembered so that each child's first grant only is kept. */
   dedupSize: number;
   /** Events older than this are deleted: the retention setting. */
@@ -28,6 +33,7 @@ export const TRAIL_LIMITS: Omit<TrailLimits, 'retentionMs'> = {
   bufferSize: 20_000,
   countKeys: 20_000,
   flushMs: 1000,
+  batchesPerTick: 4,
   dedupSize: 100_000,
   pruneEveryMs: 3_600_000,
   pruneChunk: 5000,
@@ -104,8 +110,8 @@ export interface TrailStats {
 /**
  * The access trail of protected shares (issue 15): `record` is what validate and the share page call, so it does no
  * I/O, allocates one small object, and never throws. Counts are aggregated in memory per (share, kind, outcome) and
- * the events wait in a bounded ring; a timer (and a full batch) writes them in batches of `batchSize`, one transaction
- * each. When the ring is full the oldest events' details are dropped (their counts are not), with a counter and a
+ * the events wait in a bounded ring; a timer writes them in batches of `batchSize`, one transaction each, at most
+ * `batchesPerTick` a tick (a read of the trail and shutdown write everything). When the ring is full the oldest events' details are dropped (their counts are not), with a counter and a
  * warning at most once a minute. A failed write is retried on the next tick, what fits going back in the ring. Events
  * older than the retention are pruned every hour, in chunks. On shutdown what is left is written.
  */
@@ -113,13 +119,15 @@ export class ShareAccessTrail {
   private readonly logger = new Logger(ShareAccessTrail.name);
   private readonly ring: Ring<AccessEventRecord>;
   private counts = new Map<string, AccessCountDelta>();
+  /** The child ids remembered, and the same in arrival order (a ring: the oldest is forgotten in O(1)). */
   private readonly granted = new Set<string>();
+  private readonly grantedOrder: string[] = [];
+  private grantedNext = 0;
   private store: AccessTrailStore | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private pruning: Promise<number> | null = null;
-  private soon = false;
   /** Until start(): nothing to write to (the registry disabled), so nothing is kept. */
   private stopped = true;
   private readonly stats_: TrailStats = { buffered: 0, written: 0, dropped: 0, duplicates: 0, invalid: 0, pruned: 0 };
@@ -134,7 +142,7 @@ export class ShareAccessTrail {
   start(store: AccessTrailStore): void {
     this.store = store;
     this.stopped = false;
-    this.flushTimer = setInterval(() => void this.flush(), this.limits.flushMs);
+    this.flushTimer = setInterval(() => void this.tick(), this.limits.flushMs);
     this.flushTimer.unref();
     this.pruneTimer = setTimeout(() => this.schedulePrune(), Math.min(FIRST_PRUNE_MS, this.limits.pruneEveryMs));
     this.pruneTimer.unref();
@@ -165,8 +173,13 @@ export class ShareAccessTrail {
           this.stats_.duplicates++;
           return;
         }
+        if (this.grantedOrder.length < this.limits.dedupSize) this.grantedOrder.push(childId);
+        else {
+          this.granted.delete(this.grantedOrder[this.grantedNext]);
+          this.grantedOrder[this.grantedNext] = childId;
+          this.grantedNext = (this.grantedNext + 1) % this.limits.dedupSize;
+        }
         this.granted.add(childId);
-        if (this.granted.size > this.limits.dedupSize) this.granted.delete(this.granted.values().next().value!);
       }
       const t = e.at instanceof Date ? e.at.getTime() : NaN;
       const at = Number.isFinite(t) ? t : Date.now();
@@ -187,7 +200,6 @@ export class ShareAccessTrail {
         });
       } else {
         this.dropped(1);
-        this.flushSoon();
         return;
       }
       const overwritten = this.ring.push({
@@ -201,7 +213,6 @@ export class ShareAccessTrail {
         userAgent: clip(e.userAgent, ACCESS_FIELD_MAX.userAgent),
       });
       if (overwritten) this.dropped(1);
-      if (this.ring.size >= this.limits.batchSize) this.flushSoon();
     } catch {
       this.stats_.invalid++;
     }
@@ -212,35 +223,38 @@ export class ShareAccessTrail {
     this.droppedUnreported += n;
   }
 
-  /** A write on the next turn of the event loop, not on the caller's path. */
-  private flushSoon(): void {
-    if (this.soon || !this.store) return;
-    this.soon = true;
-    setImmediate(() => {
-      this.soon = false;
-      void this.flush();
-    });
-  }
-
   stats(): TrailStats {
     return { ...this.stats_, buffered: this.ring.size };
   }
 
-  /** Writes everything recorded so far, a batch per transaction. Never rejects: a failure is logged and retried later. */
+  /** The timer's write: at most batchesPerTick batches (none while another write runs). */
+  private tick(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    return this.write(this.limits.batchesPerTick);
+  }
+
+  /**
+   * Writes everything recorded so far, a batch per transaction (before a read of the trail, and at shutdown). Never
+   * rejects: a failure is logged and retried later.
+   */
   flush(): Promise<void> {
     if (this.flushing) {
       return this.flushing.then(() => (this.ring.size > 0 || this.counts.size > 0 ? this.flush() : undefined));
     }
-    this.flushing = this.drain().finally(() => {
+    return this.write(Infinity);
+  }
+
+  private write(maxBatches: number): Promise<void> {
+    this.flushing = this.drain(maxBatches).finally(() => {
       this.flushing = null;
     });
     return this.flushing;
   }
 
-  private async drain(): Promise<void> {
+  private async drain(maxBatches: number): Promise<void> {
     this.reportDropped();
     const store = this.store;
-    while (store && (this.ring.size > 0 || this.counts.size > 0)) {
+    for (let n = 0; store && n < maxBatches && (this.ring.size > 0 || this.counts.size > 0); n++) {
       const events = this.ring.take(this.limits.batchSize);
       const counts = [...this.counts.values()];
       this.counts = new Map();
