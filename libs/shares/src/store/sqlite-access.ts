@@ -1,65 +1,31 @@
-import type Database from 'better-sqlite3';
-import type { AccessBatch, AccessEventRecord, ShareAccessSummary } from '../share-access-record';
-import { AccessCountRow, AccessEventRow, EVENT_COLUMNS, takeBack, toSummary } from './access-sql';
+import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
+import { AccessCountRow, AccessEventRow, toSummary } from './access-sql';
+import { SqliteReader } from './sqlite-reader';
 
 type Rows = <T>(sql: string, params: unknown[]) => Promise<T[]>;
 
 /**
- * The access trail on SQLite: a batch is written on the service's connection in one IMMEDIATE transaction (prepared
- * inserts, a few microseconds each), the reads go to the reader thread like every other read.
+ * The access trail on SQLite: batches and pruning are written on a thread of their own with its own connection
+ * (sqlite-trail-writer.worker.js: one IMMEDIATE transaction per batch), never on the thread that answers validate;
+ * the reads go to the reader thread like every other read.
  */
 export class SqliteAccessTrail {
-  private readonly insertEvent: Database.Statement;
-  private readonly addCount: Database.Statement;
-  private readonly takeBackCount: Database.Statement;
-  private readonly prune: Database.Statement;
+  private readonly writer: SqliteReader;
 
   constructor(
-    private readonly db: Database.Database,
+    path: string,
+    busyTimeoutMs: number,
     private readonly rows: Rows,
   ) {
-    this.insertEvent = db.prepare(
-      `INSERT INTO share_access_events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    this.addCount = db.prepare(
-      `INSERT INTO share_access_counts (share_id, kind, outcome, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (share_id, kind, outcome) DO UPDATE SET count = count + excluded.count,
-         first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)`,
-    );
-    this.takeBackCount = db.prepare(
-      `UPDATE share_access_counts SET count = MAX(count - ?, 0)
-       WHERE share_id = ? AND kind = 'child-grant' AND outcome = ?`,
-    );
-    this.prune = db.prepare(
-      'DELETE FROM share_access_events WHERE id IN (SELECT id FROM share_access_events WHERE at < ? ORDER BY at LIMIT ?)',
-    );
+    this.writer = new SqliteReader(path, busyTimeoutMs, 'sqlite-trail-writer.worker.js');
   }
 
   async write(batch: AccessBatch): Promise<void> {
-    this.db
-      .transaction(() => {
-        const rejected: AccessEventRecord[] = [];
-        for (const e of batch.events) {
-          const res = this.insertEvent.run(
-            e.shareId,
-            e.at,
-            e.kind,
-            e.outcome,
-            e.reason,
-            e.childId,
-            e.clientAddress,
-            e.userAgent,
-          );
-          if (res.changes === 0) rejected.push(e);
-        }
-        for (const c of batch.counts) this.addCount.run(c.shareId, c.kind, c.outcome, c.count, c.firstAt, c.lastAt);
-        for (const r of takeBack(rejected)) this.takeBackCount.run(r.n, r.shareId, r.outcome);
-      })
-      .immediate();
+    await this.writer.send({ op: 'write', batch });
   }
 
-  async pruneBefore(before: Date, limit: number): Promise<number> {
-    return this.prune.run(before.getTime(), limit).changes;
+  pruneBefore(before: Date, limit: number): Promise<number> {
+    return this.writer.send<number>({ op: 'prune', before: before.getTime(), limit });
   }
 
   async of(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary> {
@@ -75,5 +41,9 @@ export class SqliteAccessTrail {
       ),
     ]);
     return toSummary(counts, events);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
   }
 }

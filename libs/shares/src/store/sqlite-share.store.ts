@@ -46,7 +46,7 @@ export class SqliteShareStore implements ShareStore {
   private readonly reader: SqliteReader;
   private readonly creators = new Map<string, number>();
   private readonly dialect: ListDialect;
-  /** Prepared once the schema has its tables (after migrate). */
+  /** Its writer thread is started on the first write (after migrate: its statements need the tables). */
   private trail: SqliteAccessTrail | null = null;
 
   constructor(
@@ -108,7 +108,9 @@ export class SqliteShareStore implements ShareStore {
   }
 
   private accessTrail(): SqliteAccessTrail {
-    return (this.trail ??= new SqliteAccessTrail(this.db, (sql, params) => this.dialect.rows(sql, params)));
+    return (this.trail ??= new SqliteAccessTrail(this.path, BUSY_TIMEOUT_MS, (sql, params) =>
+      this.dialect.rows(sql, params),
+    ));
   }
 
   writeAccess(batch: AccessBatch): Promise<void> {
@@ -238,6 +240,7 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async close(): Promise<void> {
+    await this.trail?.close();
     await this.reader.close();
     if (this.db.open) this.db.close();
   }
