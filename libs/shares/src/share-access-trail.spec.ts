@@ -54,7 +54,6 @@ const event = (over: Partial<ShareAccessEvent> = {}): ShareAccessEvent => ({
   at: new Date(T0),
   ...over,
 });
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ShareAccessTrail', () => {
   let store: MemoryStore;
