@@ -155,6 +155,18 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
     expect((await access()).access.counts['page-open'].expired).toBe(1);
   });
 
+  it('counts in /metrics what the trail wrote, skipped and dropped since start-up', async () => {
+    const res = await call(svc!.url, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    const sample = (state: string) =>
+      Number(new RegExp(`^orthanc_auth_share_trail_events\\{state="${state}"\\} (\\d+)$`, 'm').exec(res.text)?.[1]);
+    // Since the restart: child-1 again (kept by the registry's unique index) and child-2, then the expired opening.
+    expect(sample('written')).toBe(3);
+    expect(sample('buffered')).toBe(0);
+    expect(sample('dropped')).toBe(0);
+    expect(sample('pruned')).toBe(1);
+  });
+
   it('never logs client addresses or user agents', () => {
     const logs = svc!.logs.join('\n');
     expect(logs.length).toBeGreaterThan(0);

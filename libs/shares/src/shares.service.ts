@@ -8,9 +8,11 @@ import {
   NotFoundException,
   OnApplicationShutdown,
   OnModuleInit,
+  Optional,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { coreConfig, CoreConfig } from '@app/common';
+import { Gauge } from 'prom-client';
+import { coreConfig, CoreConfig, MetricsService } from '@app/common';
 import {
   CreatedShare,
   ShareRegistryHook,
@@ -66,8 +68,25 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
     @Inject(coreConfig.KEY) private readonly core: CoreConfig,
     @Inject(tokensConfig.KEY) private readonly tokens: TokensConfig,
+    @Optional() metrics?: MetricsService,
   ) {
-    this.trail = new ShareAccessTrail({ ...TRAIL_LIMITS, retentionMs: config.trail.retentionDays * 86_400_000 });
+    const trail = new ShareAccessTrail({ ...TRAIL_LIMITS, retentionMs: config.trail.retentionDays * 86_400_000 });
+    this.trail = trail;
+    if (metrics && config.enabled) {
+      // Read at each scrape: nothing is counted twice on the recording path.
+      new Gauge({
+        name: 'orthanc_auth_share_trail_events',
+        help:
+          'Access trail of protected shares since start-up, by state: buffered (waiting to be written), written, ' +
+          'dropped (details dropped: buffer full, storage failing; counts kept), duplicates (repeated child grants), ' +
+          'invalid (ignored), pruned (deleted past SHARE_TRAIL_RETENTION_DAYS)',
+        labelNames: ['state'],
+        registers: [metrics.registry],
+        collect() {
+          for (const [state, n] of Object.entries(trail.stats())) this.set({ state }, n);
+        },
+      });
+    }
   }
 
   get enabled(): boolean {
