@@ -5,6 +5,8 @@ import type { ShareAccessKind, ShareAccessOutcome } from './share-access-event';
  * hostile User-Agent costs the registry at most this much per event.
  */
 export const ACCESS_FIELD_MAX = { userAgent: 256, clientAddress: 64, reason: 64, childId: 128 } as const;
+/** A share id longer than this is no share id of the registry (a uuid, or `hash:` and 64 hex digits): ignored. */
+export const SHARE_ID_MAX = 128;
 
 /** An event as the store keeps it: bounded strings, time in epoch milliseconds. */
 export interface AccessEventRecord {

@@ -208,11 +208,12 @@ describe('ShareAccessTrail', () => {
       event({ kind: 'download' as never }),
       event({ outcome: 'maybe' as never }),
       event({ shareId: '' }),
+      event({ shareId: 's'.repeat(129) }),
     ];
     for (const e of bad) expect(() => trail.record(e as never)).not.toThrow();
     trail.record(event({ at: new Date('not a date'), userAgent: null, clientAddress: null }));
     await trail.flush();
-    expect(trail.stats().invalid).toBe(6);
+    expect(trail.stats().invalid).toBe(7);
     expect(store.events).toHaveLength(2);
     expect(store.events[0].userAgent).toHaveLength(256);
     expect(store.events[0].clientAddress).toHaveLength(64);

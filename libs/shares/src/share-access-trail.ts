@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SHARE_ACCESS_KINDS, SHARE_ACCESS_OUTCOMES } from './share-access-event';
 import type { ShareAccessEvent } from './share-access-event';
-import { ACCESS_FIELD_MAX, countKey } from './share-access-record';
+import { ACCESS_FIELD_MAX, countKey, SHARE_ID_MAX } from './share-access-record';
 import type { AccessCountDelta, AccessEventRecord, AccessTrailStore } from './share-access-record';
 
 /** How much the trail holds and how often it writes. Every figure is a bound: memory never grows past them. */
@@ -163,7 +163,8 @@ export class ShareAccessTrail {
         this.stats_.dropped++;
         return;
       }
-      if (typeof e.shareId !== 'string' || !e.shareId || !KINDS.has(e.kind) || !OUTCOMES.has(e.outcome)) {
+      const id = e.shareId;
+      if (typeof id !== 'string' || !id || id.length > SHARE_ID_MAX || !KINDS.has(e.kind) || !OUTCOMES.has(e.outcome)) {
         this.stats_.invalid++;
         return;
       }
