@@ -175,6 +175,14 @@ describe('ShareAccessTrail', () => {
     expect(trail.stats()).toMatchObject({ buffered: 3, dropped: 1 });
     await trail.flush();
     expect(store.counts).toEqual({ 'a/page-open/ok': 2, 'b/page-open/ok': 1 });
+    // A child's grant dropped whole is not remembered: its next grant is its first one recorded.
+    trail.record(event({ shareId: 'a' }));
+    trail.record(event({ shareId: 'b' }));
+    trail.record(event({ shareId: 'c', kind: 'child-grant', childId: 'c1' }));
+    await trail.flush();
+    trail.record(event({ shareId: 'c', kind: 'child-grant', childId: 'c1' }));
+    await trail.flush();
+    expect(store.counts['c/child-grant/ok']).toBe(1);
   });
 
   it('keeps the first grant of each child only, remembering a bounded number of child ids', async () => {

@@ -169,18 +169,9 @@ export class ShareAccessTrail {
         return;
       }
       const childId = e.kind === 'child-grant' ? clip(e.childId, ACCESS_FIELD_MAX.childId) : null;
-      if (childId !== null) {
-        if (this.granted.has(childId)) {
-          this.stats_.duplicates++;
-          return;
-        }
-        if (this.grantedOrder.length < this.limits.dedupSize) this.grantedOrder.push(childId);
-        else {
-          this.granted.delete(this.grantedOrder[this.grantedNext]);
-          this.grantedOrder[this.grantedNext] = childId;
-          this.grantedNext = (this.grantedNext + 1) % this.limits.dedupSize;
-        }
-        this.granted.add(childId);
+      if (childId !== null && this.granted.has(childId)) {
+        this.stats_.duplicates++;
+        return;
       }
       const t = e.at instanceof Date ? e.at.getTime() : NaN;
       const at = Number.isFinite(t) ? t : Date.now();
@@ -203,6 +194,7 @@ export class ShareAccessTrail {
         this.dropped(1);
         return;
       }
+      if (childId !== null) this.remember(childId); // once counted: a grant dropped whole may come again
       const overwritten = this.ring.push({
         shareId: e.shareId,
         at,
@@ -217,6 +209,17 @@ export class ShareAccessTrail {
     } catch {
       this.stats_.invalid++;
     }
+  }
+
+  /** Remembers a child id, forgetting the oldest beyond dedupSize (in O(1)). */
+  private remember(childId: string): void {
+    if (this.grantedOrder.length < this.limits.dedupSize) this.grantedOrder.push(childId);
+    else {
+      this.granted.delete(this.grantedOrder[this.grantedNext]);
+      this.grantedOrder[this.grantedNext] = childId;
+      this.grantedNext = (this.grantedNext + 1) % this.limits.dedupSize;
+    }
+    this.granted.add(childId);
   }
 
   private dropped(n: number): void {
