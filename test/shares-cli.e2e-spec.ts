@@ -1,40 +1,19 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
 import { createShare, eventually, validate } from './support/shares';
+import { CLI_TIMEOUT_MS, sharesCli } from './support/shares-cli';
 
 /**
  * `npm run shares -- ...` as a separate process next to the running service, on the same storage: what it revokes
- * the service refuses soon after (SQLite: its one-second poll; PostgreSQL: NOTIFY). The entry point runs from its
- * TypeScript source (compiled by swc as jest does), since `npm run shares` needs a prior build.
+ * the service refuses soon after (SQLite: its one-second poll; PostgreSQL: NOTIFY). A test runs up to three CLI
+ * processes (support/shares-cli.ts).
  */
-const ROOT = join(__dirname, '..');
-const CLI = 'apps/auth-service/src/cli/shares-cli.ts';
-/**
- * Each CLI run is a Node process that compiles its sources (swc, cached) and opens the storage: seconds on a quiet
- * machine, tens of seconds when the 2 cores are shared with other builds and suites. A test runs up to three.
- */
-const CLI_TIMEOUT_MS = 120_000;
 jest.setTimeout(2 * CLI_TIMEOUT_MS + 30_000);
 const vectors = JSON.parse(readFileSync(join(__dirname, 'fixtures/python-service.json'), 'utf8'));
-
-function cli(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['-r', './test/support/ts-register.cjs', CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH!, NODE_ENV: 'test', ...env }, timeout: CLI_TIMEOUT_MS },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = sharesCli;
 
 function cliSuite(
   storage: () => Promise<{ env: Record<string, string>; drop(): Promise<void> }>,

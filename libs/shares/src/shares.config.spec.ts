@@ -11,6 +11,7 @@ describe('loadSharesConfig', () => {
     expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({
       enabled: true,
       storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' },
+      trail: { retentionDays: 90, recentEvents: 20 },
     });
     expect(loadSharesConfig(base).storage).toEqual({ kind: 'sqlite', path: resolve('data', 'shares.sqlite') });
   });
@@ -30,8 +31,20 @@ describe('loadSharesConfig', () => {
     expect(loadSharesConfig({ ...base, ENABLE_SHARES_REGISTRY: 'false' }).enabled).toBe(false);
   });
 
+  it('SHARE_TRAIL_RETENTION_DAYS and SHARE_TRAIL_RECENT_EVENTS bound the access trail', () => {
+    expect(
+      loadSharesConfig({ ...base, SHARE_TRAIL_RETENTION_DAYS: '30', SHARE_TRAIL_RECENT_EVENTS: '5' }).trail,
+    ).toEqual({
+      retentionDays: 30,
+      recentEvents: 5,
+    });
+  });
+
   it.each([
     ['ENABLE_SHARES_REGISTRY', 'perhaps'],
+    ['SHARE_TRAIL_RETENTION_DAYS', '0'],
+    ['SHARE_TRAIL_RETENTION_DAYS', 'forever'],
+    ['SHARE_TRAIL_RECENT_EVENTS', '1000'],
     ['DATABASE_URL', 'mysql://u:p@db/x'],
     ['DATABASE_URL', 'not a url'],
   ])('refuses %s=%s naming the variable, without echoing a URL (it may hold a password)', (name, value) => {

@@ -51,7 +51,7 @@ describe('SharesService revocation set', () => {
       return real.apply(this, a);
     });
     service = new SharesService(
-      { enabled: true, storage: { kind: 'sqlite', path } },
+      { enabled: true, storage: { kind: 'sqlite', path }, trail: { retentionDays: 90, recentEvents: 20 } },
       new ShareTokenCodec('k'.repeat(32)),
     );
   });

@@ -1,7 +1,19 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ConflictError, DomainError, InvalidInputError, NotFoundError, UnavailableError } from '@app/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import {
+  ConflictError,
+  DomainError,
+  InvalidInputError,
+  MetricsService,
+  NotFoundError,
+  UnavailableError,
+} from '@app/common';
 import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
+import type { ShareAccessEvent } from './share-access-event';
+import { ShareAccessTrail, TRAIL_LIMITS } from './share-access-trail';
+import { toAccessView } from './share-access-view';
+import type { ShareAccessView } from './share-access-view';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
 import type { SharePage, ShareQuery, ShareRecord } from './share-record';
@@ -36,11 +48,32 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private fullSyncWanted = false;
+  /** The access trail of protected shares: buffered here, written in batches (see ShareAccessTrail). */
+  readonly trail: ShareAccessTrail;
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
     private readonly codec: ShareTokenCodec,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    const trail = new ShareAccessTrail({ ...TRAIL_LIMITS, retentionMs: config.trail.retentionDays * 86_400_000 });
+    this.trail = trail;
+    if (metrics && config.enabled) {
+      // Read at each scrape: nothing is counted twice on the recording path.
+      new Gauge({
+        name: 'orthanc_auth_share_trail_events',
+        help:
+          'Access trail of protected shares since start-up, by state: buffered (waiting to be written), written, ' +
+          'dropped (details dropped: buffer full, storage failing; counts kept), duplicates (repeated child grants), ' +
+          'invalid (ignored), pruned (deleted past SHARE_TRAIL_RETENTION_DAYS)',
+        labelNames: ['state'],
+        registers: [metrics.registry],
+        collect() {
+          for (const [state, n] of Object.entries(trail.stats())) this.set({ state }, n);
+        },
+      });
+    }
+  }
 
   get enabled(): boolean {
     return this.config.enabled;
@@ -66,6 +99,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     const every = storage.kind === 'postgres' ? PG_RESYNC_MS : SQLITE_POLL_MS;
     this.timer = setInterval(() => void this.sync(), every);
     this.timer.unref();
+    this.trail.start(this.store);
     this.logger.log(
       `share registry on ${storage.kind === 'postgres' ? 'PostgreSQL' : `SQLite (${storage.path})`}, ${this.revoked.size} revoked, open in ${Date.now() - started} ms`,
     );
@@ -112,6 +146,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.trail.stop();
     await this.listener?.stop();
     await this.syncing;
     await this.store?.close();
@@ -151,6 +186,27 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   /** Readiness (GET /ready): one cheap lookup on the registry's storage; rejects when it cannot be reached. */
   async ping(): Promise<void> {
     await this.requireStore().get('readiness-probe');
+  }
+
+  /**
+   * The share page and validate report what happened to a protected share: synchronous, never throws, no I/O on the
+   * caller's path (aggregated in memory, written in batches). A no-op with the registry disabled.
+   */
+  recordAccess(event: ShareAccessEvent): void {
+    this.trail.record(event);
+  }
+
+  /**
+   * The access trail of a share (the caller has checked it may see it). What this instance still holds is written
+   * first, so the answer includes every event recorded here before the request.
+   */
+  async accessOf(id: string): Promise<ShareAccessView> {
+    const store = this.requireStore();
+    await this.trail.flush();
+    const { retentionDays, recentEvents } = this.config.trail;
+    const since = new Date(Date.now() - retentionDays * 86_400_000);
+    const summary = await this.unavailableOnError('read the access trail', store.accessOf(id, recentEvents, since));
+    return toAccessView(summary, { recentLimit: recentEvents, retentionDays });
   }
 
   // Administration

@@ -13,6 +13,7 @@ import {
   ShareAdmin,
   ShareStore,
   ShareView,
+  toAccessView,
   toShareView,
   TokenNotRecognisedError,
 } from '@app/shares';
@@ -25,7 +26,7 @@ import {
 const USAGE = `usage: npm run shares -- <command>
   list [--study UID] [--orthanc-id ID] [--type TYPE] [--creator NAME] [--active true|false] [--limit N]
        [--cursor C] [--count] [--json]     newest first; --cursor: the next page (printed after each page)
-  show <id>
+  show <id>                                the share and its access trail (JSON)
   revoke <id>
   revoke-token <token>
 The storage is the service's: DATABASE_URL, else SHARES_SQLITE_PATH, else DATA_DIR/shares.sqlite.`;
@@ -142,7 +143,15 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
           io.err(`no share with the id "${rest[0]}"`);
           return 1;
         }
-        io.out(JSON.stringify(toShareView(share), null, 2));
+        const view: ShareView & { access?: unknown } = toShareView(share);
+        if (command === 'show') {
+          // What the running service has written (it writes its trail every second and when it stops).
+          const { retentionDays, recentEvents } = config.trail;
+          const since = new Date(Date.now() - retentionDays * 86_400_000);
+          const summary = await s.accessOf(share.id, recentEvents, since);
+          view.access = toAccessView(summary, { recentLimit: recentEvents, retentionDays });
+        }
+        io.out(JSON.stringify(view, null, 2));
         return 0;
       }
       case 'revoke-token': {

@@ -104,3 +104,41 @@ export const SHARE_VIEW_SCHEMA: SchemaObject = {
     'token-hash': { type: 'string' },
   },
 };
+
+/** `access` of GET /shares/{id}: the share's access trail (protected links, issue 15). */
+const SHARE_ACCESS_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    counts: {
+      type: 'object',
+      description:
+        'kind (page-open, unlock, code-sent, child-grant) -> outcome (ok, failed, locked, revoked, expired) -> events, over the whole life of the share',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
+    },
+    'first-opened': { type: 'string', nullable: true, description: 'first time the share page was opened' },
+    'last-opened': { type: 'string', nullable: true },
+    recent: {
+      type: 'array',
+      description: 'newest first, at most recent-limit, none older than retention-days (personal data)',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string' },
+          kind: { type: 'string' },
+          outcome: { type: 'string' },
+          reason: { type: 'string', nullable: true },
+          'child-id': { type: 'string', nullable: true },
+          'client-address': { type: 'string', nullable: true },
+          'user-agent': { type: 'string', nullable: true },
+        },
+      },
+    },
+    'recent-limit': { type: 'integer' },
+    'retention-days': { type: 'integer' },
+  },
+};
+
+export const SHARE_WITH_ACCESS_SCHEMA: SchemaObject = {
+  ...SHARE_VIEW_SCHEMA,
+  properties: { ...SHARE_VIEW_SCHEMA.properties, access: SHARE_ACCESS_SCHEMA },
+};

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Caller } from '@app/common';
 import { decodeCursor, encodeCursor, ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
-import type { ShareView } from '@app/shares';
-import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA } from '../openapi/answer-schemas';
+import type { ShareAccessView, ShareView } from '@app/shares';
+import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA, SHARE_WITH_ACCESS_SCHEMA } from '../openapi/answer-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
 
@@ -18,6 +18,25 @@ const SHARE_EXAMPLE = {
   'revoked-at': null,
   'revoked-by': null,
   'token-hash': '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+};
+
+const ACCESS_EXAMPLE: ShareAccessView = {
+  counts: { 'page-open': { ok: 3 }, unlock: { ok: 1, failed: 2 }, 'child-grant': { ok: 1 } },
+  'first-opened': '2026-11-26T10:05:00.000Z',
+  'last-opened': '2026-11-26T18:40:00.000Z',
+  recent: [
+    {
+      at: '2026-11-26T18:40:12.000Z',
+      kind: 'unlock',
+      outcome: 'ok',
+      reason: null,
+      'child-id': null,
+      'client-address': '203.0.113.7',
+      'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)',
+    },
+  ],
+  'recent-limit': 20,
+  'retention-days': 90,
 };
 
 const DEFAULT_LIMIT = 50;
@@ -122,12 +141,23 @@ export class SharesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One share' })
+  @ApiOperation({
+    summary: 'One share, with its access trail',
+    description:
+      'access: what happened to a protected link (page opened, unlocks, codes sent, child tokens granted): counts, ' +
+      'first and last opening, and the newest events with client address and user agent (personal data).',
+  })
   @ApiParam({ name: 'id', description: 'the share id (share_id claim), or hash:<sha256> for a token revoked by hash' })
-  @ApiResponse({ status: 200, description: 'the share', schema: SHARE_VIEW_SCHEMA, example: SHARE_EXAMPLE })
+  @ApiResponse({
+    status: 200,
+    description: 'the share and its access trail',
+    schema: SHARE_WITH_ACCESS_SCHEMA,
+    example: { ...SHARE_EXAMPLE, access: ACCESS_EXAMPLE },
+  })
   @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
-  async get(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView> {
-    return toShareView(await this.shares.get(id, ownerOf(shareScope(req.user))));
+  async get(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView & { access: ShareAccessView }> {
+    const share = await this.shares.get(id, ownerOf(shareScope(req.user)));
+    return { ...toShareView(share), access: await this.shares.accessOf(share.id) };
   }
 
   @Delete(':id')

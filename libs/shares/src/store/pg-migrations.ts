@@ -122,4 +122,37 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       ANALYZE share_creators;
     `,
   },
+  {
+    // As SQLite's step 4: the access trail of protected shares (issue 15), events pruned after the retention setting,
+    // counts kept. Version 3 is the protected links' step; the runner applies the steps it has not recorded, in order.
+    version: 4,
+    name: 'share access trail',
+    sql: `
+      CREATE TABLE share_access_events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        share_id TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        child_id TEXT,
+        client_address TEXT,
+        user_agent TEXT
+      );
+      -- A share's newest events; the pruning of old ones; a child's grant kept once.
+      CREATE INDEX share_access_events_share ON share_access_events (share_id, at, id);
+      CREATE INDEX share_access_events_at ON share_access_events (at);
+      CREATE UNIQUE INDEX share_access_events_child ON share_access_events (share_id, child_id)
+        WHERE kind = 'child-grant' AND child_id IS NOT NULL;
+      CREATE TABLE share_access_counts (
+        share_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        first_at TIMESTAMPTZ NOT NULL,
+        last_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (share_id, kind, outcome)
+      );
+    `,
+  },
 ];

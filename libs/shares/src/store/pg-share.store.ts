@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Client, Pool, PoolClient } from 'pg';
+import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
 import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import { PgAccessTrail } from './pg-access';
 import { PG_MIGRATIONS } from './pg-migrations';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
@@ -57,6 +59,7 @@ export class PgShareStore implements ShareStore {
   readonly pool: Pool;
   private readonly creators = new Map<string, number>();
   private readonly dialect: ListDialect;
+  private readonly trail: PgAccessTrail;
 
   constructor(
     readonly url: string,
@@ -71,6 +74,19 @@ export class PgShareStore implements ShareStore {
       time: (d) => d,
       rows: async <T>(sql: string, params: unknown[]) => (await this.pool.query(sql, params)).rows as T[],
     };
+    this.trail = new PgAccessTrail(this.pool, (fn) => this.inTransaction(fn));
+  }
+
+  writeAccess(batch: AccessBatch): Promise<void> {
+    return this.trail.write(batch);
+  }
+
+  pruneAccess(before: Date, limit: number): Promise<number> {
+    return this.trail.pruneBefore(before, limit);
+  }
+
+  accessOf(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary> {
+    return this.trail.of(shareId, recent, since);
   }
 
   private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+import type { AccessTrailStore } from '../share-access-record';
 import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
 
 /** A chunk of revocations, and the sequence number up to which it accounts for every one. */
@@ -11,7 +12,7 @@ export interface RevocationChunk {
 }
 
 /** Where shares are kept: SQLite (embedded, one host) or PostgreSQL (replicas). Both run their own migrations. */
-export interface ShareStore {
+export interface ShareStore extends AccessTrailStore {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   insert(share: NewShare): Promise<void>;

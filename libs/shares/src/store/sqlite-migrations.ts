@@ -121,4 +121,38 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX share_resources_orthanc_id ON share_resources (orthanc_id) WHERE orthanc_id IS NOT NULL;
     `,
   },
+  {
+    // The access trail of protected shares (issue 15): one row per event (bounded strings, pruned after the retention
+    // setting) and one count per share, kind and outcome (never pruned: no personal data). Version 3 is the protected
+    // links' step; the runner applies the steps it has not recorded, in order.
+    version: 4,
+    name: 'share access trail',
+    sql: `
+      CREATE TABLE share_access_events (
+        id INTEGER PRIMARY KEY,
+        share_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        child_id TEXT,
+        client_address TEXT,
+        user_agent TEXT
+      );
+      -- A share's newest events; the pruning of old ones; a child's grant kept once.
+      CREATE INDEX share_access_events_share ON share_access_events (share_id, at);
+      CREATE INDEX share_access_events_at ON share_access_events (at);
+      CREATE UNIQUE INDEX share_access_events_child ON share_access_events (share_id, child_id)
+        WHERE kind = 'child-grant' AND child_id IS NOT NULL;
+      CREATE TABLE share_access_counts (
+        share_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (share_id, kind, outcome)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

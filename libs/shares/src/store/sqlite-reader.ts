@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 interface Pending {
-  resolve(rows: unknown[]): void;
+  resolve(rows: unknown): void;
   reject(err: Error): void;
 }
 
 /**
  * Runs the SQLite registry's reads on a worker thread with its own connection (sqlite-reader.worker.js), so that a
- * listing, however long, never holds up the event loop that answers validate. Started on first use; when the thread
+ * listing, however long, never holds up the event loop that answers validate. The same with another script runs the
+ * access trail's writes (sqlite-trail-writer.worker.js): messages in, one answer each. Started on first use; when the thread
  * dies, the reads in flight fail (the caller answers 503) and the next read starts a new one. An idle reader does not
  * keep the process alive.
  */
@@ -21,30 +22,36 @@ export class SqliteReader {
   constructor(
     private readonly path: string,
     private readonly busyTimeoutMs: number,
+    private readonly script = 'sqlite-reader.worker.js',
   ) {}
 
   rows<T>(sql: string, params: unknown): Promise<T[]> {
+    return this.send<T[]>({ sql, params });
+  }
+
+  /** One message to the thread; resolves to its answer (`rows`). */
+  send<T>(message: Record<string, unknown>): Promise<T> {
     let worker: Worker;
     try {
       worker = this.start();
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return new Promise<T[]>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+      this.pending.set(id, { resolve: resolve as (rows: unknown) => void, reject });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, sql, params });
+      worker.postMessage({ ...message, id });
     });
   }
 
   private start(): Worker {
     if (this.closed) throw new Error('the share registry reader is closed');
     if (this.worker) return this.worker;
-    const worker = new Worker(join(__dirname, 'sqlite-reader.worker.js'), {
+    const worker = new Worker(join(__dirname, this.script), {
       workerData: { path: this.path, driver: require.resolve('better-sqlite3'), busyTimeoutMs: this.busyTimeoutMs },
     });
-    worker.on('message', (m: { id: number; rows?: unknown[]; error?: { message: string; code?: string } }) => {
+    worker.on('message', (m: { id: number; rows?: unknown; error?: { message: string; code?: string } }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
 import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
@@ -23,6 +24,7 @@ import {
   TOP_SEQ_SQL,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
+import { SqliteAccessTrail } from './sqlite-access';
 import { SqliteReader } from './sqlite-reader';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -44,6 +46,8 @@ export class SqliteShareStore implements ShareStore {
   private readonly reader: SqliteReader;
   private readonly creators = new Map<string, number>();
   private readonly dialect: ListDialect;
+  /** Its writer thread is started on the first write (after migrate: its statements need the tables). */
+  private trail: SqliteAccessTrail | null = null;
 
   constructor(
     readonly path: string,
@@ -101,6 +105,24 @@ export class SqliteShareStore implements ShareStore {
         this.logger.warn(`could not compact the share registry file: ${(err as Error).message}`);
       }
     }
+  }
+
+  private accessTrail(): SqliteAccessTrail {
+    return (this.trail ??= new SqliteAccessTrail(this.path, BUSY_TIMEOUT_MS, (sql, params) =>
+      this.dialect.rows(sql, params),
+    ));
+  }
+
+  writeAccess(batch: AccessBatch): Promise<void> {
+    return this.accessTrail().write(batch);
+  }
+
+  pruneAccess(before: Date, limit: number): Promise<number> {
+    return this.accessTrail().pruneBefore(before, limit);
+  }
+
+  accessOf(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary> {
+    return this.accessTrail().of(shareId, recent, since);
   }
 
   private schemaVersionSync(): number {
@@ -218,6 +240,7 @@ export class SqliteShareStore implements ShareStore {
   }
 
   async close(): Promise<void> {
+    await this.trail?.close();
     await this.reader.close();
     if (this.db.open) this.db.close();
   }
