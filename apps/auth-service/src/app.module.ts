@@ -14,6 +14,8 @@ import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
 import { OpsModule } from './ops/ops.module';
 import { SharesController } from './shares/shares.controller';
+import { SharePageController } from './share-page/share-page.controller';
+import { sharePageConfig } from './share-page/share-page.config';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
 import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
@@ -38,6 +40,7 @@ export class AppModule {
             emailsConfig,
             permissionsConfig,
             sharesConfig,
+            sharePageConfig,
           ],
         }),
         CommonModule,
@@ -51,7 +54,14 @@ export class AppModule {
         // The rate limit of token creation (PUT /tokens/{type} only: see token-creation-limit.ts).
         ThrottlerModule.forRootAsync({ inject: [tokensConfig.KEY], useFactory: tokenCreationThrottlerOptions }),
       ],
-      controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
+      controllers: [
+        HealthController,
+        TokensController,
+        EmailsController,
+        SettingsController,
+        SharesController,
+        SharePageController,
+      ],
       providers: [
         ProfileService,
         { provide: APP_GUARD, useClass: CallerAuthGuard },

@@ -2,7 +2,7 @@ import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/co
 import { EMAIL_ADDRESS, emailsConfig, EmailsConfig } from './emails.config';
 import { EmailTemplatesService } from './email-templates.service';
 import { SendEmailDto } from './dto/send-email.dto';
-import { EmailDeliveryError, SmtpMailer } from './smtp-mailer.client';
+import { EmailDeliveryError, OutgoingEmail, SmtpMailer } from './smtp-mailer.client';
 
 export interface SendEmailAnswer {
   success: boolean;
@@ -50,6 +50,12 @@ export class EmailsService {
   readTemplate(name: string): Promise<string> {
     this.assertEnabled();
     return this.templates.read(name);
+  }
+
+  /** Sends an e-mail of the service's own (the share page's codes); throws EmailDeliveryError when it is not sent. */
+  async deliver(email: OutgoingEmail): Promise<void> {
+    this.assertEnabled();
+    await this.mailer.send(email);
   }
 
   /** Sends the e-mail; a refusal (bad address, unknown layout, SMTP failure) is `{success: false, details}`. */

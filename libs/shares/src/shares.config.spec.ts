@@ -11,6 +11,14 @@ describe('loadSharesConfig', () => {
     expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({
       enabled: true,
       storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' },
+      unlock: {
+        maxFailures: 5,
+        maxFailuresPerAddress: 20,
+        lockMs: 15 * 60_000,
+        codeRequestsPerHour: 3,
+        codeValidityMs: 10 * 60_000,
+        trustedProxies: [],
+      },
     });
     expect(loadSharesConfig(base).storage).toEqual({ kind: 'sqlite', path: resolve('data', 'shares.sqlite') });
   });

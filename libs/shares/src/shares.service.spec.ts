@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreConfig } from '@app/common';
 import type { TokensConfig } from '@app/tokens';
+import { loadUnlockLimits } from './shares.config';
 import { REVOCATION_CHUNK, REVOCATION_STARTUP_CHUNK, SharesService } from './shares.service';
 import { SqliteShareStore } from './store/sqlite-share.store';
 
@@ -52,7 +53,7 @@ describe('SharesService revocation set', () => {
       return real.apply(this, a);
     });
     service = new SharesService(
-      { enabled: true, storage: { kind: 'sqlite', path } },
+      { enabled: true, storage: { kind: 'sqlite', path }, unlock: loadUnlockLimits({}) },
       { secretKey: 'k'.repeat(32) } as CoreConfig,
       { previousSecretKeys: [] } as unknown as TokensConfig,
     );

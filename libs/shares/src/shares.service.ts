@@ -21,9 +21,12 @@ import {
   TokensConfig,
 } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
+import type { ShareAccessEvent } from './share-access-event';
+import { hashSharePassword } from './protection/share-secrets';
+import { ShareUnlock } from './protection/share-unlock';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
-import type { SharePage, ShareQuery, ShareRecord } from './share-record';
+import type { SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';
 import { sharesConfig, SharesConfig } from './shares.config';
 import { openShareStore } from './store/open-share-store';
 import { storageOpenError } from './store/storage-open-error';
@@ -55,6 +58,9 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
   private fullSyncWanted = false;
+  private unlocker: ShareUnlock | null = null;
+  /** Child tokens whose first grant was reported (id → expiry, epoch ms): one trail event per child. */
+  private readonly grantedChildren = new Map<string, number>();
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
@@ -74,6 +80,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       throw storageOpenError(storage, err);
     });
     this.admin = new ShareAdmin(this.store, new ShareTokenCodec(this.core.secretKey, this.tokens.previousSecretKeys));
+    this.unlocker = new ShareUnlock(this.store, this.config.unlock, this.core.secretKey);
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
@@ -142,6 +149,13 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   async recordCreated(share: CreatedShare): Promise<void> {
     const c = share.creator;
+    // The password is hashed here (scrypt, off the event loop) and forgotten: only its hash is stored.
+    let protection: StoredProtection | undefined;
+    if (share.protection?.kind === 'password') {
+      protection = { kind: 'password', passwordHash: await hashSharePassword(share.protection.password), emails: [] };
+    } else if (share.protection?.kind === 'email-code') {
+      protection = { kind: 'email-code', passwordHash: null, emails: share.protection.emails };
+    }
     await this.unavailableOnError(
       'record the share',
       this.requireStore().insert({
@@ -152,12 +166,21 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
         creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
         createdAt: share.createdAt,
         expiresAt: share.expiresAt,
+        ...(protection ? { protection } : {}),
+        ...(share.parentShareId ? { parentId: share.parentShareId } : {}),
       }),
     );
     // One line per share for the audit trail: its id, type and creator, never the token (nor its hash).
-    const by = c ? `${c.kind}:${c.name}` : 'unknown'; // as revoked-by spells callers
+    const by = c
+      ? `${c.kind}:${c.name}`
+      : share.parentShareId
+        ? `the share page (child of ${share.parentShareId})`
+        : 'unknown'; // as revoked-by spells callers
+    const protectedBy = protection
+      ? `, protected by ${protection.kind === 'password' ? 'a password' : 'an e-mailed code'}`
+      : '';
     this.logger.log({
-      msg: `share created: ${share.shareId} (${share.type}) by ${by}, expires ${share.expiresAt?.toISOString() ?? 'never'}`,
+      msg: `share created: ${share.shareId} (${share.type}) by ${by}, expires ${share.expiresAt?.toISOString() ?? 'never'}${protectedBy}`,
       shareId: share.shareId,
       type: share.type,
       creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
@@ -166,6 +189,43 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   isRevoked(shareId: string | null, rawToken: string): boolean {
     return this.revoked.has(shareId, rawToken);
+  }
+
+  /** Validate granted a child token: its first grant goes to the parent's trail (in memory, no I/O). */
+  childGranted(parentShareId: string, childShareId: string | null, at: Date): void {
+    if (childShareId === null || this.grantedChildren.has(childShareId)) return;
+    if (this.grantedChildren.size >= 100_000) {
+      const now = at.getTime();
+      for (const [id, until] of this.grantedChildren) if (until <= now) this.grantedChildren.delete(id);
+      if (this.grantedChildren.size >= 100_000) this.grantedChildren.clear();
+    }
+    // A child lives at most SHARE_CHILD_TOKEN_VALIDITY (a week at most): remembered that long.
+    this.grantedChildren.set(childShareId, at.getTime() + 7 * 24 * 3600_000);
+    this.recordAccess({
+      shareId: parentShareId,
+      kind: 'child-grant',
+      outcome: 'ok',
+      childId: childShareId,
+      clientAddress: null,
+      userAgent: null,
+      at,
+    });
+  }
+
+  /**
+   * One event of a protected share's access trail. Synchronous, never throws. (Stand-in until the access trail lands:
+   * a debug line without the address.)
+   */
+  recordAccess(event: ShareAccessEvent): void {
+    this.logger.debug(
+      `share access: ${event.shareId} ${event.kind} ${event.outcome}${event.reason ? ` (${event.reason})` : ''}`,
+    );
+  }
+
+  /** Unlocking protected links (the share page). */
+  get unlock(): ShareUnlock {
+    this.requireStore();
+    return this.unlocker!;
   }
 
   /** Readiness (GET /ready): one cheap lookup on the registry's storage; rejects when it cannot be reached. */

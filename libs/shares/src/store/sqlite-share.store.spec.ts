@@ -34,7 +34,7 @@ describe('SqliteShareStore', () => {
     await store.migrate();
     const other = new SqliteShareStore(store.path);
     await other.migrate();
-    expect(await other.schemaVersion()).toBe(2);
+    expect(await other.schemaVersion()).toBe(3);
     await other.close();
   });
 

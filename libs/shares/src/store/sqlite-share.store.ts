@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
@@ -11,6 +11,14 @@ import {
   INSERT_COLUMNS,
   insertValues,
   JOIN_CREATORS,
+  applyProtectionChange,
+  PROTECTION_INSERT_SQL,
+  PROTECTION_UPDATE_SQL,
+  protectionInsertValues,
+  ProtectionRow,
+  protectionSelectSql,
+  protectionUpdateValues,
+  rowToProtection,
   RESOURCE_COLUMNS,
   resourceValues,
   revokedRowToEntry,
@@ -136,6 +144,14 @@ export class SqliteShareStore implements ShareStore {
     if (res.changes === 0) return false;
     const add = this.db.prepare(`INSERT INTO share_resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
     for (const values of resourceValues(share)) add.run(res.lastInsertRowid, ...values);
+    if (share.parentId) {
+      this.db
+        .prepare('UPDATE shares SET parent_pk = (SELECT pk FROM shares WHERE id = ?) WHERE pk = ?')
+        .run(share.parentId, res.lastInsertRowid);
+    }
+    if (share.protection) {
+      this.db.prepare(PROTECTION_INSERT_SQL(() => '?')).run(res.lastInsertRowid, ...protectionInsertValues(share));
+    }
     return true;
   }
 
@@ -215,6 +231,31 @@ export class SqliteShareStore implements ShareStore {
       const top = entries.length < limit ? (this.db.prepare(TOP_SEQ_SQL).get() as { top: number }).top : null;
       return { entries, through: throughOf(entries, limit, afterSeq, top) };
     })();
+  }
+
+  /** On this connection: a point lookup by a unique index (microseconds), read back after the writes of this process. */
+  async getProtection(id: string): Promise<ProtectionState | null> {
+    const row = this.db.prepare(protectionSelectSql('sqlite', p)).get({ p1: id }) as ProtectionRow | undefined;
+    return row ? rowToProtection(row) : null;
+  }
+
+  /** An IMMEDIATE transaction: SQLite serialises writers, so two processes never count the same failure once. */
+  async updateProtection(
+    id: string,
+    change: (current: ProtectionState) => ProtectionChange | null,
+  ): Promise<ProtectionState | null> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare(protectionSelectSql('sqlite', p)).get({ p1: id }) as ProtectionRow | undefined;
+        if (!row) return null;
+        const current = rowToProtection(row);
+        const delta = change(current);
+        if (!delta) return current;
+        const next = applyProtectionChange(current, delta);
+        this.db.prepare(PROTECTION_UPDATE_SQL(p)).run(named(protectionUpdateValues(row.share_pk, next, ms)));
+        return next;
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {

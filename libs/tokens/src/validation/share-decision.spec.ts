@@ -9,6 +9,8 @@ const token = (over: Partial<ShareToken> = {}): ShareToken => ({
   expiresAt: null,
   expirationDate: null,
   validityDuration: null,
+  protected: false,
+  parentShareId: null,
   resources: [
     { dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' },
     { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' },

@@ -1,0 +1,14 @@
+import { registerAs } from '@nestjs/config';
+import { Env, readSetting } from '@app/common';
+
+export interface SharePageConfig {
+  /** Shown on the share page as who shared the images (SHARE_PAGE_ORGANIZATION), e.g. "Radiology, St Mary's". */
+  organization?: string;
+}
+
+export function loadSharePageConfig(env: Env): SharePageConfig {
+  const organization = readSetting(env, 'SHARE_PAGE_ORGANIZATION')?.trim();
+  return { organization: organization ? organization.slice(0, 200) : undefined };
+}
+
+export const sharePageConfig = registerAs('sharePage', (): SharePageConfig => loadSharePageConfig(process.env));
