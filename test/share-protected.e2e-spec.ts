@@ -297,6 +297,16 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         },
       );
       expect(cross.status).toBe(403);
+      for (const origin of ['null', `${svc.url.replace('127.0.0.1', 'localhost')}`]) {
+        // Browsers send Origin: null with a form of a no-referrer page; another host is refused.
+        const res = await postForm(
+          `${page}unlock`,
+          { token, form, password: 'wrong password' },
+          { ...headers, origin },
+        );
+        expect(res.status).toBe(403); // a wrong password, or a refused form
+        expect(res.text).toContain(origin === 'null' ? 'Wrong password' : 'This form must be sent from its own page');
+      }
       const fetchSite = await postForm(
         `${page}unlock`,
         { token, form, password: PASSWORD },
@@ -364,11 +374,11 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const headers = client();
       const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org' });
       const shown = await open(token, headers);
-      expect(shown.text).toContain('p…t@example.org');
+      expect(shown.text).toContain('p\u2060…\u2060t@example.org');
       expect(shown.text).not.toContain('patient@example.org');
       const { res, form } = await sendCode(token, headers);
       expect(res.status).toBe(200);
-      expect(res.text).toContain('A 6-digit code was sent to p…t@example.org. It is valid for 10 minutes.');
+      expect(res.text).toContain('A 6-digit code was sent to p\u2060…\u2060t@example.org. It is valid for 10 minutes.');
       expect(smtp.received).toHaveLength(1);
       expect(smtp.received[0].rcptTo).toEqual(['patient@example.org']);
       const code = /<strong>(\d{6})<\/strong>/.exec(smtp.received[0].body)![1];

@@ -244,7 +244,8 @@ export class SharePageController {
     kind: 'password' | 'email-code',
   ): Promise<{ ok: true; ctx: Context; form: Form } | Refused> {
     const t = TEXT[this.langOf(req)];
-    if (req.headers['sec-fetch-site'] === 'cross-site' || !this.sameOrigin(req)) {
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site' || site === 'same-site' || !this.sameOrigin(req)) {
       return { ok: false, status: 403, view: { state: 'error', error: t.crossSite } };
     }
     const form = req.body;
@@ -262,11 +263,14 @@ export class SharePageController {
     return { ok: true, ctx: loaded.ctx, form: fields };
   }
 
-  /** An Origin header, when the browser sends one, names this page's own host. */
+  /**
+   * An Origin header, when the browser sends one, names this page's own host. The page's `Referrer-Policy:
+   * no-referrer` makes browsers send `Origin: null` with its own forms: that one is judged by Sec-Fetch-Site (above)
+   * and the anti-forgery token.
+   */
   private sameOrigin(req: FastifyRequest): boolean {
     const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    if (origin === 'null') return false;
+    if (origin === undefined || origin === 'null') return true;
     let host: string;
     try {
       host = new URL(origin).host;

@@ -86,6 +86,8 @@ function formsHtml(view: PageView, t: PageText): string {
 
 function headingOf(view: PageView, t: PageText): string {
   switch (view.state) {
+    case 'locked':
+      return t.lockedTitle;
     case 'revoked':
       return t.revokedTitle;
     case 'expired':

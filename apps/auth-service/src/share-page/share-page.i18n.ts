@@ -29,6 +29,7 @@ export interface PageText {
   attemptsLeft: (n: number) => string;
   locked: string;
   retryIn: (minutes: number) => string;
+  lockedTitle: string;
   revokedTitle: string;
   revoked: string;
   expiredTitle: string;
@@ -68,6 +69,7 @@ export const TEXT: Record<Lang, PageText> = {
     attemptsLeft: (n) => `${n} ${n === 1 ? 'attempt' : 'attempts'} left before the link is locked.`,
     locked: 'Too many failed attempts: this link is locked for now.',
     retryIn: (n) => `Try again in ${minutes(n)}.`,
+    lockedTitle: 'Link locked for now',
     revokedTitle: 'Link withdrawn',
     revoked: 'The sender has withdrawn this link. Ask them for a new one if you still need the images.',
     expiredTitle: 'Link expired',
@@ -102,6 +104,7 @@ export const TEXT: Record<Lang, PageText> = {
     attemptsLeft: (n) => `Encore ${n} ${n === 1 ? 'essai' : 'essais'} avant le verrouillage du lien.`,
     locked: 'Trop d’essais infructueux : ce lien est verrouillé pour le moment.',
     retryIn: (n) => `Réessayez dans ${minutes(n, false)}.`,
+    lockedTitle: 'Lien verrouillé pour le moment',
     revokedTitle: 'Lien retiré',
     revoked: 'L’expéditeur a retiré ce lien. Demandez-lui un nouveau lien si vous avez encore besoin des images.',
     expiredTitle: 'Lien expiré',
@@ -128,6 +131,7 @@ export function maskEmail(address: string): string {
   const at = address.lastIndexOf('@');
   if (at <= 0) return '…';
   const local = address.slice(0, at);
-  const shown = local.length <= 2 ? local[0] : `${local[0]}…${local[local.length - 1]}`;
+  // Word joiners around the ellipsis: the address never breaks across lines there.
+  const shown = local.length <= 2 ? local[0] : `${local[0]}\u2060…\u2060${local[local.length - 1]}`;
   return `${shown}@${address.slice(at + 1)}`;
 }
