@@ -17,6 +17,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
   const smtp = new SmtpTestServer();
   let svc: RunningApp;
   let page: string;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     try {
@@ -24,7 +25,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const smtpPort = await smtp.start();
       const caFile = join(tmpdir(), `share-protected-ca-${process.pid}.pem`);
       writeFileSync(caFile, smtp.certificate.cert);
-      svc = await startApp({
+      env = {
         PUBLIC_ORTHANC_ROOT: viewerRoot,
         SHARE_TRUSTED_PROXIES: '127.0.0.1',
         SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '8',
@@ -36,7 +37,8 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         EMAILS_SMTP_SERVER_CA_FILE: caFile,
         EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
         SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
-      });
+      };
+      svc = await startApp(env);
       page = `${svc.url}/share/`;
     } catch (err) {
       await Promise.allSettled([viewer.stop(), smtp.stop()]);
@@ -401,6 +403,88 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       for (let i = 0; i < 4; i++) statuses.push((await sendCode(token, client())).res.status);
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(smtp.received).toHaveLength(3);
+    });
+  });
+
+  describe('e-mail-bound links (EMAILS_BIND_SHARE_LINKS=true)', () => {
+    let bound: RunningApp;
+    beforeAll(async () => {
+      bound = await startApp({ ...env, EMAILS_BIND_SHARE_LINKS: 'true' });
+    });
+    afterAll(async () => {
+      await bound?.close();
+    });
+    beforeEach(() => {
+      smtp.received.length = 0;
+    });
+
+    const send = (content: string, to = 'patient@example.org; gp@example.org') =>
+      call(bound.url, 'POST', '/emails/send', {
+        'destination-email': to,
+        'email-title': 'Your images',
+        'email-content': content,
+        'layout-template': null,
+      });
+
+    it('replaces each share link by one bound to the recipients: the e-mailed link asks for a code sent to them', async () => {
+      const created = await call(bound.url, 'PUT', '/tokens/stone-viewer-publication', {
+        id: 'for-the-patient',
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        'validity-duration': 7200,
+      });
+      const { token, url } = created.body as { token: string; url: string };
+      const html = `<p><a href="${url.replace(/&/g, '&amp;')}">Open your images</a></p><p>Token: ${token}</p>`;
+      const res = await send(html);
+      expect(res.body).toEqual({ success: true, details: null });
+      expect(smtp.received).toHaveLength(1);
+      const body = smtp.received[0].body;
+      expect(body).not.toContain(token);
+      expect(body).not.toContain('stone-webviewer');
+      const link = /href="([^"]+)"/.exec(body)![1];
+      expect(link).toMatch(/^http:\/\/localhost:8000\/share\/\?token=/);
+      const copy = new URL(link).searchParams.get('token')!;
+      expect(body).toContain(`Token: ${copy}`);
+      const claims = claimsOf(copy);
+      expect(claims).toMatchObject({
+        id: 'for-the-patient',
+        protected: true,
+        expiration_date: claimsOf(token).expiration_date,
+      });
+      // The copy alone grants nothing; the original is left as it was.
+      expect((await validate(bound.url, copy)).granted).toBe(false);
+      expect((await validate(bound.url, token)).granted).toBe(true);
+      // Its page offers a code, e-mailed to the recipients of the e-mail.
+      smtp.received.length = 0;
+      const pageUrl = `${bound.url}/share/`;
+      const shown = await fetch(`${pageUrl}?token=${copy}`);
+      const text = await shown.text();
+      expect(text).toContain('E-mail me a code');
+      const form = formTokenOf(text);
+      const sent = await postForm(`${pageUrl}code`, { token: copy, form }, client());
+      expect(sent.status).toBe(200);
+      expect(smtp.received[0].rcptTo).toEqual(['patient@example.org', 'gp@example.org']);
+    });
+
+    it('leaves other text and already protected links alone', async () => {
+      const { token } = await createProtected(bound.url, { password: PASSWORD });
+      const html = `<p>No link here but eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.${'a'.repeat(43)}; protected: ${token}</p>`;
+      expect((await send(html)).body.success).toBe(true);
+      expect(smtp.received[0].body).toContain(html.replace(/<\/?p>/g, '').slice(0, 40));
+      expect(smtp.received[0].body).toContain(token);
+    });
+
+    it('refuses to send an e-mail whose link cannot be bound (an instant link), rather than send it as it is', async () => {
+      const created = await call(bound.url, 'PUT', '/tokens/viewer-instant-link', {
+        resources: [STUDY],
+        type: 'viewer-instant-link',
+        'validity-duration': 600,
+      });
+      const res = await send(`<p>${created.body.token as string}</p>`);
+      expect(res.status).toBe(400);
+      expect(res.body.success).toBe(false);
+      expect(res.body.details).toMatch(/^not sent: a viewer-instant-link link cannot be bound to its recipients/);
+      expect(smtp.received).toHaveLength(0);
     });
   });
 });

@@ -37,6 +37,11 @@ export class EmailsService {
     return this.config.enabled;
   }
 
+  /** EMAILS_BIND_SHARE_LINKS: share links in share e-mails are bound to their recipients. */
+  get bindsShareLinks(): boolean {
+    return this.config.enabled && this.config.bindShareLinks === true;
+  }
+
   /** A 404 that says why, when ENABLE_EMAILS is off. */
   assertEnabled(): void {
     if (!this.config.enabled) throw new NotFoundException(EMAILS_DISABLED);

@@ -267,6 +267,45 @@ export class TokensService {
   }
 
   /**
+   * A copy of a link protected as asked (EMAILS_BIND_SHARE_LINKS: bound to an e-mail's recipients): the same resources,
+   * type, id and expiry, a share of its own recorded with its protection and the caller as creator. The original stays
+   * as it was. Answers the copy's token and its share page link.
+   */
+  async protectedCopy(
+    original: ShareToken,
+    protection: ShareProtectionInput,
+    creator: Caller | null,
+  ): Promise<{ token: string; url: string }> {
+    if (!PROTECTABLE_TYPES.has(original.type)) {
+      throw new BadRequestException([
+        `a ${original.type} link cannot be bound to its recipients: only publications opened by a viewer link can (${[...PROTECTABLE_TYPES].join(', ')})`,
+      ]);
+    }
+    if (!this.registry) {
+      throw new BadRequestException([
+        'links bound to their recipients need the share registry, disabled on this service (ENABLE_SHARES_REGISTRY=false)',
+      ]);
+    }
+    if (!this.config.publicSharePageRoot) {
+      throw new BadRequestException([
+        'links bound to their recipients need the share page: set PUBLIC_SHARE_PAGE_ROOT',
+      ]);
+    }
+    const shareId = randomUUID();
+    const token = this.codec.sign({
+      id: original.id,
+      shareId,
+      resources: original.resources,
+      type: original.type,
+      expirationDate: original.expirationDate,
+      validityDuration: original.validityDuration,
+      protected: true,
+    });
+    await this.record(shareId, token, original.type, original.resources, creator, original.expiresAt, protection);
+    return { token, url: this.links.sharePageUrl(token)! };
+  }
+
+  /**
    * Mints the child token of an unlocked protected link: an instant link to the same resources, living
    * SHARE_CHILD_TOKEN_VALIDITY seconds (never beyond its parent), carrying its parent's share id so that validate
    * refuses it as soon as the parent is revoked; recorded in the registry as a child of the parent.

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpException, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -11,7 +11,10 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../ops/openapi-schemas';
-import { EmailsService, SendEmailDto } from '@app/emails';
+import type { Caller } from '@app/common';
+import { EMAIL_ADDRESS, EmailsService, parseRecipients, SendEmailDto } from '@app/emails';
+import { TokensService } from '@app/tokens';
+import { bindShareLinks } from './bound-links';
 import type { SendEmailAnswer } from '@app/emails';
 
 /** OE2's "share by e-mail" (PROTOCOL.md section 9). A 404 JSON says so when ENABLE_EMAILS is off. */
@@ -19,7 +22,10 @@ import type { SendEmailAnswer } from '@app/emails';
 @ApiNotFoundResponse({ description: 'ENABLE_EMAILS is off (or no such template)', schema: ERROR_SCHEMA })
 @Controller('emails')
 export class EmailsController {
-  constructor(private readonly emails: EmailsService) {}
+  constructor(
+    private readonly emails: EmailsService,
+    private readonly tokens: TokensService,
+  ) {}
 
   /** The names of the templates (`*.html` files of EMAILS_TEMPLATES_ROOT, without the extension). */
   @Get('templates')
@@ -74,7 +80,27 @@ export class EmailsController {
     schema: SEND_EMAIL_ANSWER_SCHEMA,
     example: { success: false, details: 'the SMTP server refused the recipient' },
   })
-  async send(@Body() body: SendEmailDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SendEmailAnswer> {
+  async send(
+    @Body() body: SendEmailDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() req: { user?: Caller },
+  ): Promise<SendEmailAnswer> {
+    this.emails.assertEnabled();
+    const recipients = parseRecipients(body['destination-email']);
+    // Bound only for a valid list of recipients: send() refuses the others as before.
+    if (this.emails.bindsShareLinks && recipients.length > 0 && recipients.every((r) => EMAIL_ADDRESS.test(r))) {
+      try {
+        body = {
+          ...body,
+          'email-content': await bindShareLinks(body['email-content'], recipients, this.tokens, req.user ?? null),
+        };
+      } catch (err) {
+        if (!(err instanceof HttpException) || err.getStatus() >= 500) throw err;
+        const message = (err.getResponse() as { message?: string | string[] }).message ?? err.message;
+        void reply.status(400);
+        return { success: false, details: `not sent: ${Array.isArray(message) ? message.join('; ') : message}` };
+      }
+    }
     const answer = await this.emails.send(body);
     if (!answer.success) void reply.status(400);
     return answer;
