@@ -4,7 +4,8 @@ import { ConfigError } from '@app/common';
 /**
  * The client address of a request: the socket's peer, or, when that peer is one of the trusted reverse proxies
  * (SHARE_TRUSTED_PROXIES: addresses or CIDR ranges), the right-most X-Forwarded-For entry that is not itself a trusted
- * proxy. Anyone else's X-Forwarded-For is ignored: a client cannot choose the address its failures are counted under.
+ * proxy (the left-most when all are). Anyone else's X-Forwarded-For is ignored: a client cannot choose the address its
+ * failures are counted under.
  */
 export class ClientAddress {
   private readonly trusted = new BlockList();
@@ -48,6 +49,8 @@ export class ClientAddress {
       if (!isIP(hops[i])) return socket; // garbage in the chain: count under the proxy itself
       if (!this.isTrusted(hops[i])) return hops[i];
     }
-    return socket;
+    // Every hop is in a trusted range (a client on the same private network as the proxies): the left-most one, which
+    // the outermost proxy wrote (the compose setups' nginx replaces the header with the address it sees).
+    return hops.length ? hops[0] : socket;
   }
 }
