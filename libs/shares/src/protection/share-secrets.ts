@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 
 /**
- * The cost of a protected link's password hash (node's scrypt): N=2^15, r=8, p=1, 32 MiB and ~130 ms per hash on the
- * project's loaded 2-core machine (bench/share-password.js prints it). Online guessing is stopped by the lockout; this
+ * The cost of a protected link's password hash (node's scrypt): N=2^15, r=8, p=1, 32 MiB and 130-190 ms per hash on
+ * the project's shared 2-core machine (bench/share-password.js prints it). Online guessing is stopped by the lockout; this
  * cost is what an offline attack on a stolen registry pays per guess. The parameters travel in each stored hash, so a
  * later change leaves the hashes already stored verifiable.
  */
