@@ -21,7 +21,10 @@ function scryptAsync(password: string, salt: Buffer, cost: { N: number; r: numbe
 }
 
 /** `scrypt$N$r$p$<salt base64url>$<hash base64url>`. */
-export async function hashSharePassword(password: string, cost = SCRYPT_COST): Promise<string> {
+export async function hashSharePassword(
+  password: string,
+  cost: { N: number; r: number; p: number } = SCRYPT_COST,
+): Promise<string> {
   const salt = randomBytes(SALT_LENGTH);
   const key = await scryptAsync(password, salt, cost);
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
@@ -33,11 +36,12 @@ interface ParsedHash {
   key: Buffer;
 }
 
+/** A stored hash, its cost bounded (128 MiB at most): a tampered row cannot make one check take the heap. */
 function parseHash(encoded: string | null): ParsedHash | null {
   const parts = encoded?.split('$');
   if (!parts || parts.length !== 6 || parts[0] !== 'scrypt') return null;
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (![N, r, p].every(Number.isInteger) || N < 2 || N > 2 ** 20 || r < 1 || r > 32 || p < 1 || p > 16) return null;
+  if (![N, r, p].every(Number.isInteger) || N < 2 || N > 2 ** 17 || r < 1 || r > 16 || p < 1 || p > 4) return null;
   return { cost: { N, r, p }, salt: Buffer.from(parts[4], 'base64url'), key: Buffer.from(parts[5], 'base64url') };
 }
 
