@@ -1,5 +1,14 @@
 import { Controller, Get, HttpException, Inject, Logger, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { coreConfig, CoreConfig, Public } from '@app/common';
 import { EmailDeliveryError, EmailsService } from '@app/emails';
@@ -11,6 +20,27 @@ import { checkFormToken, makeFormToken } from './form-token';
 import { PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
 import { Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
 import { sharePageConfig, SharePageConfig } from './share-page.config';
+
+const PAGE = { type: 'string', description: 'the HTML page' };
+/** The fields of the page's forms: the link's token, the anti-forgery token of the page, and the secret. */
+const formBody = (secret?: 'password' | 'code') => ({
+  schema: {
+    type: 'object',
+    required: ['token', 'form', ...(secret ? [secret] : [])],
+    properties: {
+      token: { type: 'string', description: "the protected link's token" },
+      form: { type: 'string', description: 'the anti-forgery token of the page (its hidden field)' },
+      ...(secret ? { [secret]: { type: 'string', maxLength: 1024 } } : {}),
+    },
+  },
+});
+const UNLOCK_ANSWERS = [
+  { status: 303, description: 'unlocked: to the viewer, with a child token (Location)' },
+  { status: 400, description: 'a field is missing, or the form expired (the page again)' },
+  { status: 403, description: 'a wrong secret (attempts left said), or a form sent from another site' },
+  { status: 410, description: 'the share was revoked or expired, or (codes) no code is pending' },
+  { status: 429, description: 'the share or the client address is locked (Retry-After)' },
+];
 
 /** The longest token, password or code field the page reads (a longer one is a bad form, never parsed further). */
 const MAX_FIELD = 65_536;
@@ -36,7 +66,8 @@ type Form = Record<string, unknown>;
  * e-mails a one-time code, and on success redirects to the viewer with a short-lived child token. Public: the link's
  * token is the only credential; every form carries an anti-forgery token and is refused when sent cross-site.
  */
-@ApiExcludeController()
+@ApiTags('share page')
+@ApiResponse({ status: 404, description: 'the token is not a protected link of this service (an HTML page)' })
 @Public()
 @Controller('share')
 export class SharePageController {
@@ -68,6 +99,9 @@ export class SharePageController {
   }
 
   @Get('style.css')
+  @ApiOperation({ summary: "The share page's stylesheet" })
+  @ApiProduces('text/css')
+  @ApiOkResponse({ description: 'CSS', schema: { type: 'string' } })
   style(@Res() reply: FastifyReply): void {
     void reply
       .header('content-type', 'text/css; charset=utf-8')
@@ -77,6 +111,17 @@ export class SharePageController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'The share page of a protected link',
+    description:
+      'What is shared (how many studies, until when, by whom) and the password field or the "e-mail me a code" ' +
+      'button (PROTOCOL.md section 17). HTML, English or French by Accept-Language; public.',
+  })
+  @ApiQuery({ name: 'token', description: "the protected link's token" })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the page', schema: PAGE })
+  @ApiResponse({ status: 410, description: 'the share was revoked or has expired (an HTML page saying so)' })
+  @ApiResponse({ status: 429, description: 'the share or the client address is locked (Retry-After)' })
   async show(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = req.query as Record<string, unknown>;
     const loaded = await this.load(query.token);
@@ -96,16 +141,47 @@ export class SharePageController {
   }
 
   @Post('unlock')
+  @ApiOperation({ summary: 'Unlock a protected link with its password' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody('password'))
+  @ApiOkResponse({
+    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
+    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
+  })
+  @ApiResponse(UNLOCK_ANSWERS[0])
+  @ApiResponse(UNLOCK_ANSWERS[1])
+  @ApiResponse(UNLOCK_ANSWERS[2])
+  @ApiResponse(UNLOCK_ANSWERS[3])
+  @ApiResponse(UNLOCK_ANSWERS[4])
   unlockPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.unlockWith(req, reply, 'password');
   }
 
   @Post('unlock-code')
+  @ApiOperation({ summary: 'Unlock a protected link with the code e-mailed to its recipient' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody('code'))
+  @ApiOkResponse({
+    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
+    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
+  })
+  @ApiResponse(UNLOCK_ANSWERS[0])
+  @ApiResponse(UNLOCK_ANSWERS[1])
+  @ApiResponse(UNLOCK_ANSWERS[2])
+  @ApiResponse(UNLOCK_ANSWERS[3])
+  @ApiResponse(UNLOCK_ANSWERS[4])
   unlockCode(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.unlockWith(req, reply, 'code');
   }
 
   @Post('code')
+  @ApiOperation({ summary: "E-mail a one-time code to a protected link's recipient" })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody())
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'sent: the page with the code field', schema: PAGE })
+  @ApiResponse({ status: 429, description: 'too many codes this hour, or locked (Retry-After)' })
+  @ApiResponse({ status: 502, description: 'the SMTP server did not take the e-mail' })
   async sendCode(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const lang = this.langOf(req);
     const address = this.clientOf(req);
