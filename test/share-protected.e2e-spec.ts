@@ -271,7 +271,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect((await unlock(token, PASSWORD, client(), form)).status).toBe(303);
     });
 
-    it('answers wrong, right and locked attempts in about the same time (one scrypt each)', async () => {
+    it('answers wrong and right passwords after one scrypt each (the time says nothing of the password)', async () => {
       const { token } = await createProtected(svc.url, { password: PASSWORD });
       const headers = client();
       const form = formTokenOf((await open(token, headers)).text);

@@ -54,8 +54,9 @@ export class ShareUnlock {
   }
 
   /**
-   * One scrypt whatever happens (unknown share, locked, wrong or right password), so that the time of an answer says
-   * nothing; a locked share or address is refused even with the right password.
+   * One scrypt for every answer that could depend on the password (unknown share, wrong or right password), so that
+   * its time says nothing. A share or address already locked is refused at once, even with the right password: that
+   * answer says no more than "locked", and a locked link costs a guesser's flood no scrypt.
    */
   async withPassword(
     shareId: string,
@@ -64,6 +65,10 @@ export class ShareUnlock {
     now = new Date(),
   ): Promise<UnlockResult> {
     const protection = await this.store.getProtection(shareId);
+    if (protection?.kind === 'password') {
+      const locked = this.lockedUntil(protection, address, now);
+      if (locked) return { ok: false, reason: 'locked', retryAt: locked };
+    }
     const matches = await verifySharePassword(
       password,
       protection?.kind === 'password' ? protection.passwordHash : null,
