@@ -82,10 +82,14 @@ export class SqliteShareStore implements ShareStore {
     let compact = false;
     let upgraded = false;
     const apply = this.db.transaction(() => {
-      const current = this.schemaVersionSync();
-      upgraded = current > 0;
+      // Each step not recorded yet, in order (not only those above the highest): steps numbered on branches merged in
+      // another order (3 landing after 4) are applied all the same.
+      const applied = new Set(
+        (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+      );
+      upgraded = applied.size > 0;
       for (const m of SQLITE_MIGRATIONS) {
-        if (m.version <= current) continue;
+        if (applied.has(m.version)) continue;
         const started = Date.now();
         if (upgraded) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         this.db.exec(m.sql);
