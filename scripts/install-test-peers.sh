@@ -5,9 +5,10 @@
 #   command      Debian packages (comma-separated)   what needs it
 PEERS=(
   "docker-compose docker-compose                      test/deploy.e2e-spec.ts: docker-compose config on every setup in docker/"
-  "nginx          nginx-light                         test/deploy.e2e-spec.ts and the write-guard suite: nginx -t, a real nginx"
+  "nginx          nginx-light                         test/deploy.e2e-spec.ts, the write-guard and share-page suites: nginx -t, a real nginx"
   "glewlwyd       glewlwyd,dbconfig-no-thanks         test/oidc-glewlwyd.e2e-spec.ts: a real OpenID provider that is not Keycloak"
   "Orthanc        orthanc,orthanc-python              test/inbox-plugin.e2e-spec.ts: the keycloak-inbox setup's plugin in a real Orthanc"
+  "chromium       chromium,fonts-liberation           test/share-page-browser.e2e-spec.ts: the share page in a real browser (driven by playwright-core)"
 )
 # Answers to the packages' install questions (debconf), so that apt-get asks nothing: glewlwyd is run by its suite
 # with a configuration of its own, not set up as a system service with a database.

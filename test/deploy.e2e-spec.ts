@@ -466,7 +466,7 @@ describe('deployment kit (docker/)', () => {
       }
     });
 
-    it('has nginx configs that pass nginx -t and route to orthanc-auth only its write guard, internally', () => {
+    it('has nginx configs that pass nginx -t and route to orthanc-auth only its write guard (internally) and share page', () => {
       const compose = resolvedCompose(setup);
       const confs = bindMounts(compose.services.nginx).filter((m) => m.target.startsWith('/etc/nginx/'));
       expect(confs.length).toBeGreaterThan(0);
@@ -489,7 +489,16 @@ describe('deployment kit (docker/)', () => {
           host: '0.0.0.0',
         });
         expect(guard).toMatch(new RegExp(`set \\$write_guard_upstream orthanc-auth:${guardPort};`));
-        expect(active.replace(guard, '')).not.toMatch(/orthanc-auth|meddream-token-service/);
+        // ... and its share page (protected links): /share/ only, passed as it is, with the client's address in
+        // X-Forwarded-For replaced (never appended to what the client sent), which orthanc-auth believes from the
+        // compose network only.
+        const share = nginxBlock(active, 'location /share/');
+        expect(share).toMatch(/set \$share_page_upstream orthanc-auth:8000;/);
+        expect(share).toMatch(/proxy_pass http:\/\/\$share_page_upstream;/);
+        expect(share).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+        expect(env(compose.services[AUTH_SERVICE]).PUBLIC_SHARE_PAGE_ROOT).toMatch(/^https?:\/\/[^/]+\/share\/$/);
+        expect(env(compose.services[AUTH_SERVICE]).SHARE_TRUSTED_PROXIES).toBeTruthy();
+        expect(active.replace(guard, '').replace(share, '')).not.toMatch(/orthanc-auth|meddream-token-service/);
       }
     });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { PG_MIGRATIONS, PgShareStore, REVOCATION_LOCK } from '@app/shares';
+import { PgShareStore, REVOCATION_LOCK } from '@app/shares';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase, TEST_DATABASE_URL } from './support/postgres';
 import { createShare, eventually, validate } from './support/shares';
@@ -110,9 +110,9 @@ describeWithPostgres('PostgreSQL migrations', () => {
     const stores = [new PgShareStore(db.url), new PgShareStore(db.url), new PgShareStore(db.url)];
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      expect(await stores[0].schemaVersion()).toBe(PG_MIGRATIONS.at(-1)!.version);
+      expect(await stores[0].schemaVersion()).toBe(4);
       const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version })));
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await db.drop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { SQLITE_MIGRATIONS, SqliteShareStore } from '@app/shares';
+import { SqliteShareStore } from '@app/shares';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
 import { createShare, validate } from './support/shares';
@@ -116,7 +116,7 @@ describe('upgrading a SQLite registry of schema 1', () => {
       copyFileSync(join(FIXTURES, 'shares.sqlite'), join(dir, 'shares.sqlite'));
       const store = new SqliteShareStore(join(dir, 'shares.sqlite'));
       await store.migrate();
-      expect(await store.schemaVersion()).toBe(SQLITE_MIGRATIONS.at(-1)!.version);
+      expect(await store.schemaVersion()).toBe(4);
       await store.close();
       const db = new Database(join(dir, 'shares.sqlite'), { readonly: true });
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
@@ -136,6 +136,7 @@ describe('upgrading a SQLite registry of schema 1', () => {
         { name: 'share_access_counts' },
         { name: 'share_access_events' },
         { name: 'share_creators' },
+        { name: 'share_protections' },
         { name: 'share_resources' },
         { name: 'shares' },
       ]);

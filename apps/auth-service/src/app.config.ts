@@ -7,6 +7,7 @@ import { loadPermissionsConfig, permissionsConfig, PermissionsConfig } from '@ap
 import { loadSharesConfig, sharesConfig, SharesConfig } from '@app/shares';
 import { loadTokensConfig, tokensConfig, TokensConfig } from '@app/tokens';
 import { loadOpsConfig, opsConfig, OpsConfig, secretValues } from './ops.config';
+import { loadSharePageConfig, sharePageConfig, SharePageConfig } from './share-page/share-page.config';
 import { loadWriteGuardConfig, WriteGuardConfig } from './write-guard/write-guard.config';
 
 /**
@@ -24,6 +25,7 @@ export interface AppConfig {
   emails: EmailsConfig;
   shares: SharesConfig;
   permissions: PermissionsConfig;
+  sharePage: SharePageConfig;
   /** Every configured secret value, for the log scrubber (never logged, never shown). */
   secrets: string[];
 }
@@ -40,6 +42,7 @@ export function loadAppConfig(env: Env): AppConfig {
     emails: loadEmailsConfig(env),
     shares: loadSharesConfig(env),
     permissions: loadPermissionsConfig(env),
+    sharePage: loadSharePageConfig(env),
     secrets: secretValues(env, core),
   };
 }
@@ -55,5 +58,6 @@ export function configNamespaces(config: AppConfig): ValueProvider[] {
     emailsConfig.provide(config.emails),
     permissionsConfig.provide(config.permissions),
     sharesConfig.provide(config.shares),
+    sharePageConfig.provide(config.sharePage),
   ];
 }

@@ -16,6 +16,7 @@ import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
 import { OpsModule } from './ops.module';
 import { SharesController } from './shares/shares.controller';
+import { SharePageController } from './share-page/share-page.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
 import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
@@ -51,7 +52,14 @@ export class AppModule {
         // The rate limit of token creation (PUT /tokens/{type} only: see token-creation-limit.ts).
         ThrottlerModule.forRootAsync({ inject: [tokensConfig.KEY], useFactory: tokenCreationThrottlerOptions }),
       ],
-      controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
+      controllers: [
+        HealthController,
+        TokensController,
+        EmailsController,
+        SettingsController,
+        SharesController,
+        SharePageController,
+      ],
       providers: [
         ProfileService,
         // The bearer half of the caller guard: passport-jwt with get-profile's verifier (the Basic half is common's).

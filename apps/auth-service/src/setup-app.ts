@@ -50,8 +50,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     secrets: config.secrets,
     destination: options.logStream,
   });
-  const adapter = new FastifyAdapter({ bodyLimit: core.bodyLimit, return503OnClosing: true, genReqId: requestIdOf });
-  hardenFastify(adapter.getInstance());
+  const sharePage = `${core.prefix}/share/`;
+  const adapter = new FastifyAdapter({
+    bodyLimit: core.bodyLimit,
+    return503OnClosing: true,
+    genReqId: requestIdOf,
+    // The share page is `/share/` (its forms post to `unlock`, relative to it); Nest's route for it is `/share`.
+    rewriteUrl: (req: { url?: string }) => rewriteSharePage(req.url ?? '/', sharePage),
+  });
+  // The share page's forms post urlencoded bodies; everywhere else a body is JSON, whatever its label.
+  hardenFastify(adapter.getInstance(), { formPaths: (url) => url.startsWith(sharePage) });
   // First of the request hooks: while stopping, a request is answered 503 before credentials or body are looked at.
   const stop = new GracefulStop(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
@@ -70,6 +78,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // SIGTERM/SIGINT are main.ts's: new requests get 503, the in-flight ones finish, then app.close() runs the shutdown
   // hooks (tests call app.close() themselves, so no process signal listener is installed here).
   return { app, core, ops, logger, stop };
+}
+
+/** `/share/?token=...` is served by the route `/share` (the query kept); every other URL is left as it is. */
+function rewriteSharePage(url: string, sharePage: string): string {
+  if (!url.startsWith(sharePage)) return url;
+  const rest = url.slice(sharePage.length);
+  return rest === '' || rest.startsWith('?') ? sharePage.slice(0, -1) + rest : url;
 }
 
 /**

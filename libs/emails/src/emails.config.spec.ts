@@ -44,6 +44,7 @@ describe('loadEmailsConfig', () => {
       },
       sender: 'orthanc@example.org',
       replyTo: undefined,
+      bindShareLinks: false,
     });
   });
 

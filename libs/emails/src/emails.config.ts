@@ -23,6 +23,11 @@ export interface EmailsConfig {
   smtp?: SmtpConfig;
   sender?: string;
   replyTo?: string;
+  /**
+   * EMAILS_BIND_SHARE_LINKS: every share link of this service found in a share e-mail is replaced by a link bound to
+   * the recipients (opened with a code e-mailed to them), so that forwarding the e-mail does not forward access.
+   */
+  bindShareLinks?: boolean;
 }
 
 /** The templates shipped with the service, relative to the working directory (the image's /app). */
@@ -102,6 +107,7 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
     },
     sender,
     replyTo: addressSetting(env, 'EMAILS_REPLY_TO'),
+    bindShareLinks: boolSetting(env, 'EMAILS_BIND_SHARE_LINKS', false),
   };
 }
 

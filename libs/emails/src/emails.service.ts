@@ -3,7 +3,7 @@ import { DomainError, NotFoundError } from '@app/common';
 import { EMAIL_ADDRESS, emailsConfig, EmailsConfig } from './emails.config';
 import { EmailTemplatesService } from './email-templates.service';
 import { SendEmailDto } from './dto/send-email.dto';
-import { EmailDeliveryError, SmtpMailer } from './smtp-mailer.client';
+import { EmailDeliveryError, OutgoingEmail, SmtpMailer } from './smtp-mailer.client';
 
 export interface SendEmailAnswer {
   success: boolean;
@@ -38,6 +38,11 @@ export class EmailsService {
     return this.config.enabled;
   }
 
+  /** EMAILS_BIND_SHARE_LINKS: share links in share e-mails are bound to their recipients. */
+  get bindsShareLinks(): boolean {
+    return this.config.enabled && this.config.bindShareLinks === true;
+  }
+
   /** A 404 that says why, when ENABLE_EMAILS is off. */
   assertEnabled(): void {
     if (!this.config.enabled) throw new NotFoundError(EMAILS_DISABLED);
@@ -51,6 +56,12 @@ export class EmailsService {
   readTemplate(name: string): Promise<string> {
     this.assertEnabled();
     return this.templates.read(name);
+  }
+
+  /** Sends an e-mail of the service's own (the share page's codes); throws EmailDeliveryError when it is not sent. */
+  async deliver(email: OutgoingEmail): Promise<void> {
+    this.assertEnabled();
+    await this.mailer.send(email);
   }
 
   /** Sends the e-mail; a refusal (bad address, unknown layout, SMTP failure) is `{success: false, details}`. */

@@ -1,7 +1,10 @@
 // The public surface of @app/emails: what the app and the other libs import, by name (knip checks that each is used).
 export { emailsConfig, loadEmailsConfig } from './emails.config';
 export type { EmailsConfig } from './emails.config';
+export { EMAIL_ADDRESS } from './emails.config';
+export { EmailDeliveryError } from './smtp-mailer.client';
 export { SendEmailDto } from './dto/send-email.dto';
 export { EmailsService } from './emails.service';
+export { parseRecipients } from './emails.service';
 export type { SendEmailAnswer } from './emails.service';
 export { EmailsModule } from './emails.module';

@@ -1,8 +1,13 @@
 // The public surface of @app/shares: what the app and the other libs import, by name (knip checks that each is used).
 export { loadSharesConfig, sharesConfig } from './shares.config';
 export type { SharesConfig } from './shares.config';
+export { loadUnlockLimits } from './shares.config';
 export { notRevocableReason } from './share-record';
 export type { NewShare, ShareQuery, ShareRecord } from './share-record';
+export type { ProtectionState } from './share-record';
+export { ShareUnlock } from './protection/share-unlock';
+export type { UnlockResult } from './protection/share-unlock';
+export { hashSharePassword } from './protection/share-secrets';
 export { toShareView } from './share-view';
 export type { ShareView } from './share-view';
 export { ShareAdmin, TokenNotRecognisedError } from './share-admin';
@@ -10,8 +15,6 @@ export { decodeCursor, encodeCursor } from './list-cursor';
 export type { ShareAccessEvent } from './share-access-event';
 export { toAccessView } from './share-access-view';
 export type { ShareAccessView } from './share-access-view';
-export { SQLITE_MIGRATIONS } from './store/sqlite-migrations';
-export { PG_MIGRATIONS } from './store/pg-migrations';
 export type { ShareStore } from './store/share-store';
 export { SqliteShareStore } from './store/sqlite-share.store';
 export { PgShareStore, REVOCATION_LOCK } from './store/pg-share.store';

@@ -24,7 +24,39 @@ export interface ShareRecord {
   revokedBy: string | null;
 }
 
-export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy'>;
+export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy'> & {
+  /** A protected link: how it is opened (the password already hashed). */
+  protection?: StoredProtection;
+  /** A child token of a protected link: its parent's share id. */
+  parentId?: string;
+};
+
+/** How a protected link is opened, as stored: never the password itself. */
+export interface StoredProtection {
+  kind: 'password' | 'email-code';
+  /** `scrypt$N$r$p$salt$hash` (see share-secrets.ts), for kind password. */
+  passwordHash: string | null;
+  /** The addresses a code may be sent to, for kind email-code. */
+  emails: string[];
+}
+
+/** A protected link's row: how it opens, its unlock failures and lock, its current one-time code. */
+export interface ProtectionState extends StoredProtection {
+  shareId: string;
+  /** Failed unlocks since the last success or the end of the last lock. */
+  failures: number;
+  lockedUntil: Date | null;
+  /** HMAC of the current code (hex), null when none is pending. */
+  codeHash: string | null;
+  codeExpiresAt: Date | null;
+  /** The start of the hour in which `codeRequests` codes were sent. */
+  codeWindowStart: Date | null;
+  codeRequests: number;
+}
+
+export type ProtectionChange = Partial<
+  Pick<ProtectionState, 'failures' | 'lockedUntil' | 'codeHash' | 'codeExpiresAt' | 'codeWindowStart' | 'codeRequests'>
+>;
 
 export interface ShareQuery {
   study?: string;

@@ -12,6 +12,14 @@ describe('loadSharesConfig', () => {
       enabled: true,
       storage: { kind: 'sqlite', path: '/srv/data/shares.sqlite' },
       trail: { retentionDays: 90, recentEvents: 20 },
+      unlock: {
+        maxFailures: 5,
+        maxFailuresPerAddress: 20,
+        lockMs: 15 * 60_000,
+        codeRequestsPerHour: 3,
+        codeValidityMs: 10 * 60_000,
+        trustedProxies: [],
+      },
     });
     expect(loadSharesConfig(base).storage).toEqual({ kind: 'sqlite', path: resolve('data', 'shares.sqlite') });
   });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, configNamespace, Env, intSetting, readSetting } from '@app/common';
+import { boolSetting, ConfigError, configNamespace, Env, intSetting, listSetting, readSetting } from '@app/common';
 
 export type SharesStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
@@ -9,6 +9,8 @@ export interface SharesConfig {
   storage: SharesStorage;
   /** The access trail of protected shares (issue 15). */
   trail: ShareTrailConfig;
+  /** Protected links: how unlocking them is limited. */
+  unlock: UnlockLimits;
 }
 
 interface ShareTrailConfig {
@@ -22,6 +24,35 @@ function loadShareTrailConfig(env: Env): ShareTrailConfig {
   return {
     retentionDays: intSetting(env, 'SHARE_TRAIL_RETENTION_DAYS', 90, 1, 3650),
     recentEvents: intSetting(env, 'SHARE_TRAIL_RECENT_EVENTS', 20, 1, 200),
+  };
+}
+
+export interface UnlockLimits {
+  /** Failed unlocks (wrong passwords or codes) after which a share is locked (SHARE_UNLOCK_MAX_FAILURES). */
+  maxFailures: number;
+  /** Failed unlocks from one client address, on any share, after which that address is locked. */
+  maxFailuresPerAddress: number;
+  /** How long a lock lasts, in ms (SHARE_UNLOCK_LOCK_MINUTES). */
+  lockMs: number;
+  /** Codes one share may have e-mailed per hour (SHARE_CODE_REQUESTS_PER_HOUR). */
+  codeRequestsPerHour: number;
+  /** How long an e-mailed code is valid, in ms. */
+  codeValidityMs: number;
+  /** The reverse proxies whose X-Forwarded-For is believed (SHARE_TRUSTED_PROXIES: addresses or CIDR ranges). */
+  trustedProxies: string[];
+}
+
+/** An e-mailed code is valid 10 minutes (issue 15). */
+const SHARE_CODE_VALIDITY_MS = 10 * 60_000;
+
+export function loadUnlockLimits(env: Env): UnlockLimits {
+  return {
+    maxFailures: intSetting(env, 'SHARE_UNLOCK_MAX_FAILURES', 5, 1, 1000),
+    maxFailuresPerAddress: intSetting(env, 'SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
+    lockMs: intSetting(env, 'SHARE_UNLOCK_LOCK_MINUTES', 15, 1, 7 * 24 * 60) * 60_000,
+    codeRequestsPerHour: intSetting(env, 'SHARE_CODE_REQUESTS_PER_HOUR', 3, 1, 100),
+    codeValidityMs: SHARE_CODE_VALIDITY_MS,
+    trustedProxies: listSetting(env, 'SHARE_TRUSTED_PROXIES'),
   };
 }
 
@@ -46,7 +77,7 @@ export function loadSharesConfig(env: Env): SharesConfig {
         `expects a postgres:// or postgresql:// URL, got the scheme "${parsed.protocol}"`,
       );
     }
-    return { enabled, storage: { kind: 'postgres', url }, trail };
+    return { enabled, storage: { kind: 'postgres', url }, trail, unlock: loadUnlockLimits(env) };
   }
   const sqlite = readSetting(env, 'SHARES_SQLITE_PATH');
   const dataDir = resolve(readSetting(env, 'DATA_DIR') ?? 'data');
@@ -54,6 +85,7 @@ export function loadSharesConfig(env: Env): SharesConfig {
     enabled,
     storage: { kind: 'sqlite', path: sqlite ? resolve(sqlite) : resolve(dataDir, 'shares.sqlite') },
     trail,
+    unlock: loadUnlockLimits(env),
   };
 }
 

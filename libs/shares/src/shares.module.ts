@@ -19,7 +19,11 @@ import { SharesService } from './shares.service';
       inject: [SharesService],
       useFactory: (shares: SharesService): ShareRegistryHook | null =>
         shares.enabled
-          ? { recordCreated: (share) => shares.recordCreated(share), isRevoked: (id, raw) => shares.isRevoked(id, raw) }
+          ? {
+              recordCreated: (share) => shares.recordCreated(share),
+              isRevoked: (id, raw) => shares.isRevoked(id, raw),
+              childGranted: (parent, child, at) => shares.childGranted(parent, child, at),
+            }
           : null,
     },
   ],

@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShareTokenCodec } from '@app/tokens';
+import type { CoreConfig } from '@app/common';
+import { loadUnlockLimits } from './shares.config';
 import { REVOCATION_CHUNK, REVOCATION_STARTUP_CHUNK, SharesService } from './shares.service';
 import { SqliteShareStore } from './store/sqlite-share.store';
 
@@ -51,7 +53,13 @@ describe('SharesService revocation set', () => {
       return real.apply(this, a);
     });
     service = new SharesService(
-      { enabled: true, storage: { kind: 'sqlite', path }, trail: { retentionDays: 90, recentEvents: 20 } },
+      {
+        enabled: true,
+        storage: { kind: 'sqlite', path },
+        trail: { retentionDays: 90, recentEvents: 20 },
+        unlock: loadUnlockLimits({}),
+      },
+      { signingKeys: { current: 'k'.repeat(32), previous: [], embedded: false } } as unknown as CoreConfig,
       new ShareTokenCodec('k'.repeat(32)),
     );
   });

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Option
 import { Gauge } from 'prom-client';
 import {
   ConflictError,
+  coreConfig,
+  CoreConfig,
   DomainError,
   InvalidInputError,
   MetricsService,
@@ -14,9 +16,11 @@ import type { ShareAccessEvent } from './share-access-event';
 import { ShareAccessTrail, TRAIL_LIMITS } from './share-access-trail';
 import { toAccessView } from './share-access-view';
 import type { ShareAccessView } from './share-access-view';
+import { hashSharePassword } from './protection/share-secrets';
+import { ShareUnlock } from './protection/share-unlock';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
-import type { SharePage, ShareQuery, ShareRecord } from './share-record';
+import type { SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';
 import { sharesConfig, SharesConfig } from './shares.config';
 import { openShareStore } from './store/open-share-store';
 import { storageOpenError } from './store/storage-open-error';
@@ -50,9 +54,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   private fullSyncWanted = false;
   /** The access trail of protected shares: buffered here, written in batches (see ShareAccessTrail). */
   readonly trail: ShareAccessTrail;
+  private unlocker: ShareUnlock | null = null;
 
   constructor(
     @Inject(sharesConfig.KEY) private readonly config: SharesConfig,
+    @Inject(coreConfig.KEY) private readonly core: CoreConfig,
     private readonly codec: ShareTokenCodec,
     @Optional() metrics?: MetricsService,
   ) {
@@ -87,6 +93,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       throw storageOpenError(storage, err);
     });
     this.admin = new ShareAdmin(this.store, this.codec);
+    this.unlocker = new ShareUnlock(this.store, this.config.unlock, this.core.signingKeys.current);
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
@@ -157,6 +164,13 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   async recordCreated(share: CreatedShare): Promise<void> {
     const c = share.creator;
+    // The password is hashed here (scrypt, off the event loop) and forgotten: only its hash is stored.
+    let protection: StoredProtection | undefined;
+    if (share.protection?.kind === 'password') {
+      protection = { kind: 'password', passwordHash: await hashSharePassword(share.protection.password), emails: [] };
+    } else if (share.protection?.kind === 'email-code') {
+      protection = { kind: 'email-code', passwordHash: null, emails: share.protection.emails };
+    }
     await this.unavailableOnError(
       'record the share',
       this.requireStore().insert({
@@ -167,12 +181,21 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
         creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
         createdAt: share.createdAt,
         expiresAt: share.expiresAt,
+        ...(protection ? { protection } : {}),
+        ...(share.parentShareId ? { parentId: share.parentShareId } : {}),
       }),
     );
     // One line per share for the audit trail: its id, type and creator, never the token (nor its hash).
-    const by = c ? `${c.kind}:${c.name}` : 'unknown'; // as revoked-by spells callers
+    const by = c
+      ? `${c.kind}:${c.name}`
+      : share.parentShareId
+        ? `the share page (child of ${share.parentShareId})`
+        : 'unknown'; // as revoked-by spells callers
+    const protectedBy = protection
+      ? `, protected by ${protection.kind === 'password' ? 'a password' : 'an e-mailed code'}`
+      : '';
     this.logger.log({
-      msg: `share created: ${share.shareId} (${share.type}) by ${by}, expires ${share.expiresAt?.toISOString() ?? 'never'}`,
+      msg: `share created: ${share.shareId} (${share.type}) by ${by}, expires ${share.expiresAt?.toISOString() ?? 'never'}${protectedBy}`,
       shareId: share.shareId,
       type: share.type,
       creator: c ? { kind: c.kind, name: c.name, userId: c.userId ?? null } : null,
@@ -181,6 +204,26 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   isRevoked(shareId: string | null, rawToken: string): boolean {
     return this.revoked.has(shareId, rawToken);
+  }
+
+  /** Validate granted a child token: the trail keeps its first grant under the parent (in memory, no I/O). */
+  childGranted(parentShareId: string, childShareId: string | null, at: Date): void {
+    if (childShareId === null) return;
+    this.recordAccess({
+      shareId: parentShareId,
+      kind: 'child-grant',
+      outcome: 'ok',
+      childId: childShareId,
+      clientAddress: null,
+      userAgent: null,
+      at,
+    });
+  }
+
+  /** Unlocking protected links (the share page). */
+  get unlock(): ShareUnlock {
+    this.requireStore();
+    return this.unlocker!;
   }
 
   /** Readiness (GET /ready): one cheap lookup on the registry's storage; rejects when it cannot be reached. */

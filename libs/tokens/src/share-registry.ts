@@ -12,7 +12,14 @@ export interface CreatedShare {
   creator: Caller | null;
   createdAt: Date;
   expiresAt: Date | null;
+  /** A protected link: the password (hashed by the registry, never stored or logged as is) or the bound addresses. */
+  protection?: ShareProtectionInput;
+  /** A child token minted by the share page: its parent's share id. */
+  parentShareId?: string;
 }
+
+/** How a protected link is opened: a password, or a one-time code e-mailed to one of `emails`. */
+export type ShareProtectionInput = { kind: 'password'; password: string } | { kind: 'email-code'; emails: string[] };
 
 /**
  * The share registry as the tokens capability sees it (implemented by the shares module). `isRevoked` is on the
@@ -22,6 +29,11 @@ export interface ShareRegistryHook {
   recordCreated(share: CreatedShare): Promise<void>;
   /** `rawToken` lets the registry match tokens without an id (Python-issued) by their hash. */
   isRevoked(shareId: string | null, rawToken: string): boolean;
+  /**
+   * Validate granted a child token of a protected share (on the hot path: synchronous, no I/O, never throws). The
+   * registry keeps the first grant of each child for the share's access trail.
+   */
+  childGranted?(parentShareId: string, childShareId: string | null, at: Date): void;
 }
 
 export const SHARE_REGISTRY = Symbol('SHARE_REGISTRY');

@@ -49,6 +49,13 @@ export interface ShareToken {
   /** expiration_date exactly as stored in the token (echoed, never re-formatted). */
   expirationDate: string | null;
   validityDuration: number | null;
+  /**
+   * A protected link (`protected` claim): opened only through the share page, with a password or an e-mailed code;
+   * validate never grants it. False for every other token (the Python service's included).
+   */
+  protected: boolean;
+  /** A child token minted by the share page: the share id of the protected share it unlocked (`parent_share_id`). */
+  parentShareId: string | null;
 }
 
 /** The kebab-case resource object of the wire. */

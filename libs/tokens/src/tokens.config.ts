@@ -36,7 +36,16 @@ export interface TokensConfig {
   creationLimitBasic: number;
   /** Token creations per minute and per Keycloak user (0: no limit). */
   creationLimitBearer: number;
+  /** The public URL of the share page protected links point to (PUBLIC_SHARE_PAGE_ROOT). */
+  publicSharePageRoot?: string;
+  /** The shortest password a protected link may have (SHARE_PASSWORD_MIN_LENGTH). */
+  sharePasswordMinLength: number;
+  /** The life, in seconds, of the child token the share page mints on unlocking (SHARE_CHILD_TOKEN_VALIDITY). */
+  shareChildTokenValidity: number;
 }
+
+/** Outside production, protected links point to the share page of a local service (its default port). */
+const DEVELOPMENT_SHARE_PAGE_ROOT = 'http://localhost:8000/share/';
 
 /** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
 const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
@@ -70,6 +79,10 @@ export function loadTokensConfig(env: Env): TokensConfig {
     ),
     creationLimitBasic: intSetting(env, 'TOKEN_CREATION_LIMIT_BASIC', 3000, 0, MAX_CREATION_LIMIT),
     creationLimitBearer: intSetting(env, 'TOKEN_CREATION_LIMIT_BEARER', 60, 0, MAX_CREATION_LIMIT),
+    publicSharePageRoot:
+      urlSetting(env, 'PUBLIC_SHARE_PAGE_ROOT') ?? (production ? undefined : DEVELOPMENT_SHARE_PAGE_ROOT),
+    sharePasswordMinLength: intSetting(env, 'SHARE_PASSWORD_MIN_LENGTH', 8, 1, 1024),
+    shareChildTokenValidity: intSetting(env, 'SHARE_CHILD_TOKEN_VALIDITY', 3600, 60, 7 * 24 * 3600),
   };
 }
 

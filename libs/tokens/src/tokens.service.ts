@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { isEmail } from 'class-validator';
 import { Caller, InvalidInputError } from '@app/common';
 import { assertBearerMayShare, boundedBearerExpiry } from './bearer-share-rule';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
@@ -10,7 +11,7 @@ import { DecodeTokenDto } from './dto/decode-token.dto';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 import { LinkBuilder } from './links/link-builder';
 import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
-import { SHARE_REGISTRY, ShareRegistryHook } from './share-registry';
+import { SHARE_REGISTRY, ShareProtectionInput, ShareRegistryHook } from './share-registry';
 import {
   DecodeErrorCode,
   isTokenType,
@@ -30,6 +31,8 @@ export interface CreateTokenAnswer {
     type: string;
     'expiration-date': string | null;
     'validity-duration': number | null;
+    /** Only for a protected link: how it is opened (never the password). */
+    protection?: ShareProtectionInput['kind'];
   };
   token: string;
   url: string | null;
@@ -40,7 +43,31 @@ export interface DecodeAnswer {
   'error-code': DecodeErrorCode | null;
   'redirect-url': string | null;
   resources: WireResource[];
+  /**
+   * Only for a protected link: true, with `redirect-url` the share page (which asks for the password or code) and no
+   * resources; the other keys are as for any token, so that OE2's landing page sends the user to the share page.
+   */
+  protected?: true;
 }
+
+/** The child token the share page mints on unlocking a protected link, and the viewer link that carries it. */
+export interface ChildLink {
+  shareId: string;
+  token: string;
+  url: string | null;
+  expiresAt: Date;
+}
+
+/** The token type of the child tokens the share page mints: a short-lived instant link to the same resources. */
+const CHILD_TOKEN_TYPE = 'viewer-instant-link';
+
+/** The token types a password or an e-mailed code may protect: publications opened by a viewer link. */
+const PROTECTABLE_TYPES: ReadonlySet<string> = new Set([
+  'stone-viewer-publication',
+  'ohif-viewer-publication',
+  'volview-viewer-publication',
+  'osimis-viewer-publication',
+]);
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -154,6 +181,9 @@ export class TokensService {
       'validity-duration': duration,
     };
 
+    const protection = this.protectionOf(type, dto);
+    if (protection) request.protection = protection.kind;
+
     if (type === 'meddream-instant-link' || type === 'meddream-viewer-publication') {
       if (!this.meddream) throw new InvalidInputError(MEDDREAM_NOT_CONFIGURED);
     }
@@ -179,6 +209,7 @@ export class TokensService {
       type,
       expirationDate,
       validityDuration: duration,
+      protected: protection !== null,
     });
     if (token.length > MAX_TOKEN_LENGTH) {
       // A token this service would refuse when it comes back (validate, decode): never hand one out.
@@ -186,8 +217,119 @@ export class TokensService {
         `resources make a token of ${token.length} characters, over the ${MAX_TOKEN_LENGTH} this service accepts: share fewer resources, or drop their urls`,
       ]);
     }
-    await this.record(shareId, token, type, resources, creator, expiresAt);
-    return { request, token, url: this.links.shareUrl(type, resources, token) };
+    await this.record(shareId, token, type, resources, creator, expiresAt, protection ?? undefined);
+    const url = protection ? this.links.sharePageUrl(token) : this.links.shareUrl(type, resources, token);
+    return { request, token, url };
+  }
+
+  /** The protection asked for (`password` or `email-code`), checked; null for an ordinary link. */
+  private protectionOf(type: string, dto: CreateTokenDto): ShareProtectionInput | null {
+    const password = dto.password ?? null;
+    const emailCode = dto['email-code'] ?? null;
+    if (password === null && emailCode === null) return null;
+    if (password !== null && emailCode !== null) {
+      throw new InvalidInputError(['give either password or email-code, not both']);
+    }
+    const field = password !== null ? 'password' : 'email-code';
+    if (!PROTECTABLE_TYPES.has(type)) {
+      throw new InvalidInputError([
+        `${field} protects publications opened by a viewer link (${[...PROTECTABLE_TYPES].join(', ')}), not ${type}`,
+      ]);
+    }
+    if (!this.registry) {
+      throw new InvalidInputError([
+        `${field}: protected links need the share registry, disabled on this service (ENABLE_SHARES_REGISTRY=false)`,
+      ]);
+    }
+    if (!this.config.publicSharePageRoot) {
+      throw new InvalidInputError([
+        `${field}: protected links are not configured on this service: set PUBLIC_SHARE_PAGE_ROOT`,
+      ]);
+    }
+    if (password !== null) {
+      const min = this.config.sharePasswordMinLength;
+      if ([...password].length < min) {
+        throw new InvalidInputError([`password must be at least ${min} characters long (SHARE_PASSWORD_MIN_LENGTH)`]);
+      }
+      return { kind: 'password', password };
+    }
+    const emails = [...new Set(emailCode!.split(/[;,\s]+/).filter(Boolean))];
+    if (emails.length === 0) throw new InvalidInputError(['email-code must hold the e-mail address of the recipient']);
+    if (emails.length > 50) throw new InvalidInputError(['email-code holds more than 50 addresses']);
+    const bad = emails.find((e) => !isEmail(e));
+    if (bad !== undefined) {
+      throw new InvalidInputError([`email-code: "${bad.slice(0, 320)}" is not a valid e-mail address`]);
+    }
+    return { kind: 'email-code', emails };
+  }
+
+  /**
+   * A copy of a link protected as asked (EMAILS_BIND_SHARE_LINKS: bound to an e-mail's recipients): the same resources,
+   * type, id and expiry, a share of its own recorded with its protection and the caller as creator. The original stays
+   * as it was. Answers the copy's token and its share page link.
+   */
+  async protectedCopy(
+    original: ShareToken,
+    protection: ShareProtectionInput,
+    creator: Caller | null,
+  ): Promise<{ token: string; url: string }> {
+    if (!PROTECTABLE_TYPES.has(original.type)) {
+      throw new InvalidInputError([
+        `a ${original.type} link cannot be bound to its recipients: only publications opened by a viewer link can (${[...PROTECTABLE_TYPES].join(', ')})`,
+      ]);
+    }
+    if (!this.registry) {
+      throw new InvalidInputError([
+        'links bound to their recipients need the share registry, disabled on this service (ENABLE_SHARES_REGISTRY=false)',
+      ]);
+    }
+    if (!this.config.publicSharePageRoot) {
+      throw new InvalidInputError(['links bound to their recipients need the share page: set PUBLIC_SHARE_PAGE_ROOT']);
+    }
+    const shareId = randomUUID();
+    const token = this.codec.sign({
+      id: original.id,
+      shareId,
+      resources: original.resources,
+      type: original.type,
+      expirationDate: original.expirationDate,
+      validityDuration: original.validityDuration,
+      protected: true,
+    });
+    await this.record(shareId, token, original.type, original.resources, creator, original.expiresAt, protection);
+    return { token, url: this.links.sharePageUrl(token)! };
+  }
+
+  /**
+   * Mints the child token of an unlocked protected link: an instant link to the same resources, living
+   * SHARE_CHILD_TOKEN_VALIDITY seconds (never beyond its parent), carrying its parent's share id so that validate
+   * refuses it as soon as the parent is revoked; recorded in the registry as a child of the parent.
+   */
+  async mintChild(parent: ShareToken, now = new Date()): Promise<ChildLink> {
+    if (!parent.shareId || !this.registry) throw new Error('a child token needs a recorded parent share');
+    let expiresAt = new Date(now.getTime() + this.config.shareChildTokenValidity * 1000);
+    if (parent.expiresAt && parent.expiresAt < expiresAt) expiresAt = parent.expiresAt;
+    const shareId = randomUUID();
+    const token = this.codec.sign({
+      id: null,
+      shareId,
+      resources: parent.resources,
+      type: CHILD_TOKEN_TYPE,
+      expirationDate: formatIsoDate(expiresAt),
+      validityDuration: null,
+      parentShareId: parent.shareId,
+    });
+    await this.registry.recordCreated({
+      shareId,
+      tokenHash: tokenHash(token),
+      type: CHILD_TOKEN_TYPE,
+      resources: parent.resources,
+      creator: null,
+      createdAt: now,
+      expiresAt,
+      parentShareId: parent.shareId,
+    });
+    return { shareId, token, url: this.links.directUrl(parent.type, parent.resources, token), expiresAt };
   }
 
   /** Records a share in the registry (when there is one); a failure refuses the link rather than hand it out. */
@@ -198,6 +340,7 @@ export class TokensService {
     resources: Resource[],
     creator: Caller | null,
     expiresAt: Date | null,
+    protection?: ShareProtectionInput,
   ): Promise<void> {
     if (!this.registry || !shareId) return;
     await this.registry.recordCreated({
@@ -208,6 +351,7 @@ export class TokensService {
       creator,
       createdAt: new Date(),
       expiresAt,
+      ...(protection ? { protection } : {}),
     });
   }
 
@@ -220,7 +364,11 @@ export class TokensService {
       token = result.token;
       this.verified.set(raw, token);
     }
-    if (this.registry && this.registry.isRevoked(token.shareId, raw)) return null;
+    if (this.registry) {
+      if (this.registry.isRevoked(token.shareId, raw)) return null;
+      // A child of a protected link dies with its parent: both ids are checked, in memory.
+      if (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)) return null;
+    }
     return token;
   }
 
@@ -242,7 +390,7 @@ export class TokensService {
     if (!raw) return { granted: false, validity: cacheSeconds, reason: 'no-token' };
     const token = this.verify(raw);
     if (!token) return { granted: false, validity: cacheSeconds, reason: 'invalid' };
-    return decideShareAccess(
+    const decision = decideShareAccess(
       token,
       {
         dicomUid: dto['dicom-uid'],
@@ -253,6 +401,10 @@ export class TokensService {
       },
       { serverId: this.config.serverId, cacheSeconds, now: Date.now(), methods: this.methods },
     );
+    if (decision.granted && token.parentShareId !== null) {
+      this.registry?.childGranted?.(token.parentShareId, token.shareId, new Date());
+    }
+    return decision;
   }
 
   async decode(dto: DecodeTokenDto): Promise<DecodeAnswer> {
@@ -268,6 +420,10 @@ export class TokensService {
     if (!token) return answer(null, 'invalid');
     if (!isTokenType(token.type)) return answer(null, 'unknown');
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) return answer(token.type, 'expired');
+    if (token.protected) {
+      // What is shared stays behind the password or code: the landing page is sent to the share page.
+      return { ...answer(token.type, null, this.links.sharePageUrl(raw)), protected: true };
+    }
     const resources = token.resources.map(toWireResource);
     if (token.type === 'meddream-viewer-publication') {
       if (!this.meddream) throw new InvalidInputError(MEDDREAM_NOT_CONFIGURED);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -11,7 +11,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ERROR_SCHEMA, SEND_EMAIL_ANSWER_SCHEMA } from '../openapi/answer-schemas';
-import { EmailsService, SendEmailDto } from '@app/emails';
+import { DomainError } from '@app/common';
+import type { Caller } from '@app/common';
+import { EMAIL_ADDRESS, EmailsService, parseRecipients, SendEmailDto } from '@app/emails';
+import { TokensService } from '@app/tokens';
+import { bindShareLinks } from './bound-links';
 import type { SendEmailAnswer } from '@app/emails';
 
 /** OE2's "share by e-mail" (PROTOCOL.md section 9). A 404 JSON says so when ENABLE_EMAILS is off. */
@@ -19,7 +23,10 @@ import type { SendEmailAnswer } from '@app/emails';
 @ApiNotFoundResponse({ description: 'ENABLE_EMAILS is off (or no such template)', schema: ERROR_SCHEMA })
 @Controller('emails')
 export class EmailsController {
-  constructor(private readonly emails: EmailsService) {}
+  constructor(
+    private readonly emails: EmailsService,
+    private readonly tokens: TokensService,
+  ) {}
 
   /** The names of the templates (`*.html` files of EMAILS_TEMPLATES_ROOT, without the extension). */
   @Get('templates')
@@ -74,7 +81,27 @@ export class EmailsController {
     schema: SEND_EMAIL_ANSWER_SCHEMA,
     example: { success: false, details: 'the SMTP server refused the recipient' },
   })
-  async send(@Body() body: SendEmailDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SendEmailAnswer> {
+  async send(
+    @Body() body: SendEmailDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Req() req: { user?: Caller },
+  ): Promise<SendEmailAnswer> {
+    this.emails.assertEnabled();
+    const recipients = parseRecipients(body['destination-email']);
+    // Bound only for a valid list of recipients: send() refuses the others as before.
+    if (this.emails.bindsShareLinks && recipients.length > 0 && recipients.every((r) => EMAIL_ADDRESS.test(r))) {
+      try {
+        body = {
+          ...body,
+          'email-content': await bindShareLinks(body['email-content'], recipients, this.tokens, req.user ?? null),
+        };
+      } catch (err) {
+        // A link that cannot be bound (the lib's refusal, a 4xx): not sent, said so; anything else is the filter's.
+        if (!(err instanceof DomainError) || err.status >= 500) throw err;
+        void reply.status(400);
+        return { success: false, details: `not sent: ${err.messages.join('; ')}` };
+      }
+    }
     const answer = await this.emails.send(body);
     if (!answer.success) void reply.status(400);
     return answer;

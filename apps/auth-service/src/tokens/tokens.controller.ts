@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Caller } from '@app/common';
+import { EmailsService } from '@app/emails';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
 import type { CreateTokenAnswer, DecodeAnswer } from '@app/tokens';
 import { TOKEN_TYPES } from '@app/tokens';
@@ -22,7 +23,10 @@ import { AllowBearer } from '../auth/allow-bearer.decorator';
 @ApiTags('tokens')
 @Controller('tokens')
 export class TokensController {
-  constructor(private readonly tokens: TokensService) {}
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly emails: EmailsService,
+  ) {}
 
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
@@ -98,6 +102,11 @@ export class TokensController {
     @Body() body: CreateTokenDto,
     @Req() req: { user?: Caller },
   ): Promise<CreateTokenAnswer> {
+    if (body['email-code'] && !this.emails.enabled) {
+      throw new BadRequestException([
+        'email-code: codes are e-mailed, and e-mails are off on this service (ENABLE_EMAILS)',
+      ]);
+    }
     return this.tokens.create(type, body, req.user ?? null);
   }
 

@@ -9,10 +9,22 @@ import type { FastifyInstance } from 'fastify';
  *   more than a few levels, and class-transformer walks a body recursively, so a 1 MiB `[[[[...]]]]` would overflow
  *   the stack in the validation pipe (a 500) on every Nest route.
  */
-export function hardenFastify(instance: FastifyInstance): void {
+export interface HardenOptions {
+  /**
+   * The paths whose HTML forms post `application/x-www-form-urlencoded` (the share page): there such a body is read as
+   * a form (one string per field, the first of repeated ones). Elsewhere it is read as JSON, as any other body.
+   */
+  formPaths?: (url: string) => boolean;
+}
+
+export function hardenFastify(instance: FastifyInstance, options: HardenOptions = {}): void {
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  instance.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
+    const type = req.headers['content-type'] ?? '';
+    if (options.formPaths && /^application\/x-www-form-urlencoded\b/i.test(type) && options.formPaths(req.url)) {
+      return done(null, parseForm(text));
+    }
     if (text.length === 0 || text.trim().length === 0) return done(null, {});
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       const err = Object.assign(new Error(`The JSON request body is nested more than ${MAX_JSON_DEPTH} levels deep`), {
@@ -31,6 +43,15 @@ export function hardenFastify(instance: FastifyInstance): void {
       done(err, undefined);
     }
   });
+}
+
+/** A urlencoded form as a plain object without prototype: one string per field (the first of a repeated one). */
+function parseForm(text: string): Record<string, string> {
+  const form = Object.create(null) as Record<string, string>;
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (!(key in form)) form[key] = value;
+  }
+  return form;
 }
 
 /** The deepest nesting of arrays and objects a request body may have (the contract's bodies need 4). */

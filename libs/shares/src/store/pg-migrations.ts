@@ -123,6 +123,28 @@ export const PG_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // As SQLite's step 3: protected links (how each is opened, failures, lock, the current code and this hour's count)
+    // and the child tokens the share page mints, recorded as shares pointing to their parent.
+    version: 3,
+    name: 'protected links and their child tokens',
+    sql: `
+      ALTER TABLE shares ADD COLUMN parent_pk BIGINT REFERENCES shares (pk) ON DELETE CASCADE;
+      CREATE INDEX shares_parent ON shares (parent_pk) WHERE parent_pk IS NOT NULL;
+      CREATE TABLE share_protections (
+        share_pk BIGINT PRIMARY KEY REFERENCES shares (pk) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        password_hash TEXT,
+        emails TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until TIMESTAMPTZ,
+        code_hash BYTEA,
+        code_expires_at TIMESTAMPTZ,
+        code_window_start TIMESTAMPTZ,
+        code_requests INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
     // As SQLite's step 4: the access trail of protected shares (issue 15), events pruned after the retention setting,
     // counts kept. Version 3 is the protected links' step; the runner applies the steps it has not recorded, in order.
     version: 4,

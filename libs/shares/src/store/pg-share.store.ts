@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client, Pool, PoolClient } from 'pg';
 import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import { PgAccessTrail } from './pg-access';
 import { PG_MIGRATIONS } from './pg-migrations';
 import type { RevocationChunk, ShareStore } from './share-store';
@@ -12,6 +12,14 @@ import {
   INSERT_COLUMNS,
   insertValues,
   JOIN_CREATORS,
+  applyProtectionChange,
+  PROTECTION_INSERT_SQL,
+  PROTECTION_UPDATE_SQL,
+  protectionInsertValues,
+  ProtectionRow,
+  protectionSelectSql,
+  protectionUpdateValues,
+  rowToProtection,
   RESOURCE_COLUMNS,
   resourceValues,
   revokedRowToEntry,
@@ -122,13 +130,14 @@ export class PgShareStore implements ShareStore {
       await c.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
       );
-      const { rows } = await c.query<{ v: number }>(
-        'SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations',
-      );
-      const current = rows[0].v;
+      // Each step not recorded yet, in order (not only those above the highest): steps numbered on branches merged in
+      // another order (3 landing after 4) are applied all the same.
+      const { rows } = await c.query<{ v: number }>('SELECT version AS v FROM schema_migrations');
+      const applied = new Set(rows.map((r) => Number(r.v)));
+      const current = applied.size;
       let compact = false;
       for (const m of PG_MIGRATIONS) {
-        if (m.version <= current) continue;
+        if (applied.has(m.version)) continue;
         const started = Date.now();
         if (current > 0) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         await c.query(m.sql);
@@ -188,14 +197,28 @@ export class PgShareStore implements ShareStore {
       insertValues(share, await this.creatorId(c, share), (d) => d),
     );
     if (res.rowCount === 0) return;
+    const pk = res.rows[0].pk;
     const rows = resourceValues(share);
-    if (!rows.length) return;
-    const column = (i: number) => rows.map((r) => r[i]);
-    await c.query(
-      `INSERT INTO share_resources (${RESOURCE_COLUMNS})
-       SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-      [res.rows[0].pk, column(0), column(1), column(2), column(3), column(4)],
-    );
+    if (rows.length) {
+      const column = (i: number) => rows.map((r) => r[i]);
+      await c.query(
+        `INSERT INTO share_resources (${RESOURCE_COLUMNS})
+         SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+        [pk, column(0), column(1), column(2), column(3), column(4)],
+      );
+    }
+    if (share.parentId) {
+      await c.query('UPDATE shares SET parent_pk = (SELECT pk FROM shares WHERE id = $1) WHERE pk = $2', [
+        share.parentId,
+        pk,
+      ]);
+    }
+    if (share.protection) {
+      await c.query(
+        PROTECTION_INSERT_SQL((i) => `$${i}`),
+        [pk, ...protectionInsertValues(share)],
+      );
+    }
   }
 
   async insert(share: NewShare): Promise<void> {
@@ -273,6 +296,37 @@ export class PgShareStore implements ShareStore {
     });
     const entries = rows.filter((r) => r[0] !== null).map(revokedRowToEntry);
     return { entries, through: throughOf(entries, limit, afterSeq, (rows[0]?.[4] as number | undefined) ?? null) };
+  }
+
+  async getProtection(id: string): Promise<ProtectionState | null> {
+    const { rows } = await this.pool.query<ProtectionRow>(
+      protectionSelectSql('postgres', (i) => `$${i}`),
+      [id],
+    );
+    return rows[0] ? rowToProtection(rows[0]) : null;
+  }
+
+  /** SELECT ... FOR UPDATE: replicas counting failures or codes on the same share wait for each other. */
+  updateProtection(
+    id: string,
+    change: (current: ProtectionState) => ProtectionChange | null,
+  ): Promise<ProtectionState | null> {
+    return this.inTransaction(async (c) => {
+      const { rows } = await c.query<ProtectionRow>(
+        protectionSelectSql('postgres', (i) => `$${i}`, true),
+        [id],
+      );
+      if (!rows[0]) return null;
+      const current = rowToProtection(rows[0]);
+      const delta = change(current);
+      if (!delta) return current;
+      const next = applyProtectionChange(current, delta);
+      await c.query(
+        PROTECTION_UPDATE_SQL((i) => `$${i}`),
+        protectionUpdateValues(rows[0].share_pk, next, (d) => d),
+      );
+      return next;
+    });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Level } from '@app/tokens';
-import type { NewShare, RevokedEntry, ShareRecord } from '../share-record';
+import type { NewShare, ProtectionChange, ProtectionState, RevokedEntry, ShareRecord } from '../share-record';
 
 export type SqlKind = 'sqlite' | 'postgres';
 
@@ -116,4 +116,74 @@ export type RevokedRow = [id: string, hash: string | null, seq: number, expires:
 
 export function revokedRowToEntry([id, hash, seq, expires]: RevokedRow): RevokedEntry {
   return { id, tokenHash: hash ?? '', seq, expiresAt: expires };
+}
+
+/** A share_protections row joined to its share's id (dates as the engine gives them, the code hash as hex). */
+export interface ProtectionRow {
+  share_pk: number | string;
+  share_id: string;
+  kind: 'password' | 'email-code';
+  password_hash: string | null;
+  emails: string | null;
+  failures: number;
+  locked_until: number | Date | null;
+  code_hash: string | null;
+  code_expires_at: number | Date | null;
+  code_window_start: number | Date | null;
+  code_requests: number;
+}
+
+export function protectionSelectSql(kind: SqlKind, p: (i: number) => string, forUpdate = false): string {
+  const hex = kind === 'sqlite' ? 'lower(hex(p.code_hash))' : "encode(p.code_hash, 'hex')";
+  return (
+    `SELECT p.share_pk, s.id AS share_id, p.kind, p.password_hash, p.emails, p.failures, p.locked_until, ` +
+    `${hex} AS code_hash, p.code_expires_at, p.code_window_start, p.code_requests ` +
+    `FROM share_protections p JOIN shares s ON s.pk = p.share_pk WHERE s.id = ${p(1)}` +
+    (forUpdate ? ' FOR UPDATE OF p' : '')
+  );
+}
+
+export function rowToProtection(row: ProtectionRow): ProtectionState {
+  return {
+    shareId: row.share_id,
+    kind: row.kind,
+    passwordHash: row.password_hash,
+    emails: row.emails ? (JSON.parse(row.emails) as string[]) : [],
+    failures: Number(row.failures),
+    lockedUntil: toDate(row.locked_until),
+    codeHash: row.code_hash || null,
+    codeExpiresAt: toDate(row.code_expires_at),
+    codeWindowStart: toDate(row.code_window_start),
+    codeRequests: Number(row.code_requests),
+  };
+}
+
+/** The protection of a new share, as share_protections values after share_pk: kind, password_hash, emails. */
+export const PROTECTION_INSERT_SQL = (p: (i: number) => string) =>
+  `INSERT INTO share_protections (share_pk, kind, password_hash, emails) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`;
+
+export function protectionInsertValues(share: NewShare): unknown[] {
+  const pr = share.protection!;
+  return [pr.kind, pr.passwordHash, pr.emails.length ? JSON.stringify(pr.emails) : null];
+}
+
+/** The state after a change, and the UPDATE that writes it (all mutable columns, whatever changed). */
+export function applyProtectionChange(current: ProtectionState, change: ProtectionChange): ProtectionState {
+  return { ...current, ...change };
+}
+
+export const PROTECTION_UPDATE_SQL = (p: (i: number) => string) =>
+  `UPDATE share_protections SET failures = ${p(2)}, locked_until = ${p(3)}, code_hash = ${p(4)}, ` +
+  `code_expires_at = ${p(5)}, code_window_start = ${p(6)}, code_requests = ${p(7)} WHERE share_pk = ${p(1)}`;
+
+export function protectionUpdateValues<D>(pk: number | string, s: ProtectionState, date: (d: Date | null) => D) {
+  return [
+    pk,
+    s.failures,
+    date(s.lockedUntil),
+    s.codeHash ? hashBytes(s.codeHash) : null,
+    date(s.codeExpiresAt),
+    date(s.codeWindowStart),
+    s.codeRequests,
+  ];
 }

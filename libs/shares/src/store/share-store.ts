@@ -1,5 +1,13 @@
 import type { AccessTrailStore } from '../share-access-record';
-import type { NewShare, RevokedEntry, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type {
+  NewShare,
+  ProtectionChange,
+  ProtectionState,
+  RevokedEntry,
+  SharePage,
+  ShareQuery,
+  ShareRecord,
+} from '../share-record';
 
 /** A chunk of revocations, and the sequence number up to which it accounts for every one. */
 export interface RevocationChunk {
@@ -26,6 +34,16 @@ export interface ShareStore extends AccessTrailStore {
   insertRevoked(share: NewShare, by: string, at: Date): Promise<ShareRecord>;
   /** Up to `limit` revocations after `afterSeq`, of shares not expired at `now`, in revocation order. */
   revocationsAfter(afterSeq: number, now: Date, limit: number): Promise<RevocationChunk>;
+  /** The protection of a protected link (null for any other share). */
+  getProtection(id: string): Promise<ProtectionState | null>;
+  /**
+   * Reads the protection and writes what `change` answers (null: nothing), atomically: one transaction holding the
+   * row, so that replicas counting failures or codes on the same share never lose one. Answers the state written.
+   */
+  updateProtection(
+    id: string,
+    change: (current: ProtectionState) => ProtectionChange | null,
+  ): Promise<ProtectionState | null>;
   close(): Promise<void>;
 }
 

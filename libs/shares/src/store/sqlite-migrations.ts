@@ -122,6 +122,29 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Protected links (issue 15): how each one is opened (a password's slow hash, or the addresses a one-time code may
+    // be e-mailed to), its unlock failures and lock, its current code (hashed) and how many were sent this hour; and
+    // the child tokens the share page mints, recorded as shares of their own pointing to their parent.
+    version: 3,
+    name: 'protected links and their child tokens',
+    sql: `
+      ALTER TABLE shares ADD COLUMN parent_pk INTEGER REFERENCES shares (pk) ON DELETE CASCADE;
+      CREATE INDEX shares_parent ON shares (parent_pk) WHERE parent_pk IS NOT NULL;
+      CREATE TABLE share_protections (
+        share_pk INTEGER PRIMARY KEY REFERENCES shares (pk) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        password_hash TEXT,
+        emails TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER,
+        code_hash BLOB,
+        code_expires_at INTEGER,
+        code_window_start INTEGER,
+        code_requests INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
     // The access trail of protected shares (issue 15): one row per event (bounded strings, pruned after the retention
     // setting) and one count per share, kind and outcome (never pruned: no personal data). Version 3 is the protected
     // links' step; the runner applies the steps it has not recorded, in order.

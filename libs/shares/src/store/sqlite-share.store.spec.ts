@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,11 +32,40 @@ describe('SqliteShareStore', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('applies a step missing below the highest recorded one (branches merged in another order)', async () => {
+    const other = join(dir, 'gap.sqlite');
+    const db = new Database(other);
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version !== 3)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    // A step of another branch, numbered above this one's.
+    db.prepare("INSERT INTO schema_migrations VALUES (99, 'from another branch', 0)").run();
+    db.close();
+    const gap = new SqliteShareStore(other);
+    try {
+      await gap.migrate();
+      const check = new Database(other, { readonly: true });
+      const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+      const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'share_protections'").all();
+      check.close();
+      expect(versions.map((v: any) => v.version)).toEqual(
+        [...SQLITE_MIGRATIONS.map((m) => m.version), 99].sort((a, b) => a - b),
+      );
+      expect(tables).toHaveLength(1);
+    } finally {
+      await gap.close();
+    }
+  });
+
   it('migrates once, to the current version, also when a second process opens the file', async () => {
     await store.migrate();
     const other = new SqliteShareStore(store.path);
     await other.migrate();
-    expect(await other.schemaVersion()).toBe(SQLITE_MIGRATIONS.at(-1)!.version);
+    expect(await other.schemaVersion()).toBe(4);
     await other.close();
   });
 

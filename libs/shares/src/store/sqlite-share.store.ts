@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import type { NewShare, SharePage, ShareQuery, ShareRecord } from '../share-record';
+import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
@@ -12,6 +12,14 @@ import {
   INSERT_COLUMNS,
   insertValues,
   JOIN_CREATORS,
+  applyProtectionChange,
+  PROTECTION_INSERT_SQL,
+  PROTECTION_UPDATE_SQL,
+  protectionInsertValues,
+  ProtectionRow,
+  protectionSelectSql,
+  protectionUpdateValues,
+  rowToProtection,
   RESOURCE_COLUMNS,
   resourceValues,
   revokedRowToEntry,
@@ -78,10 +86,14 @@ export class SqliteShareStore implements ShareStore {
     let compact = false;
     let upgraded = false;
     const apply = this.db.transaction(() => {
-      const current = this.schemaVersionSync();
-      upgraded = current > 0;
+      // Each step not recorded yet, in order (not only those above the highest): steps numbered on branches merged in
+      // another order (3 landing after 4) are applied all the same.
+      const applied = new Set(
+        (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+      );
+      upgraded = applied.size > 0;
       for (const m of SQLITE_MIGRATIONS) {
-        if (m.version <= current) continue;
+        if (applied.has(m.version)) continue;
         const started = Date.now();
         if (upgraded) this.logger.log(`migrating the share registry to schema ${m.version} (${m.name})`);
         this.db.exec(m.sql);
@@ -158,6 +170,14 @@ export class SqliteShareStore implements ShareStore {
     if (res.changes === 0) return false;
     const add = this.db.prepare(`INSERT INTO share_resources (${RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`);
     for (const values of resourceValues(share)) add.run(res.lastInsertRowid, ...values);
+    if (share.parentId) {
+      this.db
+        .prepare('UPDATE shares SET parent_pk = (SELECT pk FROM shares WHERE id = ?) WHERE pk = ?')
+        .run(share.parentId, res.lastInsertRowid);
+    }
+    if (share.protection) {
+      this.db.prepare(PROTECTION_INSERT_SQL(() => '?')).run(res.lastInsertRowid, ...protectionInsertValues(share));
+    }
     return true;
   }
 
@@ -237,6 +257,31 @@ export class SqliteShareStore implements ShareStore {
       const top = entries.length < limit ? (this.db.prepare(TOP_SEQ_SQL).get() as { top: number }).top : null;
       return { entries, through: throughOf(entries, limit, afterSeq, top) };
     })();
+  }
+
+  /** On this connection: a point lookup by a unique index (microseconds), read back after the writes of this process. */
+  async getProtection(id: string): Promise<ProtectionState | null> {
+    const row = this.db.prepare(protectionSelectSql('sqlite', p)).get({ p1: id }) as ProtectionRow | undefined;
+    return row ? rowToProtection(row) : null;
+  }
+
+  /** An IMMEDIATE transaction: SQLite serialises writers, so two processes never count the same failure once. */
+  async updateProtection(
+    id: string,
+    change: (current: ProtectionState) => ProtectionChange | null,
+  ): Promise<ProtectionState | null> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare(protectionSelectSql('sqlite', p)).get({ p1: id }) as ProtectionRow | undefined;
+        if (!row) return null;
+        const current = rowToProtection(row);
+        const delta = change(current);
+        if (!delta) return current;
+        const next = applyProtectionChange(current, delta);
+        this.db.prepare(PROTECTION_UPDATE_SQL(p)).run(named(protectionUpdateValues(row.share_pk, next, ms)));
+        return next;
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {

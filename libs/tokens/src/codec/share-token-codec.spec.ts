@@ -50,6 +50,36 @@ describe('ShareTokenCodec', () => {
     expect(result.ok && result.token.expiresAt?.toISOString()).toBe('2099-01-01T00:00:00.000Z');
   });
 
+  it('reads and writes the protected flag and the parent share id, after the other claims', () => {
+    const token = codec.sign({
+      id: null,
+      shareId: 's1',
+      resources: [],
+      type: 'stone-viewer-publication',
+      expirationDate: null,
+      validityDuration: null,
+      protected: true,
+    });
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    expect(Object.keys(claims).slice(-2)).toEqual(['share_id', 'protected']);
+    expect(codec.verify(token)).toMatchObject({ ok: true, token: { protected: true, parentShareId: null } });
+    const child = codec.verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payload, parent_share_id: 'p1' }));
+    expect(child).toMatchObject({ ok: true, token: { protected: false, parentShareId: 'p1' } });
+    // A Python-issued token is neither.
+    expect(codec.verify(forge({ alg: 'HS256', typ: 'JWT' }, payload))).toMatchObject({
+      ok: true,
+      token: { protected: false, parentShareId: null },
+    });
+  });
+
+  it.each([
+    ['protected', 'yes'],
+    ['protected', 1],
+    ['parent_share_id', 42],
+  ])('refuses a token whose %s claim is %j (invalid, not unprotected)', (claim, value) => {
+    expect(codec.verify(forge({ alg: 'HS256', typ: 'JWT' }, { ...payload, [claim]: value })).ok).toBe(false);
+  });
+
   it('accepts older tokens without validity_duration', () => {
     const { validity_duration: _omit, ...older } = payload;
     expect(codec.verify(forge({ alg: 'HS256', typ: 'JWT' }, older)).ok).toBe(true);

@@ -9,6 +9,10 @@ const SIGNATURE = /^[A-Za-z0-9_-]{43}$/; // 32 bytes of HMAC-SHA256, unpadded
 /** The longest share token verify() reads (and so the longest create() may hand out). */
 export const MAX_TOKEN_LENGTH = 64 * 1024;
 
+/** What a signed token says; `protected` and `parentShareId` may be left out (an ordinary link). */
+export type ShareTokenFields = Omit<ShareToken, 'expiresAt' | 'protected' | 'parentShareId'> &
+  Partial<Pick<ShareToken, 'protected' | 'parentShareId'>>;
+
 /**
  * Share tokens: HS256 JWTs whose payload is the creation request in snake_case, byte-compatible with the Python
  * service (PyJWT). Only HS256 is accepted; the signature is checked in constant time over the exact bytes received,
@@ -21,7 +25,7 @@ export class ShareTokenCodec {
     this.keys = [secretKey, ...previousKeys].map((k) => Buffer.from(k, 'utf8'));
   }
 
-  sign(token: Omit<ShareToken, 'expiresAt'>): string {
+  sign(token: ShareTokenFields): string {
     const payload = {
       id: token.id,
       resources: token.resources.map((r) => ({
@@ -35,6 +39,9 @@ export class ShareTokenCodec {
       validity_duration: token.validityDuration,
       // Added after the Python fields so that the Python service (which ignores unknown keys) still reads it.
       ...(token.shareId ? { share_id: token.shareId } : {}),
+      // Protected links and their children: one more claim each, also ignored by the Python service.
+      ...(token.protected ? { protected: true } : {}),
+      ...(token.parentShareId ? { parent_share_id: token.parentShareId } : {}),
     };
     const signingInput = `${HEADER_B64}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     return `${signingInput}.${this.mac(this.keys[0], signingInput).toString('base64url')}`;
@@ -131,6 +138,10 @@ function readShareToken(claims: Record<string, unknown>): ShareToken | null {
   if (duration !== undefined && duration !== null && !Number.isInteger(duration)) return null;
   const shareId = optionalString(pick(claims, 'share_id', 'share-id'));
   if (shareId === undefined) return null;
+  const isProtected = claims.protected;
+  if (isProtected !== undefined && typeof isProtected !== 'boolean') return null;
+  const parentShareId = optionalString(claims.parent_share_id);
+  if (parentShareId === undefined) return null;
   return {
     id,
     shareId,
@@ -139,5 +150,7 @@ function readShareToken(claims: Record<string, unknown>): ShareToken | null {
     expiresAt,
     expirationDate,
     validityDuration: (duration as number | null | undefined) ?? null,
+    protected: isProtected === true,
+    parentShareId,
   };
 }

@@ -69,4 +69,33 @@ export class CreateTokenDto {
   @Min(0)
   @Max(MAX_VALIDITY_SECONDS)
   'validity-duration'?: number | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 1024,
+    description:
+      'publications only: protects the link with this password (at least SHARE_PASSWORD_MIN_LENGTH characters). The ' +
+      'link then opens the share page, which asks for it; the password is kept only as a slow hash, never in the token',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 8192,
+    description:
+      'publications only: protects the link with a one-time code e-mailed to this address (several separated by ",", ' +
+      '";" or spaces) from the share page; needs ENABLE_EMAILS (email_code accepted too)',
+    example: 'patient@example.org',
+  })
+  @AlsoSpelled('email_code')
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  'email-code'?: string | null;
 }

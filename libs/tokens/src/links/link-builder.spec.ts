@@ -12,6 +12,8 @@ const cfg = (over: Partial<TokensConfig> = {}): TokensConfig => ({
   verifiedTokenCacheBytes: 0,
   bearerShareMaxValidity: 3600,
   creationLimitBasic: 0,
+  sharePasswordMinLength: 8,
+  shareChildTokenValidity: 3600,
   creationLimitBearer: 0,
   ...over,
 });

@@ -104,6 +104,12 @@ export class LinkBuilder {
     }
   }
 
+  /** The share page's link to a protected token (PUBLIC_SHARE_PAGE_ROOT?token=T), or null when no page is set. */
+  sharePageUrl(token: string): string | null {
+    const root = this.config.publicSharePageRoot;
+    return root ? landingUrl(root, token) : null;
+  }
+
   /** The link answered at creation: the landing page when one is set, else the viewer link; null without ids. */
   shareUrl(type: string, resources: Resource[], token: string): string | null {
     if (!this.idsFor(type, resources)) return null;

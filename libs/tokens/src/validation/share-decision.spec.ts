@@ -9,6 +9,8 @@ const token = (over: Partial<ShareToken> = {}): ShareToken => ({
   expiresAt: null,
   expirationDate: null,
   validityDuration: null,
+  protected: false,
+  parentShareId: null,
   resources: [
     { dicomUid: 'U1', orthancId: 'O1', url: null, level: 'study' },
     { dicomUid: 'U2', orthancId: 'O2', url: null, level: 'study' },
@@ -25,6 +27,14 @@ const q = (over: Partial<ValidateQuery> = {}): ValidateQuery => ({
 const opts = { cacheSeconds: 60, now: NOW };
 
 describe('decideShareAccess', () => {
+  it('never grants a protected link, whatever it asks (it opens through the share page only)', () => {
+    expect(decideShareAccess(token({ protected: true }), q(), { cacheSeconds: 60, now: NOW })).toEqual({
+      granted: false,
+      validity: 60,
+      reason: 'protected',
+    });
+  });
+
   it("grants a read of one of the token's studies for the cache period", () => {
     expect(decideShareAccess(token(), q(), opts)).toEqual({ granted: true, validity: 60 });
   });

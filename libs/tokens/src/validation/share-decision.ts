@@ -22,7 +22,8 @@ export interface Decision {
     | 'no-id'
     | 'other-resource'
     | 'server-id'
-    | 'expired';
+    | 'expired'
+    | 'protected';
 }
 
 function idsOf(token: ShareToken, key: 'dicomUid' | 'orthancId'): Set<string> | null {
@@ -53,13 +54,15 @@ const DEFAULT_METHODS: ReadonlySet<string> = new Set(SHARE_TOKEN_METHODS);
  * May this request reach this resource with this (verified) share token? PROTOCOL.md section 4:
  * a known type, not system level, a read method (`get`, and `post` unless SHARE_TOKEN_METHODS narrows it: the
  * plugin reports the DICOMweb plugin's reads as `post`), at least one id, every checkable id among the token's,
- * the configured server id, not expired. A grant is cached by the plugin for `validity` seconds, never beyond
+ * the configured server id, not expired, not a protected link (those open through the share page only). A grant is cached by the plugin for `validity` seconds, never beyond
  * the token's expiry. `put` and `delete` are never granted; the POST writes that arrive as `post` (modify,
  * anonymize, merge, split) are refused one layer out, by the reverse proxy's write guard.
  */
 export function decideShareAccess(token: ShareToken, query: ValidateQuery, opts: DecisionOptions): Decision {
   const deny = (reason: Decision['reason']): Decision => ({ granted: false, validity: opts.cacheSeconds, reason });
   if (!(TOKEN_TYPES as readonly string[]).includes(token.type)) return deny('unknown-type');
+  // A protected link opens only through the share page, which mints a child token: the link alone grants nothing.
+  if (token.protected) return deny('protected');
   if (query.level === 'system') return deny('system-level');
   // Only the lowercase spellings of the granted methods (the plugin's); never put or delete, whatever the set says.
   if (!(opts.methods ?? DEFAULT_METHODS).has(query.method) || !DEFAULT_METHODS.has(query.method)) {

@@ -1,0 +1,512 @@
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { coreConfig, CoreConfig, DomainError, Public } from '@app/common';
+import { EmailDeliveryError, EmailsService } from '@app/emails';
+import { ShareAccessEvent, SharesService, sharesConfig, SharesConfig } from '@app/shares';
+import type { ProtectionState, ShareRecord, UnlockResult } from '@app/shares';
+import { ShareToken, TokensService, tokensConfig, TokensConfig } from '@app/tokens';
+import { ClientAddress } from './client-address';
+import { checkFormToken, makeFormToken } from './form-token';
+import { PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
+import { Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import { sharePageConfig, SharePageConfig } from './share-page.config';
+
+const PAGE = { type: 'string', description: 'the HTML page' };
+/** The fields of the page's forms: the link's token, the anti-forgery token of the page, and the secret. */
+const formBody = (secret?: 'password' | 'code') => ({
+  schema: {
+    type: 'object',
+    required: ['token', 'form', ...(secret ? [secret] : [])],
+    properties: {
+      token: { type: 'string', description: "the protected link's token" },
+      form: { type: 'string', description: 'the anti-forgery token of the page (its hidden field)' },
+      ...(secret ? { [secret]: { type: 'string', maxLength: 1024 } } : {}),
+    },
+  },
+});
+const UNLOCK_ANSWERS = [
+  { status: 303, description: 'unlocked: to the viewer, with a child token (Location)' },
+  { status: 400, description: 'a field is missing, or the form expired (the page again)' },
+  { status: 403, description: 'a wrong secret (attempts left said), or a form sent from another site' },
+  { status: 410, description: 'the share was revoked or expired, or (codes) no code is pending' },
+  { status: 429, description: 'the share or the client address is locked (Retry-After)' },
+];
+
+/** The longest token, password or code field the page reads (a longer one is a bad form, never parsed further). */
+const MAX_FIELD = 65_536;
+
+interface Context {
+  raw: string;
+  token: ShareToken;
+  share: ShareRecord;
+  protection: ProtectionState;
+}
+
+type View = Omit<PageView, 'lang' | 'base'>;
+/** A share that cannot be unlocked (revoked, expired) comes with its context, for the trail. */
+type Refused = { ok: false; status: number; view: View; ctx?: Context };
+type Loaded = { ok: true; ctx: Context } | Refused;
+
+type Form = Record<string, unknown>;
+
+/**
+ * The share page protected links open (issue 15): plain server-rendered HTML, one stylesheet, no script, nothing from
+ * elsewhere (a strict Content-Security-Policy), English or French by Accept-Language. It shows what is shared (how
+ * many studies, until when, by whom: never patient data, which this service does not hold), asks the password or
+ * e-mails a one-time code, and on success redirects to the viewer with a short-lived child token. Public: the link's
+ * token is the only credential; every form carries an anti-forgery token and is refused when sent cross-site.
+ */
+@ApiTags('share page')
+@ApiResponse({ status: 404, description: 'the token is not a protected link of this service (an HTML page)' })
+@Public()
+@Controller('share')
+export class SharePageController {
+  private readonly logger = new Logger(SharePageController.name);
+  private readonly clients: ClientAddress;
+  private readonly csp: string;
+
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly shares: SharesService,
+    private readonly emails: EmailsService,
+    @Inject(coreConfig.KEY) private readonly core: CoreConfig,
+    @Inject(tokensConfig.KEY) tokensCfg: TokensConfig,
+    @Inject(sharesConfig.KEY) private readonly sharesCfg: SharesConfig,
+    @Inject(sharePageConfig.KEY) private readonly page: SharePageConfig,
+  ) {
+    this.clients = new ClientAddress(sharesCfg.unlock.trustedProxies);
+    // A form's redirect to the viewer is checked against form-action: the viewers' own origins are allowed.
+    const viewers = [tokensCfg.publicOrthancRoot, tokensCfg.publicOhifRoot]
+      .filter((u): u is string => Boolean(u))
+      .map((u) => new URL(u).origin);
+    this.csp = [
+      "default-src 'none'",
+      "style-src 'self'",
+      `form-action 'self' ${[...new Set(viewers)].join(' ')}`.trim(),
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; ');
+  }
+
+  @Get('style.css')
+  @ApiOperation({ summary: "The share page's stylesheet" })
+  @ApiProduces('text/css')
+  @ApiOkResponse({ description: 'CSS', schema: { type: 'string' } })
+  style(@Res() reply: FastifyReply): void {
+    void reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .header('x-content-type-options', 'nosniff')
+      .send(SHARE_PAGE_CSS);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'The share page of a protected link',
+    description:
+      'What is shared (how many studies, until when, by whom) and the password field or the "e-mail me a code" ' +
+      'button (PROTOCOL.md section 17). HTML, English or French by Accept-Language; public.',
+  })
+  @ApiQuery({ name: 'token', description: "the protected link's token" })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the page', schema: PAGE })
+  @ApiResponse({ status: 410, description: 'the share was revoked or has expired (an HTML page saying so)' })
+  @ApiResponse({ status: 429, description: 'the share or the client address is locked (Retry-After)' })
+  async show(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const query = req.query as Record<string, unknown>;
+    const loaded = await this.load(query.token);
+    const address = this.clientOf(req);
+    if (!loaded.ok) {
+      if (loaded.ctx)
+        this.trail(loaded.ctx, req, address, { kind: 'page-open', outcome: loaded.view.state as 'revoked' });
+      return this.answer(req, reply, loaded.status, loaded.view);
+    }
+    const { ctx } = loaded;
+    const now = new Date();
+    const locked = this.shares.unlock.lockedUntil(ctx.protection, address, now);
+    this.trail(ctx, req, address, { kind: 'page-open', outcome: locked ? 'locked' : 'ok' });
+    if (locked) return this.lockedPage(req, reply, ctx, locked);
+    const pending = ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > now;
+    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: pending }));
+  }
+
+  @Post('unlock')
+  @ApiOperation({ summary: 'Unlock a protected link with its password' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody('password'))
+  @ApiOkResponse({
+    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
+    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
+  })
+  @ApiResponse(UNLOCK_ANSWERS[0])
+  @ApiResponse(UNLOCK_ANSWERS[1])
+  @ApiResponse(UNLOCK_ANSWERS[2])
+  @ApiResponse(UNLOCK_ANSWERS[3])
+  @ApiResponse(UNLOCK_ANSWERS[4])
+  unlockPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.unlockWith(req, reply, 'password');
+  }
+
+  @Post('unlock-code')
+  @ApiOperation({ summary: 'Unlock a protected link with the code e-mailed to its recipient' })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody('code'))
+  @ApiOkResponse({
+    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
+    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
+  })
+  @ApiResponse(UNLOCK_ANSWERS[0])
+  @ApiResponse(UNLOCK_ANSWERS[1])
+  @ApiResponse(UNLOCK_ANSWERS[2])
+  @ApiResponse(UNLOCK_ANSWERS[3])
+  @ApiResponse(UNLOCK_ANSWERS[4])
+  unlockCode(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.unlockWith(req, reply, 'code');
+  }
+
+  @Post('code')
+  @ApiOperation({ summary: "E-mail a one-time code to a protected link's recipient" })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody(formBody())
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'sent: the page with the code field', schema: PAGE })
+  @ApiResponse({ status: 429, description: 'too many codes this hour, or locked (Retry-After)' })
+  @ApiResponse({ status: 502, description: 'the SMTP server did not take the e-mail' })
+  async sendCode(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const lang = this.langOf(req);
+    const address = this.clientOf(req);
+    const checked = await this.checkForm(req, 'email-code');
+    if (!checked.ok) {
+      if (checked.ctx)
+        this.trail(checked.ctx, req, address, { kind: 'code-sent', outcome: checked.view.state as 'revoked' });
+      return this.answer(req, reply, checked.status, checked.view);
+    }
+    const { ctx } = checked;
+    const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.share.id, address));
+    if (!result) return this.answer(req, reply, 503, { state: 'error', error: TEXT[lang].unavailable });
+    if (!result.ok) {
+      if (result.reason === 'locked') return this.lockedPage(req, reply, ctx, result.retryAt);
+      if (result.reason === 'rate-limited') {
+        this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'rate-limited' });
+        void reply.header('retry-after', String(secondsUntil(result.retryAt)));
+        const view = this.formView(ctx, {
+          codeSent: this.codePending(ctx),
+          error: TEXT[lang].rateLimited(minutesUntil(result.retryAt)),
+        });
+        return this.answer(req, reply, 429, view);
+      }
+      return this.answer(req, reply, 404, { state: 'invalid' });
+    }
+    const t = TEXT[lang];
+    try {
+      await this.emails.deliver({
+        to: result.emails,
+        subject: lang === 'fr' ? 'Votre code d’accès aux images' : 'Your code to open the shared images',
+        html: codeEmailHtml(result.code, lang, Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000)),
+      });
+    } catch (err) {
+      const why = err instanceof EmailDeliveryError || err instanceof DomainError ? err.message : String(err);
+      this.logger.warn(`share page: the code of ${ctx.share.id} could not be e-mailed: ${why}`);
+      this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'email-failed' });
+      return this.answer(req, reply, 502, this.formView(ctx, { error: t.emailFailed }));
+    }
+    this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'ok' });
+    const to = result.emails.map(maskEmail).join(', ');
+    const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
+    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: true, notice: t.codeSent(to, minutes) }));
+  }
+
+  private async unlockWith(req: FastifyRequest, reply: FastifyReply, by: 'password' | 'code'): Promise<void> {
+    const lang = this.langOf(req);
+    const t = TEXT[lang];
+    const address = this.clientOf(req);
+    const checked = await this.checkForm(req, by === 'password' ? 'password' : 'email-code');
+    if (!checked.ok) {
+      if (checked.ctx)
+        this.trail(checked.ctx, req, address, { kind: 'unlock', outcome: checked.view.state as 'revoked' });
+      return this.answer(req, reply, checked.status, checked.view);
+    }
+    const { ctx, form } = checked;
+    const secret = form[by];
+    if (typeof secret !== 'string' || secret.length === 0 || secret.length > 1024) {
+      return this.answer(req, reply, 400, this.formView(ctx, { codeSent: by === 'code', error: t.badForm }));
+    }
+    const unlock = this.shares.unlock;
+    const result: UnlockResult | null = await this.unavailableAsPage(() =>
+      by === 'password'
+        ? unlock.withPassword(ctx.share.id, secret, address)
+        : unlock.withCode(ctx.share.id, secret.trim(), address),
+    );
+    if (!result) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
+    if (result.ok) {
+      const child = await this.unavailableAsPage(() => this.tokens.mintChild(ctx.token));
+      if (!child?.url) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
+      this.trail(ctx, req, address, { kind: 'unlock', outcome: 'ok', childId: child.shareId });
+      if (this.wantsJson(req)) {
+        void reply.status(200).header('cache-control', 'no-store').send({ 'redirect-url': child.url });
+        return;
+      }
+      void reply
+        .status(303)
+        .header('location', child.url)
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .send();
+      return;
+    }
+    if (result.reason === 'not-protected') return this.answer(req, reply, 404, { state: 'invalid' });
+    if (result.reason === 'locked') {
+      this.trail(ctx, req, address, {
+        kind: 'unlock',
+        outcome: 'locked',
+        reason: by === 'password' ? 'wrong-password' : 'wrong-code',
+      });
+      return this.lockedPage(req, reply, ctx, result.retryAt);
+    }
+    this.trail(ctx, req, address, { kind: 'unlock', outcome: 'failed', reason: result.reason });
+    const message =
+      result.reason === 'code-expired'
+        ? t.codeExpired
+        : `${result.reason === 'wrong-password' ? t.wrongPassword : t.wrongCode} ${t.attemptsLeft(result.attemptsLeft)}`;
+    const view = this.formView(ctx, { codeSent: by === 'code' && result.reason !== 'code-expired', error: message });
+    return this.answer(req, reply, result.reason === 'code-expired' ? 410 : 403, view, {
+      'attempts-left': result.reason === 'code-expired' ? undefined : result.attemptsLeft,
+    });
+  }
+
+  /** The token (signed here, protected, recorded), its share, and its state; or the page to answer instead. */
+  private async load(rawToken: unknown): Promise<Loaded> {
+    const invalid: Loaded = { ok: false, status: 404, view: { state: 'invalid' } };
+    if (typeof rawToken !== 'string' || rawToken.length === 0 || rawToken.length > MAX_FIELD) return invalid;
+    const raw = rawToken.trim();
+    const verified = this.tokens.codec.verify(raw);
+    if (!verified.ok || !verified.token.protected || !verified.token.shareId) return invalid;
+    const token = verified.token;
+    const shareId = token.shareId!;
+    let share: ShareRecord;
+    let protection: ProtectionState | null;
+    try {
+      share = await this.shares.get(shareId);
+      protection = await this.shares.unlock.getProtection(shareId);
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'not-found') return invalid;
+      this.logger.warn(`share page: could not read the share ${shareId}: ${(err as Error).message}`);
+      return { ok: false, status: 503, view: { state: 'error', error: 'unavailable' } };
+    }
+    if (!protection) return invalid;
+    const ctx = { raw, token, share, protection };
+    if (share.revokedAt || this.shares.isRevoked(shareId, raw)) {
+      return { ok: false, status: 410, view: { state: 'revoked' }, ctx };
+    }
+    const expiresAt = token.expiresAt ?? share.expiresAt;
+    if (expiresAt && expiresAt.getTime() <= Date.now())
+      return { ok: false, status: 410, view: { state: 'expired' }, ctx };
+    return { ok: true, ctx };
+  }
+
+  /** A POST of the page: sent from the page itself (same origin, anti-forgery token), for a live protected share. */
+  private async checkForm(
+    req: FastifyRequest,
+    kind: 'password' | 'email-code',
+  ): Promise<{ ok: true; ctx: Context; form: Form } | Refused> {
+    const t = TEXT[this.langOf(req)];
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site' || site === 'same-site' || !this.sameOrigin(req)) {
+      return { ok: false, status: 403, view: { state: 'error', error: t.crossSite } };
+    }
+    const form = req.body;
+    if (!form || typeof form !== 'object' || Array.isArray(form)) {
+      return { ok: false, status: 400, view: { state: 'error', error: t.badForm } };
+    }
+    const fields = form as Form;
+    const loaded = await this.load(fields.token);
+    if (!loaded.ok) return loaded;
+    if (loaded.ctx.protection.kind !== kind)
+      return { ok: false, status: 400, view: { state: 'error', error: t.badForm } };
+    if (!checkFormToken(this.core.signingKeys.current, loaded.ctx.share.id, fields.form)) {
+      return { ok: false, status: 400, view: this.formView(loaded.ctx, { error: t.badForm }) };
+    }
+    return { ok: true, ctx: loaded.ctx, form: fields };
+  }
+
+  /**
+   * An Origin header, when the browser sends one, names this page's own host. The page's `Referrer-Policy:
+   * no-referrer` makes browsers send `Origin: null` with its own forms: that one is judged by Sec-Fetch-Site (above)
+   * and the anti-forgery token.
+   */
+  private sameOrigin(req: FastifyRequest): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || origin === 'null') return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    const forwarded = req.headers['x-forwarded-host'];
+    const hosts = [req.headers.host, ...(Array.isArray(forwarded) ? forwarded : [forwarded])].filter(Boolean);
+    const root = this.tokens.links.sharePageUrl('x');
+    if (root) hosts.push(new URL(root).host);
+    return hosts.includes(host);
+  }
+
+  private codePending(ctx: Context): boolean {
+    return ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > new Date();
+  }
+
+  private formView(ctx: Context, extra: Partial<PageView> = {}): Omit<PageView, 'lang' | 'base'> {
+    const state: PageState = ctx.protection.kind === 'password' ? 'password' : 'code';
+    return {
+      state,
+      summary: this.summaryOf(ctx.share),
+      token: ctx.raw,
+      formToken: makeFormToken(this.core.signingKeys.current, ctx.share.id),
+      maskedTo: ctx.protection.emails.map(maskEmail).join(', '),
+      ...extra,
+    };
+  }
+
+  private summaryOf(share: ShareRecord): ShareSummary {
+    const creator = share.creator;
+    // A person's name for shares made with a Keycloak user's token; a Basic login (the plugin's) names no one.
+    const person = creator?.kind === 'bearer' ? creator.name : null;
+    const org = this.page.organization ?? null;
+    return {
+      count: share.resources.length,
+      allStudies: share.resources.every((r) => r.level === 'study'),
+      expiresAt: share.expiresAt,
+      sharedBy: person && org ? `${person} (${org})` : (person ?? org),
+    };
+  }
+
+  private lockedPage(req: FastifyRequest, reply: FastifyReply, ctx: Context, until: Date): void {
+    const t = TEXT[this.langOf(req)];
+    void reply.header('retry-after', String(secondsUntil(until)));
+    this.answer(
+      req,
+      reply,
+      429,
+      {
+        state: 'locked',
+        summary: this.summaryOf(ctx.share),
+        error: `${t.locked} ${t.retryIn(minutesUntil(until))}`,
+      },
+      { 'retry-after': secondsUntil(until) },
+    );
+  }
+
+  /** HTML for browsers; JSON (the service's error shape) for API callers that ask for it. */
+  private answer(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    view: Omit<PageView, 'lang' | 'base'>,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const lang = this.langOf(req);
+    const t = TEXT[lang];
+    if (view.error === 'unavailable') view = { ...view, error: t.unavailable };
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (this.wantsJson(req)) {
+      const message =
+        view.error ??
+        (view.state === 'revoked'
+          ? t.revoked
+          : view.state === 'expired'
+            ? t.expired
+            : view.state === 'invalid'
+              ? t.invalid
+              : null);
+      const body =
+        status < 400
+          ? { state: view.state, ...extra }
+          : { statusCode: status, error: view.state, message: [message ?? view.state], ...extra };
+      void reply.status(status).send(body);
+      return;
+    }
+    // The URL the browser asked (before the rewrite of `/share/`): the forms post relative to it.
+    const path = (req.originalUrl.split('?')[0] ?? '').replace(/\/(unlock|unlock-code|code)$/, '/');
+    const base = path.endsWith('/') ? '' : 'share/';
+    void reply
+      .status(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', this.csp)
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY')
+      .header('content-language', lang)
+      .header('vary', 'Accept-Language, Accept')
+      .send(renderPage({ ...view, lang, base }));
+  }
+
+  private wantsJson(req: FastifyRequest): boolean {
+    const accept = req.headers.accept ?? '';
+    return accept.includes('application/json') && !accept.includes('text/html');
+  }
+
+  private langOf(req: FastifyRequest): Lang {
+    return pickLanguage(req.headers['accept-language']);
+  }
+
+  private clientOf(req: FastifyRequest): string | null {
+    return this.clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+  }
+
+  private async unavailableAsPage<T>(work: () => Promise<T>): Promise<T | null> {
+    try {
+      return await work();
+    } catch (err) {
+      this.logger.warn(`share page: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  private trail(
+    ctx: Context,
+    req: FastifyRequest | null,
+    address: string | null,
+    event: Pick<ShareAccessEvent, 'kind' | 'outcome' | 'reason' | 'childId'>,
+  ): void {
+    const ua = req?.headers['user-agent'];
+    this.shares.recordAccess({
+      shareId: ctx.share.id,
+      ...event,
+      clientAddress: address,
+      userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+      at: new Date(),
+    });
+  }
+}
+
+function secondsUntil(date: Date): number {
+  return Math.max(1, Math.ceil((date.getTime() - Date.now()) / 1000));
+}
+
+function minutesUntil(date: Date): number {
+  return Math.max(1, Math.ceil((date.getTime() - Date.now()) / 60_000));
+}
+
+function codeEmailHtml(code: string, lang: Lang, minutes: number): string {
+  const lines =
+    lang === 'fr'
+      ? [
+          `Votre code pour ouvrir les images partagées : <strong>${code}</strong>`,
+          `Il est valable ${minutes} minutes et ne sert qu’une fois.`,
+          'Si vous n’avez pas demandé ce code, ignorez ce message.',
+        ]
+      : [
+          `Your code to open the shared images: <strong>${code}</strong>`,
+          `It is valid for ${minutes} minutes and works once.`,
+          'If you did not ask for this code, ignore this e-mail.',
+        ];
+  return `<html><body>${lines.map((l) => `<p>${l}</p>`).join('')}</body></html>`;
+}

@@ -1,0 +1,137 @@
+export type Lang = 'en' | 'fr';
+
+/** English or French, whichever the browser's Accept-Language prefers (English when it names neither). */
+export function pickLanguage(acceptLanguage: string | undefined): Lang {
+  let best: { lang: Lang; q: number } = { lang: 'en', q: -1 };
+  for (const part of (acceptLanguage ?? '').split(',').slice(0, 32)) {
+    const [tag, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    const base = tag.split('-')[0];
+    if ((base === 'en' || base === 'fr') && Number.isFinite(q) && q > best.q) best = { lang: base, q };
+  }
+  return best.lang;
+}
+
+export interface PageText {
+  title: string;
+  intro: string;
+  studies: (n: number) => string;
+  items: (n: number) => string;
+  expires: (date: string) => string;
+  noExpiry: string;
+  sharedBy: (who: string) => string;
+  passwordLabel: string;
+  unlock: string;
+  wrongPassword: string;
+  wrongCode: string;
+  codeExpired: string;
+  attemptsLeft: (n: number) => string;
+  locked: string;
+  retryIn: (minutes: number) => string;
+  lockedTitle: string;
+  revokedTitle: string;
+  revoked: string;
+  expiredTitle: string;
+  expired: string;
+  invalidTitle: string;
+  invalid: string;
+  codeIntro: (to: string) => string;
+  sendCode: string;
+  codeSent: (to: string, minutes: number) => string;
+  codeLabel: string;
+  sendAgain: string;
+  rateLimited: (minutes: number) => string;
+  badForm: string;
+  crossSite: string;
+  emailFailed: string;
+  unavailable: string;
+  privacy: string;
+}
+
+const minutes = (n: number, en = true) =>
+  en ? `${n} minute${n === 1 ? '' : 's'}` : `${n} minute${n === 1 ? '' : 's'}`;
+
+export const TEXT: Record<Lang, PageText> = {
+  en: {
+    title: 'Protected medical images',
+    intro: 'Someone shared medical images with you. This link is protected.',
+    studies: (n) => `${n} ${n === 1 ? 'study' : 'studies'}`,
+    items: (n) => `${n} shared ${n === 1 ? 'item' : 'items'}`,
+    expires: (d) => `Available until ${d}`,
+    noExpiry: 'No end date',
+    sharedBy: (who) => `Shared by ${who}`,
+    passwordLabel: 'Password',
+    unlock: 'Open the images',
+    wrongPassword: 'Wrong password.',
+    wrongCode: 'Wrong code.',
+    codeExpired: 'This code has expired or was already used: ask for a new one.',
+    attemptsLeft: (n) => `${n} ${n === 1 ? 'attempt' : 'attempts'} left before the link is locked.`,
+    locked: 'Too many failed attempts: this link is locked for now.',
+    retryIn: (n) => `Try again in ${minutes(n)}.`,
+    lockedTitle: 'Link locked for now',
+    revokedTitle: 'Link withdrawn',
+    revoked: 'The sender has withdrawn this link. Ask them for a new one if you still need the images.',
+    expiredTitle: 'Link expired',
+    expired: 'This link has expired. Ask the sender for a new one if you still need the images.',
+    invalidTitle: 'Link not valid',
+    invalid: 'This link is not valid. Check that you copied it completely.',
+    codeIntro: (to) => `To open the images, ask for a one-time code. It will be e-mailed to ${to}.`,
+    sendCode: 'E-mail me a code',
+    codeSent: (to, n) => `A 6-digit code was sent to ${to}. It is valid for ${minutes(n)}.`,
+    codeLabel: '6-digit code',
+    sendAgain: 'Send a new code',
+    rateLimited: (n) => `Too many codes were sent for this link. You can ask for a new one in ${minutes(n)}.`,
+    badForm: 'The form was incomplete or has expired: please try again.',
+    crossSite: 'This form must be sent from its own page.',
+    emailFailed: 'The code could not be e-mailed. Try again later.',
+    unavailable: 'The service is not available right now. Try again later.',
+    privacy: 'Only someone with the password or code can open these images.',
+  },
+  fr: {
+    title: 'Images médicales protégées',
+    intro: 'Des images médicales ont été partagées avec vous. Ce lien est protégé.',
+    studies: (n) => `${n} ${n === 1 ? 'examen' : 'examens'}`,
+    items: (n) => `${n} ${n === 1 ? 'élément partagé' : 'éléments partagés'}`,
+    expires: (d) => `Disponible jusqu’au ${d}`,
+    noExpiry: 'Sans date de fin',
+    sharedBy: (who) => `Partagé par ${who}`,
+    passwordLabel: 'Mot de passe',
+    unlock: 'Ouvrir les images',
+    wrongPassword: 'Mot de passe incorrect.',
+    wrongCode: 'Code incorrect.',
+    codeExpired: 'Ce code a expiré ou a déjà servi : demandez-en un nouveau.',
+    attemptsLeft: (n) => `Encore ${n} ${n === 1 ? 'essai' : 'essais'} avant le verrouillage du lien.`,
+    locked: 'Trop d’essais infructueux : ce lien est verrouillé pour le moment.',
+    retryIn: (n) => `Réessayez dans ${minutes(n, false)}.`,
+    lockedTitle: 'Lien verrouillé pour le moment',
+    revokedTitle: 'Lien retiré',
+    revoked: 'L’expéditeur a retiré ce lien. Demandez-lui un nouveau lien si vous avez encore besoin des images.',
+    expiredTitle: 'Lien expiré',
+    expired: 'Ce lien a expiré. Demandez un nouveau lien à l’expéditeur si vous avez encore besoin des images.',
+    invalidTitle: 'Lien non valide',
+    invalid: 'Ce lien n’est pas valide. Vérifiez que vous l’avez copié en entier.',
+    codeIntro: (to) => `Pour ouvrir les images, demandez un code à usage unique. Il sera envoyé par e-mail à ${to}.`,
+    sendCode: 'M’envoyer un code',
+    codeSent: (to, n) => `Un code à 6 chiffres a été envoyé à ${to}. Il est valable ${minutes(n, false)}.`,
+    codeLabel: 'Code à 6 chiffres',
+    sendAgain: 'Envoyer un nouveau code',
+    rateLimited: (n) =>
+      `Trop de codes ont été envoyés pour ce lien. Vous pourrez en demander un dans ${minutes(n, false)}.`,
+    badForm: 'Le formulaire était incomplet ou a expiré : veuillez réessayer.',
+    crossSite: 'Ce formulaire doit être envoyé depuis sa propre page.',
+    emailFailed: 'Le code n’a pas pu être envoyé. Réessayez plus tard.',
+    unavailable: 'Le service n’est pas disponible pour le moment. Réessayez plus tard.',
+    privacy: 'Seule une personne disposant du mot de passe ou du code peut ouvrir ces images.',
+  },
+};
+
+/** `p…t@example.org`: enough for the recipient to recognise their address, not enough to read it off the page. */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return '…';
+  const local = address.slice(0, at);
+  // Word joiners around the ellipsis: the address never breaks across lines there.
+  const shown = local.length <= 2 ? local[0] : `${local[0]}\u2060…\u2060${local[local.length - 1]}`;
+  return `${shown}@${address.slice(at + 1)}`;
+}

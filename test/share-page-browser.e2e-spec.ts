@@ -1,0 +1,177 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { call, RunningApp, startApp } from './support/app';
+import { createProtected, StandInViewer, validate } from './support/share-page';
+import { SmtpTestServer } from './support/smtp-test-server';
+
+/** Debian's chromium (scripts/install-test-peers.sh), driven by playwright-core: no browser download. */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(__dirname, '..', 'test-output', 'share-page');
+const PASSWORD = 'correct horse battery';
+const PHONE = { width: 390, height: 780 };
+
+// A browser start on a loaded 2-core machine takes seconds; each flow a few page loads and scrypts.
+jest.setTimeout(120_000);
+
+describe('the share page in a real browser (chromium): password, e-mailed code, locked, revoked', () => {
+  const viewer = new StandInViewer();
+  const smtp = new SmtpTestServer();
+  const work = mkdtempSync(join(tmpdir(), 'orthanc-auth-share-browser-'));
+  let svc: RunningApp | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let viewerRoot: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install it with sudo scripts/install-test-peers.sh`);
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    viewerRoot = await viewer.start();
+    const caFile = join(work, 'smtp-ca.pem');
+    writeFileSync(caFile, smtp.certificate.cert);
+    const smtpPort = await smtp.start();
+    svc = await startApp({
+      PUBLIC_ORTHANC_ROOT: viewerRoot,
+      ENABLE_EMAILS: 'true',
+      EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+      EMAILS_SMTP_SERVER_PORT: String(smtpPort),
+      EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
+      EMAILS_SMTP_SERVER_PWD: smtp.password,
+      EMAILS_SMTP_SERVER_CA_FILE: caFile,
+      EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
+      SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
+    });
+    // A fresh profile, and none of chromium's own traffic (updates, sync, safe browsing...) on this closed network.
+    context = await chromium.launchPersistentContext(join(work, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: PHONE,
+      locale: 'en-GB',
+      timeout: 60_000,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await Promise.allSettled([svc?.close(), viewer.stop(), smtp.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const linkOf = (token: string) => `${svc!.url}/share/?token=${token}`;
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const alertText = () => page.locator('[role=alert]').innerText();
+
+  /** The page fits a phone's width: nothing scrolls sideways. */
+  async function expectFitsPhone(): Promise<void> {
+    const width = await page.evaluate('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(PHONE.width);
+  }
+
+  it('password: wrong one → error and attempts left; right one → the viewer, with a token validate grants', async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    const opened = await page.goto(linkOf(token));
+    expect(opened!.status()).toBe(200);
+    await expectFitsPhone();
+    expect(await page.title()).toBe('Protected medical images');
+    expect(await page.locator('.summary').innerText()).toContain('1 study');
+    // Keyboard only: the password field has the focus, Enter sends the form.
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('password');
+    await shot('1-password-form');
+
+    await page.keyboard.type('not the password');
+    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    await page.waitForSelector('[role=alert]');
+    expect(await alertText()).toBe('Wrong password. 4 attempts left before the link is locked.');
+    expect(await page.getAttribute('#password', 'aria-invalid')).toBe('true');
+    await shot('2-wrong-password');
+
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL(`${viewerRoot}**`), page.press('#password', 'Enter')]);
+    const landed = new URL(page.url());
+    expect(landed.pathname).toBe('/stone-webviewer/index.html');
+    const child = landed.searchParams.get('token')!;
+    expect(await validate(svc!.url, child)).toEqual({ granted: true, validity: 60 });
+    expect(await page.locator('h1').innerText()).toBe('Viewer');
+    await shot('3-viewer');
+  });
+
+  it('the page in French when the browser asks for French', async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    // The profile's locale is English: this page's requests say French instead.
+    await page.route('**/share/**', (route) =>
+      route.continue({ headers: { ...route.request().headers(), 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' } }),
+    );
+    try {
+      await page.goto(linkOf(token));
+      expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+      expect(await page.locator('label[for=password]').innerText()).toBe('Mot de passe');
+      await shot('4-password-form-fr');
+    } finally {
+      await page.unroute('**/share/**');
+    }
+  });
+
+  it('e-mailed code: send me a code → the code from the real SMTP server → the viewer', async () => {
+    smtp.received.length = 0;
+    const { token } = await createProtected(svc!.url, { 'email-code': 'patient@example.org' });
+    await page.goto(linkOf(token));
+    expect(await page.locator('main').innerText()).toContain('p\u2060…\u2060t@example.org');
+    await shot('5-code-offer');
+    await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("E-mail me a code")')]);
+    await page.waitForSelector('#code');
+    expect(await page.locator('[role=status]').innerText()).toContain(
+      'A 6-digit code was sent to p\u2060…\u2060t@example.org',
+    );
+    await shot('6-code-sent');
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0].rcptTo).toEqual(['patient@example.org']);
+    const code = /<strong>(\d{6})<\/strong>/.exec(smtp.received[0].body)![1];
+    await page.fill('#code', code);
+    await Promise.all([page.waitForURL(`${viewerRoot}**`), page.press('#code', 'Enter')]);
+    const child = new URL(page.url()).searchParams.get('token')!;
+    expect((await validate(svc!.url, child)).granted).toBe(true);
+  });
+
+  it('a locked share: the page says so and how long to wait, and asks nothing', async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    await page.goto(linkOf(token));
+    for (let i = 0; i < 5; i++) {
+      await page.fill('#password', `wrong ${i}`);
+      await Promise.all([page.waitForLoadState('load'), page.press('#password', 'Enter')]);
+      await page.waitForSelector('[role=alert]');
+    }
+    expect(await alertText()).toBe('Too many failed attempts: this link is locked for now. Try again in 15 minutes.');
+    expect(await page.locator('h1').innerText()).toBe('Link locked for now');
+    expect(await page.locator('#password').count()).toBe(0);
+    await shot('7-locked');
+    const reopened = await page.goto(linkOf(token));
+    expect(reopened!.status()).toBe(429);
+    expect(await alertText()).toContain('Try again in 15 minutes.');
+  });
+
+  it('a revoked share: the page says the link was withdrawn', async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    const shareId = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).share_id as string;
+    expect((await call(svc!.url, 'DELETE', `/shares/${shareId}`)).status).toBe(200);
+    const res = await page.goto(linkOf(token));
+    expect(res!.status()).toBe(410);
+    expect(await page.locator('h1').innerText()).toBe('Link withdrawn');
+    expect(await page.locator('form').count()).toBe(0);
+    await shot('8-revoked');
+  });
+});

@@ -1,0 +1,490 @@
+import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, RunningApp, startApp } from './support/app';
+import { createProtected, formTokenOf, postForm, STUDY, StandInViewer, validate } from './support/share-page';
+import { SmtpTestServer } from './support/smtp-test-server';
+
+const PASSWORD = 'correct horse battery';
+
+function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+describe('protected share links (issue 15): creation, validate, decode, the share page, child tokens', () => {
+  const viewer = new StandInViewer();
+  const smtp = new SmtpTestServer();
+  let svc: RunningApp;
+  let page: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    try {
+      const viewerRoot = await viewer.start();
+      const smtpPort = await smtp.start();
+      const caFile = join(tmpdir(), `share-protected-ca-${process.pid}.pem`);
+      writeFileSync(caFile, smtp.certificate.cert);
+      env = {
+        PUBLIC_ORTHANC_ROOT: viewerRoot,
+        SHARE_TRUSTED_PROXIES: '127.0.0.1',
+        SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '8',
+        ENABLE_EMAILS: 'true',
+        EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+        EMAILS_SMTP_SERVER_PORT: String(smtpPort),
+        EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
+        EMAILS_SMTP_SERVER_PWD: smtp.password,
+        EMAILS_SMTP_SERVER_CA_FILE: caFile,
+        EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
+        SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
+      };
+      svc = await startApp(env);
+      page = `${svc.url}/share/`;
+    } catch (err) {
+      await Promise.allSettled([viewer.stop(), smtp.stop()]);
+      throw err;
+    }
+  });
+  afterAll(async () => {
+    await Promise.allSettled([svc?.close(), viewer.stop(), smtp.stop()]);
+  });
+
+  /** A client address of its own per test (through the trusted proxy), so that address counts do not mix. */
+  let n = 0;
+  const client = () => ({ 'x-forwarded-for': `203.0.113.${++n}` });
+
+  async function open(token: string, headers: Record<string, string> = {}) {
+    const res = await fetch(`${page}?token=${token}`, { headers });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  /** Posts the password form (with the anti-forgery token of an earlier page, or of the page opened now). */
+  async function unlock(token: string, password: string, headers: Record<string, string>, earlier?: string) {
+    const form = earlier ?? formTokenOf((await open(token, headers)).text);
+    return postForm(`${page}unlock`, { token, form, password }, headers);
+  }
+
+  describe('creating one', () => {
+    it('answers a token of the Python format with one more claim, and the share page as its link', async () => {
+      const created = await createProtected(svc.url, { password: PASSWORD });
+      expect(created.url).toBe(`http://localhost:8000/share/?token=${created.token}`);
+      expect(created.request.protection).toBe('password');
+      expect(JSON.stringify(created)).not.toContain(PASSWORD);
+      const claims = claimsOf(created.token);
+      expect(claims).toMatchObject({ id: 'protected', type: 'stone-viewer-publication', protected: true });
+      expect(Object.keys(claims)).toEqual([
+        'id',
+        'resources',
+        'type',
+        'expiration_date',
+        'validity_duration',
+        'share_id',
+        'protected',
+      ]);
+      expect(JSON.stringify(claims)).not.toContain(PASSWORD);
+    });
+
+    it('keeps only a slow hash of the password in the registry', async () => {
+      await createProtected(svc.url, { password: 'a-password-to-look-for' });
+      const file = join(svc.dataDir, 'shares.sqlite');
+      const db = new Database(file, { readonly: true });
+      try {
+        const rows = db.prepare('SELECT kind, password_hash FROM share_protections').all() as any[];
+        expect(rows.length).toBeGreaterThan(0);
+        for (const r of rows) expect(r.password_hash).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
+      } finally {
+        db.close();
+      }
+      for (const f of ['shares.sqlite', 'shares.sqlite-wal']) {
+        let bytes: string;
+        try {
+          bytes = readFileSync(join(svc.dataDir, f)).toString('latin1');
+        } catch {
+          continue;
+        }
+        expect(bytes).not.toContain('a-password-to-look-for');
+      }
+    });
+
+    it.each([
+      [{ password: 'short' }, 'password must be at least 8 characters long (SHARE_PASSWORD_MIN_LENGTH)'],
+      [{ password: PASSWORD, 'email-code': 'a@example.org' }, 'give either password or email-code, not both'],
+      [{ 'email-code': 'not an address' }, 'email-code: "not" is not a valid e-mail address'],
+    ])('refuses %j with a 400 naming the field', async (extra, message) => {
+      const res = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        ...extra,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain(message);
+    });
+
+    it('protects publications only', async () => {
+      const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
+        resources: [STUDY],
+        type: 'viewer-instant-link',
+        password: PASSWORD,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.message[0]).toMatch(/^password protects publications opened by a viewer link/);
+    });
+  });
+
+  describe('the link alone', () => {
+    it('is never granted by validate, and decode reports it as protected, pointing to the share page', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      expect(await validate(svc.url, token)).toEqual({ granted: false, validity: 60 });
+      const decoded = await call(svc.url, 'POST', '/tokens/decode', { 'token-key': 'token', 'token-value': token });
+      expect(decoded.body).toEqual({
+        'token-type': 'stone-viewer-publication',
+        'error-code': null,
+        'redirect-url': `http://localhost:8000/share/?token=${token}`,
+        resources: [],
+        protected: true,
+      });
+    });
+  });
+
+  describe('the share page', () => {
+    it('shows what is shared, asks the password, with a strict CSP, in English or French', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const en = await open(token, { 'accept-language': 'de-DE, en;q=0.8, fr;q=0.5' });
+      expect(en.status).toBe(200);
+      expect(en.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const csp = en.headers.get('content-security-policy')!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).toContain(`form-action 'self' http://127.0.0.1:${viewer.port}`);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(en.headers.get('cache-control')).toBe('no-store');
+      expect(en.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(en.text).toContain('<html lang="en">');
+      expect(en.text).toContain('1 study');
+      expect(en.text).toContain('Shared by Radiology, Example Hospital');
+      expect(en.text).toContain('type="password"');
+      expect(en.text).not.toContain(STUDY['dicom-uid']);
+      expect(en.text).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+      const fr = await open(token, { 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.8' });
+      expect(fr.text).toContain('<html lang="fr">');
+      expect(fr.text).toContain('Mot de passe');
+      const css = await fetch(`${page}style.css`);
+      expect(css.status).toBe(200);
+      expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    });
+
+    it('answers a link that is not a protected one of this service with a 404 page', async () => {
+      for (const token of ['', 'garbage', 'a.b.c']) {
+        const res = await open(token);
+        expect(res.status).toBe(404);
+        expect(res.text).toContain('Link not valid');
+      }
+    });
+
+    it('wrong password: 403, says so and how many attempts are left; right one: 303 to the viewer with a child token', async () => {
+      const headers = client();
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const wrong = await unlock(token, 'not the password', headers);
+      expect(wrong.status).toBe(403);
+      expect(wrong.text).toContain('Wrong password. 4 attempts left before the link is locked.');
+      const right = await unlock(token, PASSWORD, headers);
+      expect(right.status).toBe(303);
+      const location = new URL(right.headers.get('location')!);
+      expect(location.origin).toBe(`http://127.0.0.1:${viewer.port}`);
+      expect(location.pathname).toBe('/stone-webviewer/index.html');
+      expect(location.searchParams.get('study')).toBe(STUDY['dicom-uid']);
+      const child = location.searchParams.get('token')!;
+      const claims = claimsOf(child);
+      expect(claims.type).toBe('viewer-instant-link');
+      expect(claims.parent_share_id).toBe(claimsOf(token).share_id);
+      expect(claims.protected).toBeUndefined();
+      const expires = Date.parse(claims.expiration_date as string);
+      expect(expires - Date.now()).toBeGreaterThan(3500_000);
+      expect(expires - Date.now()).toBeLessThanOrEqual(3600_000);
+      expect(await validate(svc.url, child)).toEqual({ granted: true, validity: 60 });
+      // Recorded as a child of the share.
+      const listed = await call(svc.url, 'GET', `/shares/${claims.share_id as string}`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.type).toBe('viewer-instant-link');
+    });
+
+    it('a child never outlives its parent', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD }, 600);
+      const right = await unlock(token, PASSWORD, client());
+      const child = new URL(right.headers.get('location')!).searchParams.get('token')!;
+      expect(claimsOf(child).expiration_date).toBe(claimsOf(token).expiration_date);
+    });
+
+    it('revoking the share revokes its children at once, and the page says the link was withdrawn', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const right = await unlock(token, PASSWORD, client());
+      const child = new URL(right.headers.get('location')!).searchParams.get('token')!;
+      expect((await validate(svc.url, child)).granted).toBe(true);
+      const revoked = await call(svc.url, 'DELETE', `/shares/${claimsOf(token).share_id as string}`);
+      expect(revoked.status).toBe(200);
+      expect(await validate(svc.url, child)).toEqual({ granted: false, validity: 60 });
+      const res = await open(token);
+      expect(res.status).toBe(410);
+      expect(res.text).toContain('Link withdrawn');
+      expect(res.text).not.toContain('type="password"');
+    });
+
+    it('locks the share after 5 failures for 15 minutes: even the right password is refused, the page says how long', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const form = formTokenOf((await open(token)).text);
+      const seen: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        // Five addresses: the share's own count locks it, whoever tries.
+        const res = await unlock(token, `wrong ${i}`, client(), form);
+        seen.push(res.status);
+        if (i < 4) expect(res.text).toContain(`${4 - i} attempt${4 - i === 1 ? '' : 's'} left`);
+        else expect(res.text).toContain('this link is locked for now. Try again in 15 minutes.');
+      }
+      expect(seen).toEqual([403, 403, 403, 403, 429]);
+      const again = await unlock(token, PASSWORD, client(), form);
+      expect(again.status).toBe(429);
+      const retryAfter = Number(again.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(14 * 60);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+      const shown = await open(token);
+      expect(shown.status).toBe(429);
+      expect(shown.text).not.toContain('type="password"');
+    });
+
+    it('locks a client address after its failures on any share (X-Forwarded-For from the trusted proxy)', async () => {
+      const headers = client();
+      // SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS=8 here: 4 shares, 2 failures each; the 8th locks the address.
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { token } = await createProtected(svc.url, { password: PASSWORD });
+        const form = formTokenOf((await open(token, headers)).text);
+        statuses.push((await unlock(token, 'wrong', headers, form)).status);
+        statuses.push((await unlock(token, 'wrong', headers, form)).status);
+      }
+      expect(statuses).toEqual([403, 403, 403, 403, 403, 403, 403, 429]);
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      // Its page says the address is locked, and so does the right password sent from it.
+      expect((await open(token, headers)).status).toBe(429);
+      const form = formTokenOf((await open(token, client())).text);
+      expect((await unlock(token, PASSWORD, headers, form)).status).toBe(429);
+      // Another address opens that share; an address the proxy did not vouch for is the proxy's own (127.0.0.1).
+      expect((await unlock(token, PASSWORD, client(), form)).status).toBe(303);
+    });
+
+    it('answers wrong and right passwords after one scrypt each (the time says nothing of the password)', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const headers = client();
+      const form = formTokenOf((await open(token, headers)).text);
+      const time = async (password: string) => {
+        const t0 = performance.now();
+        await postForm(`${page}unlock`, { token, form, password }, headers);
+        return performance.now() - t0;
+      };
+      const wrong = await time('wrong password');
+      // All of them at least a scrypt (~tens of ms): none answers early.
+      expect(wrong).toBeGreaterThan(20);
+      expect(await time(PASSWORD)).toBeGreaterThan(20);
+    });
+
+    it('refuses forms sent cross-site, without the anti-forgery token, or malformed, with a 4xx page, never a 500', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const headers = client();
+      const form = formTokenOf((await open(token, headers)).text);
+      const cross = await postForm(
+        `${page}unlock`,
+        { token, form, password: PASSWORD },
+        {
+          ...headers,
+          origin: 'https://evil.example.org',
+        },
+      );
+      expect(cross.status).toBe(403);
+      for (const origin of ['null', `${svc.url.replace('127.0.0.1', 'localhost')}`]) {
+        // Browsers send Origin: null with a form of a no-referrer page; another host is refused.
+        const res = await postForm(
+          `${page}unlock`,
+          { token, form, password: 'wrong password' },
+          { ...headers, origin },
+        );
+        expect(res.status).toBe(403); // a wrong password, or a refused form
+        expect(res.text).toContain(origin === 'null' ? 'Wrong password' : 'This form must be sent from its own page');
+      }
+      const fetchSite = await postForm(
+        `${page}unlock`,
+        { token, form, password: PASSWORD },
+        {
+          ...headers,
+          'sec-fetch-site': 'cross-site',
+        },
+      );
+      expect(fetchSite.status).toBe(403);
+      const noForm = await postForm(`${page}unlock`, { token, password: PASSWORD }, headers);
+      expect(noForm.status).toBe(400);
+      expect(noForm.text).toContain('The form was incomplete or has expired');
+      const forged = await postForm(
+        `${page}unlock`,
+        { token, form: `${Date.now() + 60_000}.AAAA`, password: PASSWORD },
+        headers,
+      );
+      expect(forged.status).toBe(400);
+      const noPassword = await postForm(`${page}unlock`, { token, form }, headers);
+      expect(noPassword.status).toBe(400);
+      const noToken = await postForm(`${page}unlock`, { form, password: PASSWORD }, headers);
+      expect(noToken.status).toBe(404);
+      for (const body of ['%%%', '{"token": 1}', 'token[]=1&token[]=2', 'a'.repeat(70_000)]) {
+        const res = await fetch(`${page}unlock`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          body,
+        });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+    });
+
+    it('answers JSON to API callers that ask for it', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const headers = { ...client(), accept: 'application/json' };
+      const form = formTokenOf((await open(token)).text);
+      const wrong = await postForm(`${page}unlock`, { token, form, password: 'nope nope' }, headers);
+      expect(wrong.status).toBe(403);
+      expect(JSON.parse(wrong.text)).toEqual({
+        statusCode: 403,
+        error: 'password',
+        message: ['Wrong password. 4 attempts left before the link is locked.'],
+        'attempts-left': 4,
+      });
+      const right = await postForm(`${page}unlock`, { token, form, password: PASSWORD }, headers);
+      expect(right.status).toBe(200);
+      expect(JSON.parse(right.text)['redirect-url']).toMatch(/stone-webviewer\/index\.html\?/);
+    });
+  });
+
+  describe('the e-mailed code', () => {
+    beforeEach(() => {
+      smtp.received.length = 0;
+    });
+
+    async function sendCode(token: string, headers: Record<string, string>) {
+      const form = formTokenOf((await open(token, headers)).text);
+      const res = await postForm(`${page}code`, { token, form }, headers);
+      return { res, form };
+    }
+
+    it('e-mails a 6-digit code to the bound address; it opens the share once', async () => {
+      const headers = client();
+      const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org' });
+      const shown = await open(token, headers);
+      expect(shown.text).toContain('p\u2060…\u2060t@example.org');
+      expect(shown.text).not.toContain('patient@example.org');
+      const { res, form } = await sendCode(token, headers);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('A 6-digit code was sent to p\u2060…\u2060t@example.org. It is valid for 10 minutes.');
+      expect(smtp.received).toHaveLength(1);
+      expect(smtp.received[0].rcptTo).toEqual(['patient@example.org']);
+      const code = /<strong>(\d{6})<\/strong>/.exec(smtp.received[0].body)![1];
+      const wrongCode = code === '000000' ? '111111' : '000000';
+      const wrong = await postForm(`${page}unlock-code`, { token, form, code: wrongCode }, headers);
+      expect(wrong.status).toBe(403);
+      expect(wrong.text).toContain('Wrong code. 4 attempts left');
+      const right = await postForm(`${page}unlock-code`, { token, form, code }, headers);
+      expect(right.status).toBe(303);
+      const child = new URL(right.headers.get('location')!).searchParams.get('token')!;
+      expect((await validate(svc.url, child)).granted).toBe(true);
+      const again = await postForm(`${page}unlock-code`, { token, form, code }, headers);
+      expect(again.status).toBe(410);
+      expect(again.text).toContain('This code has expired or was already used');
+    });
+
+    it('sends at most SHARE_CODE_REQUESTS_PER_HOUR (3) codes per share and hour', async () => {
+      const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await sendCode(token, client())).res.status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(smtp.received).toHaveLength(3);
+    });
+  });
+
+  describe('e-mail-bound links (EMAILS_BIND_SHARE_LINKS=true)', () => {
+    let bound: RunningApp;
+    beforeAll(async () => {
+      bound = await startApp({ ...env, EMAILS_BIND_SHARE_LINKS: 'true' });
+    });
+    afterAll(async () => {
+      await bound?.close();
+    });
+    beforeEach(() => {
+      smtp.received.length = 0;
+    });
+
+    const send = (content: string, to = 'patient@example.org; gp@example.org') =>
+      call(bound.url, 'POST', '/emails/send', {
+        'destination-email': to,
+        'email-title': 'Your images',
+        'email-content': content,
+        'layout-template': null,
+      });
+
+    it('replaces each share link by one bound to the recipients: the e-mailed link asks for a code sent to them', async () => {
+      const created = await call(bound.url, 'PUT', '/tokens/stone-viewer-publication', {
+        id: 'for-the-patient',
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        'validity-duration': 7200,
+      });
+      const { token, url } = created.body as { token: string; url: string };
+      const html = `<p><a href="${url.replace(/&/g, '&amp;')}">Open your images</a></p><p>Token: ${token}</p>`;
+      const res = await send(html);
+      expect(res.body).toEqual({ success: true, details: null });
+      expect(smtp.received).toHaveLength(1);
+      const body = smtp.received[0].body;
+      expect(body).not.toContain(token);
+      expect(body).not.toContain('stone-webviewer');
+      const link = /href="([^"]+)"/.exec(body)![1];
+      expect(link).toMatch(/^http:\/\/localhost:8000\/share\/\?token=/);
+      const copy = new URL(link).searchParams.get('token')!;
+      expect(body).toContain(`Token: ${copy}`);
+      const claims = claimsOf(copy);
+      expect(claims).toMatchObject({
+        id: 'for-the-patient',
+        protected: true,
+        expiration_date: claimsOf(token).expiration_date,
+      });
+      // The copy alone grants nothing; the original is left as it was.
+      expect((await validate(bound.url, copy)).granted).toBe(false);
+      expect((await validate(bound.url, token)).granted).toBe(true);
+      // Its page offers a code, e-mailed to the recipients of the e-mail.
+      smtp.received.length = 0;
+      const pageUrl = `${bound.url}/share/`;
+      const shown = await fetch(`${pageUrl}?token=${copy}`);
+      const text = await shown.text();
+      expect(text).toContain('E-mail me a code');
+      const form = formTokenOf(text);
+      const sent = await postForm(`${pageUrl}code`, { token: copy, form }, client());
+      expect(sent.status).toBe(200);
+      expect(smtp.received[0].rcptTo).toEqual(['patient@example.org', 'gp@example.org']);
+    });
+
+    it('leaves other text and already protected links alone', async () => {
+      const { token } = await createProtected(bound.url, { password: PASSWORD });
+      const html = `<p>No link here but eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.${'a'.repeat(43)}; protected: ${token}</p>`;
+      expect((await send(html)).body.success).toBe(true);
+      expect(smtp.received[0].body).toContain(html.replace(/<\/?p>/g, '').slice(0, 40));
+      expect(smtp.received[0].body).toContain(token);
+    });
+
+    it('refuses to send an e-mail whose link cannot be bound (an instant link), rather than send it as it is', async () => {
+      const created = await call(bound.url, 'PUT', '/tokens/viewer-instant-link', {
+        resources: [STUDY],
+        type: 'viewer-instant-link',
+        'validity-duration': 600,
+      });
+      const res = await send(`<p>${created.body.token as string}</p>`);
+      expect(res.status).toBe(400);
+      expect(res.body.success).toBe(false);
+      expect(res.body.details).toMatch(/^not sent: a viewer-instant-link link cannot be bound to its recipients/);
+      expect(smtp.received).toHaveLength(0);
+    });
+  });
+});
