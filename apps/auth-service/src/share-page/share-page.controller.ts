@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -41,6 +41,19 @@ const UNLOCK_ANSWERS = [
   { status: 410, description: 'the share was revoked or expired, or (codes) no code is pending' },
   { status: 429, description: 'the share or the client address is locked (Retry-After)' },
 ];
+
+/** The OpenAPI description shared by the two unlocking routes: a form with the secret, the same answers. */
+const unlockRoute = (summary: string, secret: 'password' | 'code') =>
+  applyDecorators(
+    ApiOperation({ summary }),
+    ApiConsumes('application/x-www-form-urlencoded'),
+    ApiBody(formBody(secret)),
+    ApiOkResponse({
+      description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
+      schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
+    }),
+    ...UNLOCK_ANSWERS.map((answer) => ApiResponse(answer)),
+  );
 
 /** The longest token, password or code field the page reads (a longer one is a bad form, never parsed further). */
 const MAX_FIELD = 65_536;
@@ -141,35 +154,13 @@ export class SharePageController {
   }
 
   @Post('unlock')
-  @ApiOperation({ summary: 'Unlock a protected link with its password' })
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiBody(formBody('password'))
-  @ApiOkResponse({
-    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
-    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
-  })
-  @ApiResponse(UNLOCK_ANSWERS[0])
-  @ApiResponse(UNLOCK_ANSWERS[1])
-  @ApiResponse(UNLOCK_ANSWERS[2])
-  @ApiResponse(UNLOCK_ANSWERS[3])
-  @ApiResponse(UNLOCK_ANSWERS[4])
+  @unlockRoute('Unlock a protected link with its password', 'password')
   unlockPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.unlockWith(req, reply, 'password');
   }
 
   @Post('unlock-code')
-  @ApiOperation({ summary: 'Unlock a protected link with the code e-mailed to its recipient' })
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiBody(formBody('code'))
-  @ApiOkResponse({
-    description: 'unlocked, for a caller that accepts JSON only (a browser gets the 303)',
-    schema: { type: 'object', properties: { 'redirect-url': { type: 'string' } } },
-  })
-  @ApiResponse(UNLOCK_ANSWERS[0])
-  @ApiResponse(UNLOCK_ANSWERS[1])
-  @ApiResponse(UNLOCK_ANSWERS[2])
-  @ApiResponse(UNLOCK_ANSWERS[3])
-  @ApiResponse(UNLOCK_ANSWERS[4])
+  @unlockRoute('Unlock a protected link with the code e-mailed to its recipient', 'code')
   unlockCode(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.unlockWith(req, reply, 'code');
   }
