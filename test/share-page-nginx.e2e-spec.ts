@@ -4,24 +4,14 @@
  * counts is the one nginx saw, whatever X-Forwarded-For the client sent. nginx is a test peer
  * (scripts/install-test-peers.sh): missing, this suite fails with the install command.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RunningApp, startApp } from './support/app';
-import { closedPort } from './support/net';
+import { RunningNginx, startNginx } from './support/nginx';
 import { createProtected, formTokenOf, postForm } from './support/share-page';
 
 const ROOT = resolve(__dirname, '..');
 const SETUPS = ['basic-auth', 'keycloak', 'keycloak-inbox', 'keycloak-meddream'];
-
-function nginxBinary(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin']) {
-    if (dir && spawnSync(join(dir, 'nginx'), ['-v']).status === 0) return join(dir, 'nginx');
-  }
-  throw new Error('nginx is not installed: install it with sudo scripts/install-test-peers.sh');
-}
 
 /** The setup's `location /share/ { ... }` block, as written. */
 function shareLocation(setup: string): string {
@@ -36,87 +26,28 @@ function shareLocation(setup: string): string {
   throw new Error(`${setup}: unbalanced location /share/`);
 }
 
-function waitForPort(port: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  return new Promise((done, fail) => {
-    const attempt = () => {
-      if (!alive()) return fail(new Error('nginx exited during start-up'));
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        done();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) fail(new Error(`nginx did not listen on ${port} within 20 s`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
-
 describe.each(SETUPS)("the share page behind the real nginx, with %s's location /share/", (setup) => {
   let svc: RunningApp | undefined;
-  let child: ChildProcess | undefined;
-  let exited = false;
+  let nginx: RunningNginx | undefined;
   let base: string;
-  const work = mkdtempSync(join(tmpdir(), `orthanc-auth-share-nginx-${setup}-`));
 
   beforeAll(async () => {
-    chmodSync(work, 0o755);
     // nginx is the trusted proxy; two failures lock an address (the shares' own count, 5, is never reached).
     svc = await startApp({ SHARE_TRUSTED_PROXIES: '127.0.0.1', SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '2' });
     const servicePort = new URL(svc.url).port;
-    const port = await closedPort();
-    const temp = (name: string) => {
-      mkdirSync(join(work, name));
-      chmodSync(join(work, name), 0o777);
-      return join(work, name);
-    };
     const location = shareLocation(setup).replace(
       /set \$share_page_upstream orthanc-auth:8000;/,
       `set $share_page_upstream 127.0.0.1:${servicePort};`,
     );
     expect(location).toContain(`127.0.0.1:${servicePort}`);
-    writeFileSync(
-      join(work, 'nginx.conf'),
-      [
-        `pid ${work}/nginx.pid;`,
-        `error_log ${work}/error.log warn;`,
-        'worker_processes 1;',
-        'events { worker_connections 64; }',
-        'http {',
-        '  access_log off;',
-        `  client_body_temp_path ${temp('body')};`,
-        `  proxy_temp_path ${temp('proxy')};`,
-        `  fastcgi_temp_path ${temp('fastcgi')};`,
-        `  uwsgi_temp_path ${temp('uwsgi')};`,
-        `  scgi_temp_path ${temp('scgi')};`,
-        `  server { listen 127.0.0.1:${port}; ${location} }`,
-        '}',
-        '',
-      ].join('\n'),
-    );
-    const binary = nginxBinary();
-    const test = spawnSync(binary, ['-t', '-q', '-p', work, '-c', join(work, 'nginx.conf')], { encoding: 'utf8' });
-    if (test.status !== 0) throw new Error(`nginx -t failed: ${test.stderr}`);
-    child = spawn(binary, ['-p', work, '-c', join(work, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    child.once('exit', () => (exited = true));
-    await waitForPort(port, () => !exited);
+    nginx = await startNginx(`share-${setup}`, (_work, port) => `server { listen 127.0.0.1:${port}; ${location} }`, 64);
+    const port = nginx.port;
     base = `http://127.0.0.1:${port}/share/`;
   });
 
   afterAll(async () => {
-    if (child && !exited) {
-      const gone = new Promise<void>((done) => child!.once('exit', () => done()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await nginx?.stop();
     await svc?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('serves the page and its forms; a spoofed X-Forwarded-For does not spread the failures over addresses', async () => {

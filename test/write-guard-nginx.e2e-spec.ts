@@ -8,16 +8,14 @@
  * nginx (with the auth_request module) is required: `npm test` installs it as root (scripts/test.sh). Missing, this
  * suite fails with the install command; it does not skip.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeGuardAddress } from '../apps/auth-service/src/write-guard/write-guard.route';
 import { call, RunningApp, startApp } from './support/app';
 import { closedPort, closeHttpServer } from './support/net';
+import { nginxBinary, RunningNginx, startNginx } from './support/nginx';
 
 const ROOT = resolve(__dirname, '..');
 /** The snippet README.md's "Connecting Orthanc" gives sites that do not use the compose files. */
@@ -43,14 +41,6 @@ const TRACES = JSON.parse(
 };
 const A = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 const UID = '2.25.100000000000000000000000000000000001';
-
-function nginxBinary(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']) {
-    const path = join(dir, 'nginx');
-    if (dir && spawnSync(path, ['-v']).status === 0) return path;
-  }
-  throw new Error('nginx is not installed: apt-get install nginx-light (npm test as root installs it)');
-}
 
 /** A user's access token as Keycloak issues them: an RS256 JWT (the guard only needs to see it is no share token). */
 function userAccessToken(): string {
@@ -125,29 +115,8 @@ function deriveConfig(setup: string, work: string, ports: { nginx: number; upstr
     conf = conf.replace(/(set \$\w+_upstream )[a-z][\w.-]*:\d+;/g, `$1127.0.0.1:${ports.upstream};`);
     expect(conf).not.toMatch(/set \$\w+_upstream [a-z]/);
   }
-  const temp = (name: string) => {
-    const dir = join(work, name);
-    mkdirSync(dir);
-    chmodSync(dir, 0o777); // nginx's workers run as nobody when the master is root
-    return dir;
-  };
   writeFileSync(join(work, 'site.conf'), conf);
-  return [
-    `pid ${work}/nginx.pid;`,
-    `error_log ${work}/error.log warn;`,
-    'worker_processes 1;',
-    'events { worker_connections 256; }',
-    'http {',
-    '  access_log off;',
-    `  client_body_temp_path ${temp('body')};`,
-    `  proxy_temp_path ${temp('proxy')};`,
-    `  fastcgi_temp_path ${temp('fastcgi')};`,
-    `  uwsgi_temp_path ${temp('uwsgi')};`,
-    `  scgi_temp_path ${temp('scgi')};`,
-    `  include ${work}/site.conf;`,
-    '}',
-    '',
-  ].join('\n');
+  return `include ${work}/site.conf;`;
 }
 
 /** The locations of the setup that send their writes through the guard (auth_request), e.g. /orthanc/, /shares/. */
@@ -156,69 +125,9 @@ function guardedLocations(setup: string): string[] {
   return [...conf.matchAll(/location\s+(\/[^\s{]*)\s*\{\s*auth_request \/_orthanc_write_guard;/g)].map((m) => m[1]);
 }
 
-function waitForPort(port: number, timeoutMs: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((done, fail) => {
-    const attempt = () => {
-      if (!alive()) return fail(new Error('nginx exited during start-up'));
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        done();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) fail(new Error(`nginx did not listen on ${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 100);
-      });
-    };
-    attempt();
-  });
-}
-
-interface RunningNginx {
-  port: number;
-  errors(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts nginx in the foreground; stop() ends it (TERM, then KILL) and removes its folder, even after a failed start. */
-async function startNginx(setup: string, ports: { upstream: number; guard: number }): Promise<RunningNginx> {
-  const binary = nginxBinary();
-  const work = mkdtempSync(join(tmpdir(), `orthanc-auth-nginx-${setup.replace(/\W+/g, '-')}-`));
-  chmodSync(work, 0o755);
-  let child: ChildProcess | undefined;
-  let exited = false;
-  const stop = async () => {
-    if (child && !exited) {
-      const gone = new Promise<void>((done) => child!.once('exit', () => done()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    const port = await closedPort();
-    writeFileSync(join(work, 'nginx.conf'), deriveConfig(setup, work, { nginx: port, ...ports }));
-    const test = spawnSync(binary, ['-t', '-q', '-p', work, '-c', join(work, 'nginx.conf')], { encoding: 'utf8' });
-    if (test.status !== 0) throw new Error(`nginx -t failed for ${setup}: ${test.stderr}`);
-    child = spawn(binary, ['-p', work, '-c', join(work, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    child.once('exit', () => (exited = true));
-    await waitForPort(port, 20_000, () => !exited);
-    const errors = () => {
-      try {
-        return readFileSync(join(work, 'error.log'), 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    return { port, errors, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+/** nginx with the setup's config as it runs here (see deriveConfig). */
+function startSetupNginx(setup: string, ports: { upstream: number; guard: number }): Promise<RunningNginx> {
+  return startNginx(setup, (work, port) => deriveConfig(setup, work, { nginx: port, ...ports }));
 }
 
 interface Answer {
@@ -283,7 +192,7 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
     const locations = ORTHANC_LOCATIONS[setup];
 
     beforeAll(async () => {
-      nginx = await startNginx(setup, { upstream: upstream.port, guard: guardPort });
+      nginx = await startSetupNginx(setup, { upstream: upstream.port, guard: guardPort });
     }, 40_000);
     afterAll(async () => {
       await nginx?.stop();
@@ -455,7 +364,7 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
   });
 
   it('with orthanc-auth unreachable, writes fail closed (5xx, not passed) while reads still pass', async () => {
-    const nginx = await startNginx('keycloak', { upstream: upstream.port, guard: await closedPort() });
+    const nginx = await startSetupNginx('keycloak', { upstream: upstream.port, guard: await closedPort() });
     try {
       const before = upstream.seen.length;
       const read = await send(nginx.port, 'GET', `/orthanc/dicom-web/studies/${UID}/series`, { token: share });
