@@ -24,6 +24,7 @@ describe('the start-up features summary', () => {
       'meddream-instant-link': 'set MEDDREAM_TOKEN_SERVICE_URL and PUBLIC_MEDDREAM_ROOT',
     });
     expect(f.registry).toBe('SQLite /srv/auth/shares.sqlite');
+    expect(f.protectedLinks).toBe('off (set PUBLIC_SHARE_PAGE_ROOT)');
     expect(f.dataDir).toBe('/srv/auth');
   });
 
@@ -40,6 +41,8 @@ describe('the start-up features summary', () => {
       EMAILS_SMTP_SERVER_HOSTNAME: 'smtp.example.org',
       EMAILS_SENDER_ADDRESS: 'pacs@example.org',
       DATABASE_URL: 'postgres://auth:db-password@db:5433/orthanc_auth',
+      PUBLIC_SHARE_PAGE_ROOT: 'https://pacs.example.org/share/',
+      EMAILS_BIND_SHARE_LINKS: 'true',
     });
     expect(f.linksOff).toEqual({});
     expect(f.links).toHaveLength(8);
@@ -47,13 +50,18 @@ describe('the start-up features summary', () => {
     expect(f.emails).toBe('on, SMTP smtp.example.org:587 (TLS)');
     expect(f.meddream).toBe('on, token service http://meddream-token-service:8088/v3/generate');
     expect(f.registry).toBe('PostgreSQL db:5433/orthanc_auth');
+    expect(f.protectedLinks).toBe(
+      'on, share page https://pacs.example.org/share/, e-mailed codes on, share e-mails bound to their recipients',
+    );
     const line = featuresLine(f);
     expect(line).not.toMatch(/secret|db-password|key=x/);
     expect(line.split('\n')).toHaveLength(1);
   });
 
   it('the registry switched off says so', () => {
-    expect(features({ ENABLE_SHARES_REGISTRY: 'false' }).registry).toMatch(/^off \(ENABLE_SHARES_REGISTRY=false/);
+    const f = features({ ENABLE_SHARES_REGISTRY: 'false', PUBLIC_SHARE_PAGE_ROOT: 'https://pacs.example.org/share/' });
+    expect(f.registry).toMatch(/^off \(ENABLE_SHARES_REGISTRY=false/);
+    expect(f.protectedLinks).toBe('off (they need the share registry)');
   });
 
   it('displayUrl keeps scheme, host and path only', () => {

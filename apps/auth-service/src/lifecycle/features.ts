@@ -17,6 +17,8 @@ export interface Features {
   emails: string;
   meddream: string;
   registry: string;
+  /** Protected links (password or e-mailed code, opened through the share page). */
+  protectedLinks: string;
   dataDir: string;
   rolesFile: string;
 }
@@ -77,6 +79,11 @@ export function describeFeatures(c: FeatureConfigs): Features {
     : storage.kind === 'postgres'
       ? `PostgreSQL ${postgresPlace(storage.url)}`
       : `SQLite ${storage.path}`;
+  const protectedLinks = !c.shares.enabled
+    ? 'off (they need the share registry)'
+    : !c.tokens.publicSharePageRoot
+      ? 'off (set PUBLIC_SHARE_PAGE_ROOT)'
+      : `on, share page ${displayUrl(c.tokens.publicSharePageRoot)}${c.emails.enabled ? ', e-mailed codes on' : ', e-mailed codes off (e-mails off)'}${c.emails.bindShareLinks ? ', share e-mails bound to their recipients' : ''}`;
   return {
     links,
     linksOff,
@@ -84,6 +91,7 @@ export function describeFeatures(c: FeatureConfigs): Features {
     emails,
     meddream,
     registry,
+    protectedLinks,
     dataDir: c.core.dataDir,
     rolesFile: c.permissions.permissionsFilePath,
   };
@@ -108,6 +116,7 @@ export function featuresLine(f: Features): string {
     `e-mails: ${f.emails}`,
     `MedDream: ${f.meddream}`,
     `share registry: ${f.registry}`,
+    `protected links: ${f.protectedLinks}`,
     `data: ${f.dataDir} (roles file ${f.rolesFile})`,
   ].join(' | ');
 }
