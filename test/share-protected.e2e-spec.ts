@@ -474,6 +474,32 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(smtp.received[0].body).toContain(token);
     });
 
+    it('refuses to bind a revoked or expired link: a withdrawn link never comes back as a new one', async () => {
+      const created = await call(bound.url, 'PUT', '/tokens/stone-viewer-publication', {
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        'validity-duration': 7200,
+      });
+      const { token } = created.body as { token: string };
+      const shareId = claimsOf(token).share_id as string;
+      expect((await call(bound.url, 'DELETE', `/shares/${shareId}`)).status).toBe(200);
+      const revoked = await send(`<p><a href="http://x/?token=${token}">Open</a></p>`);
+      expect(revoked.status).toBe(400);
+      expect(revoked.body).toEqual({
+        success: false,
+        details: `not sent: a share link in the e-mail (share ${shareId}) was revoked`,
+      });
+      const expired = await call(bound.url, 'PUT', '/tokens/stone-viewer-publication', {
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        'expiration-date': '2020-01-01T00:00:00',
+      });
+      const old = await send(`<p>${(expired.body as { token: string }).token}</p>`);
+      expect(old.status).toBe(400);
+      expect(old.body.details).toMatch(/^not sent: a share link in the e-mail expired on 2020-01-01/);
+      expect(smtp.received).toHaveLength(0);
+    });
+
     it('refuses to send an e-mail whose link cannot be bound (an instant link), rather than send it as it is', async () => {
       const created = await call(bound.url, 'PUT', '/tokens/viewer-instant-link', {
         resources: [STUDY],
