@@ -72,6 +72,9 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(JSON.stringify(created)).not.toContain(PASSWORD);
       const claims = claimsOf(created.token);
       expect(claims).toMatchObject({ id: 'protected', type: 'stone-viewer-publication', protected: true });
+      // It names no resource: a validator that ignores the flag (the Python service sharing SECRET_KEY, an earlier
+      // version during a rollback) grants nothing, and the link alone does not tell which study it opens.
+      expect(claims.resources).toEqual([]);
       expect(Object.keys(claims)).toEqual([
         'id',
         'resources',

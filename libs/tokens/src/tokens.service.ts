@@ -205,7 +205,10 @@ export class TokensService {
     const token = this.codec.sign({
       id: request.id,
       shareId,
-      resources,
+      // A protected link names no resource: a validator that ignores its `protected` claim (the Python service, an
+      // earlier version of this one during a rollback) finds nothing to grant, and the link alone does not tell which
+      // study it opens. Its resources are in the registry, where unlocking reads them.
+      resources: protection ? [] : resources,
       type,
       expirationDate,
       validityDuration: duration,
@@ -290,7 +293,7 @@ export class TokensService {
     const token = this.codec.sign({
       id: original.id,
       shareId,
-      resources: original.resources,
+      resources: [], // as every protected link: the resources are in the registry only (see create)
       type: original.type,
       expirationDate: original.expirationDate,
       validityDuration: original.validityDuration,
@@ -301,11 +304,12 @@ export class TokensService {
   }
 
   /**
-   * Mints the child token of an unlocked protected link: an instant link to the same resources, living
+   * Mints the child token of an unlocked protected link: an instant link to its resources (as the registry recorded
+   * them: a protected link's token names none), living
    * SHARE_CHILD_TOKEN_VALIDITY seconds (never beyond its parent), carrying its parent's share id so that validate
    * refuses it as soon as the parent is revoked; recorded in the registry as a child of the parent.
    */
-  async mintChild(parent: ShareToken, now = new Date()): Promise<ChildLink> {
+  async mintChild(parent: ShareToken, resources: Resource[], now = new Date()): Promise<ChildLink> {
     if (!parent.shareId || !this.registry) throw new Error('a child token needs a recorded parent share');
     let expiresAt = new Date(now.getTime() + this.config.shareChildTokenValidity * 1000);
     if (parent.expiresAt && parent.expiresAt < expiresAt) expiresAt = parent.expiresAt;
@@ -313,7 +317,7 @@ export class TokensService {
     const token = this.codec.sign({
       id: null,
       shareId,
-      resources: parent.resources,
+      resources,
       type: CHILD_TOKEN_TYPE,
       expirationDate: formatIsoDate(expiresAt),
       validityDuration: null,
@@ -323,13 +327,13 @@ export class TokensService {
       shareId,
       tokenHash: tokenHash(token),
       type: CHILD_TOKEN_TYPE,
-      resources: parent.resources,
+      resources,
       creator: null,
       createdAt: now,
       expiresAt,
       parentShareId: parent.shareId,
     });
-    return { shareId, token, url: this.links.directUrl(parent.type, parent.resources, token), expiresAt };
+    return { shareId, token, url: this.links.directUrl(parent.type, resources, token), expiresAt };
   }
 
   /** Records a share in the registry (when there is one); a failure refuses the link rather than hand it out. */

@@ -240,7 +240,7 @@ export class SharePageController {
     );
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
     if (result.ok) {
-      const child = await this.unavailableAsPage(() => this.tokens.mintChild(ctx.token));
+      const child = await this.unavailableAsPage(() => this.tokens.mintChild(ctx.token, ctx.share.resources));
       if (!child?.url) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
       this.trail(ctx, req, address, { kind: 'unlock', outcome: 'ok', childId: child.shareId });
       if (this.wantsJson(req)) {
