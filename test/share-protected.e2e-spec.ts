@@ -161,7 +161,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(csp).toContain(`form-action 'self' http://127.0.0.1:${viewer.port}`);
       expect(csp).toContain("frame-ancestors 'none'");
       expect(en.headers.get('cache-control')).toBe('no-store');
-      expect(en.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(en.headers.get('referrer-policy')).toBe('same-origin');
       expect(en.text).toContain('<html lang="en">');
       expect(en.text).toContain('1 study');
       expect(en.text).toContain('Shared by Radiology, Example Hospital');
@@ -302,15 +302,19 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         },
       );
       expect(cross.status).toBe(403);
-      for (const origin of ['null', `${svc.url.replace('127.0.0.1', 'localhost')}`]) {
-        // Browsers send Origin: null with a form of a no-referrer page; another host is refused.
+      // Origin: null (a sandboxed frame) passes only with Sec-Fetch-Site: same-origin; another host is refused.
+      for (const [origin, site, answer] of [
+        ['null', 'same-origin', 'Wrong password'],
+        ['null', undefined, 'This form must be sent from its own page'],
+        [svc.url.replace('127.0.0.1', 'localhost'), undefined, 'This form must be sent from its own page'],
+      ] as const) {
         const res = await postForm(
           `${page}unlock`,
           { token, form, password: 'wrong password' },
-          { ...headers, origin },
+          { ...headers, origin, ...(site ? { 'sec-fetch-site': site } : {}) },
         );
         expect(res.status).toBe(403); // a wrong password, or a refused form
-        expect(res.text).toContain(origin === 'null' ? 'Wrong password' : 'This form must be sent from its own page');
+        expect(res.text).toContain(answer);
       }
       const fetchSite = await postForm(
         `${page}unlock`,

@@ -331,13 +331,15 @@ export class SharePageController {
   }
 
   /**
-   * An Origin header, when the browser sends one, names this page's own host. The page's `Referrer-Policy:
-   * no-referrer` makes browsers send `Origin: null` with its own forms: that one is judged by Sec-Fetch-Site (above)
-   * and the anti-forgery token.
+   * An Origin header, when the browser sends one, names this page's own host (the page's `Referrer-Policy:
+   * same-origin` lets browsers send it with the page's own forms). `Origin: null` (a sandboxed frame, a page of
+   * another site with no-referrer) passes only when Sec-Fetch-Site says same-origin: a browser without Fetch Metadata
+   * posting from an attacker's sandboxed frame is refused. No Origin at all is not a browser's cross-site form.
    */
   private sameOrigin(req: FastifyRequest): boolean {
     const origin = req.headers.origin;
-    if (origin === undefined || origin === 'null') return true;
+    if (origin === undefined) return true;
+    if (origin === 'null') return req.headers['sec-fetch-site'] === 'same-origin';
     let host: string;
     try {
       host = new URL(origin).host;
@@ -407,7 +409,8 @@ export class SharePageController {
     const lang = this.langOf(req);
     const t = TEXT[lang];
     if (view.error === 'unavailable') view = { ...view, error: t.unavailable };
-    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    // same-origin: the page's own forms carry a real Origin; nothing (its token in the URL) goes to another site.
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'same-origin');
     if (this.wantsJson(req)) {
       const message =
         view.error ??
