@@ -252,6 +252,16 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const shown = await open(token);
       expect(shown.status).toBe(429);
       expect(shown.text).not.toContain('type="password"');
+      // Its administrators see the lock (never the hash).
+      const share = await call(svc.url, 'GET', `/shares/${claimsOf(token).share_id as string}`);
+      expect(share.body.protection).toEqual({
+        kind: 'password',
+        'bound-addresses': 0,
+        failures: expect.any(Number),
+        'locked-until': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+      expect(new Date(share.body.protection['locked-until']).getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
+      expect(JSON.stringify(share.body)).not.toContain('scrypt$');
     });
 
     it('locks a client address after its failures on any share (X-Forwarded-For from the trusted proxy)', async () => {

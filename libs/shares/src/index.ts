@@ -15,6 +15,8 @@ export { decodeCursor, encodeCursor } from './list-cursor';
 export type { ShareAccessEvent } from './share-access-event';
 export { toAccessView } from './share-access-view';
 export type { ShareAccessView } from './share-access-view';
+export { toProtectionView } from './share-protection-view';
+export type { ShareProtectionView } from './share-protection-view';
 export type { ShareStore } from './store/share-store';
 export { SqliteShareStore } from './store/sqlite-share.store';
 export { PgShareStore, REVOCATION_LOCK } from './store/pg-share.store';

@@ -20,7 +20,7 @@ import { hashSharePassword } from './protection/share-secrets';
 import { ShareUnlock } from './protection/share-unlock';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
-import type { SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';
+import type { ProtectionState, SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';
 import { sharesConfig, SharesConfig } from './shares.config';
 import { openShareStore } from './store/open-share-store';
 import { storageOpenError } from './store/storage-open-error';
@@ -218,6 +218,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       userAgent: null,
       at,
     });
+  }
+
+  /** How a share opens when it is a protected link (null for an ordinary one); 503 when the registry cannot answer. */
+  protectionOf(id: string): Promise<ProtectionState | null> {
+    return this.unavailableOnError('read the protection of the share', this.requireStore().getProtection(id));
   }
 
   /** Unlocking protected links (the share page). */

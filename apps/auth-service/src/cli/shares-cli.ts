@@ -14,6 +14,7 @@ import {
   ShareStore,
   ShareView,
   toAccessView,
+  toProtectionView,
   toShareView,
   TokenNotRecognisedError,
 } from '@app/shares';
@@ -143,8 +144,9 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
           io.err(`no share with the id "${rest[0]}"`);
           return 1;
         }
-        const view: ShareView & { access?: unknown } = toShareView(share);
+        const view: ShareView & { protection?: unknown; access?: unknown } = toShareView(share);
         if (command === 'show') {
+          view.protection = toProtectionView(await s.getProtection(share.id));
           // What the running service has written (it writes its trail every second and when it stops).
           const { retentionDays, recentEvents } = config.trail;
           const since = new Date(Date.now() - retentionDays * 86_400_000);

@@ -140,5 +140,19 @@ const SHARE_ACCESS_SCHEMA: SchemaObject = {
 
 export const SHARE_WITH_ACCESS_SCHEMA: SchemaObject = {
   ...SHARE_VIEW_SCHEMA,
-  properties: { ...SHARE_VIEW_SCHEMA.properties, access: SHARE_ACCESS_SCHEMA },
+  properties: {
+    ...SHARE_VIEW_SCHEMA.properties,
+    protection: {
+      type: 'object',
+      nullable: true,
+      description: 'how a protected link opens; null for an ordinary link',
+      properties: {
+        kind: { type: 'string', enum: ['password', 'email-code'] },
+        'bound-addresses': { type: 'integer', description: 'email-code: how many addresses a code may be sent to' },
+        failures: { type: 'integer', description: 'failed unlocks since the last success or lock' },
+        'locked-until': { type: 'string', format: 'date-time', nullable: true },
+      },
+    },
+    access: SHARE_ACCESS_SCHEMA,
+  },
 };

@@ -1,8 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Caller } from '@app/common';
-import { decodeCursor, encodeCursor, ListSharesQuery, RevokeTokenDto, SharesService, toShareView } from '@app/shares';
-import type { ShareAccessView, ShareView } from '@app/shares';
+import {
+  decodeCursor,
+  encodeCursor,
+  ListSharesQuery,
+  RevokeTokenDto,
+  SharesService,
+  toProtectionView,
+  toShareView,
+} from '@app/shares';
+import type { ShareAccessView, ShareProtectionView, ShareView } from '@app/shares';
 import { ERROR_SCHEMA, SHARE_VIEW_SCHEMA, SHARE_WITH_ACCESS_SCHEMA } from '../openapi/answer-schemas';
 import { ownerOf, revokedBy, shareScope } from './share-scope';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
@@ -142,9 +150,10 @@ export class SharesController {
 
   @Get(':id')
   @ApiOperation({
-    summary: 'One share, with its access trail',
+    summary: 'One share, with its protection and its access trail',
     description:
-      'access: what happened to a protected link (page opened, unlocks, codes sent, child tokens granted): counts, ' +
+      'protection: how a protected link opens (kind, number of bound addresses, failures, lock; null for an ordinary ' +
+      'link; never its hash, code or addresses). access: what happened to a protected link (page opened, unlocks, codes sent, child tokens granted): counts, ' +
       'first and last opening, and the newest events with client address and user agent (personal data).',
   })
   @ApiParam({ name: 'id', description: 'the share id (share_id claim), or hash:<sha256> for a token revoked by hash' })
@@ -155,9 +164,16 @@ export class SharesController {
     example: { ...SHARE_EXAMPLE, access: ACCESS_EXAMPLE },
   })
   @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
-  async get(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView & { access: ShareAccessView }> {
+  async get(
+    @Param('id') id: string,
+    @Req() req: { user?: Caller },
+  ): Promise<ShareView & { protection: ShareProtectionView | null; access: ShareAccessView }> {
     const share = await this.shares.get(id, ownerOf(shareScope(req.user)));
-    return { ...toShareView(share), access: await this.shares.accessOf(share.id) };
+    return {
+      ...toShareView(share),
+      protection: toProtectionView(await this.shares.protectionOf(share.id)),
+      access: await this.shares.accessOf(share.id),
+    };
   }
 
   @Delete(':id')
