@@ -99,6 +99,15 @@ export class PgShareStore implements ShareStore {
 
   private async inTransaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection lost while the client is checked out (between two queries) is emitted on the client, not on the
+    // pool: unheard, it would end the process. The query in flight fails with it anyway; a client that lost its
+    // connection is discarded, not returned to the pool.
+    let lost: Error | undefined;
+    const onError = (err: Error) => {
+      lost = err;
+      this.logger.warn(`PostgreSQL connection lost during a transaction: ${err.message}`);
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -108,7 +117,8 @@ export class PgShareStore implements ShareStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(lost);
     }
   }
 
