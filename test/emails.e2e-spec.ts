@@ -24,15 +24,8 @@ describe('share e-mails (PROTOCOL.md section 9) through a real SMTP server (STAR
 
   beforeAll(async () => {
     const port = await smtp.start();
-    const caFile = join(work, 'smtp-ca.pem');
-    writeFileSync(caFile, smtp.certificate.cert);
     env = {
-      ENABLE_EMAILS: 'true',
-      EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
-      EMAILS_SMTP_SERVER_PORT: String(port),
-      EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
-      EMAILS_SMTP_SERVER_PWD: smtp.password,
-      EMAILS_SMTP_SERVER_CA_FILE: caFile,
+      ...smtp.serviceEnv(port, join(work, 'smtp-ca.pem')),
       EMAILS_SENDER_ADDRESS: `Orthanc <${SENDER}>`,
       EMAILS_REPLY_TO: REPLY_TO,
     };

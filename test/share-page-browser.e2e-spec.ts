@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -31,17 +31,10 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     }
     mkdirSync(SHOTS, { recursive: true });
     viewerRoot = await viewer.start();
-    const caFile = join(work, 'smtp-ca.pem');
-    writeFileSync(caFile, smtp.certificate.cert);
     const smtpPort = await smtp.start();
     svc = await startApp({
       PUBLIC_ORTHANC_ROOT: viewerRoot,
-      ENABLE_EMAILS: 'true',
-      EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
-      EMAILS_SMTP_SERVER_PORT: String(smtpPort),
-      EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
-      EMAILS_SMTP_SERVER_PWD: smtp.password,
-      EMAILS_SMTP_SERVER_CA_FILE: caFile,
+      ...smtp.serviceEnv(smtpPort, join(work, 'smtp-ca.pem')),
       EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
       SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
     });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
@@ -24,17 +24,11 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const viewerRoot = await viewer.start();
       const smtpPort = await smtp.start();
       const caFile = join(tmpdir(), `share-protected-ca-${process.pid}.pem`);
-      writeFileSync(caFile, smtp.certificate.cert);
       env = {
         PUBLIC_ORTHANC_ROOT: viewerRoot,
         SHARE_TRUSTED_PROXIES: '127.0.0.1',
         SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '8',
-        ENABLE_EMAILS: 'true',
-        EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
-        EMAILS_SMTP_SERVER_PORT: String(smtpPort),
-        EMAILS_SMTP_SERVER_USER_NAME: smtp.user,
-        EMAILS_SMTP_SERVER_PWD: smtp.password,
-        EMAILS_SMTP_SERVER_CA_FILE: caFile,
+        ...smtp.serviceEnv(smtpPort, caFile),
         EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
         SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
       };

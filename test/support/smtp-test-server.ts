@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { selfSignedCertificate, TestCertificate } from './self-signed-cert';
@@ -64,6 +65,22 @@ export class SmtpTestServer {
   async start(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return (this.server as unknown as { server: { address(): AddressInfo } }).server.address().port;
+  }
+
+  /**
+   * The service's settings that send through this server, listening on `port`: e-mails on, its login, and its
+   * self-signed certificate trusted from `caFile` (written here).
+   */
+  serviceEnv(port: number, caFile: string): Record<string, string> {
+    writeFileSync(caFile, this.certificate.cert);
+    return {
+      ENABLE_EMAILS: 'true',
+      EMAILS_SMTP_SERVER_HOSTNAME: '127.0.0.1',
+      EMAILS_SMTP_SERVER_PORT: String(port),
+      EMAILS_SMTP_SERVER_USER_NAME: this.user,
+      EMAILS_SMTP_SERVER_PWD: this.password,
+      EMAILS_SMTP_SERVER_CA_FILE: caFile,
+    };
   }
 
   stop(): Promise<void> {
