@@ -1,8 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningApp, startApp } from './support/app';
+import { RawAnswer, rawRequest } from './support/net';
 
 /**
  * Replay of what the real Orthanc authorization plugin (0.11.4, Orthanc 1.12.7, DICOMweb 1.20) sent to its auth
@@ -51,50 +51,25 @@ const RECORDED_BASIC = `Basic ${LOGIN}`;
 const REAL_BASIC = `Basic ${Buffer.from(`${LOGIN}:${PASSWORD}`).toString('base64')}`;
 const DENIED = { granted: false, validity: 60 };
 
-interface Answer {
-  status: number;
-  contentType: string | undefined;
-  text: string;
-  json: unknown;
-}
-
 /** One recorded plugin call, on the wire as the plugin sent it: headers in order, chunked body, no Content-Length. */
-function replay(base: URL, call: PluginCall): Promise<Answer> {
+function replay(base: URL, call: PluginCall): Promise<RawAnswer> {
   const raw: string[] = ['Host', base.host];
   for (const [name, value] of Object.entries(call.headers)) {
     raw.push(name, name.toLowerCase() === 'authorization' && value === RECORDED_BASIC ? REAL_BASIC : value);
   }
   raw.push('Transfer-Encoding', 'chunked');
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: base.hostname,
-        port: base.port,
-        method: call.method,
-        path: base.pathname + call.path.slice(1),
-        headers: raw,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], text, json });
-        });
-      },
-    );
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${call.path} within 20 s`)));
-    req.on('error', reject);
-    // The plugin's body: compact JSON, the recorded key order (alphabetical), in one chunk.
-    req.write(JSON.stringify(call.body));
-    req.end();
-  });
+  // The plugin's body: compact JSON, the recorded key order (alphabetical), in one chunk.
+  return rawRequest(
+    {
+      host: base.hostname,
+      port: base.port,
+      method: call.method,
+      path: base.pathname + call.path.slice(1),
+      headers: raw,
+    },
+    JSON.stringify(call.body),
+    call.path,
+  );
 }
 
 const wire = (r: Record<string, unknown>) => ({

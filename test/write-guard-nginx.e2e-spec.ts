@@ -10,11 +10,11 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, IncomingMessage, request as httpRequest, Server } from 'node:http';
+import { createServer, IncomingMessage, Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { writeGuardAddress } from '../apps/auth-service/src/write-guard/write-guard.route';
 import { call, RunningApp, startApp } from './support/app';
-import { closedPort, closeHttpServer } from './support/net';
+import { closedPort, closeHttpServer, rawRequest } from './support/net';
 import { nginxBinary, RunningNginx, startNginx } from './support/nginx';
 
 const ROOT = resolve(__dirname, '..');
@@ -130,24 +130,8 @@ function startSetupNginx(setup: string, ports: { upstream: number; guard: number
   return startNginx(setup, (work, port) => deriveConfig(setup, work, { nginx: port, ...ports }));
 }
 
-interface Answer {
-  status: number;
-  text: string;
-}
-
 function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string) {
-  return new Promise<Answer>((done, fail) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => done({ status: res.statusCode ?? 0, text }));
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 20 s`)));
-    req.on('error', fail);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  return rawRequest({ host: '127.0.0.1', port, method, path, headers }, body, `${method} ${path}`);
 }
 
 /** How many times orthanc-auth's guard route was asked so far (its HTTP request counter). */

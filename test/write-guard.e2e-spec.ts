@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig } from '../apps/auth-service/src/app.config';
 import { createApp, CreatedApp } from '../apps/auth-service/src/setup-app';
 import { writeGuardAddress } from '../apps/auth-service/src/write-guard/write-guard.route';
 import { call, RunningApp, startApp, testEnv } from './support/app';
-import { closeHttpServer } from './support/net';
+import { closeHttpServer, RawAnswer, rawRequest } from './support/net';
 
 /**
  * The write guard on its own listener, asked as nginx's auth_request subrequest asks it (GET, the original request's
@@ -28,35 +28,13 @@ const A = 'a2b080ed-88af58ec-f4db4e7b-4b5c9436-736ed498';
 const USER_JWT =
   'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTEiLCJwcmVmZXJyZWRfdXNlcm5hbWUiOiJkb2N0b3IifQ.c2lnbmF0dXJlLW9mLXRoZS1yZWFsbQ';
 
-interface Answer {
-  status: number;
-  type: string | undefined;
-  json: any;
-  text: string;
-}
+/** The guard's answer; `json` left loose, as the assertions read into it. */
+type Answer = Omit<RawAnswer, 'json'> & { json: any };
 
 /** A request to a listener, headers as given (an array keeps repeated names; Host is added to it). */
 function ask(port: number, path: string, headers: string[] | Record<string, string>, method = 'GET'): Promise<Answer> {
   if (Array.isArray(headers)) headers = ['Host', `127.0.0.1:${port}`, ...headers];
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], json, text });
-      });
-    });
-    req.setTimeout(20_000, () => req.destroy(new Error('no answer within 20 s')));
-    req.on('error', reject);
-    req.end();
-  });
+  return rawRequest({ host: '127.0.0.1', port, path, method, headers });
 }
 
 describe('write guard (its own listener, asked as nginx asks it)', () => {
@@ -101,7 +79,7 @@ describe('write guard (its own listener, asked as nginx asks it)', () => {
       const res = await ask(guardPort, path, {
         authorization: `Basic ${Buffer.from('share-user:change-me').toString('base64')}`,
       });
-      expect({ path, status: res.status, type: res.type }).toEqual({
+      expect({ path, status: res.status, type: res.contentType }).toEqual({
         path,
         status: 404,
         type: expect.stringMatching(/^application\/json/),

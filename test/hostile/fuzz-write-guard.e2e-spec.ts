@@ -1,7 +1,7 @@
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { writeGuardAddress } from '../../apps/auth-service/src/write-guard/write-guard.route';
 import { call, RunningApp, startApp } from '../support/app';
+import { rawRequest } from '../support/net';
 import { counts, runCases } from './support/hostile';
 
 // Property-based hostile input on the write guard (its own listener, asked as nginx's auth_request asks it): methods,
@@ -179,18 +179,9 @@ describe('hostile input on the write guard (property-based)', () => {
     return { uri: `${c.prefix}${path}${query}`, headers, carriesShare: genuine && (placed || inQuery) };
   }
 
-  function ask(headers: string[]): Promise<{ status: number; type: string; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/write-guard', headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', text }));
-      });
-      req.setTimeout(20_000, () => req.destroy(new Error('no answer within 20 s')));
-      req.on('error', reject);
-      req.end();
-    });
+  async function ask(headers: string[]): Promise<{ status: number; type: string; text: string }> {
+    const res = await rawRequest({ host: '127.0.0.1', port, path: '/write-guard', headers });
+    return { status: res.status, type: res.contentType ?? '', text: res.text };
   }
 
   it(`${CASES} generated subrequests: never a write with a share token allowed, never a refusal without one`, async () => {
