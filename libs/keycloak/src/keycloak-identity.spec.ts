@@ -74,9 +74,17 @@ describe('identityFromClaims', () => {
     expect(claimAt({ a: [1] }, ['a', '0'])).toBeUndefined();
   });
 
-  it('nameList: arrays keep their strings, strings split on spaces and commas, anything else is null', () => {
+  it('nameList: arrays keep their strings, strings split on whitespace, commas and semicolons, anything else is null', () => {
     expect(nameList(['a', 2, 'b'])).toEqual(['a', 'b']);
     expect(nameList('a, b c')).toEqual(['a', 'b', 'c']);
+    // Issue 25: a multi-valued attribute joined with "; " lost its first role to "admin-role;".
+    expect(nameList('admin-role; doctor-role')).toEqual(['admin-role', 'doctor-role']);
+    expect(nameList('admin-role;doctor-role,\tviewer\nnurse')).toEqual([
+      'admin-role',
+      'doctor-role',
+      'viewer',
+      'nurse',
+    ]);
     expect(nameList('')).toEqual([]);
     expect(nameList(undefined)).toBeNull();
     expect(nameList(7)).toBeNull();

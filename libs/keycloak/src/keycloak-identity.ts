@@ -20,13 +20,13 @@ export const DEFAULT_CLAIM_MAPPING: ClaimMapping = {
 };
 
 /**
- * A list claim: an array (its strings kept, other entries ignored) or one string of names separated by spaces or
- * commas, as providers that map a multi-valued user property into a token write it (`"admin-role,doctor-role"`).
- * Anything else, or no claim: null.
+ * A list claim: an array (its strings kept, other entries ignored) or one string of names separated by whitespace,
+ * commas or semicolons, as providers that map a multi-valued user property into a token write it
+ * (`"admin-role,doctor-role"`, `"admin-role; doctor-role"`). Anything else, or no claim: null.
  */
 export function nameList(value: unknown): string[] | null {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  if (typeof value === 'string') return value.split(/[\s,]+/).filter(Boolean);
+  if (typeof value === 'string') return value.split(/[\s,;]+/).filter(Boolean);
   return null;
 }
 
