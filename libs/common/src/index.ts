@@ -28,3 +28,4 @@ export type { LogFormat } from './logging/logger';
 export { requestIdOf } from './logging/request-context';
 export { MetricsModule, MetricsService } from './metrics/metrics.service';
 export { CounterSeries, HistogramSeries } from './metrics/bound-metrics';
+export { ByteBoundedMap, stringBytes } from './cache/byte-bounded-map';
