@@ -1,7 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import * as oidc from 'openid-client';
 import { MetricsService } from '@app/common';
-import { keycloakConfig, KeycloakConfig, oidcStartupLines } from './keycloak.config';
+import {
+  announcedIssuerMatches,
+  discoveryUrl,
+  keycloakConfig,
+  KeycloakConfig,
+  oidcStartupLines,
+} from './keycloak.config';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
 
 /** How long /ready reuses the provider's state before discovering it again (a public route: never one fetch a call). */
@@ -33,10 +39,16 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
     if (!this.config.enabled) return;
     for (const line of oidcStartupLines(this.config)) this.logger[line.level](line.text);
     this.configuration().then(
-      () => this.logger.log(`OpenID provider discovered at ${this.config.issuerUrl} (${this.config.provider})`),
-      () =>
+      (c) =>
+        this.logger.log(
+          `OpenID provider discovered at ${this.config.issuerUrl} (${this.config.provider}): ` +
+            `access tokens must carry the issuer "${c.serverMetadata().issuer}", exactly`,
+        ),
+      (err: unknown) =>
         this.logger.warn(
-          `OpenID provider ${this.config.issuerUrl} is not reachable yet; user tokens get a 503 until it is`,
+          err instanceof KeycloakUnavailableError && err.cause instanceof IssuerMismatchError
+            ? `OpenID provider ${this.config.issuerUrl}: ${err.cause.message}; user tokens get a 503 until the setting is fixed`
+            : `OpenID provider ${this.config.issuerUrl} is not reachable yet; user tokens get a 503 until it is`,
         ),
     );
   }
@@ -100,30 +112,40 @@ export class KeycloakIssuerService implements OnApplicationBootstrap {
       : this.discoverRealm();
   }
 
+  /**
+   * Discovery as OpenID Discovery 4 says: the metadata at `<issuer without a terminating />/.well-known/openid-configuration`
+   * (given so, openid-client fetches it as it is, without its own issuer check, which compares URLs once normalised),
+   * whose `issuer` must be the configured one (announcedIssuerMatches), else an error quoting both strings.
+   */
   private async discoverRealm(): Promise<oidc.Configuration> {
     const realm = this.config.issuerUrl;
     if (!realm) throw new Error('OpenID Connect is disabled');
     const admin = this.config.admin;
     const insecure = realm.startsWith('http:');
-    const expected = this.config.issuer;
-    // With OIDC_ISSUER (KEYCLOAK_ISSUER), the metadata is read from its well-known URL (openid-client then skips its own
-    // "issuer = URL" check) and the announced issuer is compared with it here instead.
-    const server = new URL(expected ? `${realm}/.well-known/openid-configuration` : realm);
     const configuration = await oidc.discovery(
-      server,
+      new URL(discoveryUrl(realm)),
       admin?.clientId ?? 'orthanc-auth',
       admin ? { client_secret: admin.clientSecret } : undefined,
       admin ? oidc.ClientSecretPost(admin.clientSecret) : oidc.None(),
       { timeout: this.config.timeoutMs / 1000, execute: insecure ? [oidc.allowInsecureRequests] : [] },
     );
     const announced = configuration.serverMetadata().issuer;
-    if (expected && announced !== expected) {
-      throw new Error(
-        `the provider announces the issuer ${announced}, not OIDC_ISSUER / KEYCLOAK_ISSUER (${expected})`,
+    const expected = this.config.issuer ?? realm;
+    if (!announcedIssuerMatches(expected, announced)) {
+      throw new IssuerMismatchError(
+        `the provider announces the issuer "${announced}", not ` +
+          `${this.config.issuer ? 'OIDC_ISSUER (KEYCLOAK_ISSUER)' : 'OIDC_ISSUER_URL (KEYCLOAK_URI)'} "${expected}": ` +
+          'set it to the announced issuer (OpenID Discovery 4.3 compares them exactly)' +
+          (this.config.issuer ? '' : ', or set OIDC_ISSUER when the provider is reached on another URL'),
       );
     }
     return configuration;
   }
+}
+
+/** The provider announces an issuer that is not the configured one: a setting to fix, not an outage. */
+class IssuerMismatchError extends Error {
+  override readonly name = 'IssuerMismatchError';
 }
 
 /** An error's class and message, for a log line (never a token: these come from HTTP and JOSE libraries). */

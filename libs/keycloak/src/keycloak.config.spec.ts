@@ -1,4 +1,4 @@
-import { loadKeycloakConfig, oidcStartupLines } from './keycloak.config';
+import { announcedIssuerMatches, discoveryUrl, loadKeycloakConfig, oidcStartupLines } from './keycloak.config';
 import { configError } from '../../../test/support/config-error';
 
 const env = (vars: Record<string, string>) => ({ SECRETS_DIR: '/nonexistent-secrets', ...vars });
@@ -43,7 +43,7 @@ describe('loadKeycloakConfig', () => {
     expect(configErrorOf({ ENABLE_OIDC: 'true' }).variable).toBe('OIDC_ISSUER_URL');
   });
 
-  it('keeps the realm URL without its trailing slash and derives the admin URL from it', () => {
+  it('keeps the realm URL as written (its trailing slash too) and derives the admin URL from it', () => {
     const c = loadKeycloakConfig(
       env({
         ENABLE_KEYCLOAK: 'true',
@@ -51,7 +51,7 @@ describe('loadKeycloakConfig', () => {
         KEYCLOAK_CLIENT_SECRET: 's3cret',
       }),
     );
-    expect(c.issuerUrl).toBe('http://keycloak:8080/realms/orthanc');
+    expect(c.issuerUrl).toBe('http://keycloak:8080/realms/orthanc/');
     expect(c.provider).toBe('keycloak');
     expect(c.admin).toEqual({
       adminUri: 'http://keycloak:8080/admin/realms/orthanc/',
@@ -130,7 +130,7 @@ describe('loadKeycloakConfig', () => {
     );
     expect(generic).toMatchObject({
       enabled: true,
-      issuerUrl: 'http://sso.example.org/api/oidc',
+      issuerUrl: 'http://sso.example.org/api/oidc/',
       audiences: ['orthanc', 'https://pacs.example.org/'],
       claims: { userId: ['oid'], names: [['display_name'], ['email']], roles: ['roles'], groups: ['org', 'teams'] },
       clockToleranceSeconds: 5,
@@ -213,8 +213,95 @@ describe('loadKeycloakConfig', () => {
     expect(oidcStartupLines(c)).toEqual([
       { level: 'warn', text: expect.stringContaining('any client of the provider') },
     ]);
+    const on = (vars: Record<string, string>) =>
+      oidcStartupLines(
+        loadKeycloakConfig(env({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'http://kc/realms/r', ...vars })),
+      );
+    expect(on({ OIDC_AUTHORIZED_PARTIES: 'oe2' })).toEqual([]);
+    expect(on({ OIDC_AUDIENCE: 'orthanc-auth' })).toEqual([]);
+  });
+
+  // Issue 24 item 6: with Keycloak's default audience, a token of any client of the realm was accepted, silently.
+  it("warns at start-up when only Keycloak's default audience `account` is checked, naming the settings", () => {
+    const variants: Array<Record<string, string>> = [
+      {},
+      { OIDC_AUDIENCE: 'account' },
+      { KEYCLOAK_AUDIENCE: 'account' },
+    ];
+    for (const vars of variants) {
+      const lines = oidcStartupLines(
+        loadKeycloakConfig(env({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: 'http://kc/realms/r/', ...vars })),
+      );
+      expect(lines).toEqual([
+        { level: 'warn', text: expect.stringContaining('only the audience "account" is checked') },
+      ]);
+      expect(lines[0].text).toContain('OIDC_AUTHORIZED_PARTIES');
+      expect(lines[0].text).toContain('OIDC_AUDIENCE');
+    }
+    // Compatibility: the audience is still only `account`, the token of any client still accepted.
+    expect(loadKeycloakConfig(env({})).audiences).toEqual(['account']);
+  });
+
+  // Issue 25 item 1: the trailing slash was stripped, so an issuer ending in "/" never matched what it announced.
+  it('keeps OIDC_ISSUER as written', () => {
+    const c = loadKeycloakConfig(
+      env({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'http://sso:8080/oidc/', OIDC_ISSUER: 'https://sso.example/oidc/' }),
+    );
+    expect(c).toMatchObject({ issuerUrl: 'http://sso:8080/oidc/', issuer: 'https://sso.example/oidc/' });
+  });
+
+  it('finds the metadata as OpenID Discovery 4.1 says, with or without a terminating slash', () => {
+    expect(discoveryUrl('https://sso.example/oidc/')).toBe('https://sso.example/oidc/.well-known/openid-configuration');
+    expect(discoveryUrl('https://sso.example/oidc')).toBe('https://sso.example/oidc/.well-known/openid-configuration');
+    expect(discoveryUrl('https://portal.example/')).toBe('https://portal.example/.well-known/openid-configuration');
+    expect(discoveryUrl('https://portal.example')).toBe('https://portal.example/.well-known/openid-configuration');
+  });
+
+  it('takes the announced issuer when it is the configured one, but for the terminating slash of one document', () => {
+    expect(announcedIssuerMatches('https://sso.example/oidc/', 'https://sso.example/oidc/')).toBe(true);
+    expect(announcedIssuerMatches('http://keycloak:8080/realms/orthanc/', 'http://keycloak:8080/realms/orthanc')).toBe(
+      true,
+    );
+    expect(announcedIssuerMatches('https://sso.example/oidc', 'https://sso.example/oidc/')).toBe(true);
+    for (const other of [
+      'https://SSO.example/oidc/',
+      'https://sso.example:443/oidc/',
+      'http://sso.example/oidc/',
+      'https://sso.example/oidc//',
+      'https://sso.example/OIDC/',
+      'https://sso.example/',
+    ]) {
+      expect({ other, matches: announcedIssuerMatches('https://sso.example/oidc/', other) }).toEqual({
+        other,
+        matches: false,
+      });
+    }
+  });
+
+  it('introspects with both OIDC_INTROSPECTION_CLIENT_ID and _SECRET, off when unset, one alone an error', () => {
+    const base = { ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'https://sso.example/oidc/' };
+    expect(loadKeycloakConfig(env(base)).introspection).toBeUndefined();
     expect(
-      oidcStartupLines(loadKeycloakConfig(env({ ENABLE_OIDC: 'true', OIDC_ISSUER_URL: 'http://kc/realms/r' }))),
-    ).toEqual([]);
+      loadKeycloakConfig(
+        env({ ...base, OIDC_INTROSPECTION_CLIENT_ID: 'orthanc-auth', OIDC_INTROSPECTION_CLIENT_SECRET: 's3cret' }),
+      ).introspection,
+    ).toEqual({ clientId: 'orthanc-auth', clientSecret: 's3cret', cacheMaxMs: 60_000, cacheBytes: 8 * 1024 * 1024 });
+    expect(
+      loadKeycloakConfig(
+        env({
+          ...base,
+          OIDC_INTROSPECTION_CLIENT_ID: 'a',
+          OIDC_INTROSPECTION_CLIENT_SECRET: 'b',
+          OIDC_INTROSPECTION_CACHE_SECONDS: '5',
+          OIDC_INTROSPECTION_CACHE_MB: '0',
+        }),
+      ).introspection,
+    ).toMatchObject({ cacheMaxMs: 5000, cacheBytes: 0 });
+    expect(configErrorOf({ ...base, OIDC_INTROSPECTION_CLIENT_ID: 'a' }).variable).toBe(
+      'OIDC_INTROSPECTION_CLIENT_SECRET',
+    );
+    expect(configErrorOf({ ...base, OIDC_INTROSPECTION_CLIENT_SECRET: 'b' }).variable).toBe(
+      'OIDC_INTROSPECTION_CLIENT_ID',
+    );
   });
 });

@@ -41,12 +41,21 @@ export interface KeycloakAdminConfig {
   clientSecret: string;
 }
 
+export interface IntrospectionConfig {
+  clientId: string;
+  clientSecret: string;
+  /** An answer is reused until the token's `exp`, at most this long (a revoked token is refused within it). */
+  cacheMaxMs: number;
+  /** How many bytes of heap the cached answers may hold (0: nothing cached). */
+  cacheBytes: number;
+}
+
 /** Where the identity of a verified token is read: each a claim path, split (`realm_access.roles` -> ['realm_access', 'roles']). */
 export interface ClaimMapping {
   userId: string[];
   /** Tried in order; the first non-empty string is the name (else the user id). */
   names: string[][];
-  /** An array of strings, or one string of names separated by spaces or commas. */
+  /** An array of strings, or one string of names separated by spaces, commas or semicolons. */
   roles: string[];
   groups: string[];
 }
@@ -54,13 +63,19 @@ export interface ClaimMapping {
 export interface KeycloakConfig {
   enabled: boolean;
   provider: OidcProvider;
-  /** OIDC_ISSUER_URL (KEYCLOAK_URI) without its trailing slash: where discovery starts, e.g. `http://keycloak:8080/realms/orthanc`. */
+  /**
+   * OIDC_ISSUER_URL (KEYCLOAK_URI) exactly as written: where discovery starts (`<it, without a terminating />` +
+   * `/.well-known/openid-configuration`, OpenID Discovery 4.1), e.g. `http://keycloak:8080/realms/orthanc/`.
+   */
   issuerUrl?: string;
   /**
-   * OIDC_ISSUER (KEYCLOAK_ISSUER): the issuer the tokens carry when it differs from OIDC_ISSUER_URL (the provider reached
-   * on an internal URL but configured with a public hostname). Unset: the issuer is OIDC_ISSUER_URL, checked at discovery.
+   * OIDC_ISSUER (KEYCLOAK_ISSUER) exactly as written: the issuer the tokens carry when it differs from OIDC_ISSUER_URL
+   * (the provider reached on an internal URL but configured with a public hostname). Unset: OIDC_ISSUER_URL. Either is
+   * compared with the issuer the provider announces (see announcedIssuerMatches); the tokens' `iss` with that one.
    */
   issuer?: string;
+  /** Set with OIDC_INTROSPECTION_CLIENT_ID and _SECRET: opaque access tokens are introspected (RFC 7662). */
+  introspection?: IntrospectionConfig;
   /** Set when KEYCLOAK_CLIENT_SECRET is given with Keycloak: the admin REST client (api-keys, user-id lookups, realm roles). */
   admin?: KeycloakAdminConfig;
   apiKeys: boolean;
@@ -128,6 +143,9 @@ function claimMapping(env: Env): ClaimMapping {
   };
 }
 
+/** Keycloak's audience for its account console, which it puts in the access tokens of every client of a realm. */
+const DEFAULT_AUDIENCE = 'account';
+
 /** OIDC_AUDIENCE: a list; `*` alone turns the check off (explicitly only); unset: `account`, or off when azp/client_id are checked instead. */
 function audiences(env: Env, authorizedParties: string[] | null): string[] | null {
   const name = aliasedName(env, 'OIDC_AUDIENCE', 'KEYCLOAK_AUDIENCE');
@@ -138,7 +156,7 @@ function audiences(env: Env, authorizedParties: string[] | null): string[] | nul
     return null;
   }
   if (list.length) return list;
-  return authorizedParties ? null : ['account'];
+  return authorizedParties ? null : [DEFAULT_AUDIENCE];
 }
 
 /** Keycloak realm URLs end with `/realms/<realm>`: the provider is Keycloak unless OIDC_PROVIDER says otherwise. */
@@ -146,7 +164,48 @@ function detectProvider(env: Env, issuerUrl: string): OidcProvider {
   const explicit = readSetting(env, 'OIDC_PROVIDER');
   if (explicit !== undefined) return enumSetting(env, 'OIDC_PROVIDER', OIDC_PROVIDERS, 'generic');
   if (readSetting(env, 'KEYCLOAK_ADMIN_URI') !== undefined) return 'keycloak';
-  return /\/realms\/[^/]+$/.test(new URL(issuerUrl).pathname) ? 'keycloak' : 'generic';
+  return /\/realms\/[^/]+\/?$/.test(new URL(issuerUrl).pathname) ? 'keycloak' : 'generic';
+}
+
+/** OIDC_INTROSPECTION_CLIENT_ID and _SECRET: both or neither (then opaque tokens are refused). */
+function introspection(env: Env): IntrospectionConfig | undefined {
+  const clientId = readSetting(env, 'OIDC_INTROSPECTION_CLIENT_ID');
+  const clientSecret = readSetting(env, 'OIDC_INTROSPECTION_CLIENT_SECRET');
+  if (!clientId && !clientSecret) return undefined;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError(
+      clientId ? 'OIDC_INTROSPECTION_CLIENT_SECRET' : 'OIDC_INTROSPECTION_CLIENT_ID',
+      "is required with the other OIDC_INTROSPECTION_CLIENT_* setting: the client that may call the provider's " +
+        'introspection endpoint (RFC 7662) for opaque access tokens',
+    );
+  }
+  return {
+    clientId,
+    clientSecret,
+    cacheMaxMs: intSetting(env, 'OIDC_INTROSPECTION_CACHE_SECONDS', 60, 0, 3600) * 1000,
+    cacheBytes: intSetting(env, 'OIDC_INTROSPECTION_CACHE_MB', 8, 0, 1024) * 1024 * 1024,
+  };
+}
+
+/**
+ * Does the issuer the provider announces name the one configured? Exactly the same string, or the same but for a
+ * terminating `/` after a path (`https://sso.example/oidc` and `https://sso.example/oidc/`), which OpenID Discovery 4.1
+ * maps to the same discovery document: the provider that serves it says which of the two it is, and the tokens are
+ * compared with that one, exactly. (`KEYCLOAK_URI=http://keycloak:8080/realms/orthanc/`, the trailing slash sites have
+ * always written, thus names the realm that announces `.../realms/orthanc`.) Nothing else is normalised: another
+ * scheme, host, port, case or path is another issuer.
+ */
+export function announcedIssuerMatches(configured: string, announced: string): boolean {
+  return configured === announced || withoutTerminatingSlash(configured) === withoutTerminatingSlash(announced);
+}
+
+function withoutTerminatingSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
+/** Where OpenID Discovery 4.1 finds the provider's metadata: the issuer without a terminating `/`, then the path. */
+export function discoveryUrl(issuerUrl: string): string {
+  return `${issuerUrl.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
 export function loadKeycloakConfig(env: Env): KeycloakConfig {
@@ -201,8 +260,9 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
         'e.g. a Keycloak realm http://keycloak:8080/realms/orthanc/',
     );
   }
-  const issuerUrl = url.replace(/\/+$/, '');
-  const issuer = urlSetting(env, aliasedName(env, 'OIDC_ISSUER', 'KEYCLOAK_ISSUER'))?.replace(/\/+$/, '');
+  // Both as written: the provider's issuer may well end with '/' (OpenID Discovery 4.3 compares it exactly).
+  const issuerUrl = url;
+  const issuer = urlSetting(env, aliasedName(env, 'OIDC_ISSUER', 'KEYCLOAK_ISSUER'));
   const provider = detectProvider(env, issuerUrl);
   const secret = readSetting(env, 'KEYCLOAK_CLIENT_SECRET');
   const apiKeys = boolSetting(env, 'ENABLE_KEYCLOAK_API_KEYS', false);
@@ -212,14 +272,23 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
       ...(apiKeys ? ['ENABLE_KEYCLOAK_API_KEYS'] : []),
       ...(readSetting(env, 'KEYCLOAK_CLIENT_ID') ? ['KEYCLOAK_CLIENT_ID'] : []),
     ];
-    return { ...common, provider, issuerUrl, issuer, apiKeys: false, keycloakOnlyIgnored };
+    return {
+      ...common,
+      provider,
+      issuerUrl,
+      issuer,
+      introspection: introspection(env),
+      apiKeys: false,
+      keycloakOnlyIgnored,
+    };
   }
 
   let admin: KeycloakAdminConfig | undefined;
   if (secret) {
     const explicit = urlSetting(env, 'KEYCLOAK_ADMIN_URI');
-    const derived = issuerUrl.includes('/realms/')
-      ? issuerUrl.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/')
+    const realmUrl = issuerUrl.replace(/\/+$/, '');
+    const derived = realmUrl.includes('/realms/')
+      ? realmUrl.replace(/\/realms\/(?=[^/]+$)/, '/admin/realms/')
       : undefined;
     const adminUri = explicit ?? derived;
     if (!adminUri) {
@@ -240,12 +309,22 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
       'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up',
     );
   }
-  return { ...common, provider, issuerUrl, issuer, admin, apiKeys, keycloakOnlyIgnored: [] };
+  return {
+    ...common,
+    provider,
+    issuerUrl,
+    issuer,
+    introspection: introspection(env),
+    admin,
+    apiKeys,
+    keycloakOnlyIgnored: [],
+  };
 }
 
 /**
  * What the start-up log says about the OpenID provider: which one, what is off with it and why, and a warning when no
- * audience nor authorized party is checked (any client of the provider could then call here with its tokens).
+ * audience nor authorized party is checked, or only Keycloak's default audience `account`, which every client of a realm
+ * gets in its tokens (any client of the provider could then call here with its users' tokens).
  */
 export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' | 'warn'; text: string }> {
   if (!config.enabled) return [];
@@ -268,6 +347,14 @@ export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' |
     lines.push({
       level: 'warn',
       text: 'OIDC_AUDIENCE=* and no OIDC_AUTHORIZED_PARTIES: access tokens issued to any client of the provider are accepted',
+    });
+  } else if (!config.authorizedParties && config.audiences?.length === 1 && config.audiences[0] === DEFAULT_AUDIENCE) {
+    lines.push({
+      level: 'warn',
+      text:
+        `only the audience "${DEFAULT_AUDIENCE}" is checked, which Keycloak gives the tokens of every client of the realm: ` +
+        "a user token issued to any of the provider's clients is accepted. Set OIDC_AUTHORIZED_PARTIES to the client ids " +
+        "that send tokens here (e.g. Orthanc Explorer 2's), or OIDC_AUDIENCE to an audience only their tokens carry",
     });
   }
   return lines;
