@@ -8,11 +8,25 @@ declare module 'oidc-provider' {
     isExpired: boolean;
   }
 
+  interface Client {
+    clientId: string;
+  }
+
+  interface AccessToken {
+    save(): Promise<string>;
+    destroy(): Promise<void>;
+  }
+
   export default class Provider {
     constructor(issuer: string, configuration?: Record<string, unknown>);
     readonly issuer: string;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     on(event: string, listener: (...args: any[]) => void): this;
     ClientCredentials: { find(value: string): Promise<ClientCredentialsToken | undefined> };
+    Client: { find(id: string): Promise<Client | undefined> };
+    AccessToken: {
+      new (payload: { accountId: string; client?: Client; scope?: string; expiresIn?: number }): AccessToken;
+      find(value: string): Promise<AccessToken | undefined>;
+    };
   }
 }

@@ -8,6 +8,19 @@ import { closeHttpServer } from './net';
 export const REALM_PATH = '/realms/orthanc';
 export const ADMIN_CLIENT_ID = 'admin-cli';
 export const ADMIN_CLIENT_SECRET = 'admin-cli-secret-for-the-e2e-suites';
+/** The confidential client the service introspects opaque tokens as (OIDC_INTROSPECTION_CLIENT_ID). */
+export const INTROSPECTION_CLIENT_ID = 'orthanc-auth';
+export const INTROSPECTION_CLIENT_SECRET = 'orthanc-auth-introspection-secret-for-the-e2e-suites';
+/** The client the users' opaque access tokens are issued to (Orthanc Explorer 2, say). */
+export const USER_CLIENT_ID = 'oe2';
+
+export interface ProviderOptions {
+  /**
+   * The path of the issuer, exactly: `/realms/orthanc` (the default, as a Keycloak realm announces it) or, say,
+   * `/oidc/`, an issuer that ends with a slash (`http://127.0.0.1:<port>/oidc/`, announced so).
+   */
+  issuerPath?: string;
+}
 
 export interface MintOptions {
   /** Seconds from now; negative for an already expired token. Default 300. */
@@ -51,17 +64,28 @@ export class TestOidcProvider {
   private server?: Server;
   private provider?: Provider;
   private keys: JWK[] = [];
+  private readonly issuerPath: string;
+  /** The extra claims of the opaque tokens issueOpaque() is saving. */
+  private readonly extraClaims = new WeakMap<object, Record<string, unknown>>();
+  /** Where the provider is mounted: the issuer's path without its terminating slash. */
+  private readonly mountPath: string;
   port = 0;
   /** Request counts by path below the realm (e.g. '/jwks', '/token', '/.well-known/openid-configuration'). */
   readonly hits = new Map<string, number>();
 
+  constructor(options: ProviderOptions = {}) {
+    this.issuerPath = options.issuerPath ?? REALM_PATH;
+    this.mountPath = this.issuerPath.replace(/\/$/, '');
+  }
+
+  /** The issuer, exactly as the provider announces it. */
   get issuer(): string {
-    return `http://127.0.0.1:${this.port}${REALM_PATH}`;
+    return `http://127.0.0.1:${this.port}${this.issuerPath}`;
   }
 
   /** The realm URL as a site writes KEYCLOAK_URI (with its trailing slash). */
   get realmUri(): string {
-    return `${this.issuer}/`;
+    return this.issuer.endsWith('/') ? this.issuer : `${this.issuer}/`;
   }
 
   get currentKid(): string {
@@ -89,9 +113,31 @@ export class TestOidcProvider {
           response_types: [],
           token_endpoint_auth_method: 'client_secret_post',
         },
+        {
+          client_id: INTROSPECTION_CLIENT_ID,
+          client_secret: INTROSPECTION_CLIENT_SECRET,
+          grant_types: [],
+          redirect_uris: [],
+          response_types: [],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+        {
+          client_id: USER_CLIENT_ID,
+          client_secret: 'oe2-secret-for-the-e2e-suites',
+          grant_types: ['authorization_code', 'refresh_token'],
+          redirect_uris: ['http://127.0.0.1/oe2/callback'],
+          response_types: ['code'],
+        },
       ],
-      features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+        // RFC 7662, at /token/introspection (announced as introspection_endpoint); its access tokens are opaque.
+        introspection: { enabled: true },
+      },
       ttl: { ClientCredentials: 300 },
+      // Opaque tokens keep their extra claims in the provider's store, from here; introspection returns them.
+      extraTokenClaims: (_ctx: unknown, token: object) => this.extraClaims.get(token),
       cookies: { keys: ['test-cookie-key'] },
     });
     provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc-provider server_error', err));
@@ -100,11 +146,11 @@ export class TestOidcProvider {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    if (!url.startsWith(`${REALM_PATH}/`) || !this.provider) {
+    if (!url.startsWith(`${this.mountPath}/`) || !this.provider) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
-    const inner = url.slice(REALM_PATH.length);
+    const inner = url.slice(this.mountPath.length);
     const path = inner.split('?')[0];
     this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
     // Mounted below /realms/orthanc: oidc-provider derives its mount path from originalUrl vs url.
@@ -142,6 +188,40 @@ export class TestOidcProvider {
       .setIssuedAt(now - 1)
       .setExpirationTime(now + (opts.expiresIn ?? 300))
       .sign(key);
+  }
+
+  /**
+   * A real opaque access token of the provider, issued to the client oe2 for this user, as its authorization-code
+   * grant would issue it after a login (the login itself needs a browser): an AccessToken of oidc-provider's own,
+   * stored by it, that its introspection endpoint answers for. The user's Keycloak-shaped claims (roles, names) are
+   * the token's extra claims, which introspection returns at the top level.
+   */
+  async issueOpaque(
+    user: TestUser,
+    opts: { expiresIn?: number; extra?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const provider = this.provider!;
+    const token = new provider.AccessToken({
+      accountId: user.sub,
+      client: await provider.Client.find(USER_CLIENT_ID),
+      scope: 'openid',
+      expiresIn: opts.expiresIn ?? 300,
+    });
+    this.extraClaims.set(token, {
+      preferred_username: user.preferred_username,
+      realm_access: { roles: user.roles ?? [] },
+      ...(user.name !== undefined ? { name: user.name } : {}),
+      ...(user.groups !== undefined ? { groups: user.groups } : {}),
+      ...(user.extra ?? {}),
+      ...opts.extra,
+    });
+    return token.save();
+  }
+
+  /** Revokes an opaque access token at the provider (as its revocation endpoint would): introspection says inactive. */
+  async revokeOpaque(value: string): Promise<void> {
+    const token = await this.provider!.AccessToken.find(value);
+    await token?.destroy();
   }
 
   /** A fresh private key the provider never published (for "unknown kid" tokens). */
@@ -186,6 +266,6 @@ export class TestOidcProvider {
   }
 }
 
-export async function startOidcProvider(): Promise<TestOidcProvider> {
-  return new TestOidcProvider().start();
+export async function startOidcProvider(options: ProviderOptions = {}): Promise<TestOidcProvider> {
+  return new TestOidcProvider(options).start();
 }

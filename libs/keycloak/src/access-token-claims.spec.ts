@@ -124,4 +124,45 @@ describe('checkAccessTokenClaims', () => {
     expect(check(keycloakAccess({ oid: 'u-9' }), JWT, rules({ userIdClaim: ['oid'] }))).toBeNull();
     expect(check(keycloakAccess(), JWT, rules({ userIdClaim: ['oid'] }))?.claim).toBe('oid');
   });
+
+  describe('an introspection answer (no header)', () => {
+    const answer = (over: Record<string, unknown> = {}) => ({
+      active: true,
+      iss: ISS,
+      sub: 'u-1',
+      aud: 'account',
+      client_id: 'orthanc',
+      token_type: 'Bearer',
+      exp: NOW + 300,
+      ...over,
+    });
+    const introspected = (payload: Record<string, unknown>, r = rules()) =>
+      checkAccessTokenClaims(null, payload, r, NOW);
+
+    it('is held to the rules of a JWT: issuer, expiry, audience, authorized party, user', () => {
+      expect(introspected(answer())).toBeNull();
+      expect(introspected(answer({ iss: 'https://evil.example/' }))?.claim).toBe('iss');
+      expect(introspected(answer({ exp: NOW - 120 }))?.claim).toBe('exp');
+      expect(introspected(answer({ aud: 'other' }))?.claim).toBe('aud');
+      expect(introspected(answer(), rules({ audiences: null, authorizedParties: ['oe2'] }))?.claim).toBe(
+        'azp/client_id',
+      );
+      expect(introspected(answer({ sub: undefined }))?.claim).toBe('sub');
+      expect(introspected(answer({ at_hash: 'x' }))?.claim).toBe('at_hash');
+    });
+
+    it('must be a bearer access token: a refresh token (no token_type, or another) is refused', () => {
+      expect(introspected(answer({ token_type: 'access_token' }))).toBeNull();
+      expect(introspected(answer({ token_type: undefined, typ: 'Bearer' }))).toBeNull();
+      expect(introspected(answer({ token_type: undefined }))?.claim).toBe('token_type');
+      expect(introspected(answer({ token_type: 'refresh_token' }))?.claim).toBe('token_type');
+      expect(introspected(answer({ token_type: 'DPoP' }))?.claim).toBe('token_type');
+      expect(introspected(answer({ token_type: undefined, typ: 'Refresh' }))?.claim).toBe('token_type');
+    });
+
+    it('may leave iss and exp out (RFC 7662), never give another issuer', () => {
+      expect(introspected(answer({ iss: undefined, exp: undefined }))).toBeNull();
+      expect(introspected(answer({ exp: 'soon' }))?.claim).toBe('exp');
+    });
+  });
 });

@@ -27,44 +27,38 @@ const ID_TOKEN_ONLY = ['at_hash', 'c_hash', 's_hash'];
 
 const refusal = (claim: string, reason: string): TokenRefusal => ({ claim, reason });
 
+/** RFC 7662 `token_type` values of a bearer access token (compared case-insensitively). */
+const ACCESS_TOKEN_TYPES = new Set(['bearer', 'access_token']);
+
 /**
- * The claim rules of an access token, on a token whose signature was verified: typed as an access token (never an
- * ID, refresh or logout token), issued by the provider, in its validity window (with the clock tolerance), for this
- * service (audience, authorized party) and naming a user. Null when it passes; else the first rule it fails.
+ * The claim rules of an access token, on a token whose signature was verified (`header` its protected header) or
+ * that the provider's introspection endpoint says is active (`header` null: RFC 7662 answer, see below): typed as an
+ * access token (never an ID, refresh or logout token), issued by the provider, in its validity window (with the clock
+ * tolerance), for this service (audience, authorized party) and naming a user. Null when it passes; else the first
+ * rule it fails.
  *
- * The one rule set of both verification paths: get-profile's (jose's jwtVerify) and the bearer routes' (passport-jwt,
- * whose jsonwebtoken checks the signature but ignores `crit`, takes any `iat` and any JSON as claims). So the rules
- * jose applies on its own while jsonwebtoken does not are written here too: claims that are a JSON object, no `crit`
- * extension (jose understands only `b64`, which a JWT may not turn off: no access token needs one), `iat` a number.
+ * Written here rather than left to jose, so that a JWT and an introspected token are held to the one rule set: claims
+ * that are a JSON object, no `crit` extension (jose understands only `b64`, which a JWT may not turn off: no access
+ * token needs one), `iat` a number.
  *
  * ID tokens are refused wherever their audience would match: an ID-token-only claim (`at_hash`, `c_hash`, `s_hash`),
  * a `nonce` on a token that does not declare itself an access token (Keycloak before 25 copies the login's nonce into
  * its access tokens, which say `typ: Bearer`), any `typ` but `Bearer` in the payload (Keycloak: ID, Refresh, Logout...)
  * or but JWT/at+jwt in the header, and, with a provider that types its access tokens `at+jwt`, a token without it.
+ *
+ * An introspection answer has no header: it must say it is a bearer access token (`token_type` Bearer or
+ * access_token, or Keycloak's `typ: Bearer`: a refresh token, which some providers introspect too, says neither);
+ * `iss` and `exp` are optional there (RFC 7662: the provider answering is the issuer), checked when given.
  */
 export function checkAccessTokenClaims(
-  header: JWSHeaderParameters,
+  header: JWSHeaderParameters | null,
   payload: JWTPayload,
   rules: AccessTokenRules,
   nowSeconds: number,
 ): TokenRefusal | null {
   if (!isClaimsObject(payload)) return refusal('claims', 'are not a JSON object');
-  if (header.crit !== undefined) return refusal('crit (header)', 'names an extension, which no access token needs');
-  const headerTyp = header.typ;
-  const typedAccessToken = typeof headerTyp === 'string' && AT_JWT.has(headerTyp.toLowerCase());
-  if (
-    headerTyp !== undefined &&
-    !typedAccessToken &&
-    !(typeof headerTyp === 'string' && headerTyp.toLowerCase() === 'jwt')
-  ) {
-    return refusal('typ (header)', 'is neither JWT nor at+jwt');
-  }
-  if (rules.requireAtJwt && !typedAccessToken) {
-    return refusal(
-      'typ (header)',
-      'is not at+jwt, which the provider marks its access tokens with (OIDC_REQUIRE_AT_JWT)',
-    );
-  }
+  const typedAccessToken = header ? checkHeader(header, rules) : introspectedType(payload);
+  if (typeof typedAccessToken !== 'boolean') return typedAccessToken;
   const typ = payload.typ;
   if (typ !== undefined && (typeof typ !== 'string' || typ.toLowerCase() !== 'bearer')) {
     return refusal('typ', 'is not Bearer (an ID, refresh or logout token)');
@@ -77,10 +71,18 @@ export function checkAccessTokenClaims(
     return refusal('nonce', 'is an ID token claim (and the token is not typed as an access token)');
   }
 
-  if (payload.iss !== rules.issuer) return refusal('iss', 'is not the provider');
+  const introspected = header === null;
+  if (payload.iss !== rules.issuer && !(introspected && payload.iss === undefined)) {
+    return refusal('iss', 'is not the provider');
+  }
   const tolerance = rules.clockToleranceSeconds;
-  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return refusal('exp', 'is missing');
-  if (payload.exp <= nowSeconds - tolerance) return refusal('exp', 'is past');
+  if (payload.exp === undefined && introspected) {
+    // RFC 7662: an active token without exp; the introspection cache bounds how long the answer is reused.
+  } else if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
+    return refusal('exp', 'is missing');
+  } else if (payload.exp <= nowSeconds - tolerance) {
+    return refusal('exp', 'is past');
+  }
   if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > nowSeconds + tolerance)) {
     return refusal('nbf', 'is in the future');
   }
@@ -103,6 +105,35 @@ export function checkAccessTokenClaims(
   const userId = claimAt(payload, rules.userIdClaim);
   if (typeof userId !== 'string' || userId === '') return refusal(rules.userIdClaim.join('.'), 'names no user');
   return null;
+}
+
+/** A JWT's header rules: whether it is typed as an access token (`at+jwt`), or why it is refused. */
+function checkHeader(header: JWSHeaderParameters, rules: AccessTokenRules): boolean | TokenRefusal {
+  if (header.crit !== undefined) return refusal('crit (header)', 'names an extension, which no access token needs');
+  const headerTyp = header.typ;
+  const typedAccessToken = typeof headerTyp === 'string' && AT_JWT.has(headerTyp.toLowerCase());
+  if (
+    headerTyp !== undefined &&
+    !typedAccessToken &&
+    !(typeof headerTyp === 'string' && headerTyp.toLowerCase() === 'jwt')
+  ) {
+    return refusal('typ (header)', 'is neither JWT nor at+jwt');
+  }
+  if (rules.requireAtJwt && !typedAccessToken) {
+    return refusal(
+      'typ (header)',
+      'is not at+jwt, which the provider marks its access tokens with (OIDC_REQUIRE_AT_JWT)',
+    );
+  }
+  return typedAccessToken;
+}
+
+/** An introspection answer's type: a bearer access token (true), or why it is refused. */
+function introspectedType(payload: JWTPayload): boolean | TokenRefusal {
+  const tokenType = payload.token_type;
+  if (typeof tokenType === 'string' && ACCESS_TOKEN_TYPES.has(tokenType.toLowerCase())) return true;
+  if (tokenType === undefined && typeof payload.typ === 'string' && payload.typ.toLowerCase() === 'bearer') return true;
+  return refusal('token_type', 'is not Bearer: the introspected token is not a bearer access token');
 }
 
 /** A JSON object (what JSON.parse gives for `{...}`), not an array, a string, a number or null. */

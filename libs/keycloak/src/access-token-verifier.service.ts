@@ -1,20 +1,20 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { CryptoKey, JWSHeaderParameters, JWTPayload } from 'jose';
 import { MetricsService } from '@app/common';
 import { keycloakConfig, KeycloakConfig } from './keycloak.config';
 import { AccessTokenRules, checkAccessTokenClaims, TokenRefusal } from './access-token-claims';
 import { JwksKeyStore, JwksUnavailableError } from './jwks-key-store';
-import { KeycloakIdentity, identityFromClaims } from './keycloak-identity';
+import { claimAt, identityFromClaims, KeycloakIdentity } from './keycloak-identity';
 import { describe, KeycloakIssuerService } from './keycloak-issuer.service';
 import { KeycloakUnavailableError } from './keycloak-unavailable';
+import { TokenIntrospector } from './token-introspection';
+import { formRefusal, isCompactJws, isOpaqueToken } from './token-form';
 
-/** Three non-empty base64url segments, no padding: the only form of a JWS access token. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** A UTF-8 byte-order mark (EF BB BF) at the start of a base64url segment. */
-const BOM_BASE64URL = '77u_';
 /** jose verifies no RS or PS signature with a smaller key. */
 const MIN_RSA_BITS = 2048;
+/** Users told once that their token carries no roles claim; forgotten all at once past this many. */
+const MAX_USERS_TOLD = 10_000;
 
 /** jose error codes that mean "this token is not a valid access token of the provider" (as opposed to an outage). */
 const TOKEN_ERRORS = new Set([
@@ -31,29 +31,42 @@ const TOKEN_ERRORS = new Set([
 ]);
 
 /**
- * Verifies the OpenID provider's access tokens locally, for get-profile (`verify`, with jose) and for the bearer
- * routes (passport-jwt, whose jsonwebtoken checks the signature). Both go through the same three steps here, so that
- * one rule set decides, whichever library checks the signature:
- * - `keyForToken(token)`: the token's form (a strict compact JWS whose header names an allowed algorithm) and the
- *   provider's key for its protected header, from its JWKS fetched and cached by JwksKeyStore (a new key picked up
- *   within a cooldown, a removed one dropped within OIDC_JWKS_MAX_AGE, unknown kids refused, RSA keys of 2048 bits
- *   or more);
- * - the signature, with the same algorithm allow-list and clock tolerance (jose here, jsonwebtoken for passport-jwt);
- * - `identityOf(header, claims)`: issuer, expiry and not-before with the clock tolerance, audience or authorized
- *   party, access-token type, ID tokens refused (checkAccessTokenClaims), then the identity the claims name.
- * A token that fails gives null, with a debug line naming the check (never the token); an unreachable provider gives
- * a KeycloakUnavailableError (503).
+ * The one verifier of the OpenID provider's access tokens, for get-profile and for the bearer routes (whose
+ * passport-jwt strategy calls `verify`): one rule set, one library, one decoding of each token.
+ * - A JWT (a strict compact JWS, see token-form.ts) is verified with jose's `jwtVerify`, which decodes its header and
+ *   claims once, refuses an algorithm outside OIDC_ALGORITHMS before any I/O, and takes the provider's key for the
+ *   header from the one JWKS store (JwksKeyStore: a new key picked up within a cooldown, a removed one dropped within
+ *   OIDC_JWKS_MAX_AGE, unknown kids refused, RSA keys of 2048 bits or more), with the clock tolerance.
+ * - An opaque token (or an encrypted one, which only the provider can read) is introspected when
+ *   OIDC_INTROSPECTION_CLIENT_ID is set (TokenIntrospector, RFC 7662); else refused.
+ * - Then the claim rules (checkAccessTokenClaims: issuer, expiry, audience or authorized party, access-token type, ID
+ *   tokens refused) and the identity the configured claims name.
+ * A refused token gives null and exactly one debug line naming why (never the token); an unreachable provider gives a
+ * KeycloakUnavailableError (503).
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly logger = new Logger(AccessTokenVerifier.name);
   private keys?: { issuer: string; store: JwksKeyStore };
+  private readonly introspector?: TokenIntrospector;
+  private readonly toldNoRoles = new Set<string>();
+  private readonly getKey = (header: JWSHeaderParameters): Promise<CryptoKey> => this.keyFor(header);
+  private readonly verifyOptions: { algorithms: string[]; clockTolerance: number; requiredClaims: string[] };
 
   constructor(
     @Inject(keycloakConfig.KEY) private readonly config: KeycloakConfig,
     private readonly issuer: KeycloakIssuerService,
     @Optional() private readonly metrics?: MetricsService,
-  ) {}
+  ) {
+    this.verifyOptions = {
+      algorithms: config.algorithms,
+      clockTolerance: config.clockToleranceSeconds,
+      requiredClaims: ['exp'],
+    };
+    if (config.introspection) {
+      this.introspector = new TokenIntrospector(config.introspection, config.timeoutMs, issuer, metrics);
+    }
+  }
 
   get enabled(): boolean {
     return this.config.enabled;
@@ -61,57 +74,66 @@ export class AccessTokenVerifier {
 
   /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
-    const header = this.config.enabled ? this.plausibleHeader(token) : null;
-    if (!header) return null;
+    if (!this.config.enabled) return this.refused({ claim: 'token', reason: 'not verified: OpenID Connect is off' });
+    if (isCompactJws(token)) return this.verifyJwt(token);
+    if (this.introspector && isOpaqueToken(token)) return this.verifyOpaque(token, this.introspector);
+    return this.refused(formRefusal(token, this.config.algorithms, !!this.introspector));
+  }
+
+  private async verifyJwt(token: string): Promise<KeycloakIdentity | null> {
     let verified: { payload: JWTPayload; protectedHeader: JWSHeaderParameters };
     try {
-      verified = await jwtVerify(token, (protectedHeader) => this.keyFor(protectedHeader), {
-        algorithms: this.config.algorithms,
-        clockTolerance: this.config.clockToleranceSeconds,
-        requiredClaims: ['exp'],
-      });
+      verified = await jwtVerify(token, this.getKey, this.verifyOptions);
     } catch (err) {
+      if (err instanceof errors.JOSEAlgNotAllowed)
+        return this.refused(formRefusal(token, this.config.algorithms, false));
       if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
       throw this.unavailable(err);
     }
-    return this.identityOf(verified.protectedHeader, verified.payload);
-  }
-
-  /**
-   * passport-jwt's key provider: the provider's key for this token, or null when the token is refused before its
-   * signature is checked: OIDC off, not a strict compact JWS, an algorithm not allowed, claims that jose would not
-   * read as a JSON object (so that jsonwebtoken, which reads them more loosely, never sees such a token), no key of
-   * the provider for its header (each but the first two with a debug line, as `verify` gives). Rejects with a
-   * KeycloakUnavailableError when the provider's keys cannot be had.
-   */
-  async keyForToken(token: string): Promise<CryptoKey | null> {
-    const header = this.config.enabled ? this.plausibleHeader(token) : null;
-    if (!header) return null;
-    try {
-      decodeJwt(token);
-      return await this.keyFor(header);
-    } catch (err) {
-      if (isTokenError(err)) return this.refused({ claim: err.code, reason: tokenErrorReason(err) });
-      throw this.unavailable(err);
-    }
-  }
-
-  /**
-   * The claim rules (checkAccessTokenClaims) on a token whose signature was verified, then the identity its claims
-   * name: null, with a debug line naming the rule, when it is not an access token of the provider for this service.
-   */
-  async identityOf(header: JWSHeaderParameters, claims: JWTPayload): Promise<KeycloakIdentity | null> {
     const { issuer } = await this.keySet();
+    return this.identityOf(verified.protectedHeader, verified.payload, issuer);
+  }
+
+  private async verifyOpaque(token: string, introspector: TokenIntrospector): Promise<KeycloakIdentity | null> {
+    const claims = await introspector.introspect(token);
+    if (!claims) {
+      return this.refused({ claim: 'active', reason: 'is false: the provider does not know it as a live token' });
+    }
+    const issuer = (await this.issuer.configuration()).serverMetadata().issuer;
+    return this.identityOf(null, claims, issuer);
+  }
+
+  /**
+   * The claim rules, then the identity the claims name (its roles said at debug; a missing roles claim at info, once
+   * per user): null, with a debug line naming the rule, when it is not an access token of the provider for us.
+   */
+  private identityOf(header: JWSHeaderParameters | null, claims: JWTPayload, issuer: string): KeycloakIdentity | null {
     const refusal = checkAccessTokenClaims(header, claims, this.rules(issuer), nowSeconds());
     if (refusal) return this.refused(refusal);
-    return identityFromClaims(claims, this.config.claims);
+    const identity = identityFromClaims(claims, this.config.claims)!;
+    const rolesClaim = this.config.claims.roles;
+    if (claimAt(claims, rolesClaim) === undefined) this.tellNoRoles(identity.userId, rolesClaim);
+    this.logger.debug(
+      `access token of user ${identity.userId}: roles [${identity.roles.join(', ')}] read from ${rolesClaim.join('.')}`,
+    );
+    return identity;
+  }
+
+  private tellNoRoles(userId: string, rolesClaim: readonly string[]): void {
+    if (this.toldNoRoles.has(userId)) return;
+    if (this.toldNoRoles.size >= MAX_USERS_TOLD) this.toldNoRoles.clear();
+    this.toldNoRoles.add(userId);
+    this.logger.log(
+      `the access token of user ${userId} carries no ${rolesClaim.join('.')} claim: no roles, so no permissions. ` +
+        "If the provider puts the users' roles elsewhere, OIDC_ROLES_CLAIM names where (said once per user)",
+    );
   }
 
   /**
-   * The provider's verification key for a token's protected header, from the key set both paths share. Rejects with
-   * jose's JWKS errors when no key matches, with a KeycloakUnavailableError when the provider's keys cannot be had or
-   * the matching one is an RSA key shorter than 2048 bits (which jose refuses to verify with: the provider's
-   * misconfiguration, not the token's fault).
+   * The provider's verification key for a token's protected header, from the one key set. Rejects with jose's JWKS
+   * errors when no key matches, with a KeycloakUnavailableError when the provider's keys cannot be had or the matching
+   * one is an RSA key shorter than 2048 bits (which jose refuses to verify with: the provider's misconfiguration, not
+   * the token's fault).
    */
   private async keyFor(header: JWSHeaderParameters): Promise<CryptoKey> {
     const { store } = await this.keySet();
@@ -148,29 +170,6 @@ export class AccessTokenVerifier {
     if (err instanceof KeycloakUnavailableError) return err;
     this.logger.error(`the OpenID provider's key set could not be used: ${describe(err)}`);
     return new KeycloakUnavailableError('signing keys unavailable', err);
-  }
-
-  /**
-   * A cheap look before any network I/O: only a compact JWS whose header names an allowed algorithm can be an
-   * access token of the provider (its protected header, decoded as jose decodes it; else null). Share tokens
-   * (HS256), Basic credentials and garbage never go further.
-   */
-  private plausibleHeader(token: string): JWSHeaderParameters | null {
-    // Strict compact serialisation: jose's base64url decoder tolerates '=' padding and '+' '/', so without this
-    // check one genuine token has many spellings (found by the hostile suite: `<token>==` was accepted).
-    if (!COMPACT_JWS.test(token)) return null;
-    // Where the two libraries that check signatures read the same text differently, the token is refused by both:
-    // a segment of 4n+1 characters (jose refuses it; jsonwebtoken drops the last one, so `<token>A` would verify)
-    // and a header or claims starting with a byte-order mark (jose skips it, jsonwebtoken does not; JSON never has one).
-    const segments = token.split('.');
-    if (segments.some((segment) => segment.length % 4 === 1)) return null;
-    if (segments[0].startsWith(BOM_BASE64URL) || segments[1].startsWith(BOM_BASE64URL)) return null;
-    try {
-      const header = decodeProtectedHeader(token);
-      return typeof header.alg === 'string' && this.config.algorithms.includes(header.alg) ? header : null;
-    } catch {
-      return null;
-    }
   }
 
   private async keySet(): Promise<{ issuer: string; store: JwksKeyStore }> {
