@@ -44,31 +44,23 @@ describe('an issuer with a path and a trailing slash (https://sso.example/oidc/)
     }
   });
 
-  it('works written without its slash too (one discovery document), the tokens compared with the announced issuer', async () => {
-    const svc = await startApp({
-      ENABLE_OIDC: 'true',
-      OIDC_ISSUER_URL: idp.issuer.slice(0, -1),
-      OIDC_AUTHORIZED_PARTIES: 'orthanc',
-    });
+  /** The user a token of the provider names, through get-profile, with the service configured so. */
+  async function userWith(settings: Record<string, string>): Promise<unknown> {
+    const svc = await startApp({ ENABLE_OIDC: 'true', OIDC_AUTHORIZED_PARTIES: 'orthanc', ...settings });
     try {
-      expect((await profile(svc, await idp.mint(root))).body['user-id']).toBe('u-root');
+      return (await profile(svc, await idp.mint(root))).body['user-id'];
     } finally {
       await svc.close();
     }
+  }
+
+  it('works written without its slash too (one discovery document), the tokens compared with the announced issuer', async () => {
+    expect(await userWith({ OIDC_ISSUER_URL: idp.issuer.slice(0, -1) })).toBe('u-root');
   });
 
   it('as OIDC_ISSUER beside an internal URL, written as announced', async () => {
-    const svc = await startApp({
-      ENABLE_OIDC: 'true',
-      OIDC_ISSUER_URL: idp.issuer.replace('127.0.0.1', 'localhost'),
-      OIDC_ISSUER: idp.issuer,
-      OIDC_AUTHORIZED_PARTIES: 'orthanc',
-    });
-    try {
-      expect((await profile(svc, await idp.mint(root))).body['user-id']).toBe('u-root');
-    } finally {
-      await svc.close();
-    }
+    const internal = idp.issuer.replace('127.0.0.1', 'localhost');
+    expect(await userWith({ OIDC_ISSUER_URL: internal, OIDC_ISSUER: idp.issuer })).toBe('u-root');
   });
 
   it('another configured issuer: 503, and the discovery error quotes both strings', async () => {

@@ -266,21 +266,14 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
   const provider = detectProvider(env, issuerUrl);
   const secret = readSetting(env, 'KEYCLOAK_CLIENT_SECRET');
   const apiKeys = boolSetting(env, 'ENABLE_KEYCLOAK_API_KEYS', false);
+  const oidc = { ...common, provider, issuerUrl, issuer, introspection: introspection(env) };
   if (provider === 'generic') {
     const keycloakOnlyIgnored = [
       ...(secret ? ['KEYCLOAK_CLIENT_SECRET'] : []),
       ...(apiKeys ? ['ENABLE_KEYCLOAK_API_KEYS'] : []),
       ...(readSetting(env, 'KEYCLOAK_CLIENT_ID') ? ['KEYCLOAK_CLIENT_ID'] : []),
     ];
-    return {
-      ...common,
-      provider,
-      issuerUrl,
-      issuer,
-      introspection: introspection(env),
-      apiKeys: false,
-      keycloakOnlyIgnored,
-    };
+    return { ...oidc, apiKeys: false, keycloakOnlyIgnored };
   }
 
   let admin: KeycloakAdminConfig | undefined;
@@ -309,16 +302,7 @@ export function loadKeycloakConfig(env: Env): KeycloakConfig {
       'is required when ENABLE_KEYCLOAK_API_KEYS=true: the secret of the admin-cli client (client credentials) that looks api-keys up',
     );
   }
-  return {
-    ...common,
-    provider,
-    issuerUrl,
-    issuer,
-    introspection: introspection(env),
-    admin,
-    apiKeys,
-    keycloakOnlyIgnored: [],
-  };
+  return { ...oidc, admin, apiKeys, keycloakOnlyIgnored: [] };
 }
 
 /**

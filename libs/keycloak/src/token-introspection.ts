@@ -101,9 +101,4 @@ export class TokenIntrospector {
     this.client = client;
     return client;
   }
-
-  /** Cached answers, and the bytes they hold (for the tests). */
-  get cached(): { entries: number; bytes: number } {
-    return { entries: this.answers.size, bytes: this.answers.bytes };
-  }
 }
