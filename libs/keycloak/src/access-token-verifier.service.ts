@@ -68,10 +68,6 @@ export class AccessTokenVerifier {
     }
   }
 
-  get enabled(): boolean {
-    return this.config.enabled;
-  }
-
   /** The identity the token names, or null when it is not a valid access token of the provider (or OIDC is off). */
   async verify(token: string): Promise<KeycloakIdentity | null> {
     if (!this.config.enabled) return this.refused({ claim: 'token', reason: 'not verified: OpenID Connect is off' });

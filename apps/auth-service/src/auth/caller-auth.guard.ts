@@ -9,9 +9,9 @@ import { bearerToken } from './oidc-jwt.strategy';
 /**
  * Secure by default: every route needs the caller's HTTP Basic credentials (USERS) unless marked @Public().
  * A route marked @AllowBearer(permission) also accepts `Authorization: Bearer <access token>` of the OpenID provider:
- * the token is verified by passport-jwt with get-profile's rules (BearerAuthGuard, OidcJwtStrategy), the user's
- * roles are mapped through the roles configuration, and the permission must be among them (else 403). An invalid
- * token is a 401; the provider unreachable, a 503.
+ * the token is verified by passport-jwt's strategy with get-profile's own verifier (BearerAuthGuard, OidcJwtStrategy,
+ * AccessTokenVerifier), the user's roles are mapped through the roles configuration, and the permission must be among
+ * them (else 403). An invalid token is a 401; the provider unreachable, a 503.
  */
 @Injectable()
 export class CallerAuthGuard implements CanActivate {
