@@ -22,6 +22,14 @@ const root: GlewlwydUser = {
   roles: ['admin-role', 'doctor-role'],
 };
 
+/** A user whose roles property holds one value, written with "; " as some directories join a multi-valued attribute. */
+const cuddy: GlewlwydUser = {
+  username: 'cuddy',
+  password: 'cuddy-password-1',
+  name: 'Lisa Cuddy',
+  roles: ['admin-role; doctor-role'],
+};
+
 const profile = (svc: RunningApp, token: string) =>
   call(svc.url, 'POST', '/user/get-profile', { 'token-key': 'Authorization', 'token-value': `Bearer ${token}` });
 const bearer = (svc: RunningApp, method: string, path: string, token: string) =>
@@ -47,7 +55,7 @@ describe('any OpenID provider: a real glewlwyd', () => {
   beforeAll(async () => {
     glw = new TestGlewlwyd();
     try {
-      await glw.start([house, root]);
+      await glw.start([house, root, cuddy]);
       svc = await startApp(
         {
           ...glewlwydSettings(glw),
@@ -116,6 +124,14 @@ describe('any OpenID provider: a real glewlwyd', () => {
     const admin = await profile(svc, (await glw.password(root)).access_token);
     expect(admin.body).toMatchObject({ name: 'Root Admin', permissions: ALL_PERMISSIONS, 'authorized-labels': ['*'] });
     expect(admin.body['user-id']).not.toBe(doctor.body['user-id']);
+  });
+
+  // Issue 25 item 2: "admin-role; doctor-role" was read as "admin-role;" and "doctor-role": the admin role was lost.
+  it('reads roles joined with semicolons, and says at debug which roles it read', async () => {
+    const token = (await glw.password(cuddy)).access_token;
+    expect(claimsOf(token).roles).toBe('admin-role; doctor-role');
+    expect((await profile(svc, token)).body).toMatchObject({ name: 'Lisa Cuddy', permissions: ALL_PERMISSIONS });
+    expect(logged(svc, 'roles [admin-role, doctor-role] read from roles').length).toBeGreaterThanOrEqual(1);
   });
 
   it('the bearer guard allows and refuses by role', async () => {
