@@ -1,8 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter, CommonModule } from '@app/common';
-import { TokensModule, tokensConfig } from '@app/tokens';
+import { TokensModule } from '@app/tokens';
 import { KeycloakModule } from '@app/keycloak';
 import { MedDreamModule } from '@app/meddream';
 import { PermissionsModule } from '@app/permissions';
@@ -19,7 +18,7 @@ import { SharesController } from './shares/shares.controller';
 import { SharePageController } from './share-page/share-page.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
-import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
+import { TokenCreationLimiter } from './tokens/token-creation-limit';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -49,8 +48,6 @@ export class AppModule {
         EmailsModule,
         SharesModule,
         OpsModule,
-        // The rate limit of token creation (PUT /tokens/{type} only: see token-creation-limit.ts).
-        ThrottlerModule.forRootAsync({ inject: [tokensConfig.KEY], useFactory: tokenCreationThrottlerOptions }),
       ],
       controllers: [
         HealthController,
@@ -62,6 +59,8 @@ export class AppModule {
       ],
       providers: [
         ProfileService,
+        // The rate limit of token creation (PUT /tokens/{type} only), counted after validation.
+        TokenCreationLimiter,
         // The bearer half of the caller guard: passport-jwt with get-profile's verifier (the Basic half is common's).
         OidcJwtStrategy,
         BearerAuthGuard,
