@@ -262,6 +262,40 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
       expect(await guardCalls(svc)).toBe(asked + writes);
     });
 
+    it('judges the path Orthanc will route ($uri), and any occurrence of a token in the query (issue 24)', async () => {
+      const asked = await guardCalls(svc);
+      let writes = 0;
+      for (const root of locations) {
+        const refused: Array<[string, string, Record<string, string>]> = [
+          // $request_uri ends with /tools/find; Orthanc routes modify? (nginx passes modify%3F): a write, guard asked
+          ['POST', `${root}studies/${A}/modify%3F/tools/find`, { token: share }],
+          ['POST', `${root}studies/${A}/modify%3f/tools/find?x=1`, { authorization: `Bearer ${share}` }],
+          ['POST', `${root}studies/${A}/modify%0A/tools/find`, { token: share }],
+          ['DELETE', `${root}studies/${A}?token=${share}%00`, {}],
+          ['DELETE', `${root}studies/${A}?token=${share};x=1`, {}],
+          ['DELETE', `${root}studies/${A}?a=1;token=${share}`, {}],
+          ['DELETE', `${root}studies/${A}?TOKEN=${share}`, {}],
+          ['DELETE', `${root}studies/${A}?Token=x&token=${share}&token=y`, {}],
+          ['DELETE', `${root}studies/${A}?x=#&token=${share}`, {}],
+          ['POST', `${root}studies/${A}/modify?token=${encodeURIComponent(share)}%0A`, {}],
+        ];
+        for (const [method, path, headers] of refused) {
+          const res = await through(method, path, headers, '{}');
+          writes++;
+          expect({ method, path, status: res.status, reached: res.reached.length }).toEqual({
+            method,
+            path,
+            status: 403,
+            reached: 0,
+          });
+        }
+        // A read written with an escape is still a read once decoded: Orthanc gets /tools/find, the guard is not asked.
+        const read = await through('POST', `${root}tools/fin%64`, { token: share }, '{}');
+        expect({ status: read.status, url: read.reached[0]?.url }).toEqual({ status: 200, url: '/tools/find' });
+      }
+      expect(await guardCalls(svc)).toBe(asked + writes);
+    });
+
     it("lets the same writes through with a user's bearer token, a user token header or an api-key", async () => {
       for (const root of locations) {
         const credentials: Record<string, string>[] = [
