@@ -22,6 +22,7 @@ export {
 export { errorBody } from './http/error-body';
 export { AllExceptionsFilter, sendError, toErrorResponse } from './http/all-exceptions.filter';
 export { hardenFastify, jsonDepthExceeds } from './http/fastify-setup';
+export { addressGroup, ClientAddress } from './http/client-address';
 export { CommonModule } from './common.module';
 export { createRootLogger, PinoNestLogger } from './logging/logger';
 export type { LogFormat } from './logging/logger';
