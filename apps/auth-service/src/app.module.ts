@@ -1,12 +1,14 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { AllExceptionsFilter, CommonModule } from '@app/common';
+import { AllExceptionsFilter, ClientAddress, CommonModule, coreConfig, LoginBackoff } from '@app/common';
+import type { CoreConfig } from '@app/common';
 import { TokensModule } from '@app/tokens';
 import { KeycloakModule } from '@app/keycloak';
 import { MedDreamModule } from '@app/meddream';
 import { PermissionsModule } from '@app/permissions';
 import { EmailsModule } from '@app/emails';
-import { SharesModule } from '@app/shares';
+import { SharesModule, sharesConfig } from '@app/shares';
+import type { SharesConfig } from '@app/shares';
 import { AppConfig, configNamespaces } from './app.config';
 import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
@@ -32,6 +34,25 @@ class AppConfigModule {
   }
 }
 
+/**
+ * The one backoff of failed Basic logins, for every entry point that checks Basic (the caller guard, the plain routes,
+ * `/metrics` in OpsModule): answered at a slowing pace per client address, the right password never waits. The client
+ * address is read behind the same trusted proxies as the share page's (SHARE_TRUSTED_PROXIES).
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: LoginBackoff,
+      inject: [coreConfig.KEY, sharesConfig.KEY],
+      useFactory: (core: CoreConfig, shares: SharesConfig) =>
+        new LoginBackoff(core.basicFailureDelayMaxMs, new ClientAddress(shares.unlock.trustedProxies)),
+    },
+  ],
+  exports: [LoginBackoff],
+})
+class LoginBackoffModule {}
+
 @Module({})
 export class AppModule {
   /** The whole service, on its configuration already loaded and checked (main.ts reads the environment once). */
@@ -40,6 +61,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.register(config),
+        LoginBackoffModule,
         CommonModule,
         TokensModule,
         KeycloakModule,
@@ -61,6 +83,7 @@ export class AppModule {
         ProfileService,
         // The rate limit of token creation (PUT /tokens/{type} only), counted after validation.
         TokenCreationLimiter,
+
         // The bearer half of the caller guard: passport-jwt with get-profile's verifier (the Basic half is common's).
         OidcJwtStrategy,
         BearerAuthGuard,

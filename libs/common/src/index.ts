@@ -10,6 +10,7 @@ export { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from './f
 export { IS_PUBLIC, Public } from './auth/public.decorator';
 export type { Caller } from './auth/caller';
 export { BasicCredentials } from './auth/basic-credentials';
+export { LoginBackoff } from './auth/login-backoff';
 export { BasicAuthGuard } from './auth/basic-auth.guard';
 export {
   ConflictError,
