@@ -497,7 +497,12 @@ describe('deployment kit (docker/)', () => {
         expect(share).toMatch(/proxy_pass http:\/\/\$share_page_upstream;/);
         expect(share).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
         expect(env(compose.services[AUTH_SERVICE]).PUBLIC_SHARE_PAGE_ROOT).toMatch(/^https?:\/\/[^/]+\/share\/$/);
-        expect(env(compose.services[AUTH_SERVICE]).SHARE_TRUSTED_PROXIES).toBeTruthy();
+        // ... from nginx's own fixed address only, never whole private ranges (issue 24): another container, or every
+        // client behind an outer balancer, must not choose the address the lockouts count.
+        const nginxNetworks = (compose.services.nginx.networks ?? {}) as Record<string, { ipv4_address?: string }>;
+        const nginxAddress = nginxNetworks.default?.ipv4_address;
+        expect(nginxAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        expect(env(compose.services[AUTH_SERVICE]).SHARE_TRUSTED_PROXIES).toBe(nginxAddress);
         expect(active.replace(guard, '').replace(share, '')).not.toMatch(/orthanc-auth|meddream-token-service/);
       }
     });

@@ -8,7 +8,12 @@ const messageOf = (res: { body: { message?: string | string[] } }) => [res.body.
 // the verified-token cache cannot be grown without limit by one caller. Small limits here, to see them reached.
 
 const basic = (login: string, password: string) => `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
-const USERS = { 'share-user': 'change-me-plugin-1', 'script-bot': 'change-me-script-2', spare: 'change-me-spare-33' };
+const USERS = {
+  'share-user': 'change-me-plugin-1',
+  'script-bot': 'change-me-script-2',
+  spare: 'change-me-spare-33',
+  validator: 'change-me-validator-4',
+};
 const doctor: TestUser = { sub: 'u-doctor', preferred_username: 'house', roles: ['doctor-role'] };
 const colleague: TestUser = { sub: 'u-colleague', preferred_username: 'wilson', roles: ['doctor-role'] };
 const STUDY = { 'dicom-uid': '1.2.840.113619.2.55.3.9', level: 'study' };
@@ -17,7 +22,8 @@ const body = { id: null, type: 'viewer-instant-link', resources: [STUDY], 'valid
 describe('rate limit of token creation (TOKEN_CREATION_LIMIT_BASIC=5, TOKEN_CREATION_LIMIT_BEARER=2)', () => {
   let idp: TestOidcProvider;
   let svc: RunningApp;
-  const create = (auth: string) => call(svc.url, 'PUT', '/tokens/viewer-instant-link', body, { auth });
+  const create = (auth: string, sent: object = body) =>
+    call(svc.url, 'PUT', '/tokens/viewer-instant-link', sent, { auth });
 
   beforeAll(async () => {
     idp = await startOidcProvider();
@@ -72,6 +78,31 @@ describe('rate limit of token creation (TOKEN_CREATION_LIMIT_BASIC=5, TOKEN_CREA
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
   });
 
+  it('counts only tokens created: limit + 1 invalid bodies (400s) then the whole allowance still goes through', async () => {
+    const auth = basic('validator', USERS.validator);
+    const invalid = [
+      { ...body, resources: [[STUDY]] },
+      { ...body, type: 'stone-viewer-publication' },
+      { ...body, 'validity-duration': -1 },
+      { ...body, resources: 'x' },
+      { ...body, id: {} },
+      { ...body, resources: [{ level: 'hospital' }] },
+    ];
+    for (const bad of invalid) expect((await create(auth, bad)).status).toBe(400);
+    // A 400 the service gives after validation (a type whose setting is missing) costs nothing either.
+    const ohif = await call(
+      svc.url,
+      'PUT',
+      '/tokens/ohif-viewer-publication',
+      { ...body, type: 'ohif-viewer-publication' },
+      { auth },
+    );
+    expect([ohif.status, messageOf(ohif)]).toEqual([400, expect.stringContaining('PUBLIC_OHIF_ROOT')]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await create(auth)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
   it('a Keycloak user has their own, lower limit (TOKEN_CREATION_LIMIT_BEARER), apart from other users', async () => {
     const auth = `Bearer ${await idp.mint(doctor)}`;
     expect([(await create(auth)).status, (await create(auth)).status]).toEqual([200, 200]);
@@ -103,6 +134,21 @@ describe('rate limit of token creation, defaults', () => {
     }
     expect([...statuses]).toEqual([[200, 300]]);
   });
+
+  it("3,001 invalid creations through the plugin's login (issue 24) do not stop the next valid one", async () => {
+    const app = (svc = await startApp());
+    const invalid = { ...body, resources: [[STUDY]] };
+    const statuses = new Map<number, number>();
+    for (let wave = 0; wave < 3001 / 23; wave++) {
+      const n = Math.min(23, 3001 - wave * 23);
+      const answers = await Promise.all(
+        Array.from({ length: n }, () => call(app.url, 'PUT', '/tokens/viewer-instant-link', invalid)),
+      );
+      for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+    }
+    expect([...statuses]).toEqual([[400, 3001]]);
+    expect((await call(app.url, 'PUT', '/tokens/viewer-instant-link', body)).status).toBe(200);
+  }, 120_000);
 
   it('0 turns a limit off', async () => {
     const app = (svc = await startApp({ TOKEN_CREATION_LIMIT_BASIC: '0' }));

@@ -190,6 +190,25 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
       return { ...res, reached };
     };
 
+    type Sent = Array<[string, string, Record<string, string>, string?]>;
+    /** Sends each request through nginx, each answered `status` after reaching Orthanc `reached` times. */
+    const answeredAll = async (cases: Sent, status: number, reached: number) => {
+      const answers = [];
+      for (const [method, path, headers, body] of cases) {
+        const res = await through(method, path, headers, body);
+        expect({ method, path, status: res.status, reached: res.reached.length }).toEqual({
+          method,
+          path,
+          status,
+          reached,
+        });
+        answers.push(res);
+      }
+      return answers;
+    };
+    /** Every one a 403 that never reached Orthanc; answers how many. */
+    const refusedAll = async (cases: Sent) => (await answeredAll(cases, 403, 0)).length;
+
     it('sends every Orthanc location through the guard', () => {
       expect(guardedLocations(setup)).toEqual(locations);
     });
@@ -197,7 +216,7 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
     it("passes a share token's reads, without asking orthanc-auth", async () => {
       const asked = await guardCalls(svc);
       for (const root of locations) {
-        const reads: Array<[string, string, Record<string, string>, string?]> = [
+        const reads: Sent = [
           ['GET', `${root}dicom-web/studies/${UID}/series`, { token: share }],
           ['GET', `${root}dicom-web/studies/${UID}/metadata`, { authorization: `Bearer ${share}` }],
           ['GET', `${root}dicom-web/studies?StudyInstanceUID=${UID}&token=${share}`, {}],
@@ -210,17 +229,11 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
             JSON.stringify({ Level: 'Study', Query: { StudyInstanceUID: UID } }),
           ],
         ];
-        for (const [method, path, headers, body] of reads) {
-          const res = await through(method, path, headers, body);
-          expect({ method, path, status: res.status, reached: res.reached.length }).toEqual({
-            method,
-            path,
-            status: 200,
-            reached: 1,
-          });
-          // nginx strips its location prefix: Orthanc sees its own path.
-          expect(res.reached[0].url.startsWith(`/${path.slice(root.length)}`.split('?')[0])).toBe(true);
-        }
+        const answers = await answeredAll(reads, 200, 1);
+        // nginx strips its location prefix: Orthanc sees its own path.
+        reads.forEach(([, path], i) =>
+          expect(answers[i].reached[0].url.startsWith(`/${path.slice(root.length)}`.split('?')[0])).toBe(true),
+        );
       }
       expect(await guardCalls(svc)).toBe(asked);
     });
@@ -229,7 +242,7 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
       const asked = await guardCalls(svc);
       let writes = 0;
       for (const root of locations) {
-        const refused: Array<[string, string, Record<string, string>, string?]> = [
+        const refused: Sent = [
           [
             'POST',
             `${root}studies/${A}/modify`,
@@ -248,16 +261,32 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
           ['DELETE', `${root}studies/${A}`, { token: share, 'x-original-method': 'GET', 'x-original-uri': '/' }],
           ['DELETE', `${root}studies/${A}`, { authorization: `Bearer ${user}`, token: share }],
         ];
-        for (const [method, path, headers, body] of refused) {
-          const res = await through(method, path, headers, body);
-          writes++;
-          expect({ method, path, status: res.status, reached: res.reached.length }).toEqual({
-            method,
-            path,
-            status: 403,
-            reached: 0,
-          });
-        }
+        writes += await refusedAll(refused);
+      }
+      expect(await guardCalls(svc)).toBe(asked + writes);
+    });
+
+    it('judges the path Orthanc will route ($uri), and any occurrence of a token in the query (issue 24)', async () => {
+      const asked = await guardCalls(svc);
+      let writes = 0;
+      for (const root of locations) {
+        const refused: Array<[string, string, Record<string, string>]> = [
+          // $request_uri ends with /tools/find; Orthanc routes modify? (nginx passes modify%3F): a write, guard asked
+          ['POST', `${root}studies/${A}/modify%3F/tools/find`, { token: share }],
+          ['POST', `${root}studies/${A}/modify%3f/tools/find?x=1`, { authorization: `Bearer ${share}` }],
+          ['POST', `${root}studies/${A}/modify%0A/tools/find`, { token: share }],
+          ['DELETE', `${root}studies/${A}?token=${share}%00`, {}],
+          ['DELETE', `${root}studies/${A}?token=${share};x=1`, {}],
+          ['DELETE', `${root}studies/${A}?a=1;token=${share}`, {}],
+          ['DELETE', `${root}studies/${A}?TOKEN=${share}`, {}],
+          ['DELETE', `${root}studies/${A}?Token=x&token=${share}&token=y`, {}],
+          ['DELETE', `${root}studies/${A}?x=#&token=${share}`, {}],
+          ['POST', `${root}studies/${A}/modify?token=${encodeURIComponent(share)}%0A`, {}],
+        ];
+        writes += await refusedAll(refused.map(([method, path, headers]) => [method, path, headers, '{}']));
+        // A read written with an escape is still a read once decoded: Orthanc gets /tools/find, the guard is not asked.
+        const read = await through('POST', `${root}tools/fin%64`, { token: share }, '{}');
+        expect({ status: read.status, url: read.reached[0]?.url }).toEqual({ status: 200, url: '/tools/find' });
       }
       expect(await guardCalls(svc)).toBe(asked + writes);
     });

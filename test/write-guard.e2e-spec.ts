@@ -121,6 +121,30 @@ describe('write guard (its own listener, asked as nginx asks it)', () => {
     }
   });
 
+  it('judges the path Orthanc will route and any occurrence of a token in the query (issue 24)', async () => {
+    // A write dressed as a read: nginx's old map skipped the guard for it; the guard never did.
+    const dressed = await guard('POST', `/shares/studies/${A}/modify%3F/tools/find`, { token: share });
+    expect(dressed.status).toBe(403);
+    expect((await guard('POST', `/shares/tools/find#/../../studies/${A}/modify`, { token: share })).status).toBe(403);
+    const variants = [
+      `?token=${share}%00`,
+      `?token=${share}#`,
+      `?x=#&token=${share}`,
+      `?token=${share};x=1`,
+      `?a=1;token=${share}`,
+      `?TOKEN=${share}`,
+      `?Token=x&token=${share}&token=y`,
+      `?token=${encodeURIComponent(share)}%0A`,
+    ];
+    for (const query of variants) {
+      const res = await guard('DELETE', `/orthanc/studies/${A}${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 403 });
+    }
+    // Without a token anywhere, the same dressed writes go on to the plugin's own checks.
+    expect((await guard('POST', `/shares/studies/${A}/modify%3F/tools/find`)).status).toBe(200);
+    expect((await guard('DELETE', `/orthanc/studies/${A}?token=not-a-token%00`)).status).toBe(200);
+  });
+
   it('refuses a share token of the previous key, and a revoked one: what the token is, not what it may still do', async () => {
     expect((await guard('DELETE', `/studies/${A}`, { token: oldKeyShare })).status).toBe(403);
     const revoked = (await call(svc.url, 'PUT', '/tokens/viewer-instant-link', body())).body.token;

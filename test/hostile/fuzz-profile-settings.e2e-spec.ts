@@ -57,7 +57,8 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
 
   beforeAll(async () => {
     idp = await startOidcProvider();
-    svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri });
+    // Hundreds of generated wrong credentials: the login backoff (its own suite) would hold them for minutes.
+    svc = await startApp({ ENABLE_KEYCLOAK: 'true', KEYCLOAK_URI: idp.realmUri, BASIC_FAILURE_DELAY_MAX_MS: '0' });
     const good = [await idp.mint(doctor), await idp.mint(admin), await idp.mint(doctor, { expiresIn: 3600 })];
     good.forEach((t, i) => genuine.set(t, i === 1 ? 'u-admin' : 'u-doctor'));
     const [h, p, s] = good[0].split('.');

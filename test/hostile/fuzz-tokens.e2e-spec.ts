@@ -166,7 +166,12 @@ describe('hostile input on the share-token routes (property-based)', () => {
   };
 
   beforeAll(async () => {
-    svc = await startApp({ PUBLIC_ORTHANC_ROOT: 'http://pacs.example/orthanc/', SERVER_ID });
+    // Hundreds of generated wrong credentials: the login backoff (its own suite) would hold them for minutes.
+    svc = await startApp({
+      PUBLIC_ORTHANC_ROOT: 'http://pacs.example/orthanc/',
+      SERVER_ID,
+      BASIC_FAILURE_DELAY_MAX_MS: '0',
+    });
     const two = [
       { dicomUid: '1.2.3', orthancId: 'o-123', level: 'study' },
       { dicomUid: '1.2.4', orthancId: 'o-124', level: 'study' },

@@ -1,13 +1,14 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { AllExceptionsFilter, CommonModule } from '@app/common';
-import { TokensModule, tokensConfig } from '@app/tokens';
+import { AllExceptionsFilter, ClientAddress, CommonModule, coreConfig, LoginBackoff } from '@app/common';
+import type { CoreConfig } from '@app/common';
+import { TokensModule } from '@app/tokens';
 import { KeycloakModule } from '@app/keycloak';
 import { MedDreamModule } from '@app/meddream';
 import { PermissionsModule } from '@app/permissions';
 import { EmailsModule } from '@app/emails';
-import { SharesModule } from '@app/shares';
+import { SharesModule, sharesConfig } from '@app/shares';
+import type { SharesConfig } from '@app/shares';
 import { AppConfig, configNamespaces } from './app.config';
 import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { CallerAuthGuard } from './auth/caller-auth.guard';
@@ -19,7 +20,7 @@ import { SharesController } from './shares/shares.controller';
 import { SharePageController } from './share-page/share-page.controller';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
-import { tokenCreationThrottlerOptions } from './tokens/token-creation-limit';
+import { TokenCreationLimiter } from './tokens/token-creation-limit';
 import { TokensController } from './tokens/tokens.controller';
 import { StrictValidationPipe } from './validation.pipe';
 
@@ -33,6 +34,25 @@ class AppConfigModule {
   }
 }
 
+/**
+ * The one backoff of failed Basic logins, for every entry point that checks Basic (the caller guard, the plain routes,
+ * `/metrics` in OpsModule): answered at a slowing pace per client address, the right password never waits. The client
+ * address is read behind the same trusted proxies as the share page's (SHARE_TRUSTED_PROXIES).
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: LoginBackoff,
+      inject: [coreConfig.KEY, sharesConfig.KEY],
+      useFactory: (core: CoreConfig, shares: SharesConfig) =>
+        new LoginBackoff(core.basicFailureDelayMaxMs, new ClientAddress(shares.unlock.trustedProxies)),
+    },
+  ],
+  exports: [LoginBackoff],
+})
+class LoginBackoffModule {}
+
 @Module({})
 export class AppModule {
   /** The whole service, on its configuration already loaded and checked (main.ts reads the environment once). */
@@ -41,6 +61,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.register(config),
+        LoginBackoffModule,
         CommonModule,
         TokensModule,
         KeycloakModule,
@@ -49,8 +70,6 @@ export class AppModule {
         EmailsModule,
         SharesModule,
         OpsModule,
-        // The rate limit of token creation (PUT /tokens/{type} only: see token-creation-limit.ts).
-        ThrottlerModule.forRootAsync({ inject: [tokensConfig.KEY], useFactory: tokenCreationThrottlerOptions }),
       ],
       controllers: [
         HealthController,
@@ -62,6 +81,9 @@ export class AppModule {
       ],
       providers: [
         ProfileService,
+        // The rate limit of token creation (PUT /tokens/{type} only), counted after validation.
+        TokenCreationLimiter,
+
         // The bearer half of the caller guard: passport-jwt with get-profile's verifier (the Basic half is common's).
         OidcJwtStrategy,
         BearerAuthGuard,

@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { DestinationStream, Logger } from 'pino';
 import {
   BasicCredentials,
+  LoginBackoff,
   CoreConfig,
   createRootLogger,
   hardenFastify,
@@ -71,7 +72,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   instrumentHttp(adapter.getInstance(), app.get(MetricsService), logger, ops.accessLog);
   // The plugin's hot path, as plain fastify routes (the other routes are Nest controllers), each described once.
   const plainRoutes = [validateRoute(app), getProfileRoute(app)];
-  registerPlainRoutes(adapter.getInstance(), core.prefix, app.get(BasicCredentials), plainRoutes);
+  registerPlainRoutes(
+    adapter.getInstance(),
+    core.prefix,
+    app.get(BasicCredentials),
+    app.get(LoginBackoff),
+    plainRoutes,
+  );
   // The reverse proxy's write guard, on a listener of its own (off unless WRITE_GUARD_PORT is set).
   registerWriteGuardRoute(app, core, writeGuard);
   if (ops.enableDocs) setupDocs(app, core, ops, plainRoutes);

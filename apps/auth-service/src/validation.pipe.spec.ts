@@ -80,6 +80,13 @@ describe('StrictValidationPipe: one message per wrong field, always a list', () 
     ]);
   });
 
+  it('an array inside the resource list is not walked into as if it were the list (issue 24: a 503 before)', async () => {
+    expect(await messages(CreateTokenDto, create({ resources: [[STUDY]] }))).toEqual(['resources.0 must be an object']);
+    expect(await messages(CreateTokenDto, create({ resources: [STUDY, [[STUDY]], STUDY] }))).toEqual([
+      'resources.1 must be an object',
+    ]);
+  });
+
   it('names every wrong field of a body once', async () => {
     const result = (await messages(
       CreateTokenDto,

@@ -19,7 +19,10 @@ const KIND = [
 
 /** "level must be ..." about `resources.0.level`: the message with the field's whole path, once. */
 function withPath(message: string, property: string, path: string): string {
-  return message.startsWith(`${property} `) ? `${path}${message.slice(property.length)}` : `${path}: ${message}`;
+  if (message.startsWith(`${property} `)) return `${path}${message.slice(property.length)}`;
+  // A message about an element (`resources.3 must be ...`) already names it from the property on.
+  if (message.startsWith(`${property}.`)) return `${path.slice(0, path.length - property.length)}${message}`;
+  return `${path}: ${message}`;
 }
 
 /**
@@ -32,6 +35,8 @@ function validationMessages(errors: readonly ValidationError[], parent = ''): st
     const path = parent ? `${parent}.${error.property}` : error.property;
     const constraints = error.constraints ?? {};
     const names = Object.keys(constraints);
+    // A list checked element by element (resources) has both: its elements' own errors, then the list's.
+    if (names.length && error.children?.length) messages.push(...validationMessages(error.children, path));
     if (names.length) {
       const kind = KIND.find((k) => k in constraints);
       // class-validator's wording names the array, not the element ("each value in nested property ...").
@@ -60,7 +65,7 @@ export class StrictValidationPipe extends ValidationPipe {
       transform: true,
       forbidUnknownValues: true,
       validationError: { target: false, value: true },
-      exceptionFactory: (errors) => new BadRequestException(validationMessages(errors)),
+      exceptionFactory: (errors) => new BadRequestException([...new Set(validationMessages(errors))]),
     });
   }
 

@@ -10,6 +10,7 @@ export { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from './f
 export { IS_PUBLIC, Public } from './auth/public.decorator';
 export type { Caller } from './auth/caller';
 export { BasicCredentials } from './auth/basic-credentials';
+export { LoginBackoff } from './auth/login-backoff';
 export { BasicAuthGuard } from './auth/basic-auth.guard';
 export {
   ConflictError,
@@ -22,6 +23,7 @@ export {
 export { errorBody } from './http/error-body';
 export { AllExceptionsFilter, sendError, toErrorResponse } from './http/all-exceptions.filter';
 export { hardenFastify, jsonDepthExceeds } from './http/fastify-setup';
+export { addressGroup, ClientAddress } from './http/client-address';
 export { CommonModule } from './common.module';
 export { createRootLogger, PinoNestLogger } from './logging/logger';
 export type { LogFormat } from './logging/logger';

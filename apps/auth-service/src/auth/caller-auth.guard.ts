@@ -1,6 +1,7 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { BasicAuthGuard, IS_PUBLIC } from '@app/common';
+import { BasicAuthGuard, IS_PUBLIC, LoginBackoff } from '@app/common';
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '@app/common';
 import { ALLOW_BEARER, BearerPermission, RouteParams } from './allow-bearer.decorator';
 import { BearerAuthGuard } from './bearer-auth.guard';
@@ -19,6 +20,7 @@ export class CallerAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly basic: BasicAuthGuard,
     private readonly bearer: BearerAuthGuard,
+    private readonly backoff: LoginBackoff,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -37,7 +39,16 @@ export class CallerAuthGuard implements CanActivate {
         return true;
       }
     }
-    return (await this.basic.canActivate(context)) as boolean;
+    try {
+      return (await this.basic.canActivate(context)) as boolean;
+    } catch (err) {
+      // A wrong credential (not a missing one) waits its address's backoff before its 401.
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
+      if (err instanceof UnauthorizedException && request.headers.authorization) {
+        await this.backoff.failed(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+      }
+      throw err;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { OperationObject, PathItemObject, SchemaObject } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BasicCredentials, errorBody, sendError, toErrorResponse } from '@app/common';
+import { BasicCredentials, errorBody, LoginBackoff, sendError, toErrorResponse } from '@app/common';
 import { ERROR_SCHEMA } from '../openapi/answer-schemas';
 import { bodyErrorMessages, compileBodySchema, JsonSchema } from './body-schema';
 
@@ -50,12 +50,17 @@ export function registerPlainRoutes(
   fastify: FastifyInstance,
   prefix: string,
   credentials: BasicCredentials,
+  backoff: LoginBackoff,
   routes: readonly PlainRoute[],
 ): void {
   const logger = new Logger('HttpError');
-  const checkCaller = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-    if (credentials.checkHeader(request.headers.authorization) !== null) done();
-    else sendError(reply, errorBody(401, 'Unauthorized'));
+  const checkCaller = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    if (credentials.checkHeader(header) !== null) return;
+    // A wrong credential (not a missing one) waits its address's backoff; the right one never does.
+    if (header) await backoff.failed(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+    sendError(reply, errorBody(401, 'Unauthorized'));
+    return reply as unknown as Promise<void>;
   };
   for (const route of routes) {
     const serialize = route.ok.serializeBySchema === true;

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BasicCredentials, MetricsService, Public } from '@app/common';
+import { BasicCredentials, LoginBackoff, MetricsService, Public } from '@app/common';
 import { opsConfig, OpsConfig } from '../ops.config';
 
 /**
@@ -15,6 +15,7 @@ export class MetricsController {
     private readonly metrics: MetricsService,
     @Inject(opsConfig.KEY) private readonly ops: OpsConfig,
     private readonly credentials: BasicCredentials,
+    private readonly backoff: LoginBackoff,
   ) {}
 
   @Public()
@@ -32,7 +33,9 @@ export class MetricsController {
   })
   @ApiResponse({ status: 401, description: 'no or wrong Basic credentials (unless METRICS_PUBLIC=true)' })
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    if (!this.ops.metricsPublic && !this.credentials.checkHeader(request.headers.authorization)) {
+    const header = request.headers.authorization;
+    if (!this.ops.metricsPublic && !this.credentials.checkHeader(header)) {
+      if (header) await this.backoff.failed(request.socket.remoteAddress, request.headers['x-forwarded-for']);
       throw new UnauthorizedException();
     }
     const { contentType, text } = await this.metrics.exposition();

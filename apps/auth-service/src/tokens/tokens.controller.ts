@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Param, Post, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -9,7 +9,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import type { Caller } from '@app/common';
 import { EmailsService } from '@app/emails';
 import { CreateTokenDto, DecodeTokenDto, TokensService } from '@app/tokens';
@@ -18,6 +18,7 @@ import { TOKEN_TYPES } from '@app/tokens';
 import { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, ERROR_SCHEMA } from '../openapi/answer-schemas';
 import { bearerPermissionForTokenType } from './token-bearer-permission';
 import { AllowBearer } from '../auth/allow-bearer.decorator';
+import { TokenCreationLimiter } from './token-creation-limit';
 
 /** Creation and decoding; `POST /tokens/validate`, the hot path, is a plain fastify route (validate.route.ts). */
 @ApiTags('tokens')
@@ -26,12 +27,12 @@ export class TokensController {
   constructor(
     private readonly tokens: TokensService,
     private readonly emails: EmailsService,
+    private readonly limiter: TokenCreationLimiter,
   ) {}
 
   /** Creates a share token (and its link) for the resources of the body. */
   @Put(':type')
   @AllowBearer(bearerPermissionForTokenType)
-  @UseGuards(ThrottlerGuard)
   @ApiOperation({
     summary: 'Create a share token',
     description:
@@ -39,7 +40,8 @@ export class TokensController {
       "With a Keycloak user's bearer token: the user needs `share` or `all`, and authorized labels that include `*` " +
       "(this service cannot see a study's labels: other users share through Orthanc, whose plugin knows them); the " +
       'token lives at most BEARER_SHARE_MAX_VALIDITY (30 days by default), which is also its life when none is asked. ' +
-      'Creations are limited per caller and per minute (TOKEN_CREATION_LIMIT_BASIC, TOKEN_CREATION_LIMIT_BEARER).',
+      'Creations are limited per caller and per minute (TOKEN_CREATION_LIMIT_BASIC, TOKEN_CREATION_LIMIT_BEARER); ' +
+      'only tokens created count: a refused body uses up nothing.',
   })
   @ApiParam({ name: 'type', enum: TOKEN_TYPES })
   @ApiBody({
@@ -101,13 +103,15 @@ export class TokensController {
     @Param('type') type: string,
     @Body() body: CreateTokenDto,
     @Req() req: { user?: Caller },
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreateTokenAnswer> {
     if (body['email-code'] && !this.emails.enabled) {
       throw new BadRequestException([
         'email-code: codes are e-mailed, and e-mails are off on this service (ENABLE_EMAILS)',
       ]);
     }
-    return this.tokens.create(type, body, req.user ?? null);
+    // Counted here, after validation: a body refused with a 400 costs the caller nothing.
+    return this.limiter.within(req.user, reply, () => this.tokens.create(type, body, req.user ?? null));
   }
 
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */

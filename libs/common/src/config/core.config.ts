@@ -57,6 +57,8 @@ export interface CoreConfig {
   logLevel: LogLevel;
   /** Worker processes sharing the port (cluster mode); 1 = a single process. */
   workers: number;
+  /** The longest spacing of failed Basic logins' answers from one address (ms; 0: no backoff). */
+  basicFailureDelayMaxMs: number;
   /** Where the settings came from, for the start-up banner (never the values). */
   embedded: { secretKey: boolean; users: boolean; generatedPassword?: string };
   /** Things an operator must hear at start-up, in every mode (placeholder or weak secrets...), without the values. */
@@ -145,6 +147,7 @@ export function loadCoreConfig(env: Env): CoreConfig {
     users,
     logLevel: enumSetting(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     workers: workersSetting(env),
+    basicFailureDelayMaxMs: intSetting(env, 'BASIC_FAILURE_DELAY_MAX_MS', 2000, 0, 60_000),
     embedded,
     warnings: weakSecretWarnings(signingKeys.current, users),
   };

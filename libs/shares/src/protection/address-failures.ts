@@ -1,5 +1,7 @@
+import { addressGroup } from '@app/common';
+
 /**
- * Failed unlocks per client address, in this process's memory: after `max` failures within `lockMs` the address is
+ * Failed unlocks per client address (an IPv6 address counted by its /64: addressGroup), in this process's memory: after `max` failures within `lockMs` the address is
  * locked for `lockMs`, whatever share it tries. Bounded: past `capacity` addresses the stale ones are dropped, then the
  * oldest (a flood of spoofed addresses cannot grow the heap).
  */
@@ -15,25 +17,26 @@ export class AddressFailures {
   /** The end of the address's lock (epoch ms), or 0 when it is not locked. */
   lockedUntil(address: string | null, now: number): number {
     if (address === null) return 0;
-    const e = this.entries.get(address);
+    const e = this.entries.get(addressGroup(address)!);
     return e && e.lockedUntil > now ? e.lockedUntil : 0;
   }
 
   /** Failures the address may still make before it is locked. */
   left(address: string | null, now: number): number {
     if (address === null) return this.max;
-    const e = this.live(address, now);
+    const e = this.live(addressGroup(address)!, now);
     return e ? Math.max(0, this.max - e.failures) : this.max;
   }
 
   /** Counts a failure; answers the end of the lock it caused, or 0. */
   fail(address: string | null, now: number): number {
     if (address === null) return 0;
-    let e = this.live(address, now);
+    const key = addressGroup(address)!;
+    let e = this.live(key, now);
     if (!e) {
       this.makeRoom(now);
       e = { failures: 0, since: now, lockedUntil: 0 };
-      this.entries.set(address, e);
+      this.entries.set(key, e);
     }
     e.failures++;
     if (e.failures >= this.max) e.lockedUntil = now + this.lockMs;

@@ -44,6 +44,19 @@ describe('AddressFailures', () => {
     expect(f.left('a', 1021)).toBe(3);
   });
 
+  it('counts an IPv6 address by its /64: another address of the same /64 is the same client (issue 24)', () => {
+    const f = new AddressFailures(3, 1000);
+    f.fail('2001:db8:1:2::1', 0);
+    f.fail('2001:db8:1:2::2', 0);
+    expect(f.fail('2001:db8:1:2:ffff::9', 0)).toBe(1000);
+    expect(f.lockedUntil('2001:db8:1:2::abcd', 10)).toBe(1000);
+    expect(f.lockedUntil('2001:db8:1:3::1', 10)).toBe(0);
+    // IPv4 stays per address
+    f.fail('203.0.113.1', 0);
+    f.fail('203.0.113.2', 0);
+    expect(f.left('203.0.113.3', 0)).toBe(3);
+  });
+
   it('forgets failures older than lockMs, never counts a null address, and stays bounded', () => {
     const f = new AddressFailures(2, 1000, 100);
     f.fail('a', 0);

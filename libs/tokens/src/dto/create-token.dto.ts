@@ -6,6 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -16,6 +17,13 @@ import {
 import { TOKEN_TYPES, TokenType } from '../token-types';
 import { MAX_VALIDITY_SECONDS } from '../tokens.config';
 import { ResourceDto } from './resource.dto';
+
+/** The index of the first element of a list that is not a JSON object (an array, a string, null...). */
+function firstNonObject(list: unknown): number {
+  const items = Array.isArray(list) ? list : [];
+  const at = items.findIndex((item) => item === null || typeof item !== 'object' || Array.isArray(item));
+  return Math.max(at, 0);
+}
 
 /** The body of `PUT /tokens/{type}`; snake_case keys are accepted too. */
 export class CreateTokenDto {
@@ -33,6 +41,8 @@ export class CreateTokenDto {
   @ApiProperty({ type: () => [ResourceDto], maxItems: 10000 })
   @IsArray()
   @ArrayMaxSize(10000)
+  // ValidateNested alone walks into an array inside the array (`[[{...}]]`) as if it were the resource list itself.
+  @IsObject({ each: true, message: ({ value }) => `resources.${firstNonObject(value)} must be an object` })
   @ValidateNested({ each: true })
   @Type(() => ResourceDto)
   resources: ResourceDto[];

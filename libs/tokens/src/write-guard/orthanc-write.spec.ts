@@ -63,6 +63,9 @@ describe('isOrthancWrite', () => {
     ['POST', `/studies/${A}`],
     ['POST', `/studies/${A}/modify?x=/tools/find`],
     ['POST', `/studies/${A}/modify#/tools/find`],
+    // a raw # is no fragment to Orthanc: this one routes to modify (issue 24)
+    ['POST', `/tools/find#/../../studies/${A}/modify`],
+    ['POST', '/tools/find#'],
     ['POST', `/tools/find/../../studies/${A}/modify`],
     ['POST', `/orthanc/tools/find%2F..%2F..%2Fstudies%2F${A}%2Fmodify`],
     ['POST', `/orthanc/tools/fi%6Ed%2F..%2F..%2Fstudies%2F${A}%2Fmodify`],
@@ -81,9 +84,9 @@ describe('isOrthancWrite', () => {
 });
 
 describe('pathOf and pathSegments', () => {
-  it('drops the query and fragment, and the scheme and host of an absolute URI', () => {
+  it('drops the query, and the scheme and host of an absolute URI; a raw # stays in the path', () => {
     expect(pathOf('/a/b?c=/d#e')).toBe('/a/b');
-    expect(pathOf('/a#b?c')).toBe('/a');
+    expect(pathOf('/a#b?c')).toBe('/a#b');
     expect(pathOf('http://h:80/a?b')).toBe('/a');
     expect(pathOf('http://h')).toBe('/');
   });

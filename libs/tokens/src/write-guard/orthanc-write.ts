@@ -13,8 +13,10 @@
  *
  * The path is judged by its end, whatever prefix the proxy serves Orthanc under (`/orthanc/`, `/shares/`), with
  * empty and `.` segments dropped and `..` resolved as nginx does before passing it on; the query string is ignored.
- * A read POST's path holds only unreserved characters (letters, digits, `-._~`) and `/`: a percent-escape or any
- * other character makes it a write (no viewer escapes `/tools/find`; an escape is how a write would dress up).
+ * A read POST's path holds only unreserved characters (letters, digits, `-._~`) and `/`: a percent-escape, a `#` or
+ * any other character makes it a write (no viewer escapes `/tools/find`; an escape is how a write would dress up,
+ * e.g. `/studies/{id}/modify%3F/tools/find`, which Orthanc routes to `modify?`, not to `find`). This is judged here
+ * whatever the proxy decided: an nginx `map` that let such a request skip the guard is the proxy's mistake alone.
  */
 
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -43,14 +45,14 @@ function isReadPost(segments: string[]): boolean {
   return n >= 3 && LEVELS.has(segments[n - 3]) && READ_RESOURCE_ACTIONS.has(segments[n - 1]);
 }
 
-/** The path of a request URI (`/a/b?x=1` → `/a/b`); an absolute URI's path too. */
+/**
+ * The path of a request URI (`/a/b?x=1` → `/a/b`); an absolute URI's path too. A `#` is part of the path: no client
+ * sends a fragment, and what a server makes of a raw `#` varies (nginx cuts its `$uri` there, Orthanc does not), so a
+ * POST path holding one is never a plain read.
+ */
 export function pathOf(uri: string): string {
-  let end = uri.length;
   const q = uri.indexOf('?');
-  if (q >= 0) end = q;
-  const h = uri.indexOf('#');
-  if (h >= 0 && h < end) end = h;
-  let path = uri.slice(0, end);
+  let path = q >= 0 ? uri.slice(0, q) : uri;
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/.exec(path);
   if (scheme) path = path.slice(scheme[0].length) || '/';
   return path;

@@ -34,6 +34,30 @@ describe('credentialCandidates', () => {
     });
   });
 
+  it('counts any occurrence of a token in the query: after a NUL, a ;, a #, in any argument, decoded or not (issue 24)', () => {
+    const tok = 'eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.c2ln';
+    const queries = [
+      `?token=${tok}%00`,
+      `?token=${tok}%00x`,
+      `?token=${tok};x=1`,
+      `?a=1;token=${tok}`,
+      `?token=${tok}#`,
+      `?x=#&token=${tok}`,
+      `?x=1#token=${tok}`,
+      `?TOKEN=${tok}`,
+      `?Token=x&token=${tok}&token=y`,
+      `?token=%65yJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.c2ln%00`,
+      `?token=Bearer%20${tok}%0A`,
+      `?token=${tok}%`,
+    ];
+    for (const query of queries) {
+      expect({ query, values: credentialCandidates([], `/studies/x${query}`).values }).toEqual({
+        query,
+        values: expect.arrayContaining([tok]),
+      });
+    }
+  });
+
   it('skips the headers it is told to skip, and values that are not JWT-shaped', () => {
     expect(
       credentialCandidates(
