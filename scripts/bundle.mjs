@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The last step of `npm run build`, after `nest build`: the service's entry point becomes one bundled file. Loading
+// Nest 12's ESM packages file by file (some 2,000 modules resolved, read and compiled one by one) was more than half
+// of the start-up's CPU time and of the memory at idle; one file is read and compiled at once (bench/RESULTS.md).
+//
+// dist/apps/auth-service/src/ then holds, besides tsc's output (which the shares CLI and the tests keep using):
+// - service.bundle.js: main.js as tsc built it (kept as main.unbundled.js, for comparisons), with every dependency it imports, except those below;
+// - main.js: the same entry path as before (npm run start:prod, the Docker image, cluster workers), which turns on
+//   Node's compile cache (when Node has it) before it loads the bundle, so that a restart reuses the compiled code;
+// - the registry's worker scripts, which the bundle starts from its own directory.
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+
+const root = join(new URL('.', import.meta.url).pathname, '..');
+const appDir = join(root, 'dist', 'apps', 'auth-service', 'src');
+const storeDir = join(root, 'dist', 'libs', 'shares', 'src', 'store');
+
+// Left to node_modules: the native driver; what a setting may load (pino-pretty, pg's native binding); the UI's
+// static files, found from their package's directory; passport-http, which calls `new Buffer()` (Node warns about
+// that from outside node_modules only, and a new warning line is a change); and the optional packages Nest imports only when a feature this
+// service does not use is asked for (microservices, websockets, express, multipart...).
+const external = [
+  'better-sqlite3',
+  'pg-native',
+  'pino-pretty',
+  'passport-http',
+  'swagger-ui-dist',
+  'class-transformer/storage',
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+  '@nestjs/websockets',
+  '@nestjs/websockets/*',
+  '@nestjs/platform-express',
+  '@fastify/static',
+  '@fastify/view',
+  '@fastify/multipart',
+];
+
+const LOADER_MARK = '// Written by scripts/bundle.mjs';
+const started = Date.now();
+// tsc's main.js becomes main.unbundled.js (run again on a bundled dist/, this script bundles that again).
+if (!readFileSync(join(appDir, 'main.js'), 'utf8').includes(LOADER_MARK))
+  renameSync(join(appDir, 'main.js'), join(appDir, 'main.unbundled.js'));
+buildSync({
+  entryPoints: [join(appDir, 'main.unbundled.js')],
+  outfile: join(appDir, 'service.bundle.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // The ESM build of a package where it has one (jsonc-parser's UMD build requires its files by computed paths).
+  mainFields: ['module', 'main'],
+  external,
+  // The bundled ESM packages call createRequire(import.meta.url): the bundle's own URL.
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundle_url' },
+  logLevel: 'error',
+});
+writeFileSync(
+  join(appDir, 'main.js'),
+  [
+    "'use strict';",
+    `${LOADER_MARK}: the service is service.bundle.js; Node caches its compiled code across starts.`,
+    "require('node:module').enableCompileCache?.();",
+    "require('./service.bundle.js');",
+    '',
+  ].join('\n'),
+);
+for (const worker of ['sqlite-reader.worker.js', 'sqlite-trail-writer.worker.js'])
+  copyFileSync(join(storeDir, worker), join(appDir, worker));
+process.stderr.write(`bundle: dist/apps/auth-service/src/service.bundle.js in ${Date.now() - started} ms\n`);
