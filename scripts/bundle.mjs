@@ -18,8 +18,8 @@ const storeDir = join(root, 'dist', 'libs', 'shares', 'src', 'store');
 
 // Left to node_modules: the native driver; what a setting may load (pino-pretty, pg's native binding); the UI's
 // static files, found from their package's directory; passport-http, which calls `new Buffer()` (Node warns about
-// that from outside node_modules only, and a new warning line is a change); and the optional packages Nest imports only when a feature this
-// service does not use is asked for (microservices, websockets, express, multipart...).
+// that from outside node_modules only, and a new warning line is a change); and the optional packages Nest imports
+// only when a feature this service does not use is asked for (microservices, websockets, express, multipart...).
 const external = [
   'better-sqlite3',
   'pg-native',
