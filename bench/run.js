@@ -7,6 +7,8 @@
  * Options (env): BENCH_DURATION (s per round, 8), BENCH_ROUNDS (3), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
  * BENCH_WORKERS (list of WORKERS values to run the service with, default "1,auto"), BENCH_SCENARIOS (names, or
  * prefixes: "validate granted,get-profile anonymous"), BENCH_OUT (the results file, default bench/RESULTS.md).
+ * BENCH_MAIN: the entry point to run (default dist/.../main.js, the bundle; main.unbundled.js is tsc's output as is).
+ * BENCH_STARTS (5): start-ups measured (one after another, each to its first /health answer) for the start-up median.
  * BENCH_PAIRED=1: each round of a scenario is preceded by a round on the ceiling, and the ratio is the median of the
  * rounds' ratios: on a machine shared with other work, load that comes and goes then hits both sides of a ratio.
  */
@@ -17,7 +19,9 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const { MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, cpuMs, waitForHttp } = require('./process-tools');
+const { MAIN: BUILT_MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, cpuMs, waitForHttp } = require('./process-tools');
+const MAIN = process.env.BENCH_MAIN ? path.resolve(process.env.BENCH_MAIN) : BUILT_MAIN;
+const STARTS = Number(process.env.BENCH_STARTS || 5);
 const DURATION = Number(process.env.BENCH_DURATION || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
@@ -189,6 +193,8 @@ async function checkOnce(base, s) {
   return res.status === 200 && text.includes(s.expect) ? null : `${res.status} ${text.slice(0, 200)}`;
 }
 
+const loadAverage = () => os.loadavg()[0].toFixed(1);
+
 function machine() {
   const cpus = os.cpus();
   return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
@@ -218,7 +224,7 @@ async function main() {
   process.stdout.write('ceiling (bare node:http) ... ');
   const ceil = await measure(`http://127.0.0.1:${ceilingPort}/`, ceilingBody, ceiling.pid);
   ceil.rss = peakRssMb(ceiling.pid);
-  process.stdout.write(`${ceil.rps} req/s, ${ceil.cpuUs} µs CPU/request\n`);
+  process.stdout.write(`${ceil.rps} req/s, ${ceil.cpuUs} µs CPU/request, load average ${loadAverage()}\n`);
   const pairedWith = PAIRED
     ? { url: `http://127.0.0.1:${ceilingPort}/`, request: ceilingBody, pid: ceiling.pid }
     : null;
@@ -246,17 +252,28 @@ async function main() {
       // The bench's issuer speaks plain HTTP on loopback.
       KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
     };
-    const started = Date.now();
-    const svc = startChild([...SERVICE_NODE_FLAGS, MAIN], env);
-    let startupMs;
-    try {
-      await waitForHttp(`http://127.0.0.1:${port}/health`);
-      startupMs = Date.now() - started;
-    } catch (err) {
-      await stopChild(svc);
-      await stopChild(ceiling);
-      throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`, { cause: err });
+    // Start-up: STARTS starts one after another (the last one is measured below), each to its first /health answer.
+    const startups = [];
+    let svc;
+    for (let i = 0; i < STARTS; i++) {
+      if (svc) await stopChild(svc);
+      const started = Date.now();
+      svc = startChild([...SERVICE_NODE_FLAGS, MAIN], env);
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/health`, 30000, 5);
+        startups.push(Date.now() - started);
+      } catch (err) {
+        await stopChild(svc);
+        await stopChild(ceiling);
+        throw new Error(`the service did not start: ${err.message}\n${svc.logText()}`, { cause: err });
+      }
     }
+    const startupMs = median(startups);
+    await sleep(2000);
+    const idleRss = rssMb(svc.pid);
+    process.stdout.write(
+      `WORKERS=${workers}: start-up ${startups.join(', ')} ms (median ${startupMs}), idle RSS ${idleRss} MB, load average ${loadAverage()}\n`,
+    );
     const base = `http://127.0.0.1:${port}`;
     const all = await scenarios(base, issuer);
     for (const [name, s] of Object.entries(all)) {
@@ -274,10 +291,12 @@ async function main() {
       const pct = (xs) => xs.map((x) => `${(100 * x).toFixed(0)}%`).join(' ');
       const paired = r.ratio ? `; of the ceiling: req/s ${pct(r.ratios)}` : '';
       const cpu = r.cpuRatio ? `, CPU/request ${pct(r.cpuRatios)}` : '';
-      process.stdout.write(`${r.rps} req/s, p99 ${r.p99} ms, ${r.cpuUs} µs CPU/request${paired}${cpu}\n`);
+      process.stdout.write(
+        `${r.rps} req/s, p99 ${r.p99} ms, ${r.cpuUs} µs CPU/request${paired}${cpu}, load average ${loadAverage()}\n`,
+      );
     }
     const rss = peakRssMb(svc.pid);
-    results.push({ workers, name: '(process)', rss, startupMs });
+    results.push({ workers, name: '(process)', rss, idleRss, loadedRss: rssMb(svc.pid), startupMs, startups });
     await stopChild(svc);
   }
   await issuer.close();
@@ -292,11 +311,14 @@ async function main() {
     );
   const procs = results
     .filter((r) => r.name === '(process)')
-    .map((r) => `| ${r.workers} | ${r.rss} MB | ${r.startupMs} ms |`);
+    .map(
+      (r) =>
+        `| ${r.workers} | ${r.idleRss} MB | ${r.loadedRss} MB | ${r.rss} MB | ${r.startupMs} ms (${r.startups.join(', ')}) |`,
+    );
   const report = [
     '# Benchmark results',
     '',
-    `Run: ${new Date().toISOString()} on ${machine()}.`,
+    `Run: ${new Date().toISOString()} on ${machine()}, ${path.relative(path.join(__dirname, '..'), MAIN)}; load average at the end ${loadAverage()}.`,
     `Tool: autocannon in the benchmark process (the same machine, so it takes CPU from the server as it does from the ceiling), ${CONNECTIONS} connections, ${WARMUP} s warm-up, median of ${ROUNDS} rounds of ${DURATION} s.`,
     `Ceiling: a bare node:http server that parses the JSON body and answers a constant JSON: **${ceil.rps} req/s**, p50 ${ceil.p50} ms, p99 ${ceil.p99} ms, ${ceil.cpuUs} µs CPU/request, peak RSS ${ceil.rss} MB.`,
     "CPU µs/request: the server processes' user + system time over the requests answered (/proc, 10 ms ticks); \"of ceiling (CPU)\" is the ceiling's CPU time per request over the scenario's, less sensitive than req/s to other work on the machine.",
@@ -310,8 +332,8 @@ async function main() {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    '| WORKERS | peak RSS (all processes) | start-up to first answer |',
-    '|---|---|---|',
+    '| WORKERS | RSS at idle | RSS after the scenarios | peak RSS (all processes) | start-up to first /health: median (each) |',
+    '|---|---|---|---|---|',
     ...procs,
     '',
   ].join('\n');
