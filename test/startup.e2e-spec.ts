@@ -82,8 +82,8 @@ describe('start-up of the service process', () => {
         emails: 'off',
         meddream: expect.stringMatching(/^off/),
         registry: `SQLite ${join(dataDir, 'shares.sqlite')}`,
-        // Outside production the share page defaults to this service's own /share/.
-        protectedLinks: 'on, share page http://localhost:8000/share/, e-mailed codes off (e-mails off)',
+        // Outside production the share page defaults to this service's own /share/, on the PORT it listens on.
+        protectedLinks: `on, share page http://localhost:${svc.port}/share/, e-mailed codes off (e-mails off)`,
         dataDir,
         rolesFile: join(dataDir, 'permissions.json'),
       });
