@@ -4,13 +4,15 @@
  * features are on and why the others are off; a start-up failure is one clean message naming the variable, never a
  * stack trace. `GET /` points to the documentation and health routes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { closedPort } from './support/net';
 import { describeWithPostgres, TEST_DATABASE_URL } from './support/postgres';
 import {
+  RunAs,
   SERVICE_START_TIMEOUT_MS,
   ServiceProcess,
   startServiceProcess,
@@ -31,8 +33,11 @@ afterAll(() => {
 });
 
 /** A service process expected to stop at start-up: its exit code and everything it wrote. */
-async function failedStart(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
-  const svc: ServiceProcess = await startServiceProcess({ DATA_DIR: freshDir(), ...env }, { waitFor: null });
+async function failedStart(
+  env: Record<string, string>,
+  asUser?: RunAs,
+): Promise<{ code: number | null; lines: string[] }> {
+  const svc: ServiceProcess = await startServiceProcess({ DATA_DIR: freshDir(), ...env }, { waitFor: null, asUser });
   const { code } = await svc.exited;
   return { code, lines: svc.lines() };
 }
@@ -155,6 +160,82 @@ describe('start-up of the service process', () => {
       expect(run.lines.join('\n')).not.toMatch(STACK_FRAME);
     },
     TIMEOUT,
+  );
+});
+
+describe('start-up on a machine that refuses what the settings ask: one line naming the setting', () => {
+  it(
+    'PORT in use: one line naming PORT and HOST, and no "successfully started" before it',
+    async () => {
+      const busy = createServer();
+      await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+      const port = (busy.address() as { port: number }).port;
+      try {
+        const [json, pretty] = await Promise.all([
+          failedStart({ PORT: String(port) }),
+          failedStart({ PORT: String(port), LOG_FORMAT: 'pretty' }),
+        ]);
+        for (const run of [json, pretty]) {
+          expect(run.code).toBe(1);
+          expect(run.lines.join('\n')).not.toMatch(/successfully started/);
+          // Nothing but the one line says what went wrong (Nest's own "Error: listen EADDRINUSE" line is not shown).
+          expect(run.lines.filter((l) => /EADDRINUSE|error|fatal|could not start/i.test(l))).toHaveLength(1);
+          expect(run.lines.join('\n')).not.toMatch(STACK_FRAME);
+        }
+        expect(JSON.parse(json.lines[json.lines.length - 1])).toMatchObject({
+          level: 'fatal',
+          variable: 'PORT',
+          msg: `orthanc-auth could not start: Configuration error: PORT ${port} is already in use on 127.0.0.1 (HOST): stop the program listening on 127.0.0.1:${port}, or set PORT to a free port`,
+        });
+        expect(json.lines.filter((l) => l.includes('"level":"fatal"'))).toHaveLength(1);
+        expect(pretty.lines.filter((l) => l.includes('could not start'))).toEqual([
+          `orthanc-auth could not start: Configuration error: PORT ${port} is already in use on 127.0.0.1 (HOST): stop the program listening on 127.0.0.1:${port}, or set PORT to a free port`,
+        ]);
+      } finally {
+        await new Promise<void>((resolve) => busy.close(() => resolve()));
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "a DATA_DIR that the service's user cannot write (run as nobody): one line naming DATA_DIR, the folder and the user",
+    async () => {
+      // The suites run as root, whom no folder refuses: the service runs as nobody, with a folder of its own for its
+      // swc caches (swc refuses a cache folder that other users could replace: /tmp's own is root's).
+      const nobody: RunAs = { uid: 65534, gid: 65534 };
+      const top = freshDir();
+      chmodSync(top, 0o755);
+      const tmp = join(top, 'nobody');
+      mkdirSync(tmp, { mode: 0o700 });
+      chownSync(tmp, nobody.uid, nobody.gid);
+      const ownEnv = { TMPDIR: tmp, SWC_NATIVE_BINDING_CACHE: join(tmp, 'swc') };
+      const root = join(top, 'root-only'); // root's, 0700: nobody may create nothing in it
+      mkdirSync(root, { mode: 0o700 });
+      const [generatedKey, sqlite] = await Promise.all([
+        // No SECRET_KEY: the first file written is the generated key (the issue's `open '.../.secret-key...tmp'`).
+        failedStart({ DATA_DIR: join(root, 'data'), SECRET_KEY: '', ...ownEnv }, nobody),
+        // Every secret given: the first file written is the SQLite share registry.
+        failedStart({ DATA_DIR: join(root, 'data2'), ...ownEnv }, nobody),
+      ]);
+      for (const [run, dir] of [
+        [generatedKey, join(root, 'data')],
+        [sqlite, join(root, 'data2')],
+      ] as const) {
+        expect(run.code).toBe(1);
+        const failure = run.lines.filter((l) => /"level":"(fatal|error)"/.test(l));
+        expect(failure).toHaveLength(1);
+        expect(failure[0]).toContain('EACCES');
+        expect(JSON.parse(failure[0])).toMatchObject({
+          level: 'fatal',
+          variable: 'DATA_DIR',
+          msg: expect.stringContaining(
+            `DATA_DIR ${dir} cannot be written by the user the service runs as (nobody, uid 65534): make that user its owner (chown), or set DATA_DIR to a folder it can write (`,
+          ),
+        });
+      }
+    },
+    TIMEOUT + SERVICE_START_TIMEOUT_MS,
   );
 });
 

@@ -21,7 +21,7 @@ export interface SigningKeys {
 }
 
 /** The data folder (DATA_DIR, `data` by default), as an absolute path. */
-function dataDirSetting(env: Env): string {
+export function dataDirSetting(env: Env): string {
   return resolve(readSetting(env, 'DATA_DIR') ?? 'data');
 }
 
