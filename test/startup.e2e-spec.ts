@@ -46,11 +46,12 @@ const STACK_FRAME = /^\s+at |\\n\s+at /m;
 
 describe('start-up of the service process', () => {
   it(
-    'LOG_FORMAT=json: every line is JSON from the first, the generated login is announced without its password, and one line lists the features',
+    'LOG_FORMAT=json: every line is JSON from the first, the generated login is announced without its password, misspelled settings are named, and one line lists the features',
     async () => {
       const dataDir = freshDir();
       // No USERS: the service generates the caller login (and says so), as on a newcomer's first start.
-      const svc = await startServiceProcess({ DATA_DIR: dataDir, USERS: '' });
+      // Two misspelled settings, as a newcomer types them: each is one warning naming the setting it likely meant.
+      const svc = await startServiceProcess({ DATA_DIR: dataDir, USERS: '', SECRET_KEYS: 'k', ORTHANC_ROOT: 'x' });
       const lines = svc.lines();
       const parsed = lines.map((line) => {
         expect(() => JSON.parse(line)).not.toThrow();
@@ -67,6 +68,16 @@ describe('start-up of the service process', () => {
           msg: expect.stringContaining(`generated the caller login share-user, its password is in ${dataDir}`),
         }),
       );
+      expect(parsed.filter((l) => l.msg.includes('is not a setting of orthanc-auth'))).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'ORTHANC_ROOT is not a setting of orthanc-auth and is ignored: did you mean PUBLIC_ORTHANC_ROOT? Rename it.',
+        }),
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'SECRET_KEYS is not a setting of orthanc-auth and is ignored: did you mean SECRET_KEY? Rename it.',
+        }),
+      ]);
       const features = parsed.filter((l) => l.msg.startsWith('Features: '));
       expect(features).toHaveLength(1);
       expect(features[0].features).toEqual({

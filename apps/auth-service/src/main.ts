@@ -6,6 +6,7 @@ import { AppConfig, loadAppConfig } from './app.config';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
 import { describeFeatures, featuresLine } from './lifecycle/features';
 import { dataDirError, listenError } from './lifecycle/startup-errors';
+import { unknownSettingWarnings } from './lifecycle/unknown-settings';
 import type { GracefulStop } from './lifecycle/graceful-stop';
 import type { OpsConfig } from './ops.config';
 import { createApp } from './setup-app';
@@ -37,6 +38,7 @@ function announce(config: AppConfig): void {
     logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
   }
   for (const warning of core.warnings) logger.warn(warning);
+  for (const warning of unknownSettingWarnings(process.env)) logger.warn(warning);
   if (core.embedded.secretKey)
     logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
   const summary = describeFeatures(config);
