@@ -50,10 +50,13 @@ describe('unknownSettingWarnings', () => {
     ]);
   });
 
-  it('a known prefix far from every name: says the prefix is ours and names the closest setting', () => {
+  it('a known prefix far from every name: says the prefix is ours and names the closest setting (not a _FILE)', () => {
+    expect(unknownSettingWarnings({ MEDDREAM_PACS_CONFIG_TYPE: 'x' }, known)[0]).toContain(
+      'the closest setting is MEDDREAM_TIMEOUT)',
+    );
     expect(unknownSettingWarnings({ PUBLIC_VIEWER: 'x' }, known)).toEqual([
       expect.stringMatching(
-        /^PUBLIC_VIEWER is not a setting of orthanc-auth and is ignored \(its PUBLIC_ prefix is ours; the closest setting is PUBLIC_[A-Z_]+\): rename it, or remove it\.$/,
+        /^PUBLIC_VIEWER is not a setting of orthanc-auth and is ignored \(its PUBLIC_ prefix is ours; the closest setting is PUBLIC_[A-Z_]+(?<!_FILE)\): rename it, or remove it\.$/,
       ),
     ]);
   });

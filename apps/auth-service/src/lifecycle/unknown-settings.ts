@@ -92,7 +92,8 @@ export function unknownSettingWarnings(env: Env, known: Set<string> = knownSetti
   const warnings: string[] = [];
   const closest = (name: string, within: number): { name?: string; edits: number } => {
     let best: { name?: string; edits: number } = { edits: Infinity };
-    for (const candidate of [...names].sort()) {
+    // NAME_FILE is only ever meant for a name that ends so.
+    for (const candidate of [...(name.endsWith('_FILE') ? names : known)].sort()) {
       if (Math.abs(candidate.length - name.length) > within) continue;
       const edits = distance(name, candidate);
       if (edits < best.edits) best = { name: candidate, edits };
