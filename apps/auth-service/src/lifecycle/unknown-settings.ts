@@ -88,12 +88,14 @@ function prefixesOf(known: Iterable<string>): Set<string> {
  */
 export function unknownSettingWarnings(env: Env, known: Set<string> = knownSettings()): string[] {
   const names = new Set([...known].flatMap((k) => [k, `${k}_FILE`]));
+  const sortedNames = [...names].sort();
+  const sortedKnown = [...known].sort();
   const prefixes = prefixesOf(known);
   const warnings: string[] = [];
   const closest = (name: string, within: number): { name?: string; edits: number } => {
     let best: { name?: string; edits: number } = { edits: Infinity };
     // NAME_FILE is only ever meant for a name that ends so.
-    for (const candidate of [...(name.endsWith('_FILE') ? names : known)].sort()) {
+    for (const candidate of name.endsWith('_FILE') ? sortedNames : sortedKnown) {
       if (Math.abs(candidate.length - name.length) > within) continue;
       const edits = distance(name, candidate);
       if (edits < best.edits) best = { name: candidate, edits };
@@ -103,7 +105,7 @@ export function unknownSettingWarnings(env: Env, known: Set<string> = knownSetti
   for (const name of Object.keys(env).sort()) {
     if (names.has(name) || SYSTEM_NAMES.has(name) || !/^[A-Z][A-Z0-9_]*$/.test(name)) continue;
     const near = closest(name, maxEdits(name));
-    const withoutFirstWord = name.includes('_') ? [...names].sort().find((k) => k.endsWith(`_${name}`)) : undefined;
+    const withoutFirstWord = name.includes('_') ? sortedNames.find((k) => k.endsWith(`_${name}`)) : undefined;
     const meant = near.edits <= maxEdits(name) ? near.name : withoutFirstWord;
     const prefix = [...prefixes].find((p) => name.startsWith(p));
     if (meant) {
