@@ -393,9 +393,13 @@ describe('deployment kit (docker/)', () => {
     expect(runtime).toMatch(/^COPY .*package\.json \.\/$/m);
     expect(runtime).toMatch(/^COPY --from=build .*\/src\/dist \.\/dist$/m);
     expect(runtime).toMatch(/^WORKDIR \/app$/m);
-    // The script runs the compiled CLI, whose source is the one the READMEs' commands are tested with.
+    // The script runs the compiled CLI, whose source is the one the READMEs' commands are tested with. In a clone it
+    // builds first; the image has no scripts/ (nor the build tools) and runs its dist/ as it is.
     const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.shares;
-    expect(script).toBe('node dist/apps/auth-service/src/cli/shares-cli.js');
+    expect(script).toBe(
+      '{ [ ! -e scripts/build-if-changed.mjs ] || node scripts/build-if-changed.mjs; } && node dist/apps/auth-service/src/cli/shares-cli.js',
+    );
+    expect(runtime).not.toMatch(/^COPY .*scripts/m);
     expect(existsSync(join(ROOT, 'apps/auth-service/src/cli/shares-cli.ts'))).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
@@ -18,12 +18,13 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
   let svc: RunningApp;
   let page: string;
   let env: Record<string, string>;
+  // The SMTP test server's CA certificate, written for the service to trust: removed with the rest after the suite.
+  const caFile = join(tmpdir(), `share-protected-ca-${process.pid}.pem`);
 
   beforeAll(async () => {
     try {
       const viewerRoot = await viewer.start();
       const smtpPort = await smtp.start();
-      const caFile = join(tmpdir(), `share-protected-ca-${process.pid}.pem`);
       env = {
         PUBLIC_ORTHANC_ROOT: viewerRoot,
         SHARE_TRUSTED_PROXIES: '127.0.0.1',
@@ -41,6 +42,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
   });
   afterAll(async () => {
     await Promise.allSettled([svc?.close(), viewer.stop(), smtp.stop()]);
+    rmSync(caFile, { force: true });
   });
 
   /** A client address of its own per test (through the trusted proxy), so that address counts do not mix. */

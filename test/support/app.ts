@@ -48,31 +48,41 @@ export async function startApp(
 ): Promise<RunningApp> {
   const logs: string[] = [];
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'orthanc-auth-test-'));
-  {
+  // The data folder made here is removed on close, and at once when the start fails (a test expecting it to fail).
+  const removeDataDir = () => {
+    if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let created: Awaited<ReturnType<typeof createApp>>;
+  try {
     // Read and checked once, as main.ts does with process.env; the application never reads the environment itself.
-    const { app, core } = await createApp(
+    created = await createApp(
       loadAppConfig(testEnv(dataDir, env)),
       opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
     );
-    try {
-      await app.listen(0, '127.0.0.1');
-    } catch (err) {
-      // Built but not listening (a start-up hook failed): close what it opened (pools, timers) before reporting it.
-      await app.close().catch(() => undefined);
-      throw err;
-    }
-    const address = app.getHttpServer().address() as { port: number };
-    return {
-      app,
-      url: `http://127.0.0.1:${address.port}${core.prefix}`,
-      dataDir,
-      logs,
-      async close() {
-        await app.close();
-        if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
+  } catch (err) {
+    removeDataDir();
+    throw err;
   }
+  const { app, core } = created;
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (err) {
+    // Built but not listening (a start-up hook failed): close what it opened (pools, timers) before reporting it.
+    await app.close().catch(() => undefined);
+    removeDataDir();
+    throw err;
+  }
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    url: `http://127.0.0.1:${address.port}${core.prefix}`,
+    dataDir,
+    logs,
+    async close() {
+      await app.close();
+      removeDataDir();
+    },
+  };
 }
 
 export interface JsonResponse<T = any> {

@@ -49,10 +49,15 @@ export function freePort(): Promise<number> {
  */
 export async function startServiceProcess(
   env: Record<string, string>,
-  opts: { waitFor?: string | null; timeoutMs?: number; entry?: string } = {},
+  opts: { waitFor?: string | null; timeoutMs?: number; entry?: string; asUser?: RunAs } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', './test/support/ts-register.cjs', opts.entry ?? ENTRY], {
+  const node = [process.execPath, '-r', './test/support/ts-register.cjs', opts.entry ?? ENTRY];
+  // As another user: setpriv (util-linux) switches before node starts; the suites themselves run as root here.
+  const [command, ...args] = opts.asUser
+    ? ['setpriv', `--reuid=${opts.asUser.uid}`, `--regid=${opts.asUser.gid}`, '--clear-groups', ...node]
+    : node;
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -164,6 +169,12 @@ export async function startServiceProcess(
 }
 
 const ENTRY = 'apps/auth-service/src/main.ts';
+
+/** A user to run the service as (see startServiceProcess's `asUser`). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
 
 /** Kills every service process still running (for `afterAll`: whatever a test did, nothing is left behind). */
 export async function stopServiceProcesses(): Promise<void> {

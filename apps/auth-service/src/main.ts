@@ -5,6 +5,8 @@ import { ConfigError, createRootLogger, Env, PinoNestLogger } from '@app/common'
 import { AppConfig, loadAppConfig } from './app.config';
 import { isClusterPrimary, isClusterWorker, runPrimary } from './cluster';
 import { describeFeatures, featuresLine } from './lifecycle/features';
+import { dataDirError, listenError } from './lifecycle/startup-errors';
+import { unknownSettingWarnings } from './lifecycle/unknown-settings';
 import type { GracefulStop } from './lifecycle/graceful-stop';
 import type { OpsConfig } from './ops.config';
 import { createApp } from './setup-app';
@@ -36,6 +38,7 @@ function announce(config: AppConfig): void {
     logger.log(`Callers: the generated login share-user (password in ${core.dataDir}/users.json)`);
   }
   for (const warning of core.warnings) logger.warn(warning);
+  for (const warning of unknownSettingWarnings(process.env)) logger.warn(warning);
   if (core.embedded.secretKey)
     logger.warn(`No SECRET_KEY configured: using the generated key kept in ${core.dataDir}/secret-key`);
   const summary = describeFeatures(config);
@@ -90,7 +93,11 @@ async function bootstrap(): Promise<void> {
   }
   const { app, stop } = await createApp(config);
   stopOnSignals(app, stop, ops);
-  await app.listen(core.port, core.host);
+  try {
+    await app.listen(core.port, core.host);
+  } catch (err) {
+    throw listenError(err, core.port, core.host);
+  }
   if (!isClusterWorker()) {
     announce(config);
     new Logger('Bootstrap').log(`orthanc-auth listening on http://${core.host}:${core.port}${core.prefix}`);
@@ -128,6 +135,6 @@ function reportStartFailure(err: unknown): void {
 }
 
 bootstrap().catch((err: unknown) => {
-  reportStartFailure(err);
+  reportStartFailure(dataDirError(err, process.env));
   process.exit(1);
 });

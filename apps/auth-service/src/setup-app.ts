@@ -94,20 +94,26 @@ function rewriteSharePage(url: string, sharePage: string): string {
   return rest === '' || rest.startsWith('?') ? sharePage.slice(0, -1) + rest : url;
 }
 
+const NEST_READY = 'Nest application successfully started';
+
 /**
- * Nest's own logger, less the "ExceptionHandler" lines: while the application is built, Nest logs a failing provider's
+ * Nest's own logger, less its "successfully started" line, its listen failure and the "ExceptionHandler" lines: while the application is built, Nest logs a failing provider's
  * error with its stack and then rethrows it to the caller, main.ts, which reports it as one clean message (a
  * ConfigError names the variable). After start-up nothing is logged under that context (requests have the filter).
  */
 function startupLogger(nest: PinoNestLogger): LoggerService {
   return {
-    log: (message: unknown, ...params: unknown[]) => nest.log(message, ...params),
+    // Nest says "successfully started" before the port is even opened; main.ts says "listening" once it is.
+    log: (message: unknown, ...params: unknown[]) =>
+      message === NEST_READY ? undefined : nest.log(message, ...params),
     warn: (message: unknown, ...params: unknown[]) => nest.warn(message, ...params),
     debug: (message: unknown, ...params: unknown[]) => nest.debug(message, ...params),
     verbose: (message: unknown, ...params: unknown[]) => nest.verbose(message, ...params),
     fatal: (message: unknown, ...params: unknown[]) => nest.fatal(message, ...params),
     error: (message: unknown, ...params: unknown[]) => {
       if (params[params.length - 1] === 'ExceptionHandler') return;
+      // A listen failure (EADDRINUSE...) is main.ts's to report, as one line naming PORT or HOST.
+      if (params[params.length - 1] === 'NestApplication' && String(message).startsWith('Error: listen ')) return;
       nest.error(message, ...params);
     },
   };

@@ -3,7 +3,14 @@ export { ConfigError } from './config/config-error';
 export { readSetting } from './config/settings';
 export type { Env } from './config/settings';
 export { boolSetting, enumSetting, intSetting, listSetting, urlSetting } from './config/parsers';
-export { coreConfig, loadCoreConfig, loadSigningKeys } from './config/core.config';
+export {
+  coreConfig,
+  dataDirSetting,
+  loadCoreConfig,
+  loadSigningKeys,
+  portSetting,
+  prefixSetting,
+} from './config/core.config';
 export type { CoreConfig, SigningKeys } from './config/core.config';
 export { configNamespace } from './config/config-namespace';
 export { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from './fs/atomic-write';

@@ -1,4 +1,5 @@
 import { ConfigError } from '@app/common';
+import { medDreamUrl } from './meddream-links.service';
 import { loadMedDreamConfig } from './meddream.config';
 
 const env = (e: Record<string, string>) => ({ SECRETS_DIR: '/nonexistent-secrets', ...e });
@@ -33,10 +34,6 @@ describe('loadMedDreamConfig', () => {
   it.each([
     [{ MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate' }, 'PUBLIC_MEDDREAM_ROOT'],
     [{ PUBLIC_MEDDREAM_ROOT: 'https://x.org/' }, 'MEDDREAM_TOKEN_SERVICE_URL'],
-    [
-      { MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate', PUBLIC_MEDDREAM_ROOT: 'https://x.org/meddream' },
-      'PUBLIC_MEDDREAM_ROOT',
-    ],
     [{ MEDDREAM_TOKEN_SERVICE_URL: 'not a url', PUBLIC_MEDDREAM_ROOT: 'https://x.org/' }, 'MEDDREAM_TOKEN_SERVICE_URL'],
     [{ MEDDREAM_TIMEOUT: 'soon' }, 'MEDDREAM_TIMEOUT'],
   ])('refuses %j, naming %s', (e, variable) => {
@@ -48,5 +45,16 @@ describe('loadMedDreamConfig', () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
+  });
+
+  it('PUBLIC_MEDDREAM_ROOT without its trailing "/" is the same root (it was refused): the same links', () => {
+    const root = (publicRoot: string) =>
+      loadMedDreamConfig(env({ MEDDREAM_TOKEN_SERVICE_URL: 'http://t/v3/generate', PUBLIC_MEDDREAM_ROOT: publicRoot }))
+        .publicRoot!;
+    expect(root('https://x.org/meddream')).toBe('https://x.org/meddream/');
+    expect(medDreamUrl(root('https://x.org/meddream'), ['1.2'], 'M')).toBe(
+      medDreamUrl(root('https://x.org/meddream/'), ['1.2'], 'M'),
+    );
+    expect(medDreamUrl(root('https://x.org/meddream'), ['1.2'], 'M')).toBe('https://x.org/meddream/?study=1.2&token=M');
   });
 });

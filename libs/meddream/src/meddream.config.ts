@@ -13,12 +13,12 @@ export interface MedDreamConfig {
 
 export function loadMedDreamConfig(env: Env): MedDreamConfig {
   const tokenServiceUrl = urlSetting(env, 'MEDDREAM_TOKEN_SERVICE_URL');
-  const publicRoot = urlSetting(env, 'PUBLIC_MEDDREAM_ROOT', { trailingSlash: true });
+  const publicRoot = urlSetting(env, 'PUBLIC_MEDDREAM_ROOT', { directory: true });
   const timeoutMs = intSetting(env, 'MEDDREAM_TIMEOUT', 5000, 100, 120000);
   if (tokenServiceUrl && !publicRoot) {
     throw new ConfigError(
       'PUBLIC_MEDDREAM_ROOT',
-      'is required when MEDDREAM_TOKEN_SERVICE_URL is set: the public URL of the MedDream viewer, ending with "/"',
+      'is required when MEDDREAM_TOKEN_SERVICE_URL is set: the public URL of the MedDream viewer',
     );
   }
   if (publicRoot && !tokenServiceUrl) {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '@app/common';
@@ -6,6 +6,7 @@ import { loadSharesConfig } from './shares.config';
 
 describe('loadSharesConfig', () => {
   const base = { SECRETS_DIR: mkdtempSync(join(tmpdir(), 'no-secrets-')) };
+  afterAll(() => rmSync(base.SECRETS_DIR, { recursive: true, force: true }));
 
   it('defaults to an enabled registry in DATA_DIR/shares.sqlite', () => {
     expect(loadSharesConfig({ ...base, DATA_DIR: '/srv/data' })).toEqual({

@@ -5,6 +5,8 @@ import {
   Env,
   intSetting,
   listSetting,
+  portSetting,
+  prefixSetting,
   readSetting,
   urlSetting,
 } from '@app/common';
@@ -44,8 +46,10 @@ export interface TokensConfig {
   shareChildTokenValidity: number;
 }
 
-/** Outside production, protected links point to the share page of a local service (its default port). */
-const DEVELOPMENT_SHARE_PAGE_ROOT = 'http://localhost:8000/share/';
+/** Outside production, protected links point to the share page of this service, on the port and prefix it uses. */
+function developmentSharePageRoot(env: Env): string {
+  return `http://localhost:${portSetting(env)}${prefixSetting(env)}/share/`;
+}
 
 /** 30 days: the default life of links created by Keycloak users (BEARER_SHARE_MAX_VALIDITY). */
 const DEFAULT_BEARER_SHARE_MAX_VALIDITY = 30 * 24 * 3600;
@@ -61,8 +65,10 @@ const DEVELOPMENT_ORTHANC_ROOT = 'http://localhost:8042/';
 export function loadTokensConfig(env: Env): TokensConfig {
   const production = env.NODE_ENV === 'production';
   return {
-    publicOrthancRoot: urlSetting(env, 'PUBLIC_ORTHANC_ROOT') ?? (production ? undefined : DEVELOPMENT_ORTHANC_ROOT),
-    publicOhifRoot: urlSetting(env, 'PUBLIC_OHIF_ROOT'),
+    publicOrthancRoot:
+      urlSetting(env, 'PUBLIC_ORTHANC_ROOT', { directory: true }) ??
+      (production ? undefined : DEVELOPMENT_ORTHANC_ROOT),
+    publicOhifRoot: urlSetting(env, 'PUBLIC_OHIF_ROOT', { directory: true }),
     publicLandingRoot: urlSetting(env, 'PUBLIC_LANDING_ROOT'),
     ohifDataSource: enumSetting(env, 'OHIF_DATA_SOURCE', OHIF_DATA_SOURCES, 'dicom-web'),
     serverId: readSetting(env, 'SERVER_ID'),
@@ -80,7 +86,8 @@ export function loadTokensConfig(env: Env): TokensConfig {
     creationLimitBasic: intSetting(env, 'TOKEN_CREATION_LIMIT_BASIC', 3000, 0, MAX_CREATION_LIMIT),
     creationLimitBearer: intSetting(env, 'TOKEN_CREATION_LIMIT_BEARER', 60, 0, MAX_CREATION_LIMIT),
     publicSharePageRoot:
-      urlSetting(env, 'PUBLIC_SHARE_PAGE_ROOT') ?? (production ? undefined : DEVELOPMENT_SHARE_PAGE_ROOT),
+      urlSetting(env, 'PUBLIC_SHARE_PAGE_ROOT', { directory: true }) ??
+      (production ? undefined : developmentSharePageRoot(env)),
     sharePasswordMinLength: intSetting(env, 'SHARE_PASSWORD_MIN_LENGTH', 8, 1, 1024),
     shareChildTokenValidity: intSetting(env, 'SHARE_CHILD_TOKEN_VALIDITY', 3600, 60, 7 * 24 * 3600),
   };

@@ -1,10 +1,19 @@
-import { mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCoreConfig } from './core.config';
 import { readSetting } from './settings';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'core-config-'));
+/** A fresh folder, removed after the file's tests (they make about a hundred). */
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'core-config-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('readSetting', () => {
   it('prefers the Docker secret (trimmed), then NAME_FILE, then the environment', () => {

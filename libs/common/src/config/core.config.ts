@@ -21,7 +21,7 @@ export interface SigningKeys {
 }
 
 /** The data folder (DATA_DIR, `data` by default), as an absolute path. */
-function dataDirSetting(env: Env): string {
+export function dataDirSetting(env: Env): string {
   return resolve(readSetting(env, 'DATA_DIR') ?? 'data');
 }
 
@@ -42,6 +42,20 @@ export function loadSigningKeys(env: Env, dataDir = dataDirSetting(env)): Signin
   return secretKey
     ? { current: secretKey, previous, embedded: false }
     : { current: embeddedSecretKey(dataDir), previous, embedded: true };
+}
+
+/** PORT: where the service listens (8000 by default); development defaults that link to the service follow it. */
+export function portSetting(env: Env): number {
+  return intSetting(env, 'PORT', 8000, 0, 65535);
+}
+
+/** URL_PREFIX: the prefix of every route, '' by default ('/auth' → '/auth/tokens/...'). */
+export function prefixSetting(env: Env): string {
+  const prefix = readSetting(env, 'URL_PREFIX') ?? '';
+  if (prefix && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(prefix)) {
+    throw new ConfigError('URL_PREFIX', `expects a path such as /auth (leading "/", no trailing "/"), got "${prefix}"`);
+  }
+  return prefix;
 }
 
 export interface CoreConfig {
@@ -112,13 +126,6 @@ function weakSecretWarnings(secretKey: string, users: Record<string, string>): s
 export function loadCoreConfig(env: Env): CoreConfig {
   const production = env.NODE_ENV === 'production';
   const dataDir = dataDirSetting(env);
-  const prefixRaw = readSetting(env, 'URL_PREFIX') ?? '';
-  if (prefixRaw && !/^\/[A-Za-z0-9._~\-/]*[^/]$/.test(prefixRaw)) {
-    throw new ConfigError(
-      'URL_PREFIX',
-      `expects a path such as /auth (leading "/", no trailing "/"), got "${prefixRaw}"`,
-    );
-  }
 
   let users = stringMapSetting(env, 'USERS');
   const signingKeys = loadSigningKeys(env, dataDir);
@@ -139,8 +146,8 @@ export function loadCoreConfig(env: Env): CoreConfig {
   return {
     production,
     host: readSetting(env, 'HOST') ?? '0.0.0.0',
-    port: intSetting(env, 'PORT', 8000, 0, 65535),
-    prefix: prefixRaw,
+    port: portSetting(env),
+    prefix: prefixSetting(env),
     bodyLimit: intSetting(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     dataDir,
     signingKeys,

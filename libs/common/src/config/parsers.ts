@@ -31,8 +31,13 @@ export function enumSetting<T extends string>(env: Env, name: string, values: re
   return raw as T;
 }
 
-/** An absolute http(s) URL, returned as given (so that URL resolution keeps its exact path). */
-export function urlSetting(env: Env, name: string, opts: { trailingSlash?: boolean } = {}): string | undefined {
+/**
+ * An absolute http(s) URL, returned as given (so that URL resolution keeps its exact path). A `directory` URL (a root
+ * that links are resolved against, such as PUBLIC_ORTHANC_ROOT) gets the "/" that ends its path when it lacks one:
+ * `https://pacs.example.org/orthanc` and `https://pacs.example.org/orthanc/` are the same root, whereas resolving
+ * `stone-webviewer/...` against the first would drop `/orthanc`.
+ */
+export function urlSetting(env: Env, name: string, opts: { directory?: boolean } = {}): string | undefined {
   const raw = readSetting(env, name);
   if (raw === undefined) return undefined;
   let url: URL;
@@ -44,10 +49,16 @@ export function urlSetting(env: Env, name: string, opts: { trailingSlash?: boole
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(name, `expects an http or https URL, got "${raw}"`);
   }
-  if (opts.trailingSlash && !raw.endsWith('/')) {
-    throw new ConfigError(name, `must end with "/" (got "${raw}")`);
-  }
-  return raw;
+  return opts.directory ? withDirectorySlash(raw) : raw;
+}
+
+/** `raw` with its path ending in "/" (its query or fragment, if any, kept after it). */
+function withDirectorySlash(raw: string): string {
+  const cut = raw.search(/[?#]/);
+  const head = cut === -1 ? raw : raw.slice(0, cut);
+  const tail = cut === -1 ? '' : raw.slice(cut);
+  // `https://host` has no path at all: its "/" is the root's.
+  return head.endsWith('/') ? raw : `${head}/${tail}`;
 }
 
 /** A JSON object whose values are all strings (e.g. USERS). */
