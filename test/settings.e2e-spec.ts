@@ -230,7 +230,7 @@ async function startWithRealmSource(
   source: RealmRolesSource | null,
 ): Promise<{ url: string; close(): Promise<void> }> {
   {
-    const config = loadAppConfig(testEnv(dataDir));
+    const config = await loadAppConfig({ env: testEnv(dataDir) });
     const { core } = config;
     @Global()
     @Module({ providers: [{ provide: REALM_ROLES_SOURCE, useValue: source }], exports: [REALM_ROLES_SOURCE] })

@@ -51,7 +51,7 @@ export async function startApp(
   {
     // Read and checked once, as main.ts does with process.env; the application never reads the environment itself.
     const { app, core } = await createApp(
-      loadAppConfig(testEnv(dataDir, env)),
+      await loadAppConfig({ env: testEnv(dataDir, env) }),
       opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
     );
     try {

@@ -1,5 +1,5 @@
 // The public surface of @app/emails: what the app and the other libs import, by name (knip checks that each is used).
-export { emailsConfig, loadEmailsConfig } from './emails.config';
+export { emailsConfig } from './emails.config';
 export type { EmailsConfig } from './emails.config';
 export { EMAIL_ADDRESS } from './emails.config';
 export { EmailDeliveryError } from './smtp-mailer.client';

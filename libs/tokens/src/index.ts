@@ -1,7 +1,7 @@
 // The public surface of @app/tokens: what the app and the other libs import, by name (knip checks that each is used).
 export { isTokenType, TOKEN_TYPES, toWireResource } from './token-types';
 export type { Level, Resource, ShareToken, TokenType, WireResource } from './token-types';
-export { loadTokensConfig, tokensConfig } from './tokens.config';
+export { tokensConfig } from './tokens.config';
 export type { TokensConfig } from './tokens.config';
 export { ShareTokenCodec } from './codec/share-token-codec';
 export { joinUrl } from './links/link-builder';

@@ -1,13 +1,5 @@
-import {
-  ConfigError,
-  configNamespace,
-  enumSetting,
-  Env,
-  intSetting,
-  listSetting,
-  readSetting,
-  urlSetting,
-} from '@app/common';
+import { registerAs } from '@nestjs/config';
+import { ConfigError, enumSetting, Env, intSetting, listSetting, readSetting, urlSetting } from '@app/common';
 import { SHARE_TOKEN_METHODS, ShareTokenMethod } from './validation/share-decision';
 
 const OHIF_DATA_SOURCES = ['dicom-web', 'dicom-json'] as const;
@@ -105,5 +97,5 @@ function shareTokenMethodsSetting(env: Env): ShareTokenMethod[] {
   return SHARE_TOKEN_METHODS.filter((m) => methods.includes(m));
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const tokensConfig = configNamespace<TokensConfig>('tokens');
+/** ConfigModule's `tokens` namespace (`@Inject(tokensConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));
