@@ -18,7 +18,7 @@ export {
   NotFoundError,
   UnavailableError,
 } from './errors/domain-error';
-export { errorBody } from './http/error-body';
+export { ERROR_SCHEMA, errorBody } from './http/error-body';
 export { AllExceptionsFilter, sendError, toErrorResponse } from './http/all-exceptions.filter';
 export { hardenFastify, jsonDepthExceeds } from './http/fastify-setup';
 export { CommonModule } from './common.module';

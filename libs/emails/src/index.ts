@@ -6,5 +6,6 @@ export { EmailDeliveryError } from './smtp-mailer.client';
 export { SendEmailDto } from './dto/send-email.dto';
 export { EmailsService } from './emails.service';
 export { parseRecipients } from './emails.service';
-export type { SendEmailAnswer } from './emails.service';
+export { SEND_EMAIL_ANSWER_SCHEMA } from './send-email.answer';
+export type { SendEmailAnswer } from './send-email.answer';
 export { EmailsModule } from './emails.module';

@@ -77,8 +77,8 @@ export class EmailsController {
   @ApiOkResponse({ description: 'sent', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: true, details: null } })
   @ApiResponse({
     status: 400,
-    description: 'not sent, or the body is invalid',
-    schema: SEND_EMAIL_ANSWER_SCHEMA,
+    description: 'not sent (success false, details saying why), or the body is invalid (the error body)',
+    schema: { oneOf: [SEND_EMAIL_ANSWER_SCHEMA, ERROR_SCHEMA] },
     example: { success: false, details: 'the SMTP server refused the recipient' },
   })
   async send(
