@@ -10,6 +10,10 @@ import type { RealmRolesSource } from '@app/permissions';
 import { loadAppConfig } from '../apps/auth-service/src/app.config';
 import { AppModule } from '../apps/auth-service/src/app.module';
 import { call, RunningApp, startApp, testEnv } from './support/app';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const SHIPPED_ROLES = {
   roles: {

@@ -124,9 +124,10 @@ export function checkAnswersAgainstOpenApi(): { exercised(): Set<string>; operat
       if (!known) return;
       const contentType = res.headers.get('content-type');
       const json = contentType?.startsWith('application/json') ?? false;
-      problems.push(
-        ...known.problems({ method, path, status: res.status, contentType, body: json ? res.body : undefined }),
-      );
+      // The document's paths carry the service's URL_PREFIX, as the base does.
+      const full = `${new URL(base).pathname.replace(/\/$/, '')}${path}`;
+      const body = json ? res.body : undefined;
+      problems.push(...known.problems({ method, path: full, status: res.status, contentType, body }));
       for (const op of known.exercised) exercised.add(op);
       for (const op of known.operations()) operations.add(op);
     });

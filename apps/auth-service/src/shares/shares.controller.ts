@@ -62,6 +62,11 @@ interface ShareListAnswer {
  * users with `share` see and revoke their own shares, with `admin-permissions` everyone's.
  */
 @ApiTags('shares')
+@ApiResponse({
+  status: 503,
+  description: 'the share registry is off (ENABLE_SHARES_REGISTRY=false) or cannot answer (database down)',
+  schema: ERROR_SCHEMA,
+})
 @ApiBasicAuth()
 @ApiBearerAuth()
 @AllowBearer('share')
