@@ -57,6 +57,16 @@ describe('loadAppConfig (ConfigModule.forRoot with the registerAs namespaces)', 
     expect(process.env.SHARE_PAGE_ORGANIZATION).toBeUndefined();
   });
 
+  it('loads started together do not mix: each reads its own environment, and process.env is left as it was', async () => {
+    const saved = process.env;
+    const [a, b] = await Promise.all([
+      loadAppConfig({ env: env({ PORT: '9001' }) }),
+      loadAppConfig({ env: env({ PORT: '9002' }) }),
+    ]);
+    expect([a.core.port, b.core.port]).toEqual([9001, 9002]);
+    expect(process.env).toBe(saved);
+  });
+
   it('names the variables its namespaces consulted, for start-up checks (not Nest own NEST_DEBUG)', async () => {
     const { consulted } = await loadAppConfig({ env: env() });
     expect(consulted).toEqual(expect.arrayContaining(['SECRET_KEY', 'PORT', 'DATABASE_URL', 'ENABLE_EMAILS']));

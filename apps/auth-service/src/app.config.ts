@@ -67,10 +67,18 @@ export interface ConfigSource {
  * variable is read by the namespace that owns it, and only then. The main entry point and the shares CLI call this
  * once; the values are then handed down (AppModule.register).
  */
-export async function loadConfigNamespaces<const N extends readonly Namespace[]>(
+export function loadConfigNamespaces<const N extends readonly Namespace[]>(
   namespaces: N,
   source: ConfigSource = {},
 ): Promise<Loaded<N>> {
+  // One load at a time: each swaps process.env for its duration (tests start several services in one process).
+  const load = loading.then(() => loadNow(namespaces, source));
+  loading = load.catch(() => undefined);
+  return load;
+}
+let loading: Promise<unknown> = Promise.resolve();
+
+async function loadNow<const N extends readonly Namespace[]>(namespaces: N, source: ConfigSource): Promise<Loaded<N>> {
   const saved = process.env;
   const env = source.env ?? saved;
   const envFile = source.envFile ?? (env === saved ? resolve('.env') : false);
