@@ -1,5 +1,6 @@
-// Conventions as lint rules (HOUSE-STYLE.md): no promise left floating, libs imported through their index only,
-// no lib reaching into the app or the tests, `common` standing on no other lib. Formatting is prettier's job.
+// Conventions as lint rules, not prose (the import rules are described in docs/ARCHITECTURE.md, "The module graph"):
+// no promise left floating, libs imported through their index only, no lib reaching into the app or the tests,
+// `common` standing on no other lib. Formatting is prettier's job.
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { SmtpTestServer } from './support/smtp-test-server';
 import { closedPort } from './support/net';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const SENDER = 'orthanc@hospital.example.org';
 const REPLY_TO = 'radiology@hospital.example.org';

@@ -1,4 +1,8 @@
 import { call, RunningApp, startApp } from './support/app';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 describe('GET /health', () => {
   let svc: RunningApp;

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { FakeMedDreamTokenService } from './support/meddream-token-service';
 import { closedPort } from './support/net';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const MEDDREAM_ROOT = 'https://viewer.example.org/meddream/';
 const LANDING_ROOT = 'https://share.example.org/landing/';

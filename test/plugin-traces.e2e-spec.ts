@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningApp, startApp } from './support/app';
 import { RawAnswer, rawRequest } from './support/net';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /**
  * Replay of what the real Orthanc authorization plugin (0.11.4, Orthanc 1.12.7, DICOMweb 1.20) sent to its auth

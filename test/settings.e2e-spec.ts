@@ -10,6 +10,10 @@ import type { RealmRolesSource } from '@app/permissions';
 import { loadAppConfig } from '../apps/auth-service/src/app.config';
 import { AppModule } from '../apps/auth-service/src/app.module';
 import { call, RunningApp, startApp, testEnv } from './support/app';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const SHIPPED_ROLES = {
   roles: {
@@ -230,7 +234,7 @@ async function startWithRealmSource(
   source: RealmRolesSource | null,
 ): Promise<{ url: string; close(): Promise<void> }> {
   {
-    const config = loadAppConfig(testEnv(dataDir));
+    const config = await loadAppConfig({ env: testEnv(dataDir) });
     const { core } = config;
     @Global()
     @Module({ providers: [{ provide: REALM_ROLES_SOURCE, useValue: source }], exports: [REALM_ROLES_SOURCE] })

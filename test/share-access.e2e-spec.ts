@@ -7,6 +7,10 @@ import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
 import { createShare } from './support/shares';
 import { CLI_TIMEOUT_MS, sharesCli } from './support/shares-cli';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /**
  * The access trail of a share (issue 15, deliverable 6) through the whole service: events recorded through

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { createProtected, formTokenOf, postForm, STUDY, StandInViewer, validate } from './support/share-page';
 import { SmtpTestServer } from './support/smtp-test-server';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const PASSWORD = 'correct horse battery';
 

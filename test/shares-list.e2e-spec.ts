@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { NewShare, PgShareStore, ShareQuery, ShareRecord, ShareStore, SqliteShareStore } from '@app/shares';
 import type { Resource } from '@app/tokens';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /**
  * Listing through the stores, on both engines, against a reference computed here: every filter combination, walked

@@ -13,6 +13,10 @@ import type { NewShare } from '@app/shares';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
 import { createProtected, formTokenOf, postForm, StandInViewer, validate } from './support/share-page';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const SECRET = 'test-secret-key-for-the-e2e-suites-only';
 const limits = { ...loadUnlockLimits({}), maxFailuresPerAddress: 1000 };

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
 import { describeWithPostgres, freshDatabase } from './support/postgres';
 import { createShare, decodeError, ORTHANC_ID, shareIdOf, STUDY_UID, validate } from './support/shares';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /**
  * The share registry over HTTP, on each storage: a share is recorded when created, listed, revoked (validate then

@@ -1,5 +1,9 @@
 import { call, RunningApp, startApp } from './support/app';
 import { startOidcProvider, TestOidcProvider, TestUser } from './support/oidc-provider';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /** The error's message as one text, whether the service answers it as a string or as a list of messages. */
 const messageOf = (res: { body: { message?: string | string[] } }) => [res.body.message ?? []].flat().join(' ');

@@ -1,5 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { BASIC, call, JsonResponse, RunningApp, startApp } from './support/app';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 const STUDY = { 'dicom-uid': '1.2.3', 'orthanc-id': 'o-1', level: 'study' };
 const stoneBody = (over: Record<string, unknown> = {}) => ({

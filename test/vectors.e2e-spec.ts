@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, RunningApp, startApp } from './support/app';
+import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
+
+// Every answer of this suite is also checked against the published OpenAPI document.
+checkAnswersAgainstOpenApi();
 
 /**
  * Interop with the Python orthanc-auth-service: every token it issued (recorded in test/fixtures/python-service.json)

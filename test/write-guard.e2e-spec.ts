@@ -265,7 +265,9 @@ describe('write guard settings', () => {
     let created: CreatedApp | undefined;
     try {
       const port = String((busy.address() as { port: number }).port);
-      created = await createApp(loadAppConfig(testEnv(dataDir, { WRITE_GUARD_PORT: port })), { logger: false });
+      created = await createApp(await loadAppConfig({ env: testEnv(dataDir, { WRITE_GUARD_PORT: port }) }), {
+        logger: false,
+      });
       await expect(created.app.listen(0, '127.0.0.1')).rejects.toThrow(
         /the write guard cannot listen on 127\.0\.0\.1:\d+ \(WRITE_GUARD_HOST, WRITE_GUARD_PORT\): .*EADDRINUSE/,
       );

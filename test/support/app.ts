@@ -56,7 +56,7 @@ export async function startApp(
   try {
     // Read and checked once, as main.ts does with process.env; the application never reads the environment itself.
     created = await createApp(
-      loadAppConfig(testEnv(dataDir, env)),
+      await loadAppConfig({ env: testEnv(dataDir, env) }),
       opts.captureLogs ? { logStream: { write: (line: string) => void logs.push(line) } } : { logger: false },
     );
   } catch (err) {
@@ -92,6 +92,16 @@ export interface JsonResponse<T = any> {
   text: string;
 }
 
+/** Told of every answer `call` receives, before `call` returns it (the OpenAPI contract check listens). */
+type AnswerListener = (base: string, method: string, path: string, res: JsonResponse) => Promise<void>;
+const answerListeners = new Set<AnswerListener>();
+
+/** Adds a listener of every answer `call` receives; returns its removal. */
+export function onAnswer(listener: AnswerListener): () => void {
+  answerListeners.add(listener);
+  return () => answerListeners.delete(listener);
+}
+
 /** A request with the caller's Basic credentials unless `auth: null`; the body is sent as JSON. */
 export async function call<T = any>(
   base: string,
@@ -116,5 +126,7 @@ export async function call<T = any>(
   } catch {
     parsed = undefined;
   }
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  const answer = { status: res.status, headers: res.headers, body: parsed, text };
+  for (const listener of answerListeners) await listener(base, method, path, answer);
+  return answer;
 }

@@ -1,19 +1,23 @@
 import type { ValueProvider } from '@nestjs/common';
-import { coreConfig, CoreConfig, Env, loadCoreConfig } from '@app/common';
-import { emailsConfig, EmailsConfig, loadEmailsConfig } from '@app/emails';
-import { keycloakConfig, KeycloakConfig, loadKeycloakConfig } from '@app/keycloak';
-import { loadMedDreamConfig, medDreamConfig, MedDreamConfig } from '@app/meddream';
-import { loadPermissionsConfig, permissionsConfig, PermissionsConfig } from '@app/permissions';
-import { loadSharesConfig, sharesConfig, SharesConfig } from '@app/shares';
-import { loadTokensConfig, tokensConfig, TokensConfig } from '@app/tokens';
-import { loadOpsConfig, opsConfig, OpsConfig, secretValues } from './ops.config';
-import { loadSharePageConfig, sharePageConfig, SharePageConfig } from './share-page/share-page.config';
+import { ConfigFactory, ConfigFactoryKeyHost, ConfigModule, ConfigType } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { resolve } from 'node:path';
+import { coreConfig, CoreConfig, Env } from '@app/common';
+import { emailsConfig, EmailsConfig } from '@app/emails';
+import { keycloakConfig, KeycloakConfig } from '@app/keycloak';
+import { medDreamConfig, MedDreamConfig } from '@app/meddream';
+import { permissionsConfig, PermissionsConfig } from '@app/permissions';
+import { sharesConfig, SharesConfig } from '@app/shares';
+import { tokensConfig, TokensConfig } from '@app/tokens';
+import { opsConfig, OpsConfig, secretValues } from './ops.config';
+import { sharePageConfig, SharePageConfig } from './share-page/share-page.config';
 import { loadWriteGuardConfig, WriteGuardConfig } from './write-guard/write-guard.config';
 
 /**
- * Every setting of the service, read from the environment and checked once, at the edge of the process (main.ts, or
- * a test's startApp), then handed down: the modules receive their part through {@link AppConfig}'s namespaces and
- * never read the environment themselves. A wrong value stops here, naming its variable.
+ * Every setting of the service, read from the environment and checked once, at the edge of the process (main.ts, the
+ * shares CLI, or a test's startApp), then handed down: the modules receive their part through their namespaces
+ * (`@Inject(tokensConfig.KEY)`) and never read the environment themselves. A wrong value stops here, naming its
+ * variable.
  */
 export interface AppConfig {
   core: CoreConfig;
@@ -28,36 +32,142 @@ export interface AppConfig {
   sharePage: SharePageConfig;
   /** Every configured secret value, for the log scrubber (never logged, never shown). */
   secrets: string[];
+  /**
+   * The names of the variables the namespaces consulted on this start (each setting's `NAME`, and `NAME_FILE` where
+   * it was looked for): settings read only when a feature is on (e.g. the SMTP ones) are absent when it is off.
+   */
+  consulted: string[];
 }
 
-export function loadAppConfig(env: Env): AppConfig {
-  const core = loadCoreConfig(env);
+/** One module's configuration: a `registerAs` namespace whose factory loads and checks it from `process.env`. */
+type Namespace = ConfigFactory & Pick<ConfigFactoryKeyHost, 'KEY'>;
+
+/** The values of the namespaces, in their order. */
+type Loaded<N extends readonly Namespace[]> = { -readonly [I in keyof N]: ConfigType<N[I]> };
+
+/** Where the configuration is read from. */
+export interface ConfigSource {
+  /** The environment (process.env by default); a test passes its own, so that nothing of the developer's leaks in. */
+  env?: Env;
+  /**
+   * The `.env` file read when present: `.env` in the working directory by default when `env` is process.env, none
+   * when an environment is given; false: none. The environment wins over it; its values are not expanded (`$` in a
+   * password stays `$`). Its values are added to `env` (as Nest adds them to process.env), so that a `*_FILE` set
+   * there works as one set in the environment.
+   */
+  envFile?: string | false;
+  /** Filled with the names of the variables read (each read passed on untouched: nothing is read twice for it). */
+  consulted?: Set<string>;
+}
+
+/**
+ * Loads the given namespaces the way Nest does, once: `ConfigModule.forRoot` reads the `.env` file (a variable already
+ * in the environment wins), then each namespace's factory reads and checks its settings (a ConfigError names the
+ * variable). ConfigModule is not asked to copy or validate the whole environment (`validatePredefined: false`): each
+ * variable is read by the namespace that owns it, and only then. The main entry point and the shares CLI call this
+ * once; the values are then handed down (AppModule.register).
+ */
+export function loadConfigNamespaces<const N extends readonly Namespace[]>(
+  namespaces: N,
+  source: ConfigSource = {},
+): Promise<Loaded<N>> {
+  // One load at a time: each swaps process.env for its duration (tests start several services in one process).
+  const load = loading.then(() => loadNow(namespaces, source));
+  loading = load.catch(() => undefined);
+  return load;
+}
+let loading: Promise<unknown> = Promise.resolve();
+
+async function loadNow<const N extends readonly Namespace[]>(namespaces: N, source: ConfigSource): Promise<Loaded<N>> {
+  const saved = process.env;
+  const env = source.env ?? saved;
+  const envFile = source.envFile ?? (env === saved ? resolve('.env') : false);
+  // The factories read process.env, as registerAs factories do: for the load, it is the given environment.
+  process.env = (source.consulted ? recordNames(env, source.consulted) : env) as NodeJS.ProcessEnv;
+  try {
+    const configModule = await ConfigModule.forRoot({
+      load: [...namespaces],
+      cache: true,
+      ignoreEnvFile: envFile === false,
+      ...(envFile === false ? {} : { envFilePath: envFile }),
+      validatePredefined: false,
+    });
+    const context = await NestFactory.createApplicationContext(configModule, { logger: false, abortOnError: false });
+    try {
+      return namespaces.map((namespace) => context.get<unknown>(namespace.KEY)) as Loaded<N>;
+    } finally {
+      await context.close();
+    }
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** Read by Nest itself while it builds a module, not a setting of the service. */
+const FRAMEWORK_VARIABLES = new Set(['NEST_DEBUG']);
+
+/** `env` as it is, with the names read from it (`env.X`, `'X' in env`) added to `names`. */
+function recordNames(env: Env, names: Set<string>): Env {
+  const record = (name: string | symbol) =>
+    typeof name === 'string' && !FRAMEWORK_VARIABLES.has(name) && names.add(name);
+  return new Proxy(env, {
+    get: (target, name) => (record(name), Reflect.get(target, name)),
+    has: (target, name) => (record(name), Reflect.has(target, name)),
+  });
+}
+
+/** The whole service's configuration, loaded once (see loadConfigNamespaces). */
+export async function loadAppConfig(source: ConfigSource = {}): Promise<AppConfig> {
+  const consulted = source.consulted ?? new Set<string>();
+  const env = source.env ?? process.env;
+  const [core, ops, tokens, keycloak, meddream, emails, shares, permissions, sharePage] = await loadConfigNamespaces(
+    // core first: it makes the embedded secrets the others may rely on.
+    [
+      coreConfig,
+      opsConfig,
+      tokensConfig,
+      keycloakConfig,
+      medDreamConfig,
+      emailsConfig,
+      sharesConfig,
+      permissionsConfig,
+      sharePageConfig,
+    ],
+    { ...source, env, consulted },
+  );
+  // What depends on more than one namespace, from the same environment (the .env file's values included).
+  const recorded = recordNames(env, consulted);
   return {
     core,
-    ops: loadOpsConfig(env),
-    writeGuard: loadWriteGuardConfig(env, core),
-    tokens: loadTokensConfig(env),
-    keycloak: loadKeycloakConfig(env),
-    meddream: loadMedDreamConfig(env),
-    emails: loadEmailsConfig(env),
-    shares: loadSharesConfig(env),
-    permissions: loadPermissionsConfig(env),
-    sharePage: loadSharePageConfig(env),
-    secrets: secretValues(env, core),
+    ops,
+    writeGuard: loadWriteGuardConfig(recorded, core),
+    tokens,
+    keycloak,
+    meddream,
+    emails,
+    shares,
+    permissions,
+    sharePage,
+    secrets: secretValues(recorded, core),
+    consulted: [...consulted].sort(),
   };
 }
 
 /** The modules' configuration namespaces (`@Inject(tokensConfig.KEY)`...), filled from the one loaded AppConfig. */
 export function configNamespaces(config: AppConfig): ValueProvider[] {
+  const provide = <T>(namespace: Pick<ConfigFactoryKeyHost<T>, 'KEY'>, value: T): ValueProvider<T> => ({
+    provide: namespace.KEY,
+    useValue: value,
+  });
   return [
-    coreConfig.provide(config.core),
-    opsConfig.provide(config.ops),
-    tokensConfig.provide(config.tokens),
-    keycloakConfig.provide(config.keycloak),
-    medDreamConfig.provide(config.meddream),
-    emailsConfig.provide(config.emails),
-    permissionsConfig.provide(config.permissions),
-    sharesConfig.provide(config.shares),
-    sharePageConfig.provide(config.sharePage),
+    provide(coreConfig, config.core),
+    provide(opsConfig, config.ops),
+    provide(tokensConfig, config.tokens),
+    provide(keycloakConfig, config.keycloak),
+    provide(medDreamConfig, config.meddream),
+    provide(emailsConfig, config.emails),
+    provide(permissionsConfig, config.permissions),
+    provide(sharesConfig, config.shares),
+    provide(sharePageConfig, config.sharePage),
   ];
 }

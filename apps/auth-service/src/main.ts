@@ -80,7 +80,7 @@ function stopOnSignals(app: NestFastifyApplication, stop: GracefulStop, ops: Ops
 async function bootstrap(): Promise<void> {
   // The environment is read here, once: every setting is checked first, so that a wrong value stops start-up with its
   // name (before any worker is forked), embedded secrets are made once, and the result is handed down.
-  const config = loadAppConfig(process.env);
+  const config = await loadAppConfig();
   const { core, ops } = config;
   if (isClusterPrimary(core.workers)) {
     // The primary serves no request: it only needs its few lines in the same format as the workers'.

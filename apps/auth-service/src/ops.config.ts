@@ -1,13 +1,5 @@
-import {
-  boolSetting,
-  configNamespace,
-  CoreConfig,
-  enumSetting,
-  Env,
-  intSetting,
-  LogFormat,
-  readSetting,
-} from '@app/common';
+import { registerAs } from '@nestjs/config';
+import { boolSetting, CoreConfig, enumSetting, Env, intSetting, LogFormat, readSetting } from '@app/common';
 
 export interface OpsConfig {
   /** ENABLE_DOCS: the OpenAPI document at /docs-json and its UI at /docs (public). */
@@ -85,5 +77,5 @@ export function secretValues(env: Env, core: CoreConfig): string[] {
   return values.filter((v) => v.length > 0);
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const opsConfig = configNamespace<OpsConfig>('ops');
+/** ConfigModule's `ops` namespace (`@Inject(opsConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const opsConfig = registerAs('ops', (): OpsConfig => loadOpsConfig(process.env));

@@ -7,12 +7,11 @@ export {
   coreConfig,
   dataDirSetting,
   loadCoreConfig,
-  loadSigningKeys,
   portSetting,
   prefixSetting,
+  signingKeysConfig,
 } from './config/core.config';
 export type { CoreConfig, SigningKeys } from './config/core.config';
-export { configNamespace } from './config/config-namespace';
 export { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from './fs/atomic-write';
 export { IS_PUBLIC, Public } from './auth/public.decorator';
 export type { Caller } from './auth/caller';
@@ -27,7 +26,7 @@ export {
   NotFoundError,
   UnavailableError,
 } from './errors/domain-error';
-export { errorBody } from './http/error-body';
+export { ERROR_SCHEMA, errorBody } from './http/error-body';
 export { AllExceptionsFilter, sendError, toErrorResponse } from './http/all-exceptions.filter';
 export { hardenFastify, jsonDepthExceeds } from './http/fastify-setup';
 export { addressGroup, ClientAddress } from './http/client-address';

@@ -1,6 +1,7 @@
+import { registerAs } from '@nestjs/config';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, configNamespace, Env, intSetting, readSetting } from '@app/common';
+import { boolSetting, ConfigError, Env, intSetting, readSetting } from '@app/common';
 
 interface SmtpConfig {
   host: string;
@@ -111,5 +112,5 @@ export function loadEmailsConfig(env: Env): EmailsConfig {
   };
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const emailsConfig = configNamespace<EmailsConfig>('emails');
+/** ConfigModule's `emails` namespace (`@Inject(emailsConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const emailsConfig = registerAs('emails', (): EmailsConfig => loadEmailsConfig(process.env));

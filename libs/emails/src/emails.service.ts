@@ -3,12 +3,8 @@ import { DomainError, NotFoundError } from '@app/common';
 import { EMAIL_ADDRESS, emailsConfig, EmailsConfig } from './emails.config';
 import { EmailTemplatesService } from './email-templates.service';
 import { SendEmailDto } from './dto/send-email.dto';
+import type { SendEmailAnswer } from './send-email.answer';
 import { EmailDeliveryError, OutgoingEmail, SmtpMailer } from './smtp-mailer.client';
-
-export interface SendEmailAnswer {
-  success: boolean;
-  details: string | null;
-}
 
 const EMAILS_DISABLED = 'E-mails are disabled on this service: set ENABLE_EMAILS=true and the EMAILS_* settings';
 /** The most recipients one share e-mail may have. */

@@ -1,5 +1,5 @@
-import { errors, exportJWK, generateKeyPair } from 'jose';
-import type { JWK } from 'jose';
+import { CompactSign, compactVerify, errors, exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import { JwksKeyStore, JwksUnavailableError } from './jwks-key-store';
 
 // The key store by `new`, with a fake key-set endpoint and jest's fake clock: the cooldown rules are checked as
@@ -8,17 +8,35 @@ import { JwksKeyStore, JwksUnavailableError } from './jwks-key-store';
 const COOLDOWN = 3000;
 let k1: JWK;
 let k2: JWK;
+/** The private half of each key, by kid: what tells which key the store answered. */
+const privateKeys = new Map<string, CryptoKey>();
 
 beforeAll(async () => {
-  const jwk = async (kid: string) => ({
-    ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey)),
-    kid,
-    alg: 'RS256',
-    use: 'sig',
-  });
+  const jwk = async (kid: string) => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    privateKeys.set(kid, pair.privateKey);
+    return { ...(await exportJWK(pair.publicKey)), kid, alg: 'RS256', use: 'sig' };
+  };
   k1 = await jwk('k1');
   k2 = await jwk('k2');
 });
+
+/** The kid of the key pair whose signature `key` verifies: which key the store gave back. */
+async function kidOf(key: CryptoKey): Promise<string | undefined> {
+  for (const [kid, privateKey] of privateKeys) {
+    const jws = await new CompactSign(new TextEncoder().encode(kid))
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(privateKey);
+    if (
+      await compactVerify(jws, key).then(
+        () => true,
+        () => false,
+      )
+    )
+      return kid;
+  }
+  return undefined;
+}
 
 /** A key-set endpoint serving `keys` (or failing with `down`), counting its fetches. */
 function endpoint() {
@@ -65,8 +83,10 @@ describe('JwksKeyStore', () => {
     const { state, fetchImpl } = endpoint();
     state.keys = [k1];
     const store = storeOn(fetchImpl);
-    await expect(store.getKey(header('k1'))).resolves.toBeDefined();
-    await expect(store.getKey(header('k1'))).resolves.toBeDefined();
+    state.keys = [k2, k1];
+    expect(await kidOf(await store.getKey(header('k1')))).toBe('k1');
+    expect(await kidOf(await store.getKey(header('k2')))).toBe('k2');
+    expect(await kidOf(await store.getKey(header('k1')))).toBe('k1');
     expect(state.fetches).toBe(1);
     await jest.advanceTimersByTimeAsync(60_000);
     await store.getKey(header('k1'));
@@ -81,7 +101,9 @@ describe('JwksKeyStore', () => {
     await jest.advanceTimersByTimeAsync(COOLDOWN);
     state.keys = [k2, k1];
     const start = Date.now();
-    expect((await settle(store.getKey(header('k2')), start)).at).toBe(0);
+    const rotated = await settle(store.getKey(header('k2')), start);
+    expect(rotated.at).toBe(0);
+    expect(await kidOf(rotated.value!)).toBe('k2');
     expect(state.fetches).toBe(2);
   });
 
@@ -107,6 +129,7 @@ describe('JwksKeyStore', () => {
     const rotated = Date.now();
     const first = await settle(store.getKey(header('k2')), rotated);
     expect(first.error).toBeUndefined();
+    expect(await kidOf(first.value!)).toBe('k2');
     expect(first.at).toBeLessThanOrEqual(COOLDOWN);
     expect(state.fetches).toBe(3);
   });
@@ -158,8 +181,8 @@ describe('JwksKeyStore', () => {
     await store.getKey(header('k1'));
     state.down = true;
     await jest.advanceTimersByTimeAsync(5000);
-    await expect(store.getKey(header('k1'))).resolves.toBeDefined();
-    await expect(store.getKey(header('k1'))).resolves.toBeDefined();
+    expect(await kidOf(await store.getKey(header('k1')))).toBe('k1'); // the last keys keep verifying
+    expect(await kidOf(await store.getKey(header('k1')))).toBe('k1');
     expect(stale).toHaveLength(1);
     expect(stale[0]).toBeInstanceOf(JwksUnavailableError);
     const start = Date.now();

@@ -1,7 +1,7 @@
+import { registerAs } from '@nestjs/config';
 import {
   boolSetting,
   ConfigError,
-  configNamespace,
   enumSetting,
   Env,
   intSetting,
@@ -344,5 +344,5 @@ export function oidcStartupLines(config: KeycloakConfig): Array<{ level: 'log' |
   return lines;
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const keycloakConfig = configNamespace<KeycloakConfig>('keycloak');
+/** ConfigModule's `keycloak` namespace (`@Inject(keycloakConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const keycloakConfig = registerAs('keycloak', (): KeycloakConfig => loadKeycloakConfig(process.env));

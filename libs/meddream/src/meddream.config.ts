@@ -1,4 +1,5 @@
-import { ConfigError, configNamespace, Env, intSetting, urlSetting } from '@app/common';
+import { registerAs } from '@nestjs/config';
+import { ConfigError, Env, intSetting, urlSetting } from '@app/common';
 
 export interface MedDreamConfig {
   /** True when both URLs are set: MedDream links can be made. */
@@ -30,5 +31,5 @@ export function loadMedDreamConfig(env: Env): MedDreamConfig {
   return { enabled: Boolean(tokenServiceUrl && publicRoot), tokenServiceUrl, publicRoot, timeoutMs };
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const medDreamConfig = configNamespace<MedDreamConfig>('meddream');
+/** ConfigModule's `meddream` namespace (`@Inject(medDreamConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const medDreamConfig = registerAs('meddream', (): MedDreamConfig => loadMedDreamConfig(process.env));

@@ -8,7 +8,7 @@ export { ANONYMOUS_PROFILE } from './anonymous-profile';
 export type { AnonymousProfile } from './anonymous-profile';
 export { REALM_ROLES_SOURCE, reconcileRoles } from './realm-roles';
 export type { RealmRolesSource } from './realm-roles';
-export { loadPermissionsConfig, permissionsConfig } from './permissions.config';
+export { permissionsConfig } from './permissions.config';
 export type { PermissionsConfig } from './permissions.config';
 export { RolesStore } from './roles.store';
 export { PermissionsModule } from './permissions.module';

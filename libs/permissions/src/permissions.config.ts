@@ -1,5 +1,6 @@
+import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
-import { configNamespace, Env, readSetting } from '@app/common';
+import { Env, readSetting } from '@app/common';
 
 /** The roles file shipped with the service (resolved from the working folder: the repository or the image's /app). */
 export const SHIPPED_PERMISSIONS_FILE = 'config/permissions.json';
@@ -35,5 +36,5 @@ export function loadPermissionsConfig(env: Env, cwd: string = process.cwd()): Pe
   };
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const permissionsConfig = configNamespace<PermissionsConfig>('permissions');
+/** ConfigModule's `permissions` namespace (`@Inject(permissionsConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const permissionsConfig = registerAs('permissions', (): PermissionsConfig => loadPermissionsConfig(process.env));

@@ -1,5 +1,5 @@
 // The public surface of @app/shares: what the app and the other libs import, by name (knip checks that each is used).
-export { loadSharesConfig, sharesConfig } from './shares.config';
+export { sharesConfig } from './shares.config';
 export type { SharesConfig } from './shares.config';
 export { loadUnlockLimits } from './shares.config';
 export { notRevocableReason } from './share-record';

@@ -1,5 +1,6 @@
+import { registerAs } from '@nestjs/config';
 import { resolve } from 'node:path';
-import { boolSetting, ConfigError, configNamespace, Env, intSetting, listSetting, readSetting } from '@app/common';
+import { boolSetting, ConfigError, Env, intSetting, listSetting, readSetting } from '@app/common';
 
 export type SharesStorage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
@@ -89,5 +90,5 @@ export function loadSharesConfig(env: Env): SharesConfig {
   };
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const sharesConfig = configNamespace<SharesConfig>('shares');
+/** ConfigModule's `shares` namespace (`@Inject(sharesConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const sharesConfig = registerAs('shares', (): SharesConfig => loadSharesConfig(process.env));

@@ -1,7 +1,9 @@
 // The public surface of @app/tokens: what the app and the other libs import, by name (knip checks that each is used).
 export { isTokenType, TOKEN_TYPES, toWireResource } from './token-types';
-export type { Level, Resource, ShareToken, TokenType, WireResource } from './token-types';
-export { loadTokensConfig, tokensConfig } from './tokens.config';
+export type { Level, Resource, ShareToken, TokenType } from './token-types';
+export { CREATE_TOKEN_ANSWER_SCHEMA, DECODE_ANSWER_SCHEMA, PROTECTION_KINDS, WIRE_RESOURCE_SCHEMA } from './answers';
+export type { CreateTokenAnswer, DecodeAnswer, WireResource } from './answers';
+export { tokensConfig } from './tokens.config';
 export type { TokensConfig } from './tokens.config';
 export { ShareTokenCodec } from './codec/share-token-codec';
 export { joinUrl } from './links/link-builder';
@@ -17,5 +19,4 @@ export { readValidateBody, VALIDATE_TOKEN_BODY } from './dto/validate-token.dto'
 export type { ValidateTokenBody } from './dto/validate-token.dto';
 export { DecodeTokenDto } from './dto/decode-token.dto';
 export { stripBearer, tokenHash, TokensService } from './tokens.service';
-export type { CreateTokenAnswer, DecodeAnswer } from './tokens.service';
 export { TokensModule } from './tokens.module';

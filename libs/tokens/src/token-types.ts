@@ -1,3 +1,5 @@
+import type { WireResource } from './answers';
+
 export const LEVELS = ['patient', 'study', 'series', 'instance', 'system'] as const;
 export type Level = (typeof LEVELS)[number];
 
@@ -22,8 +24,6 @@ export const PUBLICATION_TYPES: ReadonlySet<TokenType> = new Set([
   'osimis-viewer-publication',
   'meddream-viewer-publication',
 ]);
-
-export type DecodeErrorCode = 'expired' | 'invalid' | 'unknown';
 
 export function isTokenType(value: unknown): value is TokenType {
   return typeof value === 'string' && (TOKEN_TYPES as readonly string[]).includes(value);
@@ -56,14 +56,6 @@ export interface ShareToken {
   protected: boolean;
   /** A child token minted by the share page: the share id of the protected share it unlocked (`parent_share_id`). */
   parentShareId: string | null;
-}
-
-/** The kebab-case resource object of the wire. */
-export interface WireResource {
-  'dicom-uid': string | null;
-  'orthanc-id': string | null;
-  url: string | null;
-  level: Level;
 }
 
 export function toWireResource(r: Resource): WireResource {

@@ -1,6 +1,6 @@
+import { registerAs } from '@nestjs/config';
 import {
   ConfigError,
-  configNamespace,
   enumSetting,
   Env,
   intSetting,
@@ -112,5 +112,5 @@ function shareTokenMethodsSetting(env: Env): ShareTokenMethod[] {
   return SHARE_TOKEN_METHODS.filter((m) => methods.includes(m));
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const tokensConfig = configNamespace<TokensConfig>('tokens');
+/** ConfigModule's `tokens` namespace (`@Inject(tokensConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const tokensConfig = registerAs('tokens', (): TokensConfig => loadTokensConfig(process.env));

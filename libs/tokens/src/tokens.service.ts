@@ -12,43 +12,10 @@ import { ValidateTokenDto } from './dto/validate-token.dto';
 import { LinkBuilder } from './links/link-builder';
 import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
 import { SHARE_REGISTRY, ShareProtectionInput, ShareRegistryHook } from './share-registry';
-import {
-  DecodeErrorCode,
-  isTokenType,
-  PUBLICATION_TYPES,
-  Resource,
-  ShareToken,
-  toWireResource,
-  WireResource,
-} from './token-types';
+import { CreateTokenAnswer, DecodeAnswer, DecodeErrorCode, WireResource } from './answers';
+import { isTokenType, PUBLICATION_TYPES, Resource, ShareToken, toWireResource } from './token-types';
 import { tokensConfig, TokensConfig } from './tokens.config';
 import { Decision, decideShareAccess } from './validation/share-decision';
-
-export interface CreateTokenAnswer {
-  request: {
-    id: string | null;
-    resources: WireResource[];
-    type: string;
-    'expiration-date': string | null;
-    'validity-duration': number | null;
-    /** Only for a protected link: how it is opened (never the password). */
-    protection?: ShareProtectionInput['kind'];
-  };
-  token: string;
-  url: string | null;
-}
-
-export interface DecodeAnswer {
-  'token-type': string | null;
-  'error-code': DecodeErrorCode | null;
-  'redirect-url': string | null;
-  resources: WireResource[];
-  /**
-   * Only for a protected link: true, with `redirect-url` the share page (which asks for the password or code) and no
-   * resources; the other keys are as for any token, so that OE2's landing page sends the user to the share page.
-   */
-  protected?: true;
-}
 
 /** The child token the share page mints on unlocking a protected link, and the viewer link that carries it. */
 export interface ChildLink {

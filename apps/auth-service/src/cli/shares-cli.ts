@@ -1,13 +1,15 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { userInfo } from 'node:os';
-import { Env, loadSigningKeys } from '@app/common';
+import { resolve } from 'node:path';
+import { Env, signingKeysConfig } from '@app/common';
 import { ShareTokenCodec } from '@app/tokens';
+import { ConfigSource, loadConfigNamespaces } from '../app.config';
 import {
   decodeCursor,
   encodeCursor,
   ListSharesQuery,
-  loadSharesConfig,
+  sharesConfig,
   notRevocableReason,
   openShareStore,
   ShareAdmin,
@@ -99,16 +101,24 @@ function table(rows: ShareView[]): string {
 }
 
 /** Runs one command; resolves to the exit code (0 done, 1 not found or refused, 2 usage). */
-export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise<number> {
+export async function runSharesCli(
+  argv: string[],
+  env: Env,
+  io: CliIo,
+  envFile: ConfigSource['envFile'] = false,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help') {
     io.out(USAGE);
     return command ? 0 : 2;
   }
-  // The environment is read here, once: the registry's settings, and the signing keys for the one command that
-  // checks a token's signature (the CLI needs no caller login, so not the whole core configuration).
-  const config = loadSharesConfig(env);
-  const signingKeys = command === 'revoke-token' ? loadSigningKeys(env) : null;
+  // The environment (and the .env file, as the service reads it) is read here, once: the registry's settings, and the
+  // signing keys for the one command that checks a token's signature (the CLI needs no caller login, so not the whole
+  // core configuration).
+  const [config, signingKeys] =
+    command === 'revoke-token'
+      ? await loadConfigNamespaces([sharesConfig, signingKeysConfig], { env, envFile })
+      : [...(await loadConfigNamespaces([sharesConfig], { env, envFile })), null];
   const by = `cli:${userInfo().username}`;
   let store: ShareStore | null = null;
   const open = async () => (store = await openShareStore(config.storage));
@@ -183,10 +193,9 @@ export async function runSharesCli(argv: string[], env: Env, io: CliIo): Promise
 }
 
 if (require.main === module) {
-  runSharesCli(process.argv.slice(2), process.env, {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
-  }).then(
+  const io = { out: (t: string) => process.stdout.write(`${t}\n`), err: (t: string) => process.stderr.write(`${t}\n`) };
+  // The service's .env file too, when present (the environment wins over it).
+  runSharesCli(process.argv.slice(2), process.env, io, resolve('.env')).then(
     (code) => {
       process.exitCode = code;
     },

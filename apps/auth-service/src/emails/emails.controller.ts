@@ -18,6 +18,8 @@ import { TokensService } from '@app/tokens';
 import { bindShareLinks } from './bound-links';
 import type { SendEmailAnswer } from '@app/emails';
 
+const JSON_ERROR = { 'application/json': { schema: ERROR_SCHEMA } };
+
 /** OE2's "share by e-mail" (PROTOCOL.md section 9). A 404 JSON says so when ENABLE_EMAILS is off. */
 @ApiTags('emails')
 @ApiNotFoundResponse({ description: 'ENABLE_EMAILS is off (or no such template)', schema: ERROR_SCHEMA })
@@ -50,6 +52,9 @@ export class EmailsController {
     schema: { type: 'string' },
     example: '<html><body>{email-content}</body></html>',
   })
+  // The errors are JSON, as everywhere (only the template is HTML).
+  @ApiResponse({ status: 400, description: 'not a template name (a path)', content: JSON_ERROR })
+  @ApiResponse({ status: 404, description: 'ENABLE_EMAILS is off, or no such template', content: JSON_ERROR })
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('x-content-type-options', 'nosniff')
   template(@Param('name') name: string): Promise<string> {
@@ -77,8 +82,8 @@ export class EmailsController {
   @ApiOkResponse({ description: 'sent', schema: SEND_EMAIL_ANSWER_SCHEMA, example: { success: true, details: null } })
   @ApiResponse({
     status: 400,
-    description: 'not sent, or the body is invalid',
-    schema: SEND_EMAIL_ANSWER_SCHEMA,
+    description: 'not sent (success false, details saying why), or the body is invalid (the error body)',
+    schema: { oneOf: [SEND_EMAIL_ANSWER_SCHEMA, ERROR_SCHEMA] },
     example: { success: false, details: 'the SMTP server refused the recipient' },
   })
   async send(

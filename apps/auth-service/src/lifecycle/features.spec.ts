@@ -7,13 +7,12 @@ const BASE = {
   USERS: '{"u":"a-long-password"}',
   DATA_DIR: '/srv/auth',
 };
-const features = (env: Record<string, string>) => {
-  return describeFeatures(loadAppConfig({ ...BASE, ...env }));
-};
+const features = async (env: Record<string, string>) =>
+  describeFeatures(await loadAppConfig({ env: { ...BASE, ...env } }));
 
 describe('the start-up features summary', () => {
-  it('production without public URLs: only the instant links, and each other type says what to set', () => {
-    const f = features({});
+  it('production without public URLs: only the instant links, and each other type says what to set', async () => {
+    const f = await features({});
     expect(f.links).toEqual(['viewer-instant-link', 'download-instant-link']);
     expect(f.linksOff).toEqual({
       'stone-viewer-publication': 'set PUBLIC_ORTHANC_ROOT',
@@ -28,8 +27,8 @@ describe('the start-up features summary', () => {
     expect(f.dataDir).toBe('/srv/auth');
   });
 
-  it('everything configured: every link type, Keycloak, e-mails, MedDream and PostgreSQL, with no credential shown', () => {
-    const f = features({
+  it('everything configured: every link type, Keycloak, e-mails, MedDream and PostgreSQL, with no credential shown', async () => {
+    const f = await features({
       PUBLIC_ORTHANC_ROOT: 'https://pacs.example.org/orthanc/',
       PUBLIC_OHIF_ROOT: 'https://pacs.example.org/ohif/',
       PUBLIC_LANDING_ROOT: 'https://pacs.example.org/orthanc/ui/app/token-landing.html',
@@ -58,13 +57,16 @@ describe('the start-up features summary', () => {
     expect(line.split('\n')).toHaveLength(1);
   });
 
-  it('the registry switched off says so', () => {
-    const f = features({ ENABLE_SHARES_REGISTRY: 'false', PUBLIC_SHARE_PAGE_ROOT: 'https://pacs.example.org/share/' });
+  it('the registry switched off says so', async () => {
+    const f = await features({
+      ENABLE_SHARES_REGISTRY: 'false',
+      PUBLIC_SHARE_PAGE_ROOT: 'https://pacs.example.org/share/',
+    });
     expect(f.registry).toMatch(/^off \(ENABLE_SHARES_REGISTRY=false/);
     expect(f.protectedLinks).toBe('off (they need the share registry)');
   });
 
-  it('displayUrl keeps scheme, host and path only', () => {
+  it('displayUrl keeps scheme, host and path only', async () => {
     expect(displayUrl('https://u:p@h.example:8443/a/b?c=d#e')).toBe('https://h.example:8443/a/b');
     expect(displayUrl('not a url')).toBe('(not a URL)');
   });

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestj
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BasicCredentials, LoginBackoff, MetricsService, Public } from '@app/common';
+import { ERROR_SCHEMA } from '../openapi/answer-schemas';
 import { opsConfig, OpsConfig } from '../ops.config';
 
 /**
@@ -31,7 +32,12 @@ export class MetricsController {
     schema: { type: 'string' },
     example: 'orthanc_auth_token_validations_total{decision="granted",reason=""} 42',
   })
-  @ApiResponse({ status: 401, description: 'no or wrong Basic credentials (unless METRICS_PUBLIC=true)' })
+  @ApiResponse({
+    status: 401,
+    description: 'no or wrong Basic credentials (unless METRICS_PUBLIC=true)',
+    // JSON, as every error answer (the route's text/plain is the metrics' only).
+    content: { 'application/json': { schema: ERROR_SCHEMA } },
+  })
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (!this.ops.metricsPublic && !this.credentials.checkHeader(header)) {

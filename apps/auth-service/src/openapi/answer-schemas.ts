@@ -1,92 +1,72 @@
 import type { SchemaObject } from '@nestjs/swagger';
+import type { FromSchema } from 'json-schema-to-ts';
+import { ERROR_SCHEMA as ERROR } from '@app/common';
+import { SEND_EMAIL_ANSWER_SCHEMA as SEND_EMAIL_ANSWER } from '@app/emails';
+import { PERMISSIONS } from '@app/permissions';
+import type { RolesConfig } from '@app/permissions';
+import type { ShareAccessView, ShareProtectionView, ShareView } from '@app/shares';
+import {
+  CREATE_TOKEN_ANSWER_SCHEMA as CREATE_TOKEN_ANSWER,
+  DECODE_ANSWER_SCHEMA as DECODE_ANSWER,
+  PROTECTION_KINDS,
+  WIRE_RESOURCE_SCHEMA,
+} from '@app/tokens';
 
-/** Schemas of answers that are interfaces in the code (no class for the scanner to read). */
-export const ERROR_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['statusCode', 'error', 'message'],
-  properties: {
-    statusCode: { type: 'integer', example: 400 },
-    error: { type: 'string', example: 'Bad Request' },
-    message: {
-      type: 'array',
-      items: { type: 'string' },
-      description: 'what went wrong; for bad input, one entry per wrong field, naming it',
-      example: ['level must be one of the following values: patient, study, series, instance, system'],
-    },
-    errorId: { type: 'string', description: '5xx only: the id under which the cause is logged' },
-  },
-};
+/**
+ * The answers' schemas as the controllers cite them in OpenAPI. Each is described once, where its type is: the type
+ * the code returns derives from the schema (json-schema-to-ts), and test/openapi-contract.e2e-spec.ts checks real
+ * answers against the published document. The schemas are plain JSON Schema `as const` (readonly, for FromSchema);
+ * `openApi` hands them to @nestjs/swagger, whose SchemaObject type wants mutable arrays.
+ */
+const openApi = (schema: object): SchemaObject => schema as SchemaObject;
 
-const WIRE_RESOURCE_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: {
-    'dicom-uid': { type: 'string', nullable: true },
-    'orthanc-id': { type: 'string', nullable: true },
-    url: { type: 'string', nullable: true },
-    level: { type: 'string', enum: ['patient', 'study', 'series', 'instance', 'system'] },
-  },
-};
+export const ERROR_SCHEMA = openApi(ERROR);
+export const CREATE_TOKEN_ANSWER_SCHEMA = openApi(CREATE_TOKEN_ANSWER);
+export const DECODE_ANSWER_SCHEMA = openApi(DECODE_ANSWER);
+export const SEND_EMAIL_ANSWER_SCHEMA = openApi(SEND_EMAIL_ANSWER);
 
-export const CREATE_TOKEN_ANSWER_SCHEMA: SchemaObject = {
+/** GET and PUT /settings/roles (the roles file). */
+const ROLES_CONFIG = {
   type: 'object',
-  required: ['request', 'token', 'url'],
-  properties: {
-    request: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', nullable: true },
-        resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
-        type: { type: 'string' },
-        'expiration-date': { type: 'string', nullable: true },
-        'validity-duration': { type: 'integer', nullable: true },
-      },
-    },
-    token: { type: 'string' },
-    url: {
-      type: 'string',
-      nullable: true,
-      description: 'the link to send (publication types, instant links), or null',
-    },
-  },
-};
-
-export const DECODE_ANSWER_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['token-type', 'error-code', 'redirect-url', 'resources'],
-  properties: {
-    'token-type': { type: 'string', nullable: true },
-    'error-code': { type: 'string', nullable: true, enum: ['expired', 'invalid', 'unknown'] },
-    'redirect-url': { type: 'string', nullable: true },
-    resources: { type: 'array', items: WIRE_RESOURCE_SCHEMA },
-  },
-};
-
-export const ROLES_CONFIG_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['roles'],
+  required: ['roles', 'available-labels'],
+  additionalProperties: false,
   properties: {
     roles: {
       type: 'object',
       description: 'role name -> what it grants',
       additionalProperties: {
         type: 'object',
+        required: ['permissions', 'authorized-labels'],
+        additionalProperties: false,
         properties: {
-          permissions: { type: 'array', items: { type: 'string' } },
+          permissions: { type: 'array', items: { type: 'string', enum: PERMISSIONS } },
           'authorized-labels': { type: 'array', items: { type: 'string' } },
         },
       },
     },
     'available-labels': { type: 'array', items: { type: 'string' } },
   },
-};
+} as const;
+export const ROLES_CONFIG_SCHEMA = openApi(ROLES_CONFIG);
 
-export const SEND_EMAIL_ANSWER_SCHEMA: SchemaObject = {
-  type: 'object',
-  properties: { success: { type: 'boolean' }, details: { type: 'string', nullable: true } },
-};
+const NULLABLE_STRING = { type: 'string', nullable: true } as const;
 
-export const SHARE_VIEW_SCHEMA: SchemaObject = {
+/** A share as GET /shares and the CLI show it. */
+const SHARE_VIEW = {
   type: 'object',
+  required: [
+    'id',
+    'status',
+    'type',
+    'resources',
+    'creator',
+    'created-at',
+    'expires-at',
+    'revoked-at',
+    'revoked-by',
+    'token-hash',
+  ],
+  additionalProperties: false,
   properties: {
     id: { type: 'string' },
     status: { type: 'string', enum: ['active', 'revoked', 'expired'] },
@@ -95,19 +75,24 @@ export const SHARE_VIEW_SCHEMA: SchemaObject = {
     creator: {
       type: 'object',
       nullable: true,
-      properties: { kind: { type: 'string' }, name: { type: 'string' }, 'user-id': { type: 'string', nullable: true } },
+      required: ['kind', 'name', 'user-id'],
+      additionalProperties: false,
+      properties: { kind: { type: 'string' }, name: { type: 'string' }, 'user-id': NULLABLE_STRING },
     },
-    'created-at': { type: 'string', nullable: true },
-    'expires-at': { type: 'string', nullable: true },
-    'revoked-at': { type: 'string', nullable: true },
-    'revoked-by': { type: 'string', nullable: true },
+    'created-at': NULLABLE_STRING,
+    'expires-at': NULLABLE_STRING,
+    'revoked-at': NULLABLE_STRING,
+    'revoked-by': NULLABLE_STRING,
     'token-hash': { type: 'string' },
   },
-};
+} as const;
+export const SHARE_VIEW_SCHEMA = openApi(SHARE_VIEW);
 
-/** `access` of GET /shares/{id}: the share's access trail (protected links, issue 15). */
-const SHARE_ACCESS_SCHEMA: SchemaObject = {
+/** `access` of GET /shares/{id}: the share's access trail (protected links). */
+const SHARE_ACCESS = {
   type: 'object',
+  required: ['counts', 'first-opened', 'last-opened', 'recent', 'recent-limit', 'retention-days'],
+  additionalProperties: false,
   properties: {
     counts: {
       type: 'object',
@@ -115,44 +100,62 @@ const SHARE_ACCESS_SCHEMA: SchemaObject = {
         'kind (page-open, unlock, code-sent, child-grant) -> outcome (ok, failed, locked, revoked, expired) -> events, over the whole life of the share',
       additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
     },
-    'first-opened': { type: 'string', nullable: true, description: 'first time the share page was opened' },
-    'last-opened': { type: 'string', nullable: true },
+    'first-opened': { ...NULLABLE_STRING, description: 'first time the share page was opened' },
+    'last-opened': NULLABLE_STRING,
     recent: {
       type: 'array',
       description: 'newest first, at most recent-limit, none older than retention-days (personal data)',
       items: {
         type: 'object',
+        required: ['at', 'kind', 'outcome', 'reason', 'child-id', 'client-address', 'user-agent'],
+        additionalProperties: false,
         properties: {
           at: { type: 'string' },
           kind: { type: 'string' },
           outcome: { type: 'string' },
-          reason: { type: 'string', nullable: true },
-          'child-id': { type: 'string', nullable: true },
-          'client-address': { type: 'string', nullable: true },
-          'user-agent': { type: 'string', nullable: true },
+          reason: NULLABLE_STRING,
+          'child-id': NULLABLE_STRING,
+          'client-address': NULLABLE_STRING,
+          'user-agent': NULLABLE_STRING,
         },
       },
     },
     'recent-limit': { type: 'integer' },
     'retention-days': { type: 'integer' },
   },
-};
+} as const;
 
-export const SHARE_WITH_ACCESS_SCHEMA: SchemaObject = {
-  ...SHARE_VIEW_SCHEMA,
+/** How a protected link opens; null for an ordinary link. */
+const SHARE_PROTECTION = {
+  type: 'object',
+  nullable: true,
+  description: 'how a protected link opens; null for an ordinary link',
+  required: ['kind', 'bound-addresses', 'failures', 'locked-until'],
+  additionalProperties: false,
   properties: {
-    ...SHARE_VIEW_SCHEMA.properties,
-    protection: {
-      type: 'object',
-      nullable: true,
-      description: 'how a protected link opens; null for an ordinary link',
-      properties: {
-        kind: { type: 'string', enum: ['password', 'email-code'] },
-        'bound-addresses': { type: 'integer', description: 'email-code: how many addresses a code may be sent to' },
-        failures: { type: 'integer', description: 'failed unlocks since the last success or lock' },
-        'locked-until': { type: 'string', format: 'date-time', nullable: true },
-      },
-    },
-    access: SHARE_ACCESS_SCHEMA,
+    kind: { type: 'string', enum: PROTECTION_KINDS },
+    'bound-addresses': { type: 'integer', description: 'email-code: how many addresses a code may be sent to' },
+    failures: { type: 'integer', description: 'failed unlocks since the last success or lock' },
+    'locked-until': { type: 'string', format: 'date-time', nullable: true },
   },
-};
+} as const;
+
+/** GET /shares/{id}: the share, how it opens, and its access trail. */
+const SHARE_WITH_ACCESS = {
+  ...SHARE_VIEW,
+  required: [...SHARE_VIEW.required, 'protection', 'access'],
+  properties: { ...SHARE_VIEW.properties, protection: SHARE_PROTECTION, access: SHARE_ACCESS },
+} as const;
+export const SHARE_WITH_ACCESS_SCHEMA = openApi(SHARE_WITH_ACCESS);
+
+/*
+ * The share views' types are libs/shares' (the registry's views); until they derive from these schemas there, the
+ * compiler holds both to the same shape: a field added, removed or retyped on one side and not the other fails the
+ * build.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape = <T extends true>(): T | undefined => undefined;
+sameShape<Same<FromSchema<typeof SHARE_VIEW>, ShareView>>();
+sameShape<Same<FromSchema<typeof SHARE_ACCESS>, ShareAccessView>>();
+sameShape<Same<FromSchema<typeof SHARE_PROTECTION>, ShareProtectionView | null>>();
+sameShape<Same<FromSchema<typeof ROLES_CONFIG>, RolesConfig>>();

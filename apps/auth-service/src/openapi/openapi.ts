@@ -57,6 +57,22 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
 }
 
 /**
+ * The error answers every route may give, in the one error shape: 500 (an unexpected failure, its `errorId` in the
+ * log) and, where a body is read, 413 past BODY_LIMIT (fastify's check, before the route).
+ */
+function describeCommonErrors(document: OpenAPIObject): void {
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_SCHEMA } } });
+  for (const item of Object.values(document.paths) as PathItemObject[]) {
+    for (const method of METHODS) {
+      const op = item[method] as OperationObject | undefined;
+      if (!op) continue;
+      if (op.requestBody) op.responses['413'] ??= error('the body is larger than BODY_LIMIT');
+      op.responses['500'] ??= error('an unexpected failure: errorId names it in the log');
+    }
+  }
+}
+
+/**
  * The OpenAPI document: every Nest route from its decorators, plus the plain fastify routes (the plugin's hot path),
  * which Nest's scanner cannot see, from their route descriptions (plain-route.ts).
  */
@@ -95,6 +111,7 @@ function buildOpenApiDocument(
     ...document.components,
     schemas: { ...document.components?.schemas, ...plain.schemas },
   };
+  describeCommonErrors(document);
   return document;
 }
 

@@ -1,14 +1,15 @@
-import { configNamespace, Env, readSetting } from '@app/common';
+import { registerAs } from '@nestjs/config';
+import { Env, readSetting } from '@app/common';
 
 export interface SharePageConfig {
   /** Shown on the share page as who shared the images (SHARE_PAGE_ORGANIZATION), e.g. "Radiology, St Mary's". */
   organization?: string;
 }
 
-export function loadSharePageConfig(env: Env): SharePageConfig {
+function loadSharePageConfig(env: Env): SharePageConfig {
   const organization = readSetting(env, 'SHARE_PAGE_ORGANIZATION')?.trim();
   return { organization: organization ? organization.slice(0, 200) : undefined };
 }
 
-/** Filled by the application from its one reading of the environment (see configNamespace). */
-export const sharePageConfig = configNamespace<SharePageConfig>('sharePage');
+/** ConfigModule's `sharePage` namespace (`@Inject(sharePageConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const sharePageConfig = registerAs('sharePage', (): SharePageConfig => loadSharePageConfig(process.env));

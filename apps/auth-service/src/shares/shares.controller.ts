@@ -62,6 +62,11 @@ interface ShareListAnswer {
  * users with `share` see and revoke their own shares, with `admin-permissions` everyone's.
  */
 @ApiTags('shares')
+@ApiResponse({
+  status: 503,
+  description: 'the share registry is off (ENABLE_SHARES_REGISTRY=false) or cannot answer (database down)',
+  schema: ERROR_SCHEMA,
+})
 @ApiBasicAuth()
 @ApiBearerAuth()
 @AllowBearer('share')
@@ -93,7 +98,11 @@ export class SharesController {
     example: { limit: 50, shares: [SHARE_EXAMPLE], 'next-cursor': null },
   })
   @ApiResponse({ status: 400, description: 'a query parameter is invalid (named in message)', schema: ERROR_SCHEMA })
-  @ApiResponse({ status: 403, description: 'bearer caller without the share or admin-permissions permission' })
+  @ApiResponse({
+    status: 403,
+    description: 'bearer caller without the share or admin-permissions permission',
+    schema: ERROR_SCHEMA,
+  })
   async list(@Query() q: ListSharesQuery, @Req() req: { user?: Caller }): Promise<ShareListAnswer> {
     const owner = ownerOf(shareScope(req.user));
     const limit = q.limit ?? DEFAULT_LIMIT;
@@ -141,8 +150,16 @@ export class SharesController {
       'revoked-by': 'share-user',
     },
   })
-  @ApiResponse({ status: 400, description: 'not a share token signed with SECRET_KEY or PREVIOUS_SECRET_KEYS' })
-  @ApiResponse({ status: 404, description: 'bearer caller: the token is not one of their shares' })
+  @ApiResponse({
+    status: 400,
+    description: 'not a share token signed with SECRET_KEY or PREVIOUS_SECRET_KEYS',
+    schema: ERROR_SCHEMA,
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'bearer caller: the token is not one of their shares',
+    schema: ERROR_SCHEMA,
+  })
   async revokeToken(@Body() body: RevokeTokenDto, @Req() req: { user?: Caller }): Promise<ShareView> {
     const owner = ownerOf(shareScope(req.user));
     return toShareView(await this.shares.revokeToken(body.token, revokedBy(req.user), owner));
@@ -163,7 +180,7 @@ export class SharesController {
     schema: SHARE_WITH_ACCESS_SCHEMA,
     example: { ...SHARE_EXAMPLE, access: ACCESS_EXAMPLE },
   })
-  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
+  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)", schema: ERROR_SCHEMA })
   async get(
     @Param('id') id: string,
     @Req() req: { user?: Caller },
@@ -193,10 +210,11 @@ export class SharesController {
       'revoked-by': 'share-user',
     },
   })
-  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)" })
+  @ApiResponse({ status: 404, description: "no such share (or not one of the bearer caller's)", schema: ERROR_SCHEMA })
   @ApiResponse({
     status: 409,
     description: 'a meddream-instant-link: MedDream checks its own tokens, so this service cannot revoke it',
+    schema: ERROR_SCHEMA,
   })
   async revoke(@Param('id') id: string, @Req() req: { user?: Caller }): Promise<ShareView> {
     return toShareView(await this.shares.revoke(id, revokedBy(req.user), ownerOf(shareScope(req.user))));

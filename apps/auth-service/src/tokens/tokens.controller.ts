@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
@@ -99,6 +100,12 @@ export class TokensController {
     description: 'too many tokens created by this caller in the last minute (`Retry-After`: seconds to wait)',
     schema: ERROR_SCHEMA,
   })
+  @ApiResponse({ status: 502, description: 'MedDream types: the MedDream token service failed', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 504,
+    description: 'MedDream types: the MedDream token service did not answer in time',
+    schema: ERROR_SCHEMA,
+  })
   create(
     @Param('type') type: string,
     @Body() body: CreateTokenDto,
@@ -142,6 +149,16 @@ export class TokensController {
     },
   })
   @ApiBadRequestResponse({ description: 'the body is invalid (the field is named in message)', schema: ERROR_SCHEMA })
+  @ApiResponse({
+    status: 502,
+    description: 'a MedDream token: the MedDream token service failed',
+    schema: ERROR_SCHEMA,
+  })
+  @ApiResponse({
+    status: 504,
+    description: 'a MedDream token: the MedDream token service did not answer in time',
+    schema: ERROR_SCHEMA,
+  })
   decode(@Body() body: DecodeTokenDto): Promise<DecodeAnswer> {
     return this.tokens.decode(body);
   }

@@ -1,7 +1,7 @@
+import { registerAs } from '@nestjs/config';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
-import { configNamespace } from './config-namespace';
 import { embeddedSecretKey, embeddedUsers } from './embedded-defaults';
 import { enumSetting, intSetting, listSetting, stringMapSetting } from './parsers';
 import { Env, readSetting } from './settings';
@@ -30,7 +30,7 @@ export function dataDirSetting(env: Env): string {
  * the shares CLI's (which needs no other core setting). Outside production, without SECRET_KEY, the key generated in
  * the data folder (made on first use, kept with mode 0600).
  */
-export function loadSigningKeys(env: Env, dataDir = dataDirSetting(env)): SigningKeys {
+function loadSigningKeys(env: Env, dataDir = dataDirSetting(env)): SigningKeys {
   const secretKey = readSetting(env, 'SECRET_KEY');
   if (!secretKey && env.NODE_ENV === 'production') {
     throw new ConfigError(
@@ -167,4 +167,8 @@ function workersSetting(env: Env): number {
   return intSetting(env, 'WORKERS', 1, 1, 64);
 }
 
-export const coreConfig = configNamespace<CoreConfig>('core');
+/** The signing keys alone, for the shares CLI (which needs no other core setting): `signingKeysConfig.KEY`. */
+export const signingKeysConfig = registerAs('signingKeys', (): SigningKeys => loadSigningKeys(process.env));
+
+/** ConfigModule's `core` namespace (`@Inject(coreConfig.KEY)`), loaded once at start-up (app.config.ts). */
+export const coreConfig = registerAs('core', (): CoreConfig => loadCoreConfig(process.env));
