@@ -45,7 +45,7 @@ describe('the start-up features summary', () => {
     });
     expect(f.linksOff).toEqual({});
     expect(f.links).toHaveLength(8);
-    expect(f.keycloak).toBe('on (Keycloak), issuer http://keycloak:8080/realms/orthanc');
+    expect(f.keycloak).toBe('on (Keycloak), issuer http://keycloak:8080/realms/orthanc/');
     expect(f.emails).toBe('on, SMTP smtp.example.org:587 (TLS)');
     expect(f.meddream).toBe('on, token service http://meddream-token-service:8088/v3/generate');
     expect(f.registry).toBe('PostgreSQL db:5433/orthanc_auth');
