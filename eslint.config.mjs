@@ -1,4 +1,4 @@
-// Conventions as lint rules (HOUSE-STYLE.md): no promise left floating, libs imported through their index only,
+// Conventions as lint rules (docs/ARCHITECTURE.md): no promise left floating, libs imported through their index only,
 // no lib reaching into the app or the tests, `common` standing on no other lib. Formatting is prettier's job.
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
