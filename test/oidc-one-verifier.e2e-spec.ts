@@ -93,8 +93,8 @@ describe('get-profile and the bearer routes verify with one verifier', () => {
 
   it('both entry points hold the one AccessTokenVerifier, and a request verifies once', async () => {
     const verifier = svc.app.get(AccessTokenVerifier);
-    expect((svc.app.get(OidcJwtStrategy) as unknown as { verifier: unknown }).verifier).toBe(verifier);
-    expect((svc.app.get(ProfileService) as unknown as { verifier: unknown }).verifier).toBe(verifier);
+    expect(svc.app.get<unknown, { verifier: unknown }>(OidcJwtStrategy).verifier).toBe(verifier);
+    expect(svc.app.get<unknown, { verifier: unknown }>(ProfileService).verifier).toBe(verifier);
     const verify = jest.spyOn(verifier, 'verify');
     try {
       expect(await viaProfile(token(rsa))).toBe('accepted');

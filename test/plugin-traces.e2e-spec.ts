@@ -92,10 +92,9 @@ function expectedAnswer(s: Scenario, call: PluginCall): { answer: unknown; diffe
   if (call.path === '/tokens/validate' && ['put', 'delete'].includes(call.body.method as string)) {
     return {
       answer: DENIED,
-      differs:
-        (recorded as { granted: boolean }).granted === true
-          ? `its ${call.body.method} is refused (the Python service granted it: a share token never writes)`
-          : undefined,
+      differs: (recorded as { granted: boolean }).granted
+        ? `its ${call.body.method as string} is refused (the Python service granted it: a share token never writes)`
+        : undefined,
     };
   }
   if (call.path === '/tokens/decode' && s.token && /-instant-link$/.test(s.token.type)) {
@@ -195,7 +194,7 @@ describe('replay of the real Orthanc authorization plugin (0.11.4) traffic', () 
     const summary = s['plugin-calls'].length
       ? s['plugin-calls']
           .map((c, i) => {
-            const what = `${c.path.replace(/^\/(tokens|user)\//, '')}${c.body.method ? ` ${c.body.method}` : ''}`;
+            const what = `${c.path.replace(/^\/(tokens|user)\//, '')}${c.body.method ? ` ${c.body.method as string}` : ''}`;
             return `${what} ${need(c, i)}${noteOn(s, c)}`;
           })
           .join(', ')

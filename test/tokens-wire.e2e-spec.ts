@@ -36,7 +36,7 @@ function chunkedPost(url: string, path: string, chunks: string[]): Promise<JsonR
       },
       (res) => {
         let text = '';
-        res.on('data', (d) => (text += d));
+        res.on('data', (d) => (text += String(d)));
         res.on('end', () =>
           resolve({
             status: res.statusCode!,

@@ -161,7 +161,7 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
       if (!Array.isArray(a.permissions) || !a.permissions.every((p) => PERMISSIONS.includes(p as string)))
         throw new Error(`${label}: bad permissions ${answer.text}`);
       if (!Number.isInteger(a.validity) || (a.validity as number) <= 0)
-        throw new Error(`${label}: validity ${a.validity}`);
+        throw new Error(`${label}: validity ${String(a.validity)}`);
       if (a['user-id'] === null) {
         expect(a).toEqual(ANONYMOUS);
         stats.anonymous++;
@@ -177,7 +177,7 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
           (f) =>
             body[f] === undefined ||
             body[f] === null ||
-            (typeof body[f] === 'string' && (body[f] as string).length <= 256) ||
+            (typeof body[f] === 'string' && body[f].length <= 256) ||
             f === 'token-value',
         );
       const userId = body?.['user-id'];
@@ -290,7 +290,7 @@ describe('hostile input on get-profile and the roles editor (property-based)', (
     const onDisk = JSON.parse(readFileSync(join(svc.dataDir, 'permissions.json'), 'utf8'));
     const inMemory = (await call(svc.url, 'GET', '/settings/roles')).body;
     expect(inMemory).toEqual(onDisk);
-    for (const g of Object.values(onDisk.roles) as Array<{ permissions: string[] }>)
+    for (const g of Object.values<{ permissions: string[] }>(onDisk.roles))
       for (const p of g.permissions) expect(PERMISSIONS).toContain(p);
     expect(stats.rolesReplaced).toBeGreaterThan(100);
   });

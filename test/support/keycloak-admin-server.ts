@@ -61,7 +61,7 @@ export class KeycloakAdminStandIn {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: Error) => send(res, 500, { error: err.message }));
+      this.handle(req, res).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;

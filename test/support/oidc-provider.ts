@@ -180,7 +180,7 @@ export class TestOidcProvider {
       ...(user.extra ?? {}),
     };
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: jwk.kid as string })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: jwk.kid })
       .setIssuer(opts.issuer ?? this.issuer)
       .setAudience(opts.audience ?? 'account')
       .setSubject(user.sub)

@@ -84,8 +84,8 @@ export async function startServiceProcess(
       }
     }
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -95,7 +95,7 @@ export async function startServiceProcess(
   const logged = (text: string, timeoutMs = SERVICE_START_TIMEOUT_MS): Promise<void> => {
     if (out.includes(text)) return Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
-    const watcher = { text, resolve: () => undefined as void };
+    const watcher = { text, resolve: (): void => undefined };
     const seen = new Promise<void>((resolve) => {
       watcher.resolve = resolve;
       watchers.add(watcher);

@@ -31,6 +31,8 @@ export function runPrimary(workers: number, shutdownTimeoutMs: number): void {
       setTimeout(() => process.exit(1), 2000).unref();
       return;
     }
+    // @types/node types the signal as a string; it is null when the worker exited by itself.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     logger.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another in 1 s`);
     setTimeout(fork, 1000).unref();
   });

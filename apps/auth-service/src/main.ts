@@ -124,13 +124,13 @@ function reportStartFailure(err: unknown): void {
       name: 'orthanc-auth',
       context: 'Bootstrap',
       ...(err instanceof ConfigError ? { variable: err.variable } : {}),
-      ...(stack ? { stack: (err as Error).stack } : {}),
+      ...(stack ? { stack: err.stack } : {}),
       msg: `orthanc-auth could not start: ${message}`,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   } else {
     process.stderr.write(`orthanc-auth could not start: ${message}\n`);
-    if (stack) process.stderr.write(`${(err as Error).stack}\n`);
+    if (stack) process.stderr.write(`${err.stack}\n`);
   }
 }
 

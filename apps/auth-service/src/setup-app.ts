@@ -63,6 +63,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   hardenFastify(adapter.getInstance(), { formPaths: (url) => url.startsWith(sharePage) });
   // First of the request hooks: while stopping, a request is answered 503 before credentials or body are looked at.
   const stop = new GracefulStop(adapter.getInstance());
+  // Nest declares its option bag as a class with no behaviour; the literal is its documented use.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     bodyParser: false,
     abortOnError: false,

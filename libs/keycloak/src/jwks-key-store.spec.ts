@@ -197,14 +197,12 @@ describe('JwksKeyStore', () => {
 
   it('an answer that is not a key set is an outage, not a verdict', async () => {
     for (const body of ['<html>', '{"keys": "no"}', 'x'.repeat(1024 * 1024 + 1)]) {
-      const store = storeOn((async () => new Response(body)) as typeof fetch);
+      const store = storeOn(async () => new Response(body));
       await expect(store.getKey(header('k1'))).rejects.toBeInstanceOf(JwksUnavailableError);
     }
     for (const status of [500, 204, 302]) {
       const headers = status === 302 ? { location: 'http://elsewhere.test/jwks' } : undefined;
-      const store = storeOn(
-        (async () => new Response(status === 204 ? null : '{"keys":[]}', { status, headers })) as typeof fetch,
-      );
+      const store = storeOn(async () => new Response(status === 204 ? null : '{"keys":[]}', { status, headers }));
       await expect(store.getKey(header('k1'))).rejects.toBeInstanceOf(JwksUnavailableError);
     }
   });

@@ -85,7 +85,7 @@ export class JwksKeyStore {
 
   /** The keys last fetched, as a JWKS (undefined before the first fetch). */
   jwks(): JSONWebKeySet | undefined {
-    return (this.current?.lookup as unknown as { jwks?: () => JSONWebKeySet })?.jwks?.();
+    return (this.current?.lookup as unknown as { jwks?: () => JSONWebKeySet } | undefined)?.jwks?.();
   }
 
   private async freshLookup(): Promise<KeyLookup> {

@@ -28,7 +28,7 @@ function errorDetail(err: unknown): string {
 
 async function readCapped(response: Response, limit: number): Promise<string | null> {
   if (!response.body) return '';
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

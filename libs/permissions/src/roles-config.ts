@@ -47,6 +47,8 @@ function permissionList(value: unknown, field: string): Permission[] {
   if (!Array.isArray(value)) throw new RolesConfigError(field, 'must be an array of permissions');
   return value.map((item, i) => {
     if (!isPermission(item)) {
+      // JSON.stringify answers undefined for undefined, a function or a symbol, though typed string.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       const shown = typeof item === 'string' ? `"${item}"` : (JSON.stringify(item) ?? String(item));
       throw new RolesConfigError(
         `${field}[${i}]`,

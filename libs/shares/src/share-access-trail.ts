@@ -324,8 +324,8 @@ export class ShareAccessTrail {
       return total;
     };
     this.pruning = run()
-      .catch((err: Error) => {
-        this.warn(`could not prune the share access trail: ${err.message}`);
+      .catch((err: unknown) => {
+        this.warn(`could not prune the share access trail: ${(err as Error).message}`);
         return 0;
       })
       .finally(() => {

@@ -75,7 +75,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
         labelNames: ['state'],
         registers: [metrics.registry],
         collect() {
-          for (const [state, n] of Object.entries(trail.stats())) this.set({ state }, n);
+          for (const [state, n] of Object.entries(trail.stats())) this.set({ state }, n as number);
         },
       });
     }
@@ -140,9 +140,9 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
       .then(() => {
         this.revoked.prune(Date.now());
       })
-      .catch((err: Error) => {
+      .catch((err: unknown) => {
         if (everything) this.fullSyncWanted = true;
-        this.logger.warn(`could not read revocations: ${err.message}`);
+        this.logger.warn(`could not read revocations: ${(err as Error).message}`);
       })
       .finally(() => {
         this.syncing = null;

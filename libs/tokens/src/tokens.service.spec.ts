@@ -7,8 +7,12 @@ import { ValidateTokenDto } from './dto/validate-token.dto';
 const codec = new ShareTokenCodec('unit-secret');
 const body = (over: Record<string, unknown> = {}) =>
   ({ id: 'x', type: 'viewer-instant-link', resources: [{ 'dicom-uid': 'U1', level: 'study' }], ...over }) as any;
-const probe = (token: string): ValidateTokenDto =>
-  ({ 'dicom-uid': 'U1', level: 'study', method: 'get', 'token-value': token }) as ValidateTokenDto;
+const probe = (token: string): ValidateTokenDto => ({
+  'dicom-uid': 'U1',
+  level: 'study',
+  method: 'get',
+  'token-value': token,
+});
 
 class MemoryRegistry implements ShareRegistryHook {
   created: CreatedShare[] = [];

@@ -218,6 +218,8 @@ export class TokensService {
     }
     if (password !== null) {
       const min = this.config.sharePasswordMinLength;
+      // Characters as people count them (code points), not UTF-16 units.
+      // eslint-disable-next-line @typescript-eslint/no-misused-spread
       if ([...password].length < min) {
         throw new InvalidInputError([`password must be at least ${min} characters long (SHARE_PASSWORD_MIN_LENGTH)`]);
       }

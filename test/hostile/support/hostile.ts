@@ -57,7 +57,7 @@ export function send(base: string, req: Sent): Promise<Answer> {
           }
           resolve({
             status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
+            contentType: res.headers['content-type'] ?? '',
             text,
             json,
             isJson,

@@ -199,8 +199,8 @@ if (require.main === module) {
     (code) => {
       process.exitCode = code;
     },
-    (err: Error) => {
-      process.stderr.write(`${err.message}\n`);
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     },
   );

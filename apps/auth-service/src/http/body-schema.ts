@@ -49,7 +49,7 @@ function fieldOf(error: ErrorObject): string {
 }
 
 function schemaOf(error: ErrorObject): Record<string, unknown> {
-  return (error.parentSchema ?? {}) as Record<string, unknown>;
+  return error.parentSchema ?? {};
 }
 
 function oneOf(values: readonly unknown[]): string {

@@ -28,7 +28,7 @@ export function instrumentHttp(
   const series = new Map<string, Map<string, RouteSeries>>();
   const seriesOf = (method: string, route: string): RouteSeries => {
     let byRoute = series.get(method);
-    if (!byRoute) series.set(method, (byRoute = new Map()));
+    if (!byRoute) series.set(method, (byRoute = new Map<string, RouteSeries>()));
     let s = byRoute.get(route);
     if (!s) byRoute.set(route, (s = { duration: metrics.httpDuration.bind(method, route), byStatus: new Map() }));
     return s;

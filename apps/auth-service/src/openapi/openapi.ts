@@ -2,7 +2,7 @@ import { Type } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject, PathItemObject } from '@nestjs/swagger';
+import type { PathItemObject } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreConfig, IS_PUBLIC } from '@app/common';
@@ -21,15 +21,18 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
       if (wrapper.metatype) controllers.set(wrapper.metatype.name, wrapper.metatype as Type);
   }
   const reflector = new Reflector();
-  for (const [path, item] of Object.entries(document.paths) as [string, PathItemObject][]) {
+  for (const [path, item] of Object.entries<PathItemObject>(document.paths)) {
     for (const method of METHODS) {
-      const op = item[method] as OperationObject | undefined;
+      const op = item[method];
       if (!op?.operationId) continue;
       const [controllerName, handlerName] = op.operationId.split('_');
       const controller = controllers.get(controllerName);
-      const handler = controller?.prototype[handlerName] as (() => unknown) | undefined;
+      const handler = (controller?.prototype as Record<string, unknown> | undefined)?.[handlerName] as
+        (() => unknown) | undefined;
       const targets = handler && controller ? [handler, controller] : [];
-      let isPublic = targets.length ? reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true : false;
+      let isPublic = targets.length
+        ? reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true
+        : false;
       if (path.endsWith('/metrics')) isPublic = ops.metricsPublic;
       const bearer = targets.length
         ? reflector.getAllAndOverride<BearerPermission | undefined>(ALLOW_BEARER, targets)

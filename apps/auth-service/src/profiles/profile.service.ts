@@ -96,6 +96,8 @@ export class ProfileService {
       permissions: [],
       'authorized-labels': [],
       validity: USER_PROFILE_VALIDITY,
+      // The provider's JSON may omit the id its type declares.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       'user-id': user.id ?? id,
       groups: null,
     };

@@ -39,11 +39,11 @@ export class BasicAuthStrategy extends PassportStrategy(PassportBasic, 'basic') 
    */
   override authenticate(request: BasicRequest, options?: object): void {
     const actions = this as unknown as StrategyActions;
-    const fail = actions.fail;
+    const fail = actions.fail.bind(actions);
     actions.fail = (...args: unknown[]) => {
       const caller = this.validate(request);
       if (caller) actions.success(caller);
-      else fail.apply(actions, args);
+      else fail(...args);
     };
     super.authenticate(request as never, options);
   }

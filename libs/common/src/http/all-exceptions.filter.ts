@@ -25,6 +25,8 @@ export function toErrorResponse(exception: unknown, logger: Logger, reqId?: stri
     const status = exception.getStatus();
     const response = exception.getResponse();
     let message: string | string[] = exception.message;
+    // getResponse() may be null at run time (a thrown HttpException built with null), whatever its type says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (typeof response === 'object' && response && 'message' in response) {
       message = (response as { message: string | string[] }).message;
     } else if (typeof response === 'string') {

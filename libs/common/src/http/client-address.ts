@@ -18,6 +18,8 @@ export class ClientAddress {
       if (!family)
         throw new ConfigError('SHARE_TRUSTED_PROXIES', `expects IP addresses or CIDR ranges, got "${entry}"`);
       const type = family === 6 ? 'ipv6' : 'ipv4';
+      // split('/') of an address without a prefix has no second element, whatever the destructured type says.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (bits === undefined) {
         this.trusted.addAddress(address, type);
       } else {

@@ -93,7 +93,7 @@ describe('requestIdOf', () => {
     expect(requestIdOf(req('abc-123.x:y_z'))).toBe('abc-123.x:y_z');
     const generated = new Set<string>();
     for (const bad of [undefined, '', 'a b', 'x'.repeat(65), 'id\n', '<script>', ['a', 'b']]) {
-      const id = requestIdOf(req(bad as string));
+      const id = requestIdOf(req(bad));
       expect(id).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
       generated.add(id);
     }

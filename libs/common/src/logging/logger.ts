@@ -20,6 +20,8 @@ function prettyStream(): DestinationStream | null {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as (opts: object) => DestinationStream;
     return pretty({
+      // isTTY is undefined on a pipe, whatever @types/node declares.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
       colorize: process.stdout.isTTY === true,
       sync: true,
       translateTime: 'SYS:HH:MM:ss.l',
@@ -126,6 +128,8 @@ export class PinoNestLogger implements LoggerService {
 
 function safeJson(value: unknown): string {
   try {
+    // JSON.stringify answers undefined for undefined, a function or a symbol, though typed string.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);

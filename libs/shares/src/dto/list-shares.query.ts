@@ -53,7 +53,7 @@ export class ListSharesQuery {
 
   @ApiPropertyOptional({ enum: TOKEN_TYPES })
   @IsOptional()
-  @IsIn(TOKEN_TYPES as unknown as string[])
+  @IsIn(TOKEN_TYPES)
   type?: string;
 
   @ApiPropertyOptional({ description: 'creator login, user name or Keycloak user id' })

@@ -21,7 +21,7 @@ export class PgAccessTrail {
       const inserted = new Set<string>();
       if (events.length) {
         const col = <T>(f: (e: (typeof events)[number]) => T) => events.map(f);
-        const res = await c.query<{ share_id: string; child_id: string }>(
+        const res = await c.query<{ share_id: string; child_id: string | null }>(
           `INSERT INTO share_access_events (${EVENT_COLUMNS})
            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
              $7::text[], $8::text[])

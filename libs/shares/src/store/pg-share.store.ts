@@ -143,6 +143,8 @@ export class PgShareStore implements ShareStore {
       // Each step not recorded yet, in order (not only those above the highest): steps numbered on branches merged in
       // another order (3 landing after 4) are applied all the same.
       const { rows } = await c.query<{ v: number }>('SELECT version AS v FROM schema_migrations');
+      // node-postgres answers bigint/numeric columns as strings, whatever the row type says.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
       const applied = new Set(rows.map((r) => Number(r.v)));
       const current = applied.size;
       let compact = false;
@@ -163,7 +165,8 @@ export class PgShareStore implements ShareStore {
         await c.query('VACUUM (ANALYZE) shares, share_resources, share_creators').then(
           () => this.logger.log(`share registry vacuumed after the upgrade in ${Date.now() - started} ms`),
           // The registry is upgraded and sound; autovacuum will do it.
-          (err: Error) => this.logger.warn(`could not vacuum the share registry after the upgrade: ${err.message}`),
+          (err: unknown) =>
+            this.logger.warn(`could not vacuum the share registry after the upgrade: ${(err as Error).message}`),
         );
       }
     } catch (err) {
@@ -304,6 +307,8 @@ export class PgShareStore implements ShareStore {
       values: [afterSeq, now, limit],
       rowMode: 'array',
     });
+    // The LEFT JOIN answers one row of nulls (with t.top) when nothing was revoked, whatever RevokedRow says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     const entries = rows.filter((r) => r[0] !== null).map(revokedRowToEntry);
     return { entries, through: throughOf(entries, limit, afterSeq, (rows[0]?.[4] as number | undefined) ?? null) };
   }

@@ -23,7 +23,7 @@ export interface ShareRow {
   revoked_by: string | null;
 }
 
-function toDate(v: number | Date | null): Date | null {
+function toDate(v: number | string | Date | null | undefined): Date | null {
   if (v === null || v === undefined) return null;
   return v instanceof Date ? v : new Date(Number(v));
 }
@@ -71,7 +71,7 @@ export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id'
 
 /** The columns of a new share, with `creator_id` already resolved; dates as the store wants them. */
 export const INSERT_COLUMNS = 'id, token_hash, type, creator_id, created_at, expires_at';
-export function insertValues<D>(share: NewShare, creatorId: number | null, date: (d: Date | null) => D): unknown[] {
+export function insertValues(share: NewShare, creatorId: number | null, date: (d: Date | null) => unknown): unknown[] {
   return [share.id, hashBytes(share.tokenHash), share.type, creatorId, date(share.createdAt), date(share.expiresAt)];
 }
 
@@ -149,11 +149,14 @@ export function rowToProtection(row: ProtectionRow): ProtectionState {
     kind: row.kind,
     passwordHash: row.password_hash,
     emails: row.emails ? (JSON.parse(row.emails) as string[]) : [],
+    // node-postgres answers bigint columns as strings, whatever the row type says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
     failures: Number(row.failures),
     lockedUntil: toDate(row.locked_until),
     codeHash: row.code_hash || null,
     codeExpiresAt: toDate(row.code_expires_at),
     codeWindowStart: toDate(row.code_window_start),
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
     codeRequests: Number(row.code_requests),
   };
 }

@@ -35,11 +35,11 @@ export class SqliteReader {
     try {
       worker = this.start();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
     return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
-      this.pending.set(id, { resolve: resolve as (rows: unknown) => void, reject });
+      this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
       worker.postMessage({ ...message, id });
     });
@@ -57,7 +57,7 @@ export class SqliteReader {
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
       if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else p.resolve(m.rows!);
+      else p.resolve(m.rows);
     });
     worker.on('error', (err) => this.lost(worker, err));
     worker.on('exit', (code) => this.lost(worker, new Error(`the share registry reader stopped (exit code ${code})`)));

@@ -8,6 +8,9 @@ export function AlsoSpelled(alternative: string): PropertyDecorator {
   return (target, key) => {
     const name = String(key);
     Expose()(target, key);
-    Transform(({ obj }) => (obj[name] !== undefined ? obj[name] : obj[alternative]))(target, key);
+    Transform(({ obj }: { obj: Record<string, unknown> }) => (obj[name] !== undefined ? obj[name] : obj[alternative]))(
+      target,
+      key,
+    );
   };
 }

@@ -48,7 +48,7 @@ export class CreateTokenDto {
   resources: ResourceDto[];
 
   @ApiProperty({ enum: TOKEN_TYPES, description: "the same as the path's {type}", example: 'stone-viewer-publication' })
-  @IsIn(TOKEN_TYPES as unknown as string[], {
+  @IsIn(TOKEN_TYPES, {
     message: `type must equal the token type of the path, as in PUT /tokens/{type}: one of ${TOKEN_TYPES.join(', ')}`,
   })
   type: TokenType;

@@ -38,6 +38,6 @@ export class ResourceDto {
   url?: string | null;
 
   @ApiProperty({ enum: LEVELS, example: 'study' })
-  @IsIn(LEVELS as unknown as string[])
+  @IsIn(LEVELS)
   level: Level;
 }
