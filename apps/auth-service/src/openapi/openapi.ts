@@ -67,7 +67,7 @@ function describeCommonErrors(document: OpenAPIObject): void {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_SCHEMA } } });
   for (const item of Object.values(document.paths) as PathItemObject[]) {
     for (const method of METHODS) {
-      const op = item[method] as OperationObject | undefined;
+      const op = item[method];
       if (!op) continue;
       if (op.requestBody) op.responses['413'] ??= error('the body is larger than BODY_LIMIT');
       op.responses['500'] ??= error('an unexpected failure: errorId names it in the log');
