@@ -371,6 +371,22 @@ describe('deployment kit (docker/)', () => {
     expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);
   });
 
+  it('keeps the published port: relative redirects, Forwarded host with its port, one variable for port and address', () => {
+    for (const name of EXPECTED_SETUPS) {
+      const conf = readFileSync(join(DOCKER, name, 'nginx', 'default.conf'), 'utf8');
+      // `return 302 /path` is made absolute with nginx's own port (80) unless absolute_redirect is off.
+      expect({ name, relative: /^\s*absolute_redirect off;$/m.test(conf) }).toEqual({ name, relative: true });
+      // $host drops the port: Orthanc's DICOMweb would answer with URLs on port 80.
+      expect({ name, hostOnly: /Forwarded[^\n]*\$host\b/.test(conf) }).toEqual({ name, hostOnly: false });
+      expect({ name, forwarded: /host=\$http_host"/.test(conf) }).toEqual({ name, forwarded: true });
+      const yml = readFileSync(join(DOCKER, name, 'docker-compose.yml'), 'utf8');
+      expect({ name, port: yml.includes('ports: ["${HTTP_PORT:-80}:80"]') }).toEqual({ name, port: true });
+      expect({ name, hardCoded: /"http:\/\/localhost[/"]/.test(yml) }).toEqual({ name, hardCoded: false });
+      const readme = readFileSync(join(DOCKER, name, 'README.md'), 'utf8');
+      expect({ name, v1: readme.includes('docker-compose up -d --build') }).toEqual({ name, v1: true });
+    }
+  });
+
   it('lists every pinned image once in docker/VERSIONS.md, at the tag the compose files use', () => {
     const table = readFileSync(join(DOCKER, 'VERSIONS.md'), 'utf8');
     const listed = new Map(

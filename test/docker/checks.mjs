@@ -4,7 +4,7 @@
 // them on exit, whatever happens here. Counts go back to run.sh through $OA_RUN/counts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const RUN = process.env.OA_RUN;
@@ -18,6 +18,13 @@ const check = (ok, name, detail = '') => {
   console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}${detail && !ok ? `: ${detail}` : ''}`);
   save();
   return ok;
+};
+/** A check not run here, said so in the output and counted apart (run.sh's closing line: `, N skipped`). */
+const skip = (name, why) => {
+  const f = join(RUN, 'skipped');
+  const n = existsSync(f) ? Number(readFileSync(f, 'utf8')) : 0;
+  writeFileSync(f, String(n + 1));
+  console.log(`  SKIP ${name}: ${why}`);
 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -235,7 +242,7 @@ try {
 }
 try {
   const { stackChecks } = await import('./stack.mjs');
-  await stackChecks({ check, docker, dockerStatus, http, until, RUN, IMAGE, LABEL, appendFileSync });
+  await stackChecks({ check, skip, docker, dockerStatus, http, until, RUN, IMAGE, LABEL, appendFileSync });
 } catch (e) {
   check(false, 'basic-auth setup', String(e?.stderr ?? e?.message ?? e).slice(0, 800));
 }
