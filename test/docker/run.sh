@@ -18,7 +18,12 @@ PASSED=0
 FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
-closing() { echo "docker test: $(($(date +%s) - T0)) s"; echo "$PASSED passed, $FAILED failed"; }
+closing() {
+  local skipped
+  skipped=$(cat "${OA_RUN:-/nonexistent}/skipped" 2>/dev/null || echo 0)
+  echo "docker test: $(($(date +%s) - T0)) s"
+  if [ "$skipped" != 0 ]; then echo "$PASSED passed, $FAILED failed, $skipped skipped"; else echo "$PASSED passed, $FAILED failed"; fi
+}
 
 if [ "$(id -u)" != 0 ]; then
   echo "test:docker starts a Docker engine of its own: run it as root"
