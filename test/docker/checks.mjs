@@ -153,11 +153,11 @@ async function imageChecks() {
   )
     .split('\n')
     .filter(Boolean);
-  const scratch = /^\/(tmp|var\/tmp|run\/lock|dev\/shm|home\/node)(\/|$)/;
+  const scratch = /^\/(tmp|var\/tmp|run\/lock|var\/lock|dev\/shm|home\/node)(\/|$)/;
   const unexpected = writable.filter((p) => !scratch.test(p) && !/^\/data(\/|$)/.test(p));
   check(
     unexpected.length === 0 && writable.some((p) => p === '/data'),
-    '/data the only writable path for its user (besides the scratch /tmp, /var/tmp and its home)',
+    '/data the only writable path for its user (besides the sticky scratch folders /tmp, /var/tmp, /run/lock and its home)',
     unexpected.slice(0, 10).join(' '),
   );
 
