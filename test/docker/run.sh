@@ -47,7 +47,8 @@ cleanup() {
       docker network ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker network rm >/dev/null 2>&1
     done
     docker volume ls -q --filter label=orthanc-auth-docker-test | xargs -r docker volume rm >/dev/null 2>&1
-    docker image prune -f >/dev/null 2>&1
+    # Build caches older than a week go; newer dangling images are the legacy builder's cache: kept.
+    docker image prune -f --filter until=168h >/dev/null 2>&1
     docker builder prune -f --filter until=168h >/dev/null 2>&1
   fi
   engine_stop
