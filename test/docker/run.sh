@@ -31,6 +31,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 OA_CACHE=${ORTHANC_AUTH_DOCKER_CACHE:-/var/cache/orthanc-auth-docker-test}
 mkdir -p "$OA_CACHE"
+# One run at a time: the engine's socket, bridge and data root are fixed (a second run would pull them from under
+# the first, and its clean-up would remove the first one's network rules).
+exec 9>"$OA_CACHE/.lock"
+if ! flock -n 9; then
+  echo "another test:docker run holds $OA_CACHE/.lock: wait for it to end"
+  FAILED=1; closing; exit 1
+fi
 OA_RUN=$(mktemp -d /tmp/orthanc-auth-docker-test.XXXXXX)
 # shellcheck source=engine.sh
 . "$HERE/engine.sh"
