@@ -45,6 +45,7 @@ OA_RUN=$(mktemp -d /tmp/orthanc-auth-docker-test.XXXXXX)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [ -n "${OA_CHECKS_PID:-}" ]; then kill "$OA_CHECKS_PID" 2>/dev/null || true; wait "$OA_CHECKS_PID" 2>/dev/null; fi
   if [ -n "${OA_DOCKERD_PID:-}" ]; then
     # Everything this run made in the engine (containers, volumes, networks); the cached images stay.
     docker ps -aq --filter label=orthanc-auth-docker-test | xargs -r docker rm -f >/dev/null 2>&1
@@ -144,8 +145,12 @@ else fail "layers added over the Node base: $((added / 1000000)) MB > 80 MB"; fi
 # --- the checks ------------------------------------------------------------------------------------------------------
 step "checks (test/docker/checks.mjs)"
 echo "$PASSED $FAILED" >"$OA_RUN/counts"
+# In the background and waited for: a signal to this script runs its clean-up at once, not after the checks.
 OA_RUN=$OA_RUN OA_IMAGE=$IMAGE OA_DEBIAN_IMAGE=$DEBIAN_IMAGE OA_ROOT=$ROOT DOCKER_HOST=$DOCKER_HOST \
-  node "$HERE/checks.mjs" || true
+  node "$HERE/checks.mjs" &
+OA_CHECKS_PID=$!
+wait "$OA_CHECKS_PID" || true
+OA_CHECKS_PID=
 read -r PASSED FAILED <"$OA_RUN/counts"
 closing
 [ "$FAILED" = 0 ]
