@@ -347,7 +347,12 @@ describe('deployment kit (docker/)', () => {
     const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
     const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(20|22)[-.\w]*-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
+    // A `# syntax=` line makes BuildKit fetch a frontend image: the build would fail without registry access.
+    expect(dockerfile).not.toMatch(/^#\s*syntax=/im);
+    // The image's Node line is the one package.json says is supported (and CI tests on: .ci/run, scripts/fetch-node.sh).
+    const engines: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node;
+    expect(engines).toBe(`^${/^ARG NODE_IMAGE=node:(\d+)\./m.exec(dockerfile)![1]}.11.0`);
     expect(dockerfile).toMatch(/RUN .*npm ci /);
     expect(dockerfile).toMatch(/npm run build/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
@@ -364,6 +369,22 @@ describe('deployment kit (docker/)', () => {
     expect(JSON.parse(cmd![1]).at(-1)).toBe('dist/apps/auth-service/src/main.js');
     // That entry point is the compiled form of the app's main.ts (nest build keeps the source layout under dist/).
     expect(existsSync(join(ROOT, 'apps/auth-service/src/main.ts'))).toBe(true);
+  });
+
+  it('keeps the published port: relative redirects, Forwarded host with its port, one variable for port and address', () => {
+    for (const name of EXPECTED_SETUPS) {
+      const conf = readFileSync(join(DOCKER, name, 'nginx', 'default.conf'), 'utf8');
+      // `return 302 /path` is made absolute with nginx's own port (80) unless absolute_redirect is off.
+      expect({ name, relative: /^\s*absolute_redirect off;$/m.test(conf) }).toEqual({ name, relative: true });
+      // $host drops the port: Orthanc's DICOMweb would answer with URLs on port 80.
+      expect({ name, hostOnly: /Forwarded[^\n]*\$host\b/.test(conf) }).toEqual({ name, hostOnly: false });
+      expect({ name, forwarded: /host=\$http_host"/.test(conf) }).toEqual({ name, forwarded: true });
+      const yml = readFileSync(join(DOCKER, name, 'docker-compose.yml'), 'utf8');
+      expect({ name, port: yml.includes('ports: ["${HTTP_PORT:-80}:80"]') }).toEqual({ name, port: true });
+      expect({ name, hardCoded: /"http:\/\/localhost[/"]/.test(yml) }).toEqual({ name, hardCoded: false });
+      const readme = readFileSync(join(DOCKER, name, 'README.md'), 'utf8');
+      expect({ name, v1: readme.includes('docker-compose up -d --build') }).toEqual({ name, v1: true });
+    }
   });
 
   it('lists every pinned image once in docker/VERSIONS.md, at the tag the compose files use', () => {
