@@ -94,6 +94,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     });
     this.admin = new ShareAdmin(this.store, this.codec);
     this.unlocker = new ShareUnlock(this.store, this.config.unlock, this.core.signingKeys.current);
+    this.unlocker.start();
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
@@ -153,6 +154,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unlocker?.stop();
     await this.trail.stop();
     await this.listener?.stop();
     await this.syncing;
@@ -222,7 +224,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   /** How a share opens when it is a protected link (null for an ordinary one); 503 when the registry cannot answer. */
   protectionOf(id: string): Promise<ProtectionState | null> {
-    return this.unavailableOnError('read the protection of the share', this.requireStore().getProtection(id));
+    const read = async () => {
+      const p = await this.requireStore().getProtection(id);
+      return p && this.unlocker!.withCounts(p);
+    };
+    return this.unavailableOnError('read the protection of the share', read());
   }
 
   /** Unlocking protected links (the share page). */

@@ -17,8 +17,8 @@ import type { ProtectionState, ShareRecord, UnlockResult } from '@app/shares';
 import { ShareToken, TokensService, tokensConfig, TokensConfig } from '@app/tokens';
 import { ClientAddress } from './client-address';
 import { checkFormToken, makeFormToken } from './form-token';
-import { PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
-import { Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import { describeShare, PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
+import { codeEmail, Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
 import { sharePageConfig, SharePageConfig } from './share-page.config';
 
 const PAGE = { type: 'string', description: 'the HTML page' };
@@ -145,12 +145,25 @@ export class SharePageController {
       return this.answer(req, reply, loaded.status, loaded.view);
     }
     const { ctx } = loaded;
-    const now = new Date();
-    const locked = this.shares.unlock.lockedUntil(ctx.protection, address, now);
-    this.trail(ctx, req, address, { kind: 'page-open', outcome: locked ? 'locked' : 'ok' });
-    if (locked) return this.lockedPage(req, reply, ctx, locked);
-    const pending = ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > now;
-    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: pending }));
+    const state = await this.unavailableAsPage(() => this.stateOf(ctx, address));
+    if (!state) return this.answer(req, reply, 503, { state: 'error', error: 'unavailable' });
+    this.trail(ctx, req, address, {
+      kind: 'page-open',
+      outcome: state.lock ? 'locked' : 'ok',
+      reason: state.lock?.scope,
+    });
+    if (state.lock) return this.lockedPage(req, reply, ctx, state.lock.retryAt);
+    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: state.pending.length > 0 }));
+  }
+
+  /** The lock on this address for this link, and the recipients with a code pending. */
+  private async stateOf(ctx: Context, address: string | null) {
+    const unlock = this.shares.unlock;
+    const [lock, pending] = await Promise.all([
+      unlock.lockFor(ctx.share.id, address),
+      ctx.protection.kind === 'email-code' ? unlock.pendingCodes(ctx.protection) : Promise.resolve([]),
+    ]);
+    return { lock, pending };
   }
 
   @Post('unlock')
@@ -182,16 +195,19 @@ export class SharePageController {
         this.trail(checked.ctx, req, address, { kind: 'code-sent', outcome: checked.view.state as 'revoked' });
       return this.answer(req, reply, checked.status, checked.view);
     }
-    const { ctx } = checked;
-    const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.share.id, address));
+    const { ctx, form } = checked;
+    const recipient = Number(typeof form.to === 'string' && /^\d{1,3}$/.test(form.to) ? form.to : 0);
+    const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.protection, recipient, address));
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: TEXT[lang].unavailable });
     if (!result.ok) {
       if (result.reason === 'locked') return this.lockedPage(req, reply, ctx, result.retryAt);
       if (result.reason === 'rate-limited') {
-        this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'rate-limited' });
+        this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: `rate-limited:${result.limit}` });
         void reply.header('retry-after', String(secondsUntil(result.retryAt)));
+        const pending = await this.unavailableAsPage(() => this.shares.unlock.pendingCodes(ctx.protection));
         const view = this.formView(ctx, {
-          codeSent: this.codePending(ctx),
+          codeSent: (pending?.length ?? 0) > 0,
+          rateLimited: true,
           error: TEXT[lang].rateLimited(minutesUntil(result.retryAt)),
         });
         return this.answer(req, reply, 429, view);
@@ -199,11 +215,18 @@ export class SharePageController {
       return this.answer(req, reply, 404, { state: 'invalid' });
     }
     const t = TEXT[lang];
+    const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
+    const summary = this.summaryOf(ctx.share);
     try {
       await this.emails.deliver({
-        to: result.emails,
-        subject: lang === 'fr' ? 'Votre code d’accès aux images' : 'Your code to open the shared images',
-        html: codeEmailHtml(result.code, lang, Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000)),
+        to: [result.email],
+        ...codeEmail(lang, {
+          code: result.code,
+          minutes,
+          to: result.email,
+          sharedBy: summary.sharedBy,
+          ...describeShare(summary, lang),
+        }),
       });
     } catch (err) {
       const why = err instanceof EmailDeliveryError || err instanceof DomainError ? err.message : String(err);
@@ -212,9 +235,12 @@ export class SharePageController {
       return this.answer(req, reply, 502, this.formView(ctx, { error: t.emailFailed }));
     }
     this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'ok' });
-    const to = result.emails.map(maskEmail).join(', ');
-    const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
-    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: true, notice: t.codeSent(to, minutes) }));
+    return this.answer(
+      req,
+      reply,
+      200,
+      this.formView(ctx, { codeSent: true, notice: t.codeSent(maskEmail(result.email), minutes) }),
+    );
   }
 
   private async unlockWith(req: FastifyRequest, reply: FastifyReply, by: 'password' | 'code'): Promise<void> {
@@ -235,8 +261,8 @@ export class SharePageController {
     const unlock = this.shares.unlock;
     const result: UnlockResult | null = await this.unavailableAsPage(() =>
       by === 'password'
-        ? unlock.withPassword(ctx.share.id, secret, address)
-        : unlock.withCode(ctx.share.id, secret.trim(), address),
+        ? unlock.withPassword(ctx.protection, secret, address)
+        : unlock.withCode(ctx.protection, secret, address),
     );
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
     if (result.ok) {
@@ -257,12 +283,12 @@ export class SharePageController {
     }
     if (result.reason === 'not-protected') return this.answer(req, reply, 404, { state: 'invalid' });
     if (result.reason === 'locked') {
-      this.trail(ctx, req, address, {
-        kind: 'unlock',
-        outcome: 'locked',
-        reason: by === 'password' ? 'wrong-password' : 'wrong-code',
-      });
+      this.trail(ctx, req, address, { kind: 'unlock', outcome: 'locked', reason: result.scope });
       return this.lockedPage(req, reply, ctx, result.retryAt);
+    }
+    if (result.reason === 'busy') {
+      void reply.header('retry-after', String(secondsUntil(result.retryAt)));
+      return this.answer(req, reply, 503, { ...this.formView(ctx, { codeSent: by === 'code' }), error: t.busy });
     }
     this.trail(ctx, req, address, { kind: 'unlock', outcome: 'failed', reason: result.reason });
     const message =
@@ -353,10 +379,6 @@ export class SharePageController {
     return hosts.includes(host);
   }
 
-  private codePending(ctx: Context): boolean {
-    return ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > new Date();
-  }
-
   private formView(ctx: Context, extra: Partial<PageView> = {}): Omit<PageView, 'lang' | 'base'> {
     const state: PageState = ctx.protection.kind === 'password' ? 'password' : 'code';
     return {
@@ -365,6 +387,7 @@ export class SharePageController {
       token: ctx.raw,
       formToken: makeFormToken(this.core.signingKeys.current, ctx.share.id),
       maskedTo: ctx.protection.emails.map(maskEmail).join(', '),
+      recipients: ctx.protection.emails.map(maskEmail),
       ...extra,
     };
   }
@@ -487,20 +510,4 @@ function secondsUntil(date: Date): number {
 
 function minutesUntil(date: Date): number {
   return Math.max(1, Math.ceil((date.getTime() - Date.now()) / 60_000));
-}
-
-function codeEmailHtml(code: string, lang: Lang, minutes: number): string {
-  const lines =
-    lang === 'fr'
-      ? [
-          `Votre code pour ouvrir les images partagées : <strong>${code}</strong>`,
-          `Il est valable ${minutes} minutes et ne sert qu’une fois.`,
-          'Si vous n’avez pas demandé ce code, ignorez ce message.',
-        ]
-      : [
-          `Your code to open the shared images: <strong>${code}</strong>`,
-          `It is valid for ${minutes} minutes and works once.`,
-          'If you did not ask for this code, ignore this e-mail.',
-        ];
-  return `<html><body>${lines.map((l) => `<p>${l}</p>`).join('')}</body></html>`;
 }

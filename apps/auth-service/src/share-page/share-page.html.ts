@@ -23,6 +23,10 @@ export interface PageView {
   /** Code flow: a code was sent (show the code field), to this masked address. */
   codeSent?: boolean;
   maskedTo?: string;
+  /** Code flow: the recipients' masked addresses, one send button each (a code is asked for one recipient). */
+  recipients?: string[];
+  /** Code flow: no code may be asked now (the limit said when): no send button. */
+  rateLimited?: boolean;
   /** Where the forms post, relative to the page (`unlock`, or `share/unlock` when the page has no trailing slash). */
   base: string;
 }
@@ -40,6 +44,15 @@ function formatDate(date: Date, lang: Lang): string {
       timeZone: 'UTC',
     }).format(date) + ' UTC'
   );
+}
+
+/** What a share opens and until when, as the page and the code e-mail word it. */
+export function describeShare(s: ShareSummary, lang: Lang): { items: string; until: string | null } {
+  const t = TEXT[lang];
+  return {
+    items: s.allStudies ? t.studies(s.count) : t.items(s.count),
+    until: s.expiresAt ? formatDate(s.expiresAt, lang) : null,
+  };
 }
 
 function summaryHtml(s: ShareSummary, t: PageText, lang: Lang): string {
@@ -69,14 +82,21 @@ function formsHtml(view: PageView, t: PageText): string {
     );
   }
   if (view.state === 'code') {
-    const send =
-      `<form method="post" action="${escapeHtml(view.base)}code" class="send">${hidden(view)}` +
-      `<button type="submit"${view.codeSent ? ' class="secondary"' : ''}>${escapeHtml(view.codeSent ? t.sendAgain : t.sendCode)}</button></form>`;
+    const recipients = view.recipients ?? [];
+    const button = (label: string, i: number) =>
+      `<button type="submit" name="to" value="${i}"${view.codeSent ? ' class="secondary"' : ''}>${escapeHtml(label)}</button>`;
+    const buttons =
+      recipients.length > 1
+        ? recipients.map((r, i) => button(t.sendCodeTo(r), i)).join('')
+        : button(view.codeSent ? t.sendAgain : t.sendCode, 0);
+    const send = view.rateLimited
+      ? ''
+      : `<form method="post" action="${escapeHtml(view.base)}code" class="send">${hidden(view)}${buttons}</form>`;
     if (!view.codeSent) return `<p>${escapeHtml(t.codeIntro(view.maskedTo ?? ''))}</p>${send}`;
     return (
       `<form method="post" action="${escapeHtml(view.base)}unlock-code" class="unlock">${hidden(view)}` +
       `<label for="code">${escapeHtml(t.codeLabel)}</label>` +
-      `<input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" ` +
+      `<input id="code" name="code" type="text" inputmode="numeric" maxlength="16" ` +
       `autocomplete="one-time-code" required autofocus${view.error ? ' aria-describedby="error" aria-invalid="true"' : ''}>` +
       `<button type="submit">${escapeHtml(t.unlock)}</button></form>${send}`
     );

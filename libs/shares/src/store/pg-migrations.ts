@@ -177,4 +177,19 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's step 5: the counts that limit unlocking and each recipient's pending code (issue 23).
+    version: 5,
+    name: 'unlock counters and per-recipient codes',
+    sql: `
+      CREATE TABLE share_unlock_counters (
+        key TEXT PRIMARY KEY,
+        window_start TIMESTAMPTZ NOT NULL,
+        count INTEGER NOT NULL,
+        until_at TIMESTAMPTZ,
+        secret TEXT
+      );
+      CREATE INDEX share_unlock_counters_window ON share_unlock_counters (window_start);
+    `,
+  },
 ];

@@ -178,4 +178,22 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Protected links that cannot be turned against their recipient (issue 23): every count that limits unlocking
+    // (failures per client address, per link and address, per link and day; codes per recipient; the addresses that
+    // opened a link) and each recipient's own pending code, one row per key. share_protections' failures, lock and
+    // code columns are no longer written (a released step is never edited).
+    version: 5,
+    name: 'unlock counters and per-recipient codes',
+    sql: `
+      CREATE TABLE share_unlock_counters (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        until_at INTEGER,
+        secret TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX share_unlock_counters_window ON share_unlock_counters (window_start);
+    `,
+  },
 ];

@@ -65,7 +65,7 @@ describe('SqliteShareStore', () => {
     await store.migrate();
     const other = new SqliteShareStore(store.path);
     await other.migrate();
-    expect(await other.schemaVersion()).toBe(4);
+    expect(await other.schemaVersion()).toBe(5);
     await other.close();
   });
 

@@ -32,6 +32,15 @@ import {
   TOP_SEQ_SQL,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
+import {
+  COUNTER_PRUNE_SQL,
+  COUNTER_UPSERT_SQL,
+  counterSelectSql,
+  CounterRow,
+  counterValues,
+  rowToCounter,
+  UnlockCounter,
+} from './counter-sql';
 import { SqliteAccessTrail } from './sqlite-access';
 import { SqliteReader } from './sqlite-reader';
 
@@ -282,6 +291,31 @@ export class SqliteShareStore implements ShareStore {
         return next;
       })
       .immediate();
+  }
+
+  async readCounters(keys: string[]): Promise<Map<string, UnlockCounter>> {
+    const rows = this.db.prepare(counterSelectSql('sqlite', p)).all({ p1: JSON.stringify(keys) }) as CounterRow[];
+    return new Map(rows.map((r) => [r.key, rowToCounter(r)]));
+  }
+
+  /** An IMMEDIATE transaction: SQLite serialises writers, processes included. */
+  async updateCounters<T>(
+    keys: string[],
+    decide: (current: Map<string, UnlockCounter>) => { write: UnlockCounter[]; result: T },
+  ): Promise<T> {
+    return this.db
+      .transaction(() => {
+        const rows = this.db.prepare(counterSelectSql('sqlite', p)).all({ p1: JSON.stringify(keys) }) as CounterRow[];
+        const { write, result } = decide(new Map(rows.map((r) => [r.key, rowToCounter(r)])));
+        const upsert = this.db.prepare(COUNTER_UPSERT_SQL(p));
+        for (const c of write) upsert.run(named(counterValues(c, ms)));
+        return result;
+      })
+      .immediate();
+  }
+
+  async pruneCounters(stale: Date, known: Date, now: Date): Promise<number> {
+    return this.db.prepare(COUNTER_PRUNE_SQL(p)).run(named([known.getTime(), stale.getTime(), now.getTime()])).changes;
   }
 
   async close(): Promise<void> {
