@@ -30,6 +30,8 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '8',
         SHARE_UNLOCK_GUESSES_PER_DAY: '6',
         SHARE_UNLOCK_MAX_GUESSES_PER_DAY: '10',
+        // Room at the scrypt gate for the 60 parallel guesses below (its refusals are proven in shares-protection).
+        SHARE_UNLOCK_CONCURRENCY: '16',
         ...smtp.serviceEnv(smtpPort, caFile),
         EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
         SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',

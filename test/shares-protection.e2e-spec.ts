@@ -22,6 +22,8 @@ const limits = {
   guessesPerDay: 6,
   maxGuessesPerDay: 10,
   codeEmailsPerDay: 4,
+  // Room at the scrypt gate for every parallel guess below, but in the test of the gate itself.
+  concurrency: 64,
 };
 
 async function protectedShare(store: ShareStore, id: string, password: string | null, emails: string[] = []) {
@@ -111,6 +113,19 @@ function unlockBehaviour(open: () => Promise<{ stores: ShareStore[]; done(): Pro
     for (let i = 0; i < 6; i++) await unlocks[0].withPassword(p, `w${i}`, `198.51.100.${i + 10}`);
     expect(await unlocks[1].withPassword(p, 'again', '198.51.100.10')).toMatchObject({ scope: 'link-ceiling' });
     expect(await unlocks[1].withPassword(p, 'right password', '192.0.2.7')).toEqual({ ok: true });
+  });
+
+  it('a flood beyond the scrypt gate is refused at once (busy), uncounted; no more than its capacity derive at once', async () => {
+    const p = await protectedShare(stores[0], 'p-5', 'right password');
+    const narrow = new ShareUnlock(stores[0], { ...limits, concurrency: 1, maxGuessesPerDay: 100 }, SECRET);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => narrow.withPassword(p, `w${i}`, `198.51.100.${100 + i}`)),
+    );
+    const busy = results.filter((r) => !r.ok && r.reason === 'busy');
+    const tried = results.filter((r) => !r.ok && r.reason === 'wrong-password');
+    expect(busy).toHaveLength(15); // 1 running, 4 waiting
+    expect(tried).toHaveLength(5);
+    expect((await narrow.withCounts(p)).failures).toBe(5);
   });
 
   it('codes: one per recipient, stored as an HMAC, used once; a new code for one recipient leaves the other one valid', async () => {

@@ -169,6 +169,12 @@ export class SharePageController {
   @Post('unlock')
   @unlockRoute('Unlock a protected link with its password', 'password')
   unlockPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (this.shares.enabled && this.shares.unlock.busy) {
+      // Shed at once, before reading the form or the registry: a flood costs no more than this answer.
+      void reply.header('retry-after', '2');
+      this.answer(req, reply, 503, { state: 'error', error: TEXT[this.langOf(req)].busy });
+      return Promise.resolve();
+    }
     return this.unlockWith(req, reply, 'password');
   }
 

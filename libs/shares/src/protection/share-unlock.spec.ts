@@ -69,23 +69,33 @@ describe('unlock rules', () => {
 });
 
 describe('DerivationGate', () => {
-  it('lets capacity run, queue wait, and refuses beyond at once', async () => {
+  it('lets capacity run, queue wait, and refuses beyond at once; a waiting ticket that leaves frees its place', async () => {
     const gate = new DerivationGate(2, 1);
-    const a = await gate.enter()!;
-    const b = await gate.enter()!;
-    const waiting = gate.enter();
+    const a = gate.enter()!;
+    const b = gate.enter()!;
+    await Promise.all([a.ready, b.ready]);
+    const waiting = gate.enter()!;
     expect(waiting).not.toBeNull();
     expect(gate.enter()).toBeNull();
-    let entered = false;
-    void waiting!.then(() => (entered = true));
+    let started = false;
+    void waiting.ready.then(() => (started = true));
     await Promise.resolve();
-    expect(entered).toBe(false);
-    a();
-    a(); // twice: given back once
-    const c = await waiting!;
-    expect(entered).toBe(true);
-    expect(gate.enter()).not.toBeNull(); // one waits again
-    b();
-    c();
+    expect(started).toBe(false);
+    a.leave();
+    a.leave(); // twice: given back once
+    await waiting.ready;
+    expect(started).toBe(true);
+    const queued = gate.enter()!;
+    expect(gate.enter()).toBeNull();
+    queued.leave(); // never ran: its queue place is free again, no running place given
+    const again = gate.enter()!;
+    expect(again).not.toBeNull();
+    b.leave();
+    await again.ready;
+    waiting.leave();
+    again.leave();
+    const c = gate.enter()!;
+    const d = gate.enter()!;
+    await Promise.all([c.ready, d.ready]);
   });
 });

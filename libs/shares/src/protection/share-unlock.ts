@@ -16,7 +16,6 @@ import {
   normalizeCode,
   knownRow,
   refund,
-  uncount,
   unlockKeys,
 } from './unlock-rules';
 
@@ -74,6 +73,11 @@ export class ShareUnlock {
     return this.store.pruneCounters(new Date(now.getTime() - 2 * DAY_MS), new Date(now.getTime() - KNOWN_MS), now);
   }
 
+  /** The password checks are at capacity and their queue full: a new one would be refused (`busy`). */
+  get busy(): boolean {
+    return this.gate.full;
+  }
+
   getProtection(shareId: string): Promise<ProtectionState | null> {
     return this.store.getProtection(shareId);
   }
@@ -107,8 +111,8 @@ export class ShareUnlock {
   }
 
   /**
-   * Admits and counts the attempt (refused at once when locked), then derives the key through the gate (refused
-   * with `busy`, the attempt given back, when it is full), then gives the attempt back if the password matches.
+   * Takes a place at the gate (refused with `busy` at once when it is full), admits and counts the attempt (refused
+   * at once when locked), derives the key when its turn comes, and gives the attempt back if the password matches.
    */
   async withPassword(
     protection: ProtectionState,
@@ -117,23 +121,22 @@ export class ShareUnlock {
     now = new Date(),
   ): Promise<UnlockResult> {
     if (protection.kind !== 'password') return { ok: false, reason: 'not-protected' };
+    // The gate first (in memory): a flood beyond its queue is refused without touching the registry.
+    const ticket = this.gate.enter();
+    if (!ticket) return { ok: false, reason: 'busy', retryAt: new Date(Date.now() + BUSY_RETRY_MS) };
     const keys = unlockKeys(protection.shareId, address);
-    const admission = await this.store.updateCounters(Object.values(keys), (current) => {
-      const a = admit(current, keys, this.limits, now);
-      return { write: a.ok ? a.counted : [], result: a };
-    });
-    if (!admission.ok) return { ok: false, reason: 'locked', scope: admission.scope, retryAt: admission.retryAt };
-    const entered = this.gate.enter();
-    if (!entered) {
-      await this.store.updateCounters(Object.values(keys), () => ({ write: uncount(admission.counted), result: 0 }));
-      return { ok: false, reason: 'busy', retryAt: new Date(Date.now() + BUSY_RETRY_MS) };
-    }
-    const leave = await entered;
+    let admission: ReturnType<typeof admit>;
     let matches: boolean;
     try {
+      admission = await this.store.updateCounters(Object.values(keys), (current) => {
+        const a = admit(current, keys, this.limits, now);
+        return { write: a.ok ? a.counted : [], result: a };
+      });
+      if (!admission.ok) return { ok: false, reason: 'locked', scope: admission.scope, retryAt: admission.retryAt };
+      await ticket.ready;
       matches = await verifySharePassword(password, protection.passwordHash);
     } finally {
-      leave();
+      ticket.leave();
     }
     if (matches) {
       await this.store.updateCounters(Object.values(keys), (current) => ({

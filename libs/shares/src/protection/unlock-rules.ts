@@ -104,8 +104,8 @@ export function knownRow(keys: UnlockKeys, now: Date): UnlockCounter {
   return { key: keys.known, windowStart: now, count: 1, until: null, secret: null };
 }
 
-/** A refusal before the attempt was tried (the gate full): gives back what `admit` counted, nothing more. */
-export function uncount(counted: UnlockCounter[]): UnlockCounter[] {
+/** Gives back what `admit` counted. */
+function uncount(counted: UnlockCounter[]): UnlockCounter[] {
   return counted.map((c) => ({ ...c, count: Math.max(0, c.count - 1) }));
 }
 
