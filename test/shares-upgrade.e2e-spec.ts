@@ -134,6 +134,7 @@ describe('upgrading a SQLite registry of schema 1', () => {
       expect(tables).toEqual([
         { name: 'schema_migrations' },
         { name: 'share_access_counts' },
+        { name: 'share_access_days' },
         { name: 'share_access_events' },
         { name: 'share_creators' },
         { name: 'share_protections' },

@@ -116,6 +116,11 @@ const SHARE_ACCESS_SCHEMA: SchemaObject = {
       additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
     },
     'first-opened': { type: 'string', nullable: true, description: 'first time the share page was opened' },
+    'opens-by-day': {
+      type: 'object',
+      description: 'page views per UTC day (YYYY-MM-DD), within retention-days: views are counted, not kept one by one',
+      additionalProperties: { type: 'integer' },
+    },
     'last-opened': { type: 'string', nullable: true },
     recent: {
       type: 'array',

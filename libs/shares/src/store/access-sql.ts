@@ -23,8 +23,25 @@ export interface AccessCountRow {
   last_at: number | string;
 }
 
-export function toSummary(counts: AccessCountRow[], recent: AccessEventRow[]): ShareAccessSummary {
+export interface AccessDayRow {
+  day: number | string;
+  kind: string;
+  outcome: string;
+  count: number | string;
+}
+
+export function toSummary(
+  counts: AccessCountRow[],
+  recent: AccessEventRow[],
+  days: AccessDayRow[],
+): ShareAccessSummary {
   return {
+    days: days.map((d) => ({
+      day: Number(d.day),
+      kind: d.kind as AccessCountDelta['kind'],
+      outcome: d.outcome as AccessCountDelta['outcome'],
+      count: Number(d.count),
+    })),
     counts: counts.map((c) => ({
       kind: c.kind as AccessCountDelta['kind'],
       outcome: c.outcome as AccessCountDelta['outcome'],
@@ -43,6 +60,9 @@ export function toSummary(counts: AccessCountRow[], recent: AccessEventRow[]): S
     })),
   };
 }
+
+/** A UTC day as the daily counts number it: days since 1970-01-01. */
+export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
 
 /**
  * The counts of child grants the trail already held (inserted before a restart or by another replica, so not

@@ -184,7 +184,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // opened a link) and each recipient's own pending code, one row per key. share_protections' failures, lock and
     // code columns are no longer written (a released step is never edited).
     version: 5,
-    name: 'unlock counters and per-recipient codes',
+    name: 'unlock counters, per-recipient codes, daily access counts',
     sql: `
       CREATE TABLE share_unlock_counters (
         key TEXT PRIMARY KEY,
@@ -194,6 +194,16 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         secret TEXT
       ) WITHOUT ROWID;
       CREATE INDEX share_unlock_counters_window ON share_unlock_counters (window_start);
+      -- Page views and refusals are counted per share and day (UTC, days since 1970-01-01), not kept one by one.
+      CREATE TABLE share_access_days (
+        share_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (share_id, day, kind, outcome)
+      ) WITHOUT ROWID;
+      CREATE INDEX share_access_days_day ON share_access_days (day);
     `,
   },
 ];
