@@ -121,6 +121,20 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(res.body.message).toContain(message);
     });
 
+    it('takes email-code as a string or an array of addresses (docs: "one or several addresses")', async () => {
+      const listed = await createProtected(svc.url, { 'email-code': ['patient@example.org', 'gp@example.org'] });
+      expect(listed.request.protection).toBe('email-code');
+      const id = claimsOf(listed.token).share_id as string;
+      expect((await call(svc.url, 'GET', `/shares/${id}`)).body.protection['bound-addresses']).toBe(2);
+      const bad = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+        resources: [STUDY],
+        type: 'stone-viewer-publication',
+        'email-code': ['patient@example.org', 7],
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message.join(' ')).toContain('email-code must be a string of addresses');
+    });
+
     it('protects publications only', async () => {
       const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
         resources: [STUDY],
@@ -128,7 +142,9 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         password: PASSWORD,
       });
       expect(res.status).toBe(400);
-      expect(res.body.message[0]).toMatch(/^password protects publications opened by a viewer link/);
+      expect(res.body.message[0]).toMatch(
+        /^password: a viewer-instant-link link cannot be protected: only publications opened by a viewer link can \(stone-viewer-publication, /,
+      );
     });
   });
 
@@ -599,7 +615,9 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const res = await send(`<p>${created.body.token as string}</p>`);
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);
-      expect(res.body.details).toMatch(/^not sent: a viewer-instant-link link cannot be bound to its recipients/);
+      expect(res.body.details).toMatch(
+        /^not sent: binding a link to its recipients: a viewer-instant-link link cannot be protected/,
+      );
       expect(smtp.received).toHaveLength(0);
     });
   });

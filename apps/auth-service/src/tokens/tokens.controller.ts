@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -102,12 +102,7 @@ export class TokensController {
     @Body() body: CreateTokenDto,
     @Req() req: { user?: Caller },
   ): Promise<CreateTokenAnswer> {
-    if (body['email-code'] && !this.emails.enabled) {
-      throw new BadRequestException([
-        'email-code: codes are e-mailed, and e-mails are off on this service (ENABLE_EMAILS)',
-      ]);
-    }
-    return this.tokens.create(type, body, req.user ?? null);
+    return this.tokens.create(type, body, req.user ?? null, { emailsEnabled: this.emails.enabled });
   }
 
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */
