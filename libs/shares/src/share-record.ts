@@ -22,9 +22,12 @@ export interface ShareRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   revokedBy: string | null;
+  /** A child token of a protected link (minted by the share page): its parent's id, and when the parent was revoked. */
+  parentId: string | null;
+  parentRevokedAt: Date | null;
 }
 
-export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy'> & {
+export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy' | 'parentId' | 'parentRevokedAt'> & {
   /** A protected link: how it is opened (the password already hashed). */
   protection?: StoredProtection;
   /** A child token of a protected link: its parent's share id. */

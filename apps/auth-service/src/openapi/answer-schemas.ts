@@ -102,6 +102,10 @@ export const SHARE_VIEW_SCHEMA: SchemaObject = {
     'revoked-at': { type: 'string', nullable: true },
     'revoked-by': { type: 'string', nullable: true },
     'token-hash': { type: 'string' },
+    'parent-id': {
+      type: 'string',
+      description: 'a child token of a protected link (minted by the share page): its parent share; absent otherwise',
+    },
   },
 };
 

@@ -17,8 +17,17 @@ import type { ProtectionState, ShareRecord, UnlockResult } from '@app/shares';
 import { ShareToken, TokensService, tokensConfig, TokensConfig } from '@app/tokens';
 import { ClientAddress } from './client-address';
 import { checkFormToken, makeFormToken } from './form-token';
-import { describeShare, PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
-import { codeEmail, Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import {
+  describeShare,
+  PageState,
+  PageView,
+  renderPage,
+  SHARE_PAGE_CSS,
+  SHARE_PAGE_SCRIPT,
+  ShareSummary,
+} from './share-page.html';
+import { codeEmail, isLang, Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import { Flash, makeFlash, readFlash } from './flash';
 import { sharePageConfig, SharePageConfig } from './share-page.config';
 
 const PAGE = { type: 'string', description: 'the HTML page' };
@@ -105,6 +114,7 @@ export class SharePageController {
     this.csp = [
       "default-src 'none'",
       "style-src 'self'",
+      "script-src 'self'",
       `form-action 'self' ${[...new Set(viewers)].join(' ')}`.trim(),
       "frame-ancestors 'none'",
       "base-uri 'none'",
@@ -121,6 +131,18 @@ export class SharePageController {
       .header('cache-control', 'public, max-age=3600')
       .header('x-content-type-options', 'nosniff')
       .send(SHARE_PAGE_CSS);
+  }
+
+  @Get('local-time.js')
+  @ApiOperation({ summary: "The share page's script: dates in the reader's time zone" })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'JavaScript', schema: { type: 'string' } })
+  script(@Res() reply: FastifyReply): void {
+    void reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .header('x-content-type-options', 'nosniff')
+      .send(SHARE_PAGE_SCRIPT);
   }
 
   @Get()
@@ -153,7 +175,87 @@ export class SharePageController {
       reason: state.lock?.scope,
     });
     if (state.lock) return this.lockedPage(req, reply, ctx, state.lock.retryAt);
-    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: state.pending.length > 0 }));
+    const flash = readFlash(this.core.signingKeys.current, ctx.share.id, query.flash);
+    if (!flash) return this.answer(req, reply, 200, this.formView(ctx, { codeSent: state.pending.length > 0 }));
+    const shown = this.flashView(req, ctx, flash, state.pending.length > 0);
+    if (flash.until) void reply.header('retry-after', String(secondsUntil(new Date(flash.until * 1000))));
+    return this.answer(req, reply, shown.status, shown.view);
+  }
+
+  /**
+   * GET of a form's address (a bookmark, the address bar after an old version's answer, a reload): the page itself,
+   * never a 404 of the API.
+   */
+  @Get(['unlock', 'unlock-code', 'code'])
+  @ApiOperation({ summary: "A form's address opened in the browser: redirects to the share page (303)" })
+  @ApiQuery({ name: 'token', required: false, description: "the protected link's token" })
+  @ApiResponse({ status: 303, description: 'to the share page of the token (Location)' })
+  formAddress(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
+    const query = req.query as Record<string, unknown>;
+    if (typeof query.token !== 'string' || query.token.length === 0 || query.token.length > MAX_FIELD) {
+      return this.answer(req, reply, 404, { state: 'invalid' });
+    }
+    this.redirectToPage(req, reply, query.token, null);
+  }
+
+  /** What a flash says on the page, and the status of the page saying it. */
+  private flashView(req: FastifyRequest, ctx: Context, flash: Flash, pending: boolean): { status: number; view: View } {
+    const t = TEXT[this.langOf(req)];
+    const n = flash.n ?? 0;
+    switch (flash.say) {
+      case 'wrong-password':
+        return { status: 403, view: this.formView(ctx, { error: `${t.wrongPassword} ${t.attemptsLeft(n)}` }) };
+      case 'wrong-code':
+        return {
+          status: 403,
+          view: this.formView(ctx, { codeSent: true, error: `${t.wrongCode} ${t.attemptsLeft(n)}` }),
+        };
+      case 'code-expired':
+        return { status: 410, view: this.formView(ctx, { codeSent: pending, error: t.codeExpired }) };
+      case 'code-sent': {
+        const to = maskEmail(ctx.protection.emails[flash.to ?? 0] ?? '');
+        return { status: 200, view: this.formView(ctx, { codeSent: true, notice: t.codeSent(to, n) }) };
+      }
+      case 'rate-limited':
+        return {
+          status: 429,
+          view: this.formView(ctx, { codeSent: pending, rateLimited: true, error: t.rateLimited(n) }),
+        };
+      case 'bad-form':
+        return { status: 400, view: this.formView(ctx, { codeSent: pending, error: t.badForm }) };
+      case 'email-failed':
+        return { status: 502, view: this.formView(ctx, { codeSent: pending, error: t.emailFailed }) };
+      case 'busy':
+        return { status: 503, view: this.formView(ctx, { codeSent: pending, error: t.busy }) };
+    }
+  }
+
+  /**
+   * The answer to a form that reached its share: a browser is sent back to the page (303, the flash in its URL), so
+   * that reloading or going Back never sends the form again; an API caller gets the page's answer as JSON at once.
+   */
+  private after(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    ctx: Context,
+    flash: Flash,
+    extra: Record<string, unknown> = {},
+  ): void {
+    if (this.wantsJson(req)) {
+      const shown = this.flashView(req, ctx, flash, flash.say === 'code-sent' || flash.say === 'wrong-code');
+      if (flash.until) void reply.header('retry-after', String(secondsUntil(new Date(flash.until * 1000))));
+      return this.answer(req, reply, shown.status, shown.view, extra);
+    }
+    this.redirectToPage(req, reply, ctx.raw, makeFlash(this.core.signingKeys.current, ctx.share.id, flash));
+  }
+
+  /** 303 to the share page of `token` (relative: it works under any prefix), in the language of the request. */
+  private redirectToPage(req: FastifyRequest, reply: FastifyReply, token: string, flash: string | null): void {
+    const query = new URLSearchParams({ token });
+    const lang = this.chosenLanguage(req);
+    if (lang) query.set('lang', lang);
+    if (flash) query.set('flash', flash);
+    void reply.status(303).header('location', `./?${query}`).header('cache-control', 'no-store').send();
   }
 
   /** The lock on this address for this link, and the recipients with a code pending. */
@@ -206,21 +308,14 @@ export class SharePageController {
     const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.protection, recipient, address));
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: TEXT[lang].unavailable });
     if (!result.ok) {
-      if (result.reason === 'locked') return this.lockedPage(req, reply, ctx, result.retryAt);
+      if (result.reason === 'locked') return this.lockedAfter(req, reply, ctx, result.retryAt);
       if (result.reason === 'rate-limited') {
         this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: `rate-limited:${result.limit}` });
-        void reply.header('retry-after', String(secondsUntil(result.retryAt)));
-        const pending = await this.unavailableAsPage(() => this.shares.unlock.pendingCodes(ctx.protection));
-        const view = this.formView(ctx, {
-          codeSent: (pending?.length ?? 0) > 0,
-          rateLimited: true,
-          error: TEXT[lang].rateLimited(minutesUntil(result.retryAt)),
-        });
-        return this.answer(req, reply, 429, view);
+        const until = Math.ceil(result.retryAt.getTime() / 1000);
+        return this.after(req, reply, ctx, { say: 'rate-limited', n: minutesUntil(result.retryAt), until });
       }
       return this.answer(req, reply, 404, { state: 'invalid' });
     }
-    const t = TEXT[lang];
     const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
     const summary = this.summaryOf(ctx.share);
     try {
@@ -238,15 +333,10 @@ export class SharePageController {
       const why = err instanceof EmailDeliveryError || err instanceof DomainError ? err.message : String(err);
       this.logger.warn(`share page: the code of ${ctx.share.id} could not be e-mailed: ${why}`);
       this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'email-failed' });
-      return this.answer(req, reply, 502, this.formView(ctx, { error: t.emailFailed }));
+      return this.after(req, reply, ctx, { say: 'email-failed' });
     }
     this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'ok' });
-    return this.answer(
-      req,
-      reply,
-      200,
-      this.formView(ctx, { codeSent: true, notice: t.codeSent(maskEmail(result.email), minutes) }),
-    );
+    return this.after(req, reply, ctx, { say: 'code-sent', n: minutes, to: recipient });
   }
 
   private async unlockWith(req: FastifyRequest, reply: FastifyReply, by: 'password' | 'code'): Promise<void> {
@@ -262,7 +352,7 @@ export class SharePageController {
     const { ctx, form } = checked;
     const secret = form[by];
     if (typeof secret !== 'string' || secret.length === 0 || secret.length > 1024) {
-      return this.answer(req, reply, 400, this.formView(ctx, { codeSent: by === 'code', error: t.badForm }));
+      return this.after(req, reply, ctx, { say: 'bad-form' });
     }
     const unlock = this.shares.unlock;
     const result: UnlockResult | null = await this.unavailableAsPage(() =>
@@ -290,21 +380,22 @@ export class SharePageController {
     if (result.reason === 'not-protected') return this.answer(req, reply, 404, { state: 'invalid' });
     if (result.reason === 'locked') {
       this.trail(ctx, req, address, { kind: 'unlock', outcome: 'locked', reason: result.scope });
-      return this.lockedPage(req, reply, ctx, result.retryAt);
+      return this.lockedAfter(req, reply, ctx, result.retryAt);
     }
     if (result.reason === 'busy') {
-      void reply.header('retry-after', String(secondsUntil(result.retryAt)));
-      return this.answer(req, reply, 503, { ...this.formView(ctx, { codeSent: by === 'code' }), error: t.busy });
+      return this.after(req, reply, ctx, { say: 'busy', until: Math.ceil(result.retryAt.getTime() / 1000) });
     }
     this.trail(ctx, req, address, { kind: 'unlock', outcome: 'failed', reason: result.reason });
-    const message =
-      result.reason === 'code-expired'
-        ? t.codeExpired
-        : `${result.reason === 'wrong-password' ? t.wrongPassword : t.wrongCode} ${t.attemptsLeft(result.attemptsLeft)}`;
-    const view = this.formView(ctx, { codeSent: by === 'code' && result.reason !== 'code-expired', error: message });
-    return this.answer(req, reply, result.reason === 'code-expired' ? 410 : 403, view, {
-      'attempts-left': result.reason === 'code-expired' ? undefined : result.attemptsLeft,
-    });
+    if (result.reason === 'code-expired') return this.after(req, reply, ctx, { say: 'code-expired' });
+    return this.after(
+      req,
+      reply,
+      ctx,
+      { say: result.reason, n: result.attemptsLeft },
+      {
+        'attempts-left': result.attemptsLeft,
+      },
+    );
   }
 
   /** The token (signed here, protected, recorded), its share, and its state; or the page to answer instead. */
@@ -411,6 +502,12 @@ export class SharePageController {
     };
   }
 
+  /** A form refused by a lock: a browser goes back to the page (which says so), an API caller gets the 429. */
+  private lockedAfter(req: FastifyRequest, reply: FastifyReply, ctx: Context, until: Date): void {
+    if (this.wantsJson(req)) return this.lockedPage(req, reply, ctx, until);
+    this.redirectToPage(req, reply, ctx.raw, null);
+  }
+
   private lockedPage(req: FastifyRequest, reply: FastifyReply, ctx: Context, until: Date): void {
     const t = TEXT[this.langOf(req)];
     void reply.header('retry-after', String(secondsUntil(until)));
@@ -476,8 +573,17 @@ export class SharePageController {
     return accept.includes('application/json') && !accept.includes('text/html');
   }
 
+  /** The language asked for on the page (`?lang=`, or the forms' `lang` field), if any. */
+  private chosenLanguage(req: FastifyRequest): Lang | null {
+    const query = req.query as Record<string, unknown> | undefined;
+    const body = req.body as Record<string, unknown> | undefined;
+    const asked = query?.lang ?? (body && typeof body === 'object' ? body.lang : undefined);
+    return isLang(asked) ? asked : null;
+  }
+
+  /** The language chosen on the page, else the browser's (Accept-Language). */
   private langOf(req: FastifyRequest): Lang {
-    return pickLanguage(req.headers['accept-language']);
+    return this.chosenLanguage(req) ?? pickLanguage(req.headers['accept-language']);
   }
 
   private clientOf(req: FastifyRequest): string | null {

@@ -1,5 +1,11 @@
 export type Lang = 'en' | 'fr';
 
+export const LANGS: readonly Lang[] = ['en', 'fr'];
+
+export function isLang(value: unknown): value is Lang {
+  return value === 'en' || value === 'fr';
+}
+
 /** English or French, whichever the browser's Accept-Language prefers (English when it names neither). */
 export function pickLanguage(acceptLanguage: string | undefined): Lang {
   let best: { lang: Lang; q: number } = { lang: 'en', q: -1 };
@@ -16,6 +22,9 @@ export function pickLanguage(acceptLanguage: string | undefined): Lang {
 export interface PageText {
   title: string;
   intro: string;
+  introBy: (who: string) => string;
+  languageName: string;
+  languages: string;
   studies: (n: number) => string;
   items: (n: number) => string;
   expires: (date: string) => string;
@@ -72,6 +81,9 @@ export const TEXT: Record<Lang, PageText> = {
   en: {
     title: 'Protected medical images',
     intro: 'Someone shared medical images with you. This link is protected.',
+    introBy: (who) => `${who} shared medical images with you. This link is protected.`,
+    languageName: 'English',
+    languages: 'Language',
     studies: (n) => `${n} ${n === 1 ? 'study' : 'studies'}`,
     items: (n) => `${n} shared ${n === 1 ? 'item' : 'items'}`,
     expires: (d) => `Available until ${d}`,
@@ -120,6 +132,9 @@ export const TEXT: Record<Lang, PageText> = {
   fr: {
     title: 'Images médicales protégées',
     intro: 'Des images médicales ont été partagées avec vous. Ce lien est protégé.',
+    introBy: (who) => `${who} a partagé des images médicales avec vous. Ce lien est protégé.`,
+    languageName: 'Français',
+    languages: 'Langue',
     studies: (n) => `${n} ${n === 1 ? 'examen' : 'examens'}`,
     items: (n) => `${n} ${n === 1 ? 'élément partagé' : 'éléments partagés'}`,
     expires: (d) => `Disponible jusqu’au ${d}`,

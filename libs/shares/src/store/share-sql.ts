@@ -21,6 +21,8 @@ export interface ShareRow {
   expires_at: number | Date | null;
   revoked_at: number | Date | null;
   revoked_by: string | null;
+  parent_id?: string | null;
+  parent_revoked_at?: number | Date | null;
 }
 
 function toDate(v: number | Date | null): Date | null {
@@ -50,6 +52,8 @@ export function rowToRecord(row: ShareRow): ShareRecord {
     expiresAt: toDate(row.expires_at),
     revokedAt: toDate(row.revoked_at),
     revokedBy: row.revoked_by,
+    parentId: row.parent_id ?? null,
+    parentRevokedAt: toDate(row.parent_revoked_at ?? null),
   };
 }
 
@@ -64,7 +68,10 @@ export function selectColumns(kind: SqlKind): string {
         'FROM share_resources r WHERE r.share_pk = s.pk)';
   return (
     `s.pk, s.id, ${hex} AS token_hash, s.type, ${resources} AS resources, c.kind AS creator_kind, ` +
-    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by'
+    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by, ' +
+    // A child token of a protected link: its parent (a point lookup by primary key, for children only).
+    '(SELECT p.id FROM shares p WHERE p.pk = s.parent_pk) AS parent_id, ' +
+    '(SELECT p.revoked_at FROM shares p WHERE p.pk = s.parent_pk) AS parent_revoked_at'
   );
 }
 export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
