@@ -142,11 +142,19 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
       ['child-1', iso(32)], // the first grant only
     ]);
 
-    const shown = await sharesCli(env, 'show', shareId);
+    const shown = await sharesCli(env, 'show', shareId, '--json');
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     const printed = JSON.parse(shown.stdout);
     expect(printed.id).toBe(shareId);
     expect(printed.access).toEqual(again);
+    // Its table (the default): how it opens, its opens and last opening, its counts and newest events.
+    const table = (await sharesCli(env, 'show', shareId)).stdout;
+    expect(table).toMatch(/^protection\s+-$/m);
+    expect(table).toMatch(/^opens\s+3$/m);
+    expect(table).toMatch(new RegExp(`^last opened\\s+${iso(50)}$`, 'm'));
+    expect(table).toMatch(/^event\s+outcome\s+count$/m);
+    const listed = (await sharesCli(env, 'list')).stdout.split('\n').find((l) => l.startsWith(shareId))!;
+    expect(listed).toMatch(new RegExp(`\\s-\\s+3\\s+${iso(50)}$`));
   });
 
   it('hides and prunes the events older than the retention, keeping their counts', async () => {

@@ -246,6 +246,15 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const revoked = await call(svc.url, 'DELETE', `/shares/${claimsOf(token).share_id as string}`);
       expect(revoked.status).toBe(200);
       expect(await validate(svc.url, child)).toEqual({ granted: false, validity: 60 });
+      // Its administrators see the child revoked with its parent, and which parent.
+      const parentId = claimsOf(token).share_id as string;
+      const shown = await call(svc.url, 'GET', `/shares/${claimsOf(child).share_id as string}`);
+      expect(shown.body).toMatchObject({
+        status: 'revoked',
+        'parent-id': parentId,
+        'revoked-by': `with its parent ${parentId}`,
+      });
+      expect(shown.body['revoked-at']).toBe(revoked.body['revoked-at']);
       const res = await open(token);
       expect(res.status).toBe(410);
       expect(res.text).toContain('Link withdrawn');
