@@ -121,6 +121,23 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(res.body.message).toContain(message);
     });
 
+    it('takes a language for the code e-mails with email-code only', async () => {
+      const fr = await createProtected(svc.url, { 'email-code': 'patient@example.org', language: 'fr' });
+      expect(fr.request.protection).toBe('email-code');
+      for (const [extra, message] of [
+        [{ 'email-code': 'patient@example.org', language: 'de' }, 'language must be one of en, fr'],
+        [{ password: PASSWORD, language: 'fr' }, 'language: only for a link protected by email-code'],
+      ] as const) {
+        const res = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
+          resources: [STUDY],
+          type: 'stone-viewer-publication',
+          ...extra,
+        });
+        expect(res.status).toBe(400);
+        expect(res.body.message).toContain(message);
+      }
+    });
+
     it('takes email-code as a string or an array of addresses (docs: "one or several addresses")', async () => {
       const listed = await createProtected(svc.url, { 'email-code': ['patient@example.org', 'gp@example.org'] });
       expect(listed.request.protection).toBe('email-code');
@@ -488,6 +505,18 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const again = await postForm(`${page}unlock-code`, { token, form, code }, headers);
       expect(again.status).toBe(410);
       expect(again.text).toContain('This code has expired or was already used');
+    });
+
+    it("e-mails the code in the recipient's language given at creation, whatever the page's", async () => {
+      const headers = { ...client(), 'accept-language': 'en' };
+      const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org', language: 'fr' });
+      const { res } = await sendCode(token, headers);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<html lang="en">');
+      const [mail] = smtp.received;
+      expect(mail.headers.subject).toMatch(/=\?UTF-8\?|Votre code/);
+      expect(mail.parts[0].body).toContain('Votre code à usage unique');
+      expect(mail.parts[0].body).toContain('Ce code ne fonctionne que pour patient@example.org');
     });
 
     it('sends at most SHARE_CODE_REQUESTS_PER_HOUR (3) codes per share and recipient an hour; the page then offers no send button', async () => {

@@ -137,6 +137,7 @@ describe('upgrading a SQLite registry of schema 1', () => {
         { name: 'share_access_days' },
         { name: 'share_access_events' },
         { name: 'share_creators' },
+        { name: 'share_languages' },
         { name: 'share_protections' },
         { name: 'share_resources' },
         { name: 'share_unlock_counters' },

@@ -41,6 +41,8 @@ export interface StoredProtection {
   passwordHash: string | null;
   /** The addresses a code may be sent to, for kind email-code. */
   emails: string[];
+  /** The recipients' language (their code e-mails'), when given at creation; null: the site's default. */
+  language?: string | null;
 }
 
 /** A protected link's row: how it opens, its unlock failures and lock, its current one-time code. */

@@ -171,7 +171,8 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     if (share.protection?.kind === 'password') {
       protection = { kind: 'password', passwordHash: await hashSharePassword(share.protection.password), emails: [] };
     } else if (share.protection?.kind === 'email-code') {
-      protection = { kind: 'email-code', passwordHash: null, emails: share.protection.emails };
+      const { emails, language } = share.protection;
+      protection = { kind: 'email-code', passwordHash: null, emails, language: language ?? null };
     }
     await this.unavailableOnError(
       'record the share',

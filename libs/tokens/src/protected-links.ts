@@ -17,6 +17,10 @@ export const PROTECTABLE_TYPES: ReadonlySet<string> = new Set(
   [...PUBLICATION_TYPES].filter((t) => t !== 'meddream-viewer-publication'),
 );
 
+/** The languages the share page and its code e-mails speak (the app's texts follow this list). */
+export const SHARE_LANGUAGES = ['en', 'fr'] as const;
+export type ShareLanguage = (typeof SHARE_LANGUAGES)[number];
+
 /** The most addresses one protected link may be bound to. */
 const MAX_BOUND_ADDRESSES = 50;
 
@@ -64,11 +68,14 @@ export function boundAddresses(value: string | string[]): string[] {
 /** The protection a creation asks for (`password` or `email-code`), checked; null for an ordinary link. */
 export function protectionOf(
   type: string,
-  fields: { password?: string | null; emailCode?: string | string[] | null },
+  fields: { password?: string | null; emailCode?: string | string[] | null; language?: string | null },
   support: ProtectionSupport,
 ): ShareProtectionInput | null {
   const password = fields.password ?? null;
   const emailCode = fields.emailCode ?? null;
+  if (fields.language && emailCode === null) {
+    throw new InvalidInputError(['language: only for a link protected by email-code']);
+  }
   if (password === null && emailCode === null) return null;
   if (password !== null && emailCode !== null) {
     throw new InvalidInputError(['give either password or email-code, not both']);
@@ -87,5 +94,9 @@ export function protectionOf(
       'email-code: codes are e-mailed, and e-mails are off on this service (ENABLE_EMAILS)',
     ]);
   }
-  return { kind: 'email-code', emails: boundAddresses(emailCode!) };
+  const language = fields.language ?? null;
+  if (language !== null && !(SHARE_LANGUAGES as readonly string[]).includes(language)) {
+    throw new InvalidInputError([`language must be one of ${SHARE_LANGUAGES.join(', ')}`]);
+  }
+  return { kind: 'email-code', emails: boundAddresses(emailCode!), ...(language ? { language } : {}) };
 }

@@ -180,7 +180,7 @@ export class TokensService {
 
     const protection = protectionOf(
       type,
-      { password: dto.password, emailCode: dto['email-code'] },
+      { password: dto.password, emailCode: dto['email-code'], language: dto.language },
       this.protectionSupport(options.emailsEnabled ?? false),
     );
     if (protection) request.protection = protection.kind;
@@ -319,6 +319,16 @@ export class TokensService {
 
   /** Verifies a raw share token; null when it is not a valid share token of this service, or is revoked. */
   verify(raw: string): ShareToken | null {
+    const seen = this.inspect(raw);
+    return seen && !seen.revoked ? seen.token : null;
+  }
+
+  /**
+   * A raw share token of this service (signature and expiry checked, through the cache of verified tokens) and
+   * whether it is revoked (itself or, for a child, its parent: both checked in memory); null when it is not one.
+   * The share page tells a revoked link from a link that never was one.
+   */
+  inspect(raw: string): { token: ShareToken; revoked: boolean } | null {
     let token = this.verified.get(raw);
     if (!token) {
       const result = this.codec.verify(raw);
@@ -326,12 +336,12 @@ export class TokensService {
       token = result.token;
       this.verified.set(raw, token);
     }
-    if (this.registry) {
-      if (this.registry.isRevoked(token.shareId, raw)) return null;
-      // A child of a protected link dies with its parent: both ids are checked, in memory.
-      if (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)) return null;
-    }
-    return token;
+    const revoked =
+      this.registry !== undefined &&
+      (this.registry.isRevoked(token.shareId, raw) ||
+        // A child of a protected link dies with its parent.
+        (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)));
+    return { token, revoked };
   }
 
   /**

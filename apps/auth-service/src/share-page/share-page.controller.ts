@@ -318,15 +318,18 @@ export class SharePageController {
     }
     const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
     const summary = this.summaryOf(ctx.share);
+    // The recipient's language, given when the link was made; else the site's (not the page's: whoever asks may not
+    // be the recipient).
+    const mailLang = isLang(ctx.protection.language) ? ctx.protection.language : this.page.language;
     try {
       await this.emails.deliver({
         to: [result.email],
-        ...codeEmail(lang, {
+        ...codeEmail(mailLang, {
           code: result.code,
           minutes,
           to: result.email,
           sharedBy: summary.sharedBy,
-          ...describeShare(summary, lang),
+          ...describeShare(summary, mailLang),
         }),
       });
     } catch (err) {
@@ -403,9 +406,9 @@ export class SharePageController {
     const invalid: Loaded = { ok: false, status: 404, view: { state: 'invalid' } };
     if (typeof rawToken !== 'string' || rawToken.length === 0 || rawToken.length > MAX_FIELD) return invalid;
     const raw = rawToken.trim();
-    const verified = this.tokens.codec.verify(raw);
-    if (!verified.ok || !verified.token.protected || !verified.token.shareId) return invalid;
-    const token = verified.token;
+    const seen = this.tokens.inspect(raw);
+    if (!seen?.token.protected || !seen.token.shareId) return invalid;
+    const token = seen.token;
     const shareId = token.shareId!;
     let share: ShareRecord;
     let protection: ProtectionState | null;
@@ -419,7 +422,7 @@ export class SharePageController {
     }
     if (!protection) return invalid;
     const ctx = { raw, token, share, protection };
-    if (share.revokedAt || this.shares.isRevoked(shareId, raw)) {
+    if (share.revokedAt || seen.revoked) {
       return { ok: false, status: 410, view: { state: 'revoked' }, ctx };
     }
     const expiresAt = token.expiresAt ?? share.expiresAt;
@@ -471,8 +474,8 @@ export class SharePageController {
     }
     const forwarded = req.headers['x-forwarded-host'];
     const hosts = [req.headers.host, ...(Array.isArray(forwarded) ? forwarded : [forwarded])].filter(Boolean);
-    const root = this.tokens.links.sharePageUrl('x');
-    if (root) hosts.push(new URL(root).host);
+    const pageHost = this.tokens.links.sharePageHost;
+    if (pageHost) hosts.push(pageHost);
     return hosts.includes(host);
   }
 

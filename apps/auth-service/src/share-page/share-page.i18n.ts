@@ -1,9 +1,12 @@
-export type Lang = 'en' | 'fr';
+import { SHARE_LANGUAGES } from '@app/tokens';
+import type { ShareLanguage } from '@app/tokens';
+/** The languages of the page and of the code e-mails: the list the tokens lib accepts at creation (`language`). */
+export type Lang = ShareLanguage;
 
-export const LANGS: readonly Lang[] = ['en', 'fr'];
+export const LANGS: readonly Lang[] = SHARE_LANGUAGES;
 
 export function isLang(value: unknown): value is Lang {
-  return value === 'en' || value === 'fr';
+  return (LANGS as readonly unknown[]).includes(value);
 }
 
 /** English or French, whichever the browser's Accept-Language prefers (English when it names neither). */

@@ -199,6 +199,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (share_id, day, kind, outcome)
       );
       CREATE INDEX share_access_days_day ON share_access_days (day);
+      CREATE TABLE share_languages (share_id TEXT PRIMARY KEY, language TEXT NOT NULL);
     `,
   },
 ];

@@ -22,6 +22,7 @@ import {
   insertValues,
   JOIN_CREATORS,
   applyProtectionChange,
+  LANGUAGE_INSERT_SQL,
   PROTECTION_INSERT_SQL,
   PROTECTION_UPDATE_SQL,
   protectionInsertValues,
@@ -237,6 +238,12 @@ export class PgShareStore implements ShareStore {
         PROTECTION_INSERT_SQL((i) => `$${i}`),
         [pk, ...protectionInsertValues(share)],
       );
+      const language = share.protection.language;
+      if (language)
+        await c.query(
+          LANGUAGE_INSERT_SQL((i) => `$${i}`),
+          [share.id, language],
+        );
     }
   }
 

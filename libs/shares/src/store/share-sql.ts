@@ -132,6 +132,7 @@ export interface ProtectionRow {
   kind: 'password' | 'email-code';
   password_hash: string | null;
   emails: string | null;
+  language?: string | null;
   failures: number;
   locked_until: number | Date | null;
   code_hash: string | null;
@@ -143,9 +144,10 @@ export interface ProtectionRow {
 export function protectionSelectSql(kind: SqlKind, p: (i: number) => string, forUpdate = false): string {
   const hex = kind === 'sqlite' ? 'lower(hex(p.code_hash))' : "encode(p.code_hash, 'hex')";
   return (
-    `SELECT p.share_pk, s.id AS share_id, p.kind, p.password_hash, p.emails, p.failures, p.locked_until, ` +
+    `SELECT p.share_pk, s.id AS share_id, p.kind, p.password_hash, p.emails, l.language, p.failures, p.locked_until, ` +
     `${hex} AS code_hash, p.code_expires_at, p.code_window_start, p.code_requests ` +
-    `FROM share_protections p JOIN shares s ON s.pk = p.share_pk WHERE s.id = ${p(1)}` +
+    `FROM share_protections p JOIN shares s ON s.pk = p.share_pk LEFT JOIN share_languages l ON l.share_id = s.id ` +
+    `WHERE s.id = ${p(1)}` +
     (forUpdate ? ' FOR UPDATE OF p' : '')
   );
 }
@@ -156,6 +158,7 @@ export function rowToProtection(row: ProtectionRow): ProtectionState {
     kind: row.kind,
     passwordHash: row.password_hash,
     emails: row.emails ? (JSON.parse(row.emails) as string[]) : [],
+    language: row.language ?? null,
     failures: Number(row.failures),
     lockedUntil: toDate(row.locked_until),
     codeHash: row.code_hash || null,
@@ -173,6 +176,10 @@ export function protectionInsertValues(share: NewShare): unknown[] {
   const pr = share.protection!;
   return [pr.kind, pr.passwordHash, pr.emails.length ? JSON.stringify(pr.emails) : null];
 }
+
+/** The recipients' language of a new protected share, when given: (share id, language). */
+export const LANGUAGE_INSERT_SQL = (p: (i: number) => string) =>
+  `INSERT INTO share_languages (share_id, language) VALUES (${p(1)}, ${p(2)})`;
 
 /** The state after a change, and the UPDATE that writes it (all mutable columns, whatever changed). */
 export function applyProtectionChange(current: ProtectionState, change: ProtectionChange): ProtectionState {

@@ -204,6 +204,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (share_id, day, kind, outcome)
       ) WITHOUT ROWID;
       CREATE INDEX share_access_days_day ON share_access_days (day);
+      -- The recipients' language of an email-code link, when given at creation (by share id: this step depends on no
+      -- other's table, so branches' steps apply in any order).
+      CREATE TABLE share_languages (share_id TEXT PRIMARY KEY, language TEXT NOT NULL) WITHOUT ROWID;
     `,
   },
 ];

@@ -13,6 +13,7 @@ import {
   insertValues,
   JOIN_CREATORS,
   applyProtectionChange,
+  LANGUAGE_INSERT_SQL,
   PROTECTION_INSERT_SQL,
   PROTECTION_UPDATE_SQL,
   protectionInsertValues,
@@ -186,6 +187,8 @@ export class SqliteShareStore implements ShareStore {
     }
     if (share.protection) {
       this.db.prepare(PROTECTION_INSERT_SQL(() => '?')).run(res.lastInsertRowid, ...protectionInsertValues(share));
+      const language = share.protection.language;
+      if (language) this.db.prepare(LANGUAGE_INSERT_SQL(() => '?')).run(share.id, language);
     }
     return true;
   }

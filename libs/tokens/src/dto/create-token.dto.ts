@@ -110,4 +110,15 @@ export class CreateTokenDto {
     },
   })
   'email-code'?: string | string[] | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    enum: ['en', 'fr'],
+    description: "with email-code: the recipients' language, that of their code e-mails (else the site's default)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16)
+  language?: string | null;
 }
