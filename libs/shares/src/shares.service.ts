@@ -12,12 +12,9 @@ import {
 } from '@app/common';
 import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
-import type { ShareAccessEvent } from './share-access-event';
-import { ShareAccessTrail, TRAIL_LIMITS } from './share-access-trail';
-import { toAccessView } from './share-access-view';
-import type { ShareAccessView } from './share-access-view';
-import { hashSharePassword } from './protection/share-secrets';
-import { ShareUnlock } from './protection/share-unlock';
+import { hashSharePassword, ShareUnlock } from './protection';
+import { ShareAccessTrail, toAccessView, TRAIL_LIMITS } from './trail';
+import type { ShareAccessEvent, ShareAccessView } from './trail';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
 import type { ProtectionState, SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';

@@ -13,7 +13,7 @@ import { PUBLICATION_TYPES } from './token-types';
  * The types a password or an e-mailed code may protect: the publications opened by a viewer link, that is every
  * publication but MedDream's, whose viewer checks its own tokens with its token service, never with this service.
  */
-export const PROTECTABLE_TYPES: ReadonlySet<string> = new Set(
+const PROTECTABLE_TYPES: ReadonlySet<string> = new Set(
   [...PUBLICATION_TYPES].filter((t) => t !== 'meddream-viewer-publication'),
 );
 
@@ -51,7 +51,7 @@ export function assertProtectable(type: string, what: string, support: Protectio
 }
 
 /** The addresses of an `email-code` field: a string (separated by ",", ";" or spaces) or an array of them. */
-export function boundAddresses(value: string | string[]): string[] {
+function boundAddresses(value: string | string[]): string[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(/[;,\s]+/));
   const emails = [...new Set(parts.filter(Boolean))];
   if (emails.length === 0) throw new InvalidInputError(['email-code must hold the e-mail address of the recipient']);

@@ -14,7 +14,7 @@ import type { UnlockLimits } from '../shares.config';
  * - `m:<recipient>`: the codes e-mailed to that address today, whatever the link.
  */
 export const DAY_MS = 86_400_000;
-export const HOUR_MS = 3_600_000;
+const HOUR_MS = 3_600_000;
 
 /** Why an attempt is refused before anything is derived or compared. */
 export type LockScope = 'address' | 'link-address' | 'link-ceiling';

@@ -1,5 +1,5 @@
-import type { AccessCountDelta, AccessEventRecord, ShareAccessSummary } from '../share-access-record';
-import { countKey } from '../share-access-record';
+import type { AccessCountDelta, AccessEventRecord, ShareAccessSummary } from '../trail/share-access-record';
+import { countKey } from '../trail/share-access-record';
 
 /** The columns of an event, in the order both stores insert them. */
 export const EVENT_COLUMNS = 'share_id, at, kind, outcome, reason, child_id, client_address, user_agent';
@@ -60,9 +60,6 @@ export function toSummary(
     })),
   };
 }
-
-/** A UTC day as the daily counts number it: days since 1970-01-01. */
-export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
 
 /**
  * The counts of child grants the trail already held (inserted before a restart or by another replica, so not

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import { AccessCountRow, AccessDayRow, AccessEventRow, dayOf, EVENT_COLUMNS, takeBack, toSummary } from './access-sql';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
+import { dayOf } from '../trail/share-access-record';
+import { AccessCountRow, AccessDayRow, AccessEventRow, EVENT_COLUMNS, takeBack, toSummary } from './access-sql';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const msOf = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;

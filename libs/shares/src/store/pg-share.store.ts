@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Client, Pool, PoolClient } from 'pg';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
 import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import { PgAccessTrail } from './pg-access';
 import { PG_MIGRATIONS } from './pg-migrations';

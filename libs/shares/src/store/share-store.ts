@@ -1,4 +1,4 @@
-import type { AccessTrailStore } from '../share-access-record';
+import type { AccessTrailStore } from '../trail/share-access-record';
 import type { UnlockCounter } from './counter-sql';
 import type {
   NewShare,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessEventRecord } from '../share-access-record';
+import type { AccessEventRecord } from '../trail/share-access-record';
 import { SqliteShareStore } from './sqlite-share.store';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');

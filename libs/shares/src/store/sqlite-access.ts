@@ -1,5 +1,6 @@
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import { AccessCountRow, AccessDayRow, AccessEventRow, dayOf, toSummary } from './access-sql';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
+import { dayOf } from '../trail/share-access-record';
+import { AccessCountRow, AccessDayRow, AccessEventRow, toSummary } from './access-sql';
 import { SqliteReader } from './sqlite-reader';
 
 type Rows = <T>(sql: string, params: unknown[]) => Promise<T[]>;

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
 import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';

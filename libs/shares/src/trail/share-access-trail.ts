@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { SHARE_ACCESS_KINDS, SHARE_ACCESS_OUTCOMES } from './share-access-event';
 import type { ShareAccessEvent } from './share-access-event';
-import { ACCESS_FIELD_MAX, countKey, SHARE_ID_MAX } from './share-access-record';
+import { ACCESS_FIELD_MAX, countKey, dayOf, SHARE_ID_MAX } from './share-access-record';
 import type { AccessCountDelta, AccessDayDelta, AccessEventRecord, AccessTrailStore } from './share-access-record';
-import { dayOf } from './store/access-sql';
 
 /** How much the trail holds and how often it writes. Every figure is a bound: memory never grows past them. */
 export interface TrailLimits {

@@ -72,3 +72,6 @@ export interface AccessTrailStore {
 
 /** The key of a count in memory and in a batch. */
 export const countKey = (shareId: string, kind: string, outcome: string): string => `${shareId}\n${kind}\n${outcome}`;
+
+/** A UTC day as the daily counts number it: days since 1970-01-01. */
+export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
