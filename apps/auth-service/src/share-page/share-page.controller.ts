@@ -183,19 +183,16 @@ export class SharePageController {
   }
 
   /**
-   * GET of a form's address (a bookmark, the address bar after an old version's answer, a reload): the page itself,
-   * never a 404 of the API.
+   * GET of a form's address (a bookmark, the address bar after an old version's answer, a reload): the page itself
+   * (its forms still post where they belong), never a 404 of the API.
    */
   @Get(['unlock', 'unlock-code', 'code'])
-  @ApiOperation({ summary: "A form's address opened in the browser: redirects to the share page (303)" })
+  @ApiOperation({ summary: "A form's address opened in the browser: the share page itself" })
   @ApiQuery({ name: 'token', required: false, description: "the protected link's token" })
-  @ApiResponse({ status: 303, description: 'to the share page of the token (Location)' })
-  formAddress(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
-    const query = req.query as Record<string, unknown>;
-    if (typeof query.token !== 'string' || query.token.length === 0 || query.token.length > MAX_FIELD) {
-      return this.answer(req, reply, 404, { state: 'invalid' });
-    }
-    this.redirectToPage(req, reply, query.token, null);
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the page (a 404 page without a valid token)', schema: PAGE })
+  formAddress(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.show(req, reply);
   }
 
   /** What a flash says on the page, and the status of the page saying it. */
