@@ -282,6 +282,17 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(retryAfter).toBeGreaterThan(14 * 60);
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
       expect((await open(token, attacker)).status).toBe(429);
+      // The trail says exactly that: five wrong passwords, then a refusal by the lock (never "wrong-password").
+      const trail = (await call(svc.url, 'GET', `/shares/${claimsOf(token).share_id as string}`)).body.access;
+      const unlocks = trail.recent.filter((e: any) => e.kind === 'unlock');
+      expect(unlocks.map((e: any) => [e.outcome, e.reason])).toEqual([
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+      ]);
+      expect(trail.counts.unlock).toEqual({ failed: 5, locked: 1 });
       // ...the recipient, elsewhere, sees the form and opens the link.
       const recipient = client();
       const shown = await open(token, recipient);

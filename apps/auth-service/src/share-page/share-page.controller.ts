@@ -379,7 +379,11 @@ export class SharePageController {
     }
     if (result.reason === 'not-protected') return this.answer(req, reply, 404, { state: 'invalid' });
     if (result.reason === 'locked') {
-      this.trail(ctx, req, address, { kind: 'unlock', outcome: 'locked', reason: result.scope });
+      // A wrong secret that used the last attempt is a failure (then the lock); otherwise refused before any check.
+      const event = result.tried
+        ? ({ outcome: 'failed', reason: result.tried } as const)
+        : ({ outcome: 'locked', reason: result.scope } as const);
+      this.trail(ctx, req, address, { kind: 'unlock', ...event });
       return this.lockedAfter(req, reply, ctx, result.retryAt);
     }
     if (result.reason === 'busy') {

@@ -24,7 +24,8 @@ export type UnlockFailure = 'wrong-password' | 'wrong-code' | 'code-expired';
 export type UnlockResult =
   | { ok: true }
   | { ok: false; reason: UnlockFailure; attemptsLeft: number }
-  | { ok: false; reason: 'locked'; scope: LockScope; retryAt: Date }
+  /** `tried`: the attempt was checked, was wrong, and was the last one allowed (it caused the lock). */
+  | { ok: false; reason: 'locked'; scope: LockScope; retryAt: Date; tried?: UnlockFailure }
   | { ok: false; reason: 'busy'; retryAt: Date }
   | { ok: false; reason: 'not-protected' };
 
@@ -206,6 +207,7 @@ export class ShareUnlock {
       reason: 'locked',
       scope: byAddress ? 'address' : 'link-address',
       retryAt: new Date(c.windowStart.getTime() + this.limits.lockMs),
+      tried: reason,
     };
   }
 
