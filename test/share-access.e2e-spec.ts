@@ -73,6 +73,7 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
     expect(body.id).toBe(shareId);
     expect(body.access).toEqual({
       counts: {},
+      'opens-by-day': {},
       'first-opened': null,
       'last-opened': null,
       recent: [],
@@ -86,15 +87,17 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
     record({ kind: 'unlock', outcome: 'failed', reason: 'wrong-password', at: at(20) });
     record({ kind: 'unlock', outcome: 'failed', reason: 'wrong-password', at: at(21) });
     record({ kind: 'page-open', outcome: 'ok', at: at(30) });
-    record({ kind: 'unlock', outcome: 'ok', at: at(31) });
+    record({ kind: 'unlock', outcome: 'ok', childId: 'child-1', at: at(31) });
     record({ kind: 'child-grant', outcome: 'ok', childId: 'child-1', at: at(32) });
     record({ kind: 'child-grant', outcome: 'ok', childId: 'child-1', at: at(33) }); // the same child: not again
     const { access: trail } = await access();
     expect(trail.counts).toEqual({ 'page-open': { ok: 2 }, unlock: { failed: 2, ok: 1 }, 'child-grant': { ok: 1 } });
     expect(trail['first-opened']).toBe(iso(10));
     expect(trail['last-opened']).toBe(iso(30));
-    expect(trail.recent).toHaveLength(5);
-    expect(trail.recent.map((e: any) => e.at)).toEqual([iso(32), iso(31), iso(30), iso(21), iso(20)]);
+    // Page views are counted per day, not kept one by one: the newest events are the unlocks and the grant.
+    expect(trail['opens-by-day']).toEqual({ [iso(10).slice(0, 10)]: 2 });
+    expect(trail.recent).toHaveLength(4);
+    expect(trail.recent.map((e: any) => e.at)).toEqual([iso(32), iso(31), iso(21), iso(20)]);
     expect(trail.recent[0]).toEqual({
       at: iso(32),
       kind: 'child-grant',
@@ -105,11 +108,13 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
       'user-agent': PHONE,
     });
     expect(trail.recent[3]).toMatchObject({ kind: 'unlock', outcome: 'failed', reason: 'wrong-password' });
+    expect(trail.recent[1]).toMatchObject({ kind: 'unlock', outcome: 'ok', 'child-id': 'child-1' });
   });
 
   it('writes what it holds when the service stops: a restarted service and the CLI read it back', async () => {
     record({ kind: 'code-sent', outcome: 'ok', at: at(40) });
-    record({ kind: 'page-open', outcome: 'locked', reason: 'rate-limited', at: at(50), userAgent: 'x'.repeat(5000) });
+    record({ kind: 'page-open', outcome: 'locked', reason: 'link-ceiling', at: at(50) });
+    record({ kind: 'unlock', outcome: 'failed', reason: 'wrong-password', at: at(51), userAgent: 'x'.repeat(5000) });
     expect(svc!.app.get(SharesService).trail.stats().buffered).toBe(2); // not written yet: stopping writes them
     await svc!.close();
     svc = null;
@@ -117,16 +122,16 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
     const { access: trail } = await access();
     expect(trail.counts).toEqual({
       'page-open': { ok: 2, locked: 1 },
-      unlock: { failed: 2, ok: 1 },
+      unlock: { failed: 3, ok: 1 },
       'child-grant': { ok: 1 },
       'code-sent': { ok: 1 },
     });
     expect(trail['last-opened']).toBe(iso(50));
     expect(trail.recent[0]).toMatchObject({
-      at: iso(50),
-      kind: 'page-open',
-      outcome: 'locked',
-      reason: 'rate-limited',
+      at: iso(51),
+      kind: 'unlock',
+      outcome: 'failed',
+      reason: 'wrong-password',
     });
     expect(trail.recent[0]['user-agent']).toBe('x'.repeat(256)); // a hostile User-Agent is cut, not stored whole
 
@@ -141,22 +146,29 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
       ['child-1', iso(32)], // the first grant only
     ]);
 
-    const shown = await sharesCli(env, 'show', shareId);
+    const shown = await sharesCli(env, 'show', shareId, '--json');
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     const printed = JSON.parse(shown.stdout);
     expect(printed.id).toBe(shareId);
     expect(printed.access).toEqual(again);
+    // Its table (the default): how it opens, its opens and last opening, its counts and newest events.
+    const table = (await sharesCli(env, 'show', shareId)).stdout;
+    expect(table).toMatch(/^protection\s+-$/m);
+    expect(table).toMatch(/^opens\s+3$/m);
+    expect(table).toMatch(new RegExp(`^last opened\\s+${iso(50)}$`, 'm'));
+    expect(table).toMatch(/^event\s+outcome\s+count$/m);
+    const listed = (await sharesCli(env, 'list')).stdout.split('\n').find((l) => l.startsWith(shareId))!;
+    expect(listed).toMatch(new RegExp(`\\s-\\s+3\\s+${iso(50)}$`));
   });
 
   it('hides and prunes the events older than the retention, keeping their counts', async () => {
     const old = new Date(Date.now() - 31 * 86_400_000);
-    record({ kind: 'page-open', outcome: 'expired', at: old });
+    record({ kind: 'unlock', outcome: 'expired', at: old });
     const { access: trail } = await access();
-    expect(trail.counts['page-open']).toEqual({ ok: 2, locked: 1, expired: 1 });
-    expect(trail['first-opened']).toBe(old.toISOString());
+    expect(trail.counts.unlock).toEqual({ failed: 3, ok: 1, expired: 1 });
     expect(trail.recent.map((e: any) => e.outcome)).not.toContain('expired');
     expect(await svc!.app.get(SharesService).trail.prune()).toBe(1);
-    expect((await access()).access.counts['page-open'].expired).toBe(1);
+    expect((await access()).access.counts.unlock.expired).toBe(1);
   });
 
   it('counts in /metrics what the trail wrote, skipped and dropped since start-up', async () => {
@@ -164,7 +176,7 @@ function trailSuite(storage: () => Promise<{ env: Record<string, string>; drop()
     expect(res.status).toBe(200);
     const sample = (state: string) =>
       Number(new RegExp(`^orthanc_auth_share_trail_events\\{state="${state}"\\} (\\d+)$`, 'm').exec(res.text)?.[1]);
-    // Since the restart: child-1 again (kept by the registry's unique index) and child-2, then the expired opening.
+    // Since the restart: child-1 again (kept by the registry's unique index) and child-2, then the expired unlock.
     expect(sample('written')).toBe(3);
     expect(sample('buffered')).toBe(0);
     expect(sample('dropped')).toBe(0);

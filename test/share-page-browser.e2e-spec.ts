@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,6 +12,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(__dirname, '..', 'test-output', 'share-page');
 const PASSWORD = 'correct horse battery';
 const PHONE = { width: 390, height: 780 };
+/** axe-core (npm), evaluated in the page through the debugging protocol (the page's CSP allows no injected script). */
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 // A browser start on a loaded 2-core machine takes seconds; each flow a few page loads and scrypts.
 jest.setTimeout(120_000);
@@ -44,6 +46,8 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
       headless: true,
       viewport: PHONE,
       locale: 'en-GB',
+      // Far from UTC: the page's dates are shown in the reader's time zone.
+      timezoneId: 'Pacific/Auckland',
       timeout: 60_000,
       args: [
         '--no-sandbox',
@@ -69,6 +73,24 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   const alertText = () => page.locator('[role=alert]').innerText();
 
+  /** axe-core's WCAG 2.x A and AA rules on the page as it is now, in light and in dark mode: no violation. */
+  async function expectAccessible(): Promise<void> {
+    await page.evaluate(`${AXE}\n;0`);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const result = (await page.evaluate(
+        "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })",
+      )) as { violations: { id: string; nodes: { html: string; failureSummary: string }[] }[] };
+      const found = result.violations.map((v) => ({
+        scheme: colorScheme,
+        rule: v.id,
+        nodes: v.nodes.map((n) => `${n.html}: ${n.failureSummary}`),
+      }));
+      expect(found).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+
   /** The page fits a phone's width: nothing scrolls sideways. */
   async function expectFitsPhone(): Promise<void> {
     const width = await page.evaluate('document.documentElement.scrollWidth');
@@ -86,12 +108,23 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('password');
     await shot('1-password-form');
 
+    await expectAccessible();
+    // The expiry in the reader's time zone (Auckland: UTC+13 in December), its UTC spelling kept as the title.
+    const time = page.locator('.summary time');
+    expect(await time.getAttribute('title')).toMatch(/ UTC$/);
+    expect(await time.innerText()).not.toMatch(/UTC/);
+
     await page.keyboard.type('not the password');
-    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    await Promise.all([page.waitForURL(/\/share\/\?token=.*&flash=/), page.keyboard.press('Enter')]);
     await page.waitForSelector('[role=alert]');
     expect(await alertText()).toBe('Wrong password. 4 attempts left before the link is locked.');
     expect(await page.getAttribute('#password', 'aria-invalid')).toBe('true');
+    await expectAccessible();
     await shot('2-wrong-password');
+    // POST/redirect/GET: the address bar shows the page; reloading it sends nothing again (still 4 attempts left).
+    expect(new URL(page.url()).pathname).toBe('/share/');
+    await page.reload();
+    expect(await alertText()).toBe('Wrong password. 4 attempts left before the link is locked.');
 
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForURL(`${viewerRoot}**`), page.press('#password', 'Enter')]);
@@ -101,6 +134,35 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     expect(await validate(svc!.url, child)).toEqual({ granted: true, validity: 60 });
     expect(await page.locator('h1').innerText()).toBe('Viewer');
     await shot('3-viewer');
+    // Back from the viewer: the page again, never the browser's "resubmit the form?".
+    const back = await page.goBack();
+    expect(back?.status()).toBe(403);
+    expect(new URL(page.url()).pathname).toBe('/share/');
+  });
+
+  it("every address the bar may show answers a page: a form's address opened directly leads to the page", async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    for (const form of ['unlock', 'unlock-code', 'code']) {
+      const res = await page.goto(`${svc!.url}/share/${form}?token=${token}`);
+      expect(res!.status()).toBe(200);
+      expect(await page.locator('#password').count()).toBe(1);
+      expect(await page.getAttribute('form', 'action')).toBe('unlock'); // posts to /share/unlock from there too
+    }
+    const none = await page.goto(`${svc!.url}/share/unlock`);
+    expect(none!.status()).toBe(404);
+    expect(await page.locator('h1').innerText()).toBe('Link not valid');
+  });
+
+  it('a language chosen on the page (?lang=) is kept across its forms', async () => {
+    const { token } = await createProtected(svc!.url, { password: PASSWORD });
+    await page.goto(linkOf(token));
+    await Promise.all([page.waitForLoadState('load'), page.click('a[hreflang=fr]')]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    await page.fill('#password', 'pas le bon');
+    await Promise.all([page.waitForURL(/flash=/), page.press('#password', 'Enter')]);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await alertText()).toContain('Mot de passe incorrect.');
+    await expectAccessible();
   });
 
   it('the page in French when the browser asks for French', async () => {
@@ -125,8 +187,10 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     await page.goto(linkOf(token));
     expect(await page.locator('main').innerText()).toContain('p\u2060…\u2060t@example.org');
     await shot('5-code-offer');
-    await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("E-mail me a code")')]);
+    await expectAccessible();
+    await Promise.all([page.waitForURL(/flash=/), page.click('button:has-text("E-mail me a code")')]);
     await page.waitForSelector('#code');
+    await expectAccessible();
     expect(await page.locator('[role=status]').innerText()).toContain(
       'A 6-digit code was sent to p\u2060…\u2060t@example.org',
     );
@@ -134,18 +198,18 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0].rcptTo).toEqual(['patient@example.org']);
     const code = /<strong>(\d{6})<\/strong>/.exec(smtp.received[0].body)![1];
-    await page.fill('#code', code);
+    await page.fill('#code', `${code.slice(0, 3)} ${code.slice(3)}`); // as people type it
     await Promise.all([page.waitForURL(`${viewerRoot}**`), page.press('#code', 'Enter')]);
     const child = new URL(page.url()).searchParams.get('token')!;
     expect((await validate(svc!.url, child)).granted).toBe(true);
   });
 
-  it('a locked share: the page says so and how long to wait, and asks nothing', async () => {
+  it('a locked address: the page says so and how long to wait, and asks nothing', async () => {
     const { token } = await createProtected(svc!.url, { password: PASSWORD });
     await page.goto(linkOf(token));
     for (let i = 0; i < 5; i++) {
       await page.fill('#password', `wrong ${i}`);
-      await Promise.all([page.waitForLoadState('load'), page.press('#password', 'Enter')]);
+      await Promise.all([page.waitForNavigation(), page.press('#password', 'Enter')]);
       await page.waitForSelector('[role=alert]');
     }
     expect(await alertText()).toBe('Too many failed attempts: this link is locked for now. Try again in 15 minutes.');
@@ -155,6 +219,7 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     const reopened = await page.goto(linkOf(token));
     expect(reopened!.status()).toBe(429);
     expect(await alertText()).toContain('Try again in 15 minutes.');
+    await expectAccessible();
   });
 
   it('a revoked share: the page says the link was withdrawn', async () => {
@@ -165,6 +230,7 @@ describe('the share page in a real browser (chromium): password, e-mailed code, 
     expect(res!.status()).toBe(410);
     expect(await page.locator('h1').innerText()).toBe('Link withdrawn');
     expect(await page.locator('form').count()).toBe(0);
+    await expectAccessible();
     await shot('8-revoked');
   });
 });

@@ -33,6 +33,10 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         PUBLIC_ORTHANC_ROOT: viewerRoot,
         SHARE_TRUSTED_PROXIES: '127.0.0.1',
         SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS: '8',
+        SHARE_UNLOCK_GUESSES_PER_DAY: '6',
+        SHARE_UNLOCK_MAX_GUESSES_PER_DAY: '10',
+        // Room at the scrypt gate for the 60 parallel guesses below (its refusals are proven in shares-protection).
+        SHARE_UNLOCK_CONCURRENCY: '16',
         ...smtp.serviceEnv(smtpPort, caFile),
         EMAILS_SENDER_ADDRESS: 'orthanc@hospital.example.org',
         SHARE_PAGE_ORGANIZATION: 'Radiology, Example Hospital',
@@ -113,6 +117,12 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       [{ password: 'short' }, 'password must be at least 8 characters long (SHARE_PASSWORD_MIN_LENGTH)'],
       [{ password: PASSWORD, 'email-code': 'a@example.org' }, 'give either password or email-code, not both'],
       [{ 'email-code': 'not an address' }, 'email-code: "not" is not a valid e-mail address'],
+      [
+        { 'email-code': ['patient@example.org', 7] },
+        'email-code must be a string of addresses (8192 characters at most) or an array of at most 50 addresses',
+      ],
+      [{ 'email-code': 'patient@example.org', language: 'de' }, 'language must be one of en, fr'],
+      [{ password: PASSWORD, language: 'fr' }, 'language: only for a link protected by email-code'],
     ])('refuses %j with a 400 naming the field', async (extra, message) => {
       const res = await call(svc.url, 'PUT', '/tokens/stone-viewer-publication', {
         resources: [STUDY],
@@ -123,6 +133,16 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(res.body.message).toContain(message);
     });
 
+    it('takes email-code as a string or an array of addresses (docs: "one or several addresses")', async () => {
+      const listed = await createProtected(svc.url, { 'email-code': ['patient@example.org', 'gp@example.org'] });
+      expect(listed.request.protection).toBe('email-code');
+      const id = claimsOf(listed.token).share_id as string;
+      expect((await call(svc.url, 'GET', `/shares/${id}`)).body.protection['bound-addresses']).toBe(2);
+      // With the recipients' language for their code e-mails (refused without email-code: see above).
+      const fr = await createProtected(svc.url, { 'email-code': 'patient@example.org', language: 'fr' });
+      expect(fr.request.protection).toBe('email-code');
+    });
+
     it('protects publications only', async () => {
       const res = await call(svc.url, 'PUT', '/tokens/viewer-instant-link', {
         resources: [STUDY],
@@ -130,7 +150,9 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
         password: PASSWORD,
       });
       expect(res.status).toBe(400);
-      expect(res.body.message[0]).toMatch(/^password protects publications opened by a viewer link/);
+      expect(res.body.message[0]).toMatch(
+        /^password: a viewer-instant-link link cannot be protected: only publications opened by a viewer link can \(stone-viewer-publication, /,
+      );
     });
   });
 
@@ -167,10 +189,16 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(en.text).toContain('Shared by Radiology, Example Hospital');
       expect(en.text).toContain('type="password"');
       expect(en.text).not.toContain(STUDY['dicom-uid']);
-      expect(en.text).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+      // One script, the service's own (dates in the reader's time zone), nothing from elsewhere.
+      expect(en.text.match(/<script[^>]*>/g)).toEqual(['<script src="local-time.js" defer>']);
+      expect(csp).toContain("script-src 'self'");
+      expect(en.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+      expect(en.text).toContain('Radiology, Example Hospital shared medical images with you.');
       const fr = await open(token, { 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.8' });
       expect(fr.text).toContain('<html lang="fr">');
       expect(fr.text).toContain('Mot de passe');
+      const script = await fetch(`${page}local-time.js`);
+      expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
       const css = await fetch(`${page}style.css`);
       expect(css.status).toBe(200);
       expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
@@ -226,42 +254,98 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const revoked = await call(svc.url, 'DELETE', `/shares/${claimsOf(token).share_id as string}`);
       expect(revoked.status).toBe(200);
       expect(await validate(svc.url, child)).toEqual({ granted: false, validity: 60 });
+      // Its administrators see the child revoked with its parent, and which parent.
+      const parentId = claimsOf(token).share_id as string;
+      const shown = await call(svc.url, 'GET', `/shares/${claimsOf(child).share_id as string}`);
+      expect(shown.body).toMatchObject({
+        status: 'revoked',
+        'parent-id': parentId,
+        'revoked-by': `with its parent ${parentId}`,
+      });
+      expect(shown.body['revoked-at']).toBe(revoked.body['revoked-at']);
       const res = await open(token);
       expect(res.status).toBe(410);
       expect(res.text).toContain('Link withdrawn');
       expect(res.text).not.toContain('type="password"');
     });
 
-    it('locks the share after 5 failures for 15 minutes: even the right password is refused, the page says how long', async () => {
+    it('a holder without the password cannot keep the recipient out: 5 failures lock the guessing address on that link only', async () => {
       const { token } = await createProtected(svc.url, { password: PASSWORD });
-      const form = formTokenOf((await open(token)).text);
+      const attacker = client();
+      const form = formTokenOf((await open(token, attacker)).text);
       const seen: number[] = [];
       for (let i = 0; i < 5; i++) {
-        // Five addresses: the share's own count locks it, whoever tries.
-        const res = await unlock(token, `wrong ${i}`, client(), form);
+        const res = await unlock(token, `wrong ${i}`, attacker, form);
         seen.push(res.status);
         if (i < 4) expect(res.text).toContain(`${4 - i} attempt${4 - i === 1 ? '' : 's'} left`);
         else expect(res.text).toContain('this link is locked for now. Try again in 15 minutes.');
       }
       expect(seen).toEqual([403, 403, 403, 403, 429]);
-      const again = await unlock(token, PASSWORD, client(), form);
+      // The attacker's address is locked on this link, even with the right password (tried before any scrypt)...
+      const again = await unlock(token, PASSWORD, attacker, form);
       expect(again.status).toBe(429);
       const retryAfter = Number(again.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(14 * 60);
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
-      const shown = await open(token);
-      expect(shown.status).toBe(429);
-      expect(shown.text).not.toContain('type="password"');
-      // Its administrators see the lock (never the hash).
+      expect((await open(token, attacker)).status).toBe(429);
+      // The trail says exactly that: five wrong passwords, then a refusal by the lock (never "wrong-password").
+      const trail = (await call(svc.url, 'GET', `/shares/${claimsOf(token).share_id as string}`)).body.access;
+      const unlocks = trail.recent.filter((e: any) => e.kind === 'unlock');
+      expect(unlocks.map((e: any) => [e.outcome, e.reason])).toEqual([
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+        ['failed', 'wrong-password'],
+      ]);
+      expect(trail.counts.unlock).toEqual({ failed: 5, locked: 1 });
+      // ...the recipient, elsewhere, sees the form and opens the link.
+      const recipient = client();
+      const shown = await open(token, recipient);
+      expect(shown.status).toBe(200);
+      expect(shown.text).toContain('type="password"');
+      expect((await unlock(token, PASSWORD, recipient)).status).toBe(303);
+    });
+
+    it('an attacker from many addresses gets at most SHARE_UNLOCK_MAX_GUESSES_PER_DAY (10) guesses; an address that opened the link still opens it', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const recipient = client();
+      expect((await unlock(token, PASSWORD, recipient)).status).toBe(303);
+      const form = formTokenOf((await open(token, client())).text);
+      // 30 addresses at once, 2 guesses each, through the trusted proxy's X-Forwarded-For (answered at once, in JSON:
+      // a browser is sent back to the page, which by then says the ceiling is reached to every one of them).
+      const addresses = Array.from({ length: 30 }, () => ({ ...client(), accept: 'application/json' }));
+      const answers = await Promise.all(
+        [...addresses, ...addresses].map((a, i) => unlock(token, `guess ${i}`, a, form)),
+      );
+      const tried = answers.filter((a) => a.status === 403).length;
+      expect(tried).toBe(10);
+      expect(answers.filter((a) => a.status === 429)).toHaveLength(50);
+      // Past the ceiling a new address cannot try (the limit the threat model states), and is told when it may.
+      const late = await unlock(token, PASSWORD, client(), form);
+      expect(late.status).toBe(429);
+      expect(Number(late.headers.get('retry-after'))).toBeGreaterThan(23 * 3600);
+      // The recipient's address, which opened the link before, is spared by the link's ceilings.
+      expect((await unlock(token, PASSWORD, recipient, form)).status).toBe(303);
+      // Its administrators see today's wrong guesses and the end of the ceiling (never the hash).
       const share = await call(svc.url, 'GET', `/shares/${claimsOf(token).share_id as string}`);
       expect(share.body.protection).toEqual({
         kind: 'password',
         'bound-addresses': 0,
-        failures: expect.any(Number),
+        failures: 10,
         'locked-until': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
-      expect(new Date(share.body.protection['locked-until']).getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
       expect(JSON.stringify(share.body)).not.toContain('scrypt$');
+    });
+
+    it('past SHARE_UNLOCK_GUESSES_PER_DAY (6), an address with no failure on the link (the recipient) may still try', async () => {
+      const { token } = await createProtected(svc.url, { password: PASSWORD });
+      const form = formTokenOf((await open(token, client())).text);
+      const attacker = client();
+      for (let i = 0; i < 4; i++) await unlock(token, `wrong ${i}`, attacker, form);
+      for (let i = 0; i < 2; i++) await unlock(token, `wrong ${i}`, client(), form);
+      expect((await unlock(token, 'wrong again', attacker, form)).status).toBe(429);
+      expect((await unlock(token, PASSWORD, client(), form)).status).toBe(303);
     });
 
     it('locks a client address after its failures on any share (X-Forwarded-For from the trusted proxy)', async () => {
@@ -400,12 +484,23 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(res.text).toContain('A 6-digit code was sent to p\u2060…\u2060t@example.org. It is valid for 10 minutes.');
       expect(smtp.received).toHaveLength(1);
       expect(smtp.received[0].rcptTo).toEqual(['patient@example.org']);
-      const code = /<strong>(\d{6})<\/strong>/.exec(smtp.received[0].body)![1];
+      // One message to the recipient, plain text and HTML, saying who shared what until when, for this address only.
+      const mail = smtp.received[0].body;
+      expect(smtp.received[0].headers['content-type']).toMatch(/^multipart\/alternative/);
+      expect(smtp.received[0].parts.map((p) => p.type.split(';')[0])).toEqual(['text/plain', 'text/html']);
+      const text = smtp.received[0].parts[0].body;
+      expect(text).toContain('Radiology, Example Hospital shared medical images with you.');
+      expect(text).toMatch(/The link opens 1 study until \d+ December 2026 at \d\d:\d\d UTC\./);
+      expect(text).toMatch(/^ {4}\d{6}$/m);
+      expect(mail).toContain('This code works only for patient@example.org');
+      const code = /<strong>(\d{6})<\/strong>/.exec(mail)![1];
       const wrongCode = code === '000000' ? '111111' : '000000';
       const wrong = await postForm(`${page}unlock-code`, { token, form, code: wrongCode }, headers);
       expect(wrong.status).toBe(403);
       expect(wrong.text).toContain('Wrong code. 4 attempts left');
-      const right = await postForm(`${page}unlock-code`, { token, form, code }, headers);
+      // Typed as people type it: with a space or a dash.
+      const typed = `${code.slice(0, 3)} - ${code.slice(3)}`;
+      const right = await postForm(`${page}unlock-code`, { token, form, code: typed }, headers);
       expect(right.status).toBe(303);
       const child = new URL(right.headers.get('location')!).searchParams.get('token')!;
       expect((await validate(svc.url, child)).granted).toBe(true);
@@ -414,12 +509,43 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(again.text).toContain('This code has expired or was already used');
     });
 
-    it('sends at most SHARE_CODE_REQUESTS_PER_HOUR (3) codes per share and hour', async () => {
+    it("e-mails the code in the recipient's language given at creation, whatever the page's", async () => {
+      const headers = { ...client(), 'accept-language': 'en' };
+      const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org', language: 'fr' });
+      const { res } = await sendCode(token, headers);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('<html lang="en">');
+      const [mail] = smtp.received;
+      expect(mail.headers.subject).toMatch(/=\?UTF-8\?|Votre code/);
+      expect(mail.parts[0].body).toContain('Votre code à usage unique');
+      expect(mail.parts[0].body).toContain('Ce code ne fonctionne que pour patient@example.org');
+    });
+
+    it('sends at most SHARE_CODE_REQUESTS_PER_HOUR (3) codes per share and recipient an hour; the page then offers no send button', async () => {
       const { token } = await createProtected(svc.url, { 'email-code': 'patient@example.org' });
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await sendCode(token, client())).res.status);
+      let last = '';
+      for (let i = 0; i < 4; i++) {
+        const { res } = await sendCode(token, client());
+        statuses.push(res.status);
+        last = res.text;
+      }
       expect(statuses).toEqual([200, 200, 200, 429]);
       expect(smtp.received).toHaveLength(3);
+      expect(last).toContain('You can ask for a new one in');
+      expect(last).not.toContain('action="code"');
+      expect(last).toContain('name="code"'); // the codes sent still work
+    });
+
+    it('a bound address receives at most SHARE_CODE_EMAILS_PER_DAY (10) codes a day, whatever the links', async () => {
+      const to = `bombed-${Date.now()}@example.org`;
+      const links = await Promise.all(Array.from({ length: 4 }, () => createProtected(svc.url, { 'email-code': to })));
+      const statuses: number[] = [];
+      for (const { token } of links)
+        for (let i = 0; i < 3; i++) statuses.push((await sendCode(token, client())).res.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+      expect(statuses.slice(10)).toEqual([429, 429]);
+      expect(smtp.received.filter((m) => m.rcptTo.includes(to))).toHaveLength(10);
     });
   });
 
@@ -476,11 +602,21 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const pageUrl = `${bound.url}/share/`;
       const shown = await fetch(`${pageUrl}?token=${copy}`);
       const text = await shown.text();
-      expect(text).toContain('E-mail me a code');
       const form = formTokenOf(text);
-      const sent = await postForm(`${pageUrl}code`, { token: copy, form }, client());
+      // One button per recipient; each gets a message of their own, with a code of their own.
+      expect(text).toContain('E-mail a code to g@example.org');
+      const sent = await postForm(`${pageUrl}code`, { token: copy, form, to: '0' }, client());
       expect(sent.status).toBe(200);
-      expect(smtp.received[0].rcptTo).toEqual(['patient@example.org', 'gp@example.org']);
+      const sentGp = await postForm(`${pageUrl}code`, { token: copy, form, to: '1' }, client());
+      expect(sentGp.status).toBe(200);
+      expect(smtp.received.map((m) => m.rcptTo)).toEqual([['patient@example.org'], ['gp@example.org']]);
+      const codes = smtp.received.map((m) => /<strong>(\d{6})<\/strong>/.exec(m.body)![1]);
+      expect(smtp.received[1].body).toContain('This code works only for gp@example.org');
+      expect(smtp.received[1].body).not.toContain('patient@example.org');
+      // The patient's code still works after the GP asked for theirs.
+      const headers = client();
+      const right = await postForm(`${pageUrl}unlock-code`, { token: copy, form, code: codes[0] }, headers);
+      expect(right.status).toBe(303);
     });
 
     it('leaves other text and already protected links alone', async () => {
@@ -526,7 +662,9 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       const res = await send(`<p>${created.body.token as string}</p>`);
       expect(res.status).toBe(400);
       expect(res.body.success).toBe(false);
-      expect(res.body.details).toMatch(/^not sent: a viewer-instant-link link cannot be bound to its recipients/);
+      expect(res.body.details).toMatch(
+        /^not sent: binding a link to its recipients: a viewer-instant-link link cannot be protected/,
+      );
       expect(smtp.received).toHaveLength(0);
     });
   });

@@ -72,7 +72,7 @@ function cliSuite(
     const [json, table, shown] = await Promise.all([
       cli(env, 'list', '--study', '1.2.3.cli', '--json', '--count'),
       cli(env, 'list', '--orthanc-id', 'oid-cli'),
-      cli(env, 'show', id),
+      cli(env, 'show', id, '--json'),
     ]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
@@ -81,9 +81,15 @@ function cliSuite(
       'next-cursor': null,
       shares: [{ id, status: 'active', creator: { name: 'share-user' } }],
     });
-    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+type.*\s+protection\s+opens\s+last opened$/);
     expect(table.stdout).toContain(id);
     expect(JSON.parse(shown.stdout).id).toBe(id);
+    // Without --json: a table of the share's fields.
+    const text = await cli(env, 'show', id);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
+    expect(text.stdout).toMatch(/^protection\s+-$/m);
+    expect(() => JSON.parse(text.stdout)).toThrow();
   });
 
   it('pages with --cursor, printing the next one after each page', async () => {

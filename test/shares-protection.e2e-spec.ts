@@ -19,7 +19,16 @@ import { checkAnswersAgainstOpenApi } from './support/openapi-contract';
 checkAnswersAgainstOpenApi();
 
 const SECRET = 'test-secret-key-for-the-e2e-suites-only';
-const limits = { ...loadUnlockLimits({}), maxFailuresPerAddress: 1000 };
+/** Small figures, so that each limit is reached in a few attempts: see docs/PROTOCOL.md, "Threat model". */
+const limits = {
+  ...loadUnlockLimits({}),
+  maxFailuresPerAddress: 1000,
+  guessesPerDay: 6,
+  maxGuessesPerDay: 10,
+  codeEmailsPerDay: 4,
+  // Room at the scrypt gate for every parallel guess below, but in the test of the gate itself.
+  concurrency: 64,
+};
 
 async function protectedShare(store: ShareStore, id: string, password: string | null, emails: string[] = []) {
   const share: NewShare = {
@@ -35,67 +44,120 @@ async function protectedShare(store: ShareStore, id: string, password: string | 
       : { kind: 'email-code', passwordHash: null, emails },
   };
   await store.insert(share);
+  return (await store.getProtection(id))!;
 }
 
 /** The same behaviour, whatever the engine: what each store must keep between attempts and between replicas. */
 function unlockBehaviour(open: () => Promise<{ stores: ShareStore[]; done(): Promise<void> }>) {
   let stores: ShareStore[];
   let done: () => Promise<void>;
+  let unlocks: ShareUnlock[];
   beforeAll(async () => {
     ({ stores, done } = await open());
+    unlocks = stores.map((s) => new ShareUnlock(s, limits, SECRET));
   });
   afterAll(async () => {
     await done?.();
   });
 
-  it('stores the protection, counts failures up to the lock, and a success clears them', async () => {
-    const [store] = stores;
-    await protectedShare(store, 'p-1', 'right password');
-    const unlock = new ShareUnlock(store, limits, SECRET);
-    expect(await unlock.withPassword('p-1', 'wrong', '198.51.100.1')).toEqual({
+  it('counts failures per link and address; a success gives its attempt back', async () => {
+    const p = await protectedShare(stores[0], 'p-1', 'right password');
+    const [unlock] = unlocks;
+    expect(await unlock.withPassword(p, 'wrong', '198.51.100.1')).toEqual({
       ok: false,
       reason: 'wrong-password',
       attemptsLeft: 4,
     });
-    expect((await store.getProtection('p-1'))!.failures).toBe(1);
-    const ok = await unlock.withPassword('p-1', 'right password', '198.51.100.1');
-    expect(ok.ok).toBe(true);
-    expect((await store.getProtection('p-1'))!.failures).toBe(0);
-    expect(await unlock.withPassword('unknown', 'x', null)).toEqual({ ok: false, reason: 'not-protected' });
+    expect(await unlock.withPassword(p, 'right password', '198.51.100.1')).toEqual({ ok: true });
+    expect(await unlock.withPassword(p, 'wrong', '198.51.100.1')).toMatchObject({ attemptsLeft: 4 });
+    const other = { ...p, kind: 'email-code' as const };
+    expect(await unlock.withPassword(other, 'x', null)).toEqual({ ok: false, reason: 'not-protected' });
   });
 
-  it('replicas failing at the same time on one share lose no failure: the 5th locks it, for all of them', async () => {
-    await protectedShare(stores[0], 'p-2', 'right password');
-    const unlocks = stores.map((s) => new ShareUnlock(s, limits, SECRET));
+  it('one address guessing in parallel through every replica: 5 guesses tried, the rest refused before any scrypt; the recipient elsewhere opens', async () => {
+    const p = await protectedShare(stores[0], 'p-2', 'right password');
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => unlocks[i % unlocks.length].withPassword('p-2', `wrong ${i}`, null)),
+      Array.from({ length: 30 }, (_, i) => unlocks[i % unlocks.length].withPassword(p, `wrong ${i}`, '203.0.113.9')),
     );
-    expect(results.filter((r) => !r.ok && r.reason === 'locked')).toHaveLength(1);
-    const state = (await stores[0].getProtection('p-2'))!;
-    expect(state.failures).toBe(5);
-    expect(state.lockedUntil!.getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
-    for (const u of unlocks) {
-      const r = await u.withPassword('p-2', 'right password', null);
-      expect(r).toMatchObject({ ok: false, reason: 'locked' });
-    }
+    const tried = results.filter((r) => !r.ok && r.reason === 'wrong-password');
+    const lockedBy = results.filter((r) => !r.ok && r.reason === 'locked');
+    expect(tried).toHaveLength(4); // the 5th failure answers "locked" itself
+    expect(lockedBy).toHaveLength(26);
+    expect(lockedBy.every((r) => !r.ok && r.reason === 'locked' && r.scope === 'link-address')).toBe(true);
+    for (const u of unlocks)
+      expect(await u.withPassword(p, 'right password', '203.0.113.9')).toMatchObject({ reason: 'locked' });
+    expect(await unlocks[1].withPassword(p, 'right password', '192.0.2.50')).toEqual({ ok: true });
   });
 
-  it('a code: stored as an HMAC, valid once, counted per hour', async () => {
-    const [store] = stores;
-    await protectedShare(store, 'c-1', null, ['patient@example.org']);
-    const unlock = new ShareUnlock(store, limits, SECRET);
-    const issued = await unlock.issueCode('c-1', null);
-    if (!issued.ok) throw new Error('no code issued');
-    expect(issued.code).toMatch(/^\d{6}$/);
-    expect(issued.emails).toEqual(['patient@example.org']);
-    const stored = (await store.getProtection('c-1'))!;
-    expect(stored.codeHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(stored.codeHash).not.toContain(issued.code);
-    expect((await unlock.withCode('c-1', issued.code, null)).ok).toBe(true);
-    expect(await unlock.withCode('c-1', issued.code, null)).toMatchObject({ ok: false, reason: 'code-expired' });
-    expect((await unlock.issueCode('c-1', null)).ok).toBe(true);
-    expect((await unlock.issueCode('c-1', null)).ok).toBe(true);
-    expect(await unlock.issueCode('c-1', null)).toMatchObject({ ok: false, reason: 'rate-limited' });
+  it('many addresses in parallel through every replica: at most SHARE_UNLOCK_MAX_GUESSES_PER_DAY guesses a day; an address that opened the link still does', async () => {
+    const p = await protectedShare(stores[0], 'p-3', 'right password');
+    expect(await unlocks[0].withPassword(p, 'right password', '192.0.2.1')).toEqual({ ok: true });
+    // 6 guesses from one address... (5 per lock window: it is refused at its 6th)
+    const one = [];
+    for (let i = 0; i < 6; i++) one.push(await unlocks[i % unlocks.length].withPassword(p, `w${i}`, '198.51.100.7'));
+    expect(one.filter((r) => !r.ok && r.reason === 'locked' && r.scope === 'link-address')).toHaveLength(2);
+    // ...then 40 addresses at once: past 6 guesses only addresses with no failure today, past 10 nobody new.
+    const many = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        unlocks[i % unlocks.length].withPassword(p, `guess ${i}`, `2001:db8:${i.toString(16)}::1`),
+      ),
+    );
+    const tried = many.filter((r) => !r.ok && r.reason === 'wrong-password').length;
+    expect(tried).toBe(10 - 5);
+    expect(many.filter((r) => !r.ok && r.reason === 'locked' && r.scope === 'link-ceiling')).toHaveLength(35);
+    // The ceiling reached, a new address cannot try; the address that opened the link before still opens it.
+    expect(await unlocks[unlocks.length - 1].withPassword(p, 'right password', '192.0.2.99')).toMatchObject({
+      scope: 'link-ceiling',
+    });
+    expect(await unlocks[unlocks.length - 1].withPassword(p, 'right password', '192.0.2.1')).toEqual({ ok: true });
+  });
+
+  it('between SHARE_UNLOCK_GUESSES_PER_DAY and the maximum, an address with no failure on the link may try (the recipient), one that failed may not', async () => {
+    const p = await protectedShare(stores[0], 'p-4', 'right password');
+    for (let i = 0; i < 6; i++) await unlocks[0].withPassword(p, `w${i}`, `198.51.100.${i + 10}`);
+    expect(await unlocks[1].withPassword(p, 'again', '198.51.100.10')).toMatchObject({ scope: 'link-ceiling' });
+    expect(await unlocks[1].withPassword(p, 'right password', '192.0.2.7')).toEqual({ ok: true });
+  });
+
+  it('a flood beyond the scrypt gate is refused at once (busy), uncounted; no more than its capacity derive at once', async () => {
+    const p = await protectedShare(stores[0], 'p-5', 'right password');
+    const narrow = new ShareUnlock(stores[0], { ...limits, concurrency: 1, maxGuessesPerDay: 100 }, SECRET);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => narrow.withPassword(p, `w${i}`, `198.51.100.${100 + i}`)),
+    );
+    const busy = results.filter((r) => !r.ok && r.reason === 'busy');
+    const tried = results.filter((r) => !r.ok && r.reason === 'wrong-password');
+    expect(busy).toHaveLength(15); // 1 running, 4 waiting
+    expect(tried).toHaveLength(5);
+    expect((await narrow.withCounts(p)).failures).toBe(5);
+  });
+
+  it('codes: one per recipient, stored as an HMAC, used once; a new code for one recipient leaves the other one valid', async () => {
+    const p = await protectedShare(stores[0], 'c-1', null, ['patient@example.org', 'gp@example.org']);
+    const [u0, u1] = [unlocks[0], unlocks[unlocks.length - 1]];
+    const a = await u0.issueCode(p, 0, null);
+    const b = await u1.issueCode(p, 1, null);
+    if (!a.ok || !b.ok) throw new Error('no code issued');
+    expect([a.email, b.email]).toEqual(['patient@example.org', 'gp@example.org']);
+    const a2 = await u1.issueCode(p, 0, null); // a new one for the patient: the GP's stays
+    if (!a2.ok) throw new Error('no code issued');
+    expect(await u0.withCode(p, b.code.replace(/(\d{3})/, '$1 - '), '203.0.113.1')).toEqual({ ok: true });
+    expect(await u0.withCode(p, b.code, '203.0.113.1')).toMatchObject({ ok: false });
+    if (a.code !== a2.code) expect(await u1.withCode(p, a.code, '203.0.113.2')).toMatchObject({ reason: 'wrong-code' });
+    expect(await u1.withCode(p, a2.code, '203.0.113.2')).toEqual({ ok: true });
+    expect(await u1.withCode(p, a2.code, '203.0.113.2')).toMatchObject({ reason: 'code-expired' });
+  });
+
+  it('a bound address receives at most SHARE_CODE_EMAILS_PER_DAY codes a day, whatever the links, through any replica', async () => {
+    const p1 = await protectedShare(stores[0], 'c-2', null, ['bombed@example.org']);
+    const p2 = await protectedShare(stores[0], 'c-3', null, ['bombed@example.org']);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        unlocks[i % unlocks.length].issueCode(i % 2 ? p1 : p2, 0, `198.51.100.${i}`),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(4);
+    expect(results.filter((r) => !r.ok && r.reason === 'rate-limited')).toHaveLength(8);
   });
 
   it('records a child under its parent (parent_pk)', async () => {
@@ -174,7 +236,7 @@ describeWithPostgres('protected links across two replicas on PostgreSQL', () => 
     const child = new URL(right.headers.get('location')!).searchParams.get('token')!;
     expect((await validate(a!.url, child)).granted).toBe(true);
     expect((await validate(b!.url, child)).granted).toBe(true);
-    // Four failures on A, the fifth on B: locked on both.
+    // Four failures from one address on A, the fifth on B: that address is locked on that link on both.
     const pageA = `${a!.url}/share/`;
     const formA = formTokenOf(await (await fetch(`${pageA}?token=${token}`)).text());
     for (let i = 0; i < 4; i++) {

@@ -110,9 +110,9 @@ describeWithPostgres('PostgreSQL migrations', () => {
     const stores = [new PgShareStore(db.url), new PgShareStore(db.url), new PgShareStore(db.url)];
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      expect(await stores[0].schemaVersion()).toBe(4);
+      expect(await stores[0].schemaVersion()).toBe(5);
       const { rows } = await stores[0].pool.query('SELECT version FROM schema_migrations ORDER BY version');
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await db.drop();

@@ -116,7 +116,7 @@ describe('upgrading a SQLite registry of schema 1', () => {
       copyFileSync(join(FIXTURES, 'shares.sqlite'), join(dir, 'shares.sqlite'));
       const store = new SqliteShareStore(join(dir, 'shares.sqlite'));
       await store.migrate();
-      expect(await store.schemaVersion()).toBe(4);
+      expect(await store.schemaVersion()).toBe(5);
       await store.close();
       const db = new Database(join(dir, 'shares.sqlite'), { readonly: true });
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
@@ -134,10 +134,13 @@ describe('upgrading a SQLite registry of schema 1', () => {
       expect(tables).toEqual([
         { name: 'schema_migrations' },
         { name: 'share_access_counts' },
+        { name: 'share_access_days' },
         { name: 'share_access_events' },
         { name: 'share_creators' },
+        { name: 'share_languages' },
         { name: 'share_protections' },
         { name: 'share_resources' },
+        { name: 'share_unlock_counters' },
         { name: 'shares' },
       ]);
       // The resources live in share_resources alone, keyed by the share's integer key.

@@ -42,7 +42,11 @@ export function formTokenOf(html: string): string {
   return m[1];
 }
 
-/** Posts one of the page's forms as a browser does (urlencoded), without following the redirect. */
+/**
+ * Posts one of the page's forms as a browser does (urlencoded). The page answers a browser's form with a 303: to the
+ * viewer (unlocked: not followed, as `status` 303 and its `location`), or back to the page itself (POST/redirect/GET:
+ * followed with a GET, as the browser does, `status` and `text` then those of the page, `redirected` its address).
+ */
 export async function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
     method: 'POST',
@@ -50,7 +54,14 @@ export async function postForm(url: string, fields: Record<string, string>, head
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(fields).toString(),
   });
-  return { status: res.status, headers: res.headers, text: await res.text() };
+  const location = res.headers.get('location');
+  if (res.status === 303 && location?.startsWith('./?')) {
+    await res.arrayBuffer();
+    const page = new URL(location, url).toString();
+    const shown = await fetch(page, { redirect: 'manual', headers });
+    return { status: shown.status, headers: shown.headers, text: await shown.text(), redirected: page };
+  }
+  return { status: res.status, headers: res.headers, text: await res.text(), redirected: null };
 }
 
 /**

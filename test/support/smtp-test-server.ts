@@ -11,8 +11,10 @@ export interface ReceivedMail {
   mailFrom: string | undefined;
   rcptTo: string[];
   headers: Record<string, string>;
-  /** The decoded body (quoted-printable / base64 undone). */
+  /** The decoded body (quoted-printable / base64 undone); a multipart message's parts' bodies, one after the other. */
   body: string;
+  /** A multipart message's parts (content type and decoded body); a single-part message: itself. */
+  parts: { type: string; body: string }[];
   raw: string;
 }
 
@@ -46,8 +48,9 @@ export class SmtpTestServer {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
-          const { headers, body } = parseMessage(raw);
+          const { headers, body, parts } = parseMultipart(raw);
           this.received.push({
+            parts,
             user: session.user as string | undefined,
             secure: session.secure,
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
@@ -86,6 +89,20 @@ export class SmtpTestServer {
   stop(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** As parseMessage, and a multipart message's parts (one level) each decoded. */
+function parseMultipart(raw: string) {
+  const { headers, body } = parseMessage(raw);
+  const type = headers['content-type'] ?? 'text/plain';
+  const boundary = /^multipart\/[^;]+;.*boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (!boundary) return { headers, body, parts: [{ type, body }] };
+  const parts = raw
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((part) => parseMessage(part.replace(/^\r\n/, '')))
+    .map((p) => ({ type: p.headers['content-type'] ?? 'text/plain', body: p.body }));
+  return { headers, body: parts.map((p) => p.body).join('\n'), parts };
 }
 
 /** Headers (lower-case names, unfolded) and the body of a single-part message, its transfer encoding undone. */

@@ -8,6 +8,8 @@ export interface OutgoingEmail {
   to: string[];
   subject: string;
   html: string;
+  /** The plain-text alternative (a multipart/alternative message), when the sender wrote one. */
+  text?: string;
 }
 
 /** Sending failed; the message is safe to show to the caller (it never holds the SMTP password). */
@@ -68,6 +70,7 @@ export class SmtpMailer implements OnModuleDestroy {
         to: email.to,
         subject: email.subject,
         html: email.html,
+        ...(email.text !== undefined ? { text: email.text } : {}),
       });
       this.logger.log(`e-mail sent to ${email.to.length} recipient(s)`);
     } catch (err) {

@@ -22,9 +22,12 @@ export interface ShareRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   revokedBy: string | null;
+  /** A child token of a protected link (minted by the share page): its parent's id, and when the parent was revoked. */
+  parentId: string | null;
+  parentRevokedAt: Date | null;
 }
 
-export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy'> & {
+export type NewShare = Omit<ShareRecord, 'revokedAt' | 'revokedBy' | 'parentId' | 'parentRevokedAt'> & {
   /** A protected link: how it is opened (the password already hashed). */
   protection?: StoredProtection;
   /** A child token of a protected link: its parent's share id. */
@@ -38,6 +41,8 @@ export interface StoredProtection {
   passwordHash: string | null;
   /** The addresses a code may be sent to, for kind email-code. */
   emails: string[];
+  /** The recipients' language (their code e-mails'), when given at creation; null: the site's default. */
+  language?: string | null;
 }
 
 /** A protected link's row: how it opens, its unlock failures and lock, its current one-time code. */

@@ -15,10 +15,12 @@ export interface ShareView {
   'revoked-at': string | null;
   'revoked-by': string | null;
   'token-hash': string;
+  /** A child token of a protected link: its parent share (revoking the parent revokes it). Absent otherwise. */
+  'parent-id'?: string;
 }
 
 function shareStatus(r: ShareRecord, now: number = Date.now()): ShareStatus {
-  if (r.revokedAt) return 'revoked';
+  if (r.revokedAt || r.parentRevokedAt) return 'revoked';
   if (r.expiresAt && r.expiresAt.getTime() <= now) return 'expired';
   return 'active';
 }
@@ -33,8 +35,10 @@ export function toShareView(r: ShareRecord, now: number = Date.now()): ShareView
     creator: r.creator ? { kind: r.creator.kind, name: r.creator.name, 'user-id': r.creator.userId } : null,
     'created-at': iso(r.createdAt),
     'expires-at': iso(r.expiresAt),
-    'revoked-at': iso(r.revokedAt),
-    'revoked-by': r.revokedBy,
+    // A child is revoked with its parent, at the same time (validate checks both ids).
+    'revoked-at': iso(r.revokedAt ?? r.parentRevokedAt),
+    'revoked-by': r.revokedBy ?? (r.parentRevokedAt ? `with its parent ${r.parentId}` : null),
     'token-hash': r.tokenHash,
+    ...(r.parentId ? { 'parent-id': r.parentId } : {}),
   };
 }

@@ -29,14 +29,22 @@ function loadShareTrailConfig(env: Env): ShareTrailConfig {
 }
 
 export interface UnlockLimits {
-  /** Failed unlocks (wrong passwords or codes) after which a share is locked (SHARE_UNLOCK_MAX_FAILURES). */
+  /** Failures from one client address on one link within the lock window, after which it may not try that link. */
   maxFailures: number;
-  /** Failed unlocks from one client address, on any share, after which that address is locked. */
+  /** Failures from one client address on any link within the lock window, after which it may not try any. */
   maxFailuresPerAddress: number;
-  /** How long a lock lasts, in ms (SHARE_UNLOCK_LOCK_MINUTES). */
+  /** The lock window, in ms (SHARE_UNLOCK_LOCK_MINUTES). */
   lockMs: number;
-  /** Codes one share may have e-mailed per hour (SHARE_CODE_REQUESTS_PER_HOUR). */
+  /** Wrong guesses a link takes per day from anyone (SHARE_UNLOCK_GUESSES_PER_DAY); past them, one per new address. */
+  guessesPerDay: number;
+  /** Wrong guesses a link takes per day at most (SHARE_UNLOCK_MAX_GUESSES_PER_DAY); the addresses that opened it excepted. */
+  maxGuessesPerDay: number;
+  /** Codes asked per link and recipient per hour (SHARE_CODE_REQUESTS_PER_HOUR). */
   codeRequestsPerHour: number;
+  /** Code e-mails one recipient address receives per day, whatever the links (SHARE_CODE_EMAILS_PER_DAY). */
+  codeEmailsPerDay: number;
+  /** Password checks (scrypt) running at once per process (SHARE_UNLOCK_CONCURRENCY); 4 times as many wait. */
+  concurrency: number;
   /** How long an e-mailed code is valid, in ms. */
   codeValidityMs: number;
   /** The reverse proxies whose X-Forwarded-For is believed (SHARE_TRUSTED_PROXIES: addresses or CIDR ranges). */
@@ -47,7 +55,18 @@ export interface UnlockLimits {
 const SHARE_CODE_VALIDITY_MS = 10 * 60_000;
 
 export function loadUnlockLimits(env: Env): UnlockLimits {
+  const guessesPerDay = intSetting(env, 'SHARE_UNLOCK_GUESSES_PER_DAY', 50, 1, 100_000);
   return {
+    guessesPerDay,
+    maxGuessesPerDay: intSetting(
+      env,
+      'SHARE_UNLOCK_MAX_GUESSES_PER_DAY',
+      Math.max(200, guessesPerDay),
+      guessesPerDay,
+      1_000_000,
+    ),
+    codeEmailsPerDay: intSetting(env, 'SHARE_CODE_EMAILS_PER_DAY', 10, 1, 1000),
+    concurrency: intSetting(env, 'SHARE_UNLOCK_CONCURRENCY', 2, 1, 64),
     maxFailures: intSetting(env, 'SHARE_UNLOCK_MAX_FAILURES', 5, 1, 1000),
     maxFailuresPerAddress: intSetting(env, 'SHARE_UNLOCK_MAX_FAILURES_PER_ADDRESS', 20, 1, 100_000),
     lockMs: intSetting(env, 'SHARE_UNLOCK_LOCK_MINUTES', 15, 1, 7 * 24 * 60) * 60_000,

@@ -12,12 +12,9 @@ import {
 } from '@app/common';
 import { CreatedShare, ShareRegistryHook, ShareTokenCodec, stripBearer, tokenHash } from '@app/tokens';
 import { RevocationSet } from './revocation-set';
-import type { ShareAccessEvent } from './share-access-event';
-import { ShareAccessTrail, TRAIL_LIMITS } from './share-access-trail';
-import { toAccessView } from './share-access-view';
-import type { ShareAccessView } from './share-access-view';
-import { hashSharePassword } from './protection/share-secrets';
-import { ShareUnlock } from './protection/share-unlock';
+import { hashSharePassword, ShareUnlock } from './protection';
+import { ShareAccessTrail, toAccessView, TRAIL_LIMITS } from './trail';
+import type { ShareAccessEvent, ShareAccessView } from './trail';
 import { ShareAdmin, TokenNotRecognisedError } from './share-admin';
 import { notRevocableReason } from './share-record';
 import type { ProtectionState, SharePage, ShareQuery, ShareRecord, StoredProtection } from './share-record';
@@ -94,6 +91,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     });
     this.admin = new ShareAdmin(this.store, this.codec);
     this.unlocker = new ShareUnlock(this.store, this.config.unlock, this.core.signingKeys.current);
+    this.unlocker.start();
     await this.readRevocations(this.store, 0, REVOCATION_STARTUP_CHUNK);
     if (storage.kind === 'postgres') {
       this.listener = new PgRevocationListener(
@@ -153,6 +151,7 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unlocker?.stop();
     await this.trail.stop();
     await this.listener?.stop();
     await this.syncing;
@@ -169,7 +168,8 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
     if (share.protection?.kind === 'password') {
       protection = { kind: 'password', passwordHash: await hashSharePassword(share.protection.password), emails: [] };
     } else if (share.protection?.kind === 'email-code') {
-      protection = { kind: 'email-code', passwordHash: null, emails: share.protection.emails };
+      const { emails, language } = share.protection;
+      protection = { kind: 'email-code', passwordHash: null, emails, language: language ?? null };
     }
     await this.unavailableOnError(
       'record the share',
@@ -222,7 +222,11 @@ export class SharesService implements ShareRegistryHook, OnModuleInit, OnApplica
 
   /** How a share opens when it is a protected link (null for an ordinary one); 503 when the registry cannot answer. */
   protectionOf(id: string): Promise<ProtectionState | null> {
-    return this.unavailableOnError('read the protection of the share', this.requireStore().getProtection(id));
+    const read = async () => {
+      const p = await this.requireStore().getProtection(id);
+      return p && this.unlocker!.withCounts(p);
+    };
+    return this.unavailableOnError('read the protection of the share', read());
   }
 
   /** Unlocking protected links (the share page). */

@@ -11,6 +11,8 @@ export { decideWriteGuard, writeGuardInput } from './write-guard/write-guard';
 export { MEDDREAM_LINKS } from './meddream-links';
 export type { MedDreamLinks } from './meddream-links';
 export { SHARE_REGISTRY } from './share-registry';
+export { SHARE_LANGUAGES } from './protected-links';
+export type { ShareLanguage } from './protected-links';
 export type { CreatedShare, ShareRegistryHook } from './share-registry';
 export { BEARER_SHARE_PERMISSIONS } from './bearer-share-rule';
 export { VerifiedTokenCache } from './codec/verified-token-cache';

@@ -19,7 +19,10 @@ export interface CreatedShare {
 }
 
 /** How a protected link is opened: a password, or a one-time code e-mailed to one of `emails`. */
-export type ShareProtectionInput = { kind: 'password'; password: string } | { kind: 'email-code'; emails: string[] };
+export type ShareProtectionInput =
+  | { kind: 'password'; password: string }
+  /** `language`: the recipients' (their code e-mails'), when given at creation. */
+  | { kind: 'email-code'; emails: string[]; language?: string };
 
 /**
  * The share registry as the tokens capability sees it (implemented by the shares module). `isRevoked` is on the

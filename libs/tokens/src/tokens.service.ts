@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { isEmail } from 'class-validator';
 import { Caller, InvalidInputError } from '@app/common';
 import { assertBearerMayShare, boundedBearerExpiry } from './bearer-share-rule';
 import { formatIsoDate, parseIsoDate } from './codec/iso-date';
@@ -11,6 +10,7 @@ import { DecodeTokenDto } from './dto/decode-token.dto';
 import { ValidateTokenDto } from './dto/validate-token.dto';
 import { LinkBuilder } from './links/link-builder';
 import { MEDDREAM_LINKS, MedDreamLinks } from './meddream-links';
+import { assertProtectable, protectionOf, ProtectionSupport } from './protected-links';
 import { SHARE_REGISTRY, ShareProtectionInput, ShareRegistryHook } from './share-registry';
 import { CreateTokenAnswer, DecodeAnswer, DecodeErrorCode, WireResource } from './answers';
 import { isTokenType, PUBLICATION_TYPES, Resource, ShareToken, toWireResource } from './token-types';
@@ -27,14 +27,6 @@ export interface ChildLink {
 
 /** The token type of the child tokens the share page mints: a short-lived instant link to the same resources. */
 const CHILD_TOKEN_TYPE = 'viewer-instant-link';
-
-/** The token types a password or an e-mailed code may protect: publications opened by a viewer link. */
-const PROTECTABLE_TYPES: ReadonlySet<string> = new Set([
-  'stone-viewer-publication',
-  'ohif-viewer-publication',
-  'volview-viewer-publication',
-  'osimis-viewer-publication',
-]);
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
@@ -105,7 +97,12 @@ export class TokensService {
     this.methods = new Set(config.shareTokenMethods);
   }
 
-  async create(pathType: string, dto: CreateTokenDto, creator: Caller | null = null): Promise<CreateTokenAnswer> {
+  async create(
+    pathType: string,
+    dto: CreateTokenDto,
+    creator: Caller | null = null,
+    options: { emailsEnabled?: boolean } = {},
+  ): Promise<CreateTokenAnswer> {
     if (dto.type !== pathType) {
       throw new InvalidInputError([`type must equal the token type of the path (${pathType})`]);
     }
@@ -148,7 +145,11 @@ export class TokensService {
       'validity-duration': duration,
     };
 
-    const protection = this.protectionOf(type, dto);
+    const protection = protectionOf(
+      type,
+      { password: dto.password, emailCode: dto['email-code'], language: dto.language },
+      this.protectionSupport(options.emailsEnabled ?? false),
+    );
     if (protection) request.protection = protection.kind;
 
     if (type === 'meddream-instant-link' || type === 'meddream-viewer-publication') {
@@ -192,47 +193,14 @@ export class TokensService {
     return { request, token, url };
   }
 
-  /** The protection asked for (`password` or `email-code`), checked; null for an ordinary link. */
-  private protectionOf(type: string, dto: CreateTokenDto): ShareProtectionInput | null {
-    const password = dto.password ?? null;
-    const emailCode = dto['email-code'] ?? null;
-    if (password === null && emailCode === null) return null;
-    if (password !== null && emailCode !== null) {
-      throw new InvalidInputError(['give either password or email-code, not both']);
-    }
-    const field = password !== null ? 'password' : 'email-code';
-    if (!PROTECTABLE_TYPES.has(type)) {
-      throw new InvalidInputError([
-        `${field} protects publications opened by a viewer link (${[...PROTECTABLE_TYPES].join(', ')}), not ${type}`,
-      ]);
-    }
-    if (!this.registry) {
-      throw new InvalidInputError([
-        `${field}: protected links need the share registry, disabled on this service (ENABLE_SHARES_REGISTRY=false)`,
-      ]);
-    }
-    if (!this.config.publicSharePageRoot) {
-      throw new InvalidInputError([
-        `${field}: protected links are not configured on this service: set PUBLIC_SHARE_PAGE_ROOT`,
-      ]);
-    }
-    if (password !== null) {
-      const min = this.config.sharePasswordMinLength;
-      // Characters as people count them (code points), not UTF-16 units.
-      // eslint-disable-next-line @typescript-eslint/no-misused-spread
-      if ([...password].length < min) {
-        throw new InvalidInputError([`password must be at least ${min} characters long (SHARE_PASSWORD_MIN_LENGTH)`]);
-      }
-      return { kind: 'password', password };
-    }
-    const emails = [...new Set(emailCode!.split(/[;,\s]+/).filter(Boolean))];
-    if (emails.length === 0) throw new InvalidInputError(['email-code must hold the e-mail address of the recipient']);
-    if (emails.length > 50) throw new InvalidInputError(['email-code holds more than 50 addresses']);
-    const bad = emails.find((e) => !isEmail(e));
-    if (bad !== undefined) {
-      throw new InvalidInputError([`email-code: "${bad.slice(0, 320)}" is not a valid e-mail address`]);
-    }
-    return { kind: 'email-code', emails };
+  /** What this service offers that protected links need (protected-links.ts holds the rules). */
+  private protectionSupport(emails: boolean): ProtectionSupport {
+    return {
+      registry: Boolean(this.registry),
+      sharePage: Boolean(this.config.publicSharePageRoot),
+      emails,
+      passwordMinLength: this.config.sharePasswordMinLength,
+    };
   }
 
   /**
@@ -245,19 +213,7 @@ export class TokensService {
     protection: ShareProtectionInput,
     creator: Caller | null,
   ): Promise<{ token: string; url: string }> {
-    if (!PROTECTABLE_TYPES.has(original.type)) {
-      throw new InvalidInputError([
-        `a ${original.type} link cannot be bound to its recipients: only publications opened by a viewer link can (${[...PROTECTABLE_TYPES].join(', ')})`,
-      ]);
-    }
-    if (!this.registry) {
-      throw new InvalidInputError([
-        'links bound to their recipients need the share registry, disabled on this service (ENABLE_SHARES_REGISTRY=false)',
-      ]);
-    }
-    if (!this.config.publicSharePageRoot) {
-      throw new InvalidInputError(['links bound to their recipients need the share page: set PUBLIC_SHARE_PAGE_ROOT']);
-    }
+    assertProtectable(original.type, 'binding a link to its recipients', this.protectionSupport(true));
     const shareId = randomUUID();
     const token = this.codec.sign({
       id: original.id,
@@ -330,6 +286,16 @@ export class TokensService {
 
   /** Verifies a raw share token; null when it is not a valid share token of this service, or is revoked. */
   verify(raw: string): ShareToken | null {
+    const seen = this.inspect(raw);
+    return seen && !seen.revoked ? seen.token : null;
+  }
+
+  /**
+   * A raw share token of this service (signature and expiry checked, through the cache of verified tokens) and
+   * whether it is revoked (itself or, for a child, its parent: both checked in memory); null when it is not one.
+   * The share page tells a revoked link from a link that never was one.
+   */
+  inspect(raw: string): { token: ShareToken; revoked: boolean } | null {
     let token = this.verified.get(raw);
     if (!token) {
       const result = this.codec.verify(raw);
@@ -337,12 +303,12 @@ export class TokensService {
       token = result.token;
       this.verified.set(raw, token);
     }
-    if (this.registry) {
-      if (this.registry.isRevoked(token.shareId, raw)) return null;
-      // A child of a protected link dies with its parent: both ids are checked, in memory.
-      if (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)) return null;
-    }
-    return token;
+    const revoked =
+      this.registry !== undefined &&
+      (this.registry.isRevoked(token.shareId, raw) ||
+        // A child of a protected link dies with its parent.
+        (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)));
+    return { token, revoked };
   }
 
   /**

@@ -12,8 +12,11 @@ import {
   sharesConfig,
   notRevocableReason,
   openShareStore,
+  ShareAccessView,
   ShareAdmin,
+  ShareProtectionView,
   ShareStore,
+  ShareUnlock,
   ShareView,
   toAccessView,
   toProtectionView,
@@ -29,7 +32,7 @@ import {
 const USAGE = `usage: npm run shares -- <command>
   list [--study UID] [--orthanc-id ID] [--type TYPE] [--creator NAME] [--active true|false] [--limit N]
        [--cursor C] [--count] [--json]     newest first; --cursor: the next page (printed after each page)
-  show <id>                                the share and its access trail (JSON)
+  show <id> [--json]                       the share, how it opens and its access trail
   revoke <id>
   revoke-token <token>
 The storage is the service's: DATABASE_URL, else SHARES_SQLITE_PATH, else DATA_DIR/shares.sqlite.`;
@@ -78,8 +81,32 @@ async function listQuery(flags: Record<string, string>) {
   };
 }
 
-function table(rows: ShareView[]): string {
-  const head = ['id', 'status', 'type', 'study / orthanc id', 'creator', 'created', 'expires'];
+/** A share of the list with what the table shows of its protection and trail. */
+type ListedShare = ShareView & { protection: ShareProtectionView | null; access: ShareAccessView };
+
+/** How a link opens, in a few words: `-`, `password`, `code (2 addresses)`, with today's failures and a lock. */
+function protectionText(p: ShareProtectionView | null): string {
+  if (!p) return '-';
+  const kind = p.kind === 'password' ? 'password' : `code (${p['bound-addresses']})`;
+  const failures = p.failures ? `, ${p.failures} failed today` : '';
+  return `${kind}${failures}${p['locked-until'] ? ', closed to new addresses' : ''}`;
+}
+
+const opensOf = (a: ShareAccessView): number => Object.values(a.counts['page-open'] ?? {}).reduce((n, c) => n + c, 0);
+
+function table(rows: ListedShare[]): string {
+  const head = [
+    'id',
+    'status',
+    'type',
+    'study / orthanc id',
+    'creator',
+    'created',
+    'expires',
+    'protection',
+    'opens',
+    'last opened',
+  ];
   const lines = rows.map((s) => [
     s.id.length > 40 ? `${s.id.slice(0, 39)}…` : s.id,
     s.status,
@@ -88,7 +115,15 @@ function table(rows: ShareView[]): string {
     s.creator ? s.creator.name : '',
     s['created-at'] ?? '',
     s['expires-at'] ?? 'never',
+    protectionText(s.protection),
+    String(opensOf(s.access)),
+    s.access['last-opened'] ?? '-',
   ]);
+  return columns(head, lines);
+}
+
+/** Rows as aligned columns (two spaces between), the first row a header. */
+function columns(head: string[], lines: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [head, ...lines]
     .map((l) =>
@@ -98,6 +133,44 @@ function table(rows: ShareView[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** `show`'s text: the share's fields, how it opens, its counts and its newest events, as aligned tables. */
+function showText(v: ShareView & { protection: ShareProtectionView | null; access: ShareAccessView }): string {
+  const fields: [string, string][] = [
+    ['id', v.id],
+    ['status', v.status],
+    ['type', v.type],
+    ...v.resources.map((r): [string, string] => ['resource', `${r.level} ${r['dicom-uid'] ?? r['orthanc-id'] ?? ''}`]),
+    ['creator', v.creator ? `${v.creator.name} (${v.creator.kind})` : '-'],
+    ['created', v['created-at'] ?? '-'],
+    ['expires', v['expires-at'] ?? 'never'],
+    ['revoked', v['revoked-at'] ? `${v['revoked-at']} by ${v['revoked-by'] ?? '?'}` : '-'],
+    ...(v['parent-id'] ? [['parent', v['parent-id']] as [string, string]] : []),
+    ['protection', protectionText(v.protection)],
+    ['opens', String(opensOf(v.access))],
+    ['first opened', v.access['first-opened'] ?? '-'],
+    ['last opened', v.access['last-opened'] ?? '-'],
+  ];
+  const width = Math.max(...fields.map(([k]) => k.length));
+  const out = fields.map(([k, val]) => `${k.padEnd(width)}  ${val}`);
+  const counts = Object.entries(v.access.counts).flatMap(([kind, by]) =>
+    Object.entries(by).map(([outcome, n]) => [kind, outcome, String(n)]),
+  );
+  if (counts.length) out.push('', columns(['event', 'outcome', 'count'], counts));
+  const recent = v.access.recent.map((e) => [
+    e.at,
+    e.kind,
+    e.outcome,
+    e.reason ?? '',
+    e['child-id'] ?? '',
+    e['client-address'] ?? '',
+  ]);
+  if (recent.length) {
+    out.push('', `newest events (at most ${v.access['recent-limit']}):`);
+    out.push(columns(['at', 'event', 'outcome', 'reason', 'child', 'client address'], recent));
+  }
+  return out.join('\n');
 }
 
 /** Runs one command; resolves to the exit code (0 done, 1 not found or refused, 2 usage). */
@@ -120,6 +193,16 @@ export async function runSharesCli(
       ? await loadConfigNamespaces([sharesConfig, signingKeysConfig], { env, envFile })
       : [...(await loadConfigNamespaces([sharesConfig], { env, envFile })), null];
   const by = `cli:${userInfo().username}`;
+  const protectionOf = async (st: ShareStore, id: string) => {
+    const p = await st.getProtection(id);
+    // Today's counts, as GET /shares/{id} gives them (the signing key is not needed to read them).
+    return toProtectionView(p && (await new ShareUnlock(st, config.unlock, '').withCounts(p)));
+  };
+  const accessOf = async (st: ShareStore, id: string, recent = config.trail.recentEvents) => {
+    const { retentionDays } = config.trail;
+    const since = new Date(Date.now() - retentionDays * 86_400_000);
+    return toAccessView(await st.accessOf(id, recent, since), { recentLimit: recent, retentionDays });
+  };
   let store: ShareStore | null = null;
   const open = async () => (store = await openShareStore(config.storage));
   try {
@@ -127,12 +210,21 @@ export async function runSharesCli(
       case 'list': {
         const { flags, json } = parseOptions(rest);
         const query = await listQuery(flags);
-        const page = await (await open()).list(query, new Date());
-        const views = page.shares.map((s) => toShareView(s));
+        const st = await open();
+        const page = await st.list(query, new Date());
+        const views: ListedShare[] = [];
+        // A protected link's protection and trail: two point reads each, for the (bounded) page only.
+        for (const share of page.shares) {
+          const protection = await protectionOf(st, share.id);
+          const access = await accessOf(st, share.id, 1);
+          views.push({ ...toShareView(share), protection, access });
+        }
         const next = page.next !== null ? encodeCursor(page.next) : null;
         const total = page.total ? { total: page.total.count, 'total-exact': page.total.exact } : {};
-        if (json) io.out(JSON.stringify({ limit: query.limit, shares: views, 'next-cursor': next, ...total }, null, 2));
-        else {
+        if (json) {
+          const shares = views.map(({ protection: _p, access: _a, ...v }) => v);
+          io.out(JSON.stringify({ limit: query.limit, shares, 'next-cursor': next, ...total }, null, 2));
+        } else {
           const counted = page.total ? `; ${page.total.exact ? '' : 'at least '}${page.total.count} in all` : '';
           const more = next ? `; next page: --cursor ${next}` : '';
           io.out(`${table(views)}\n(${views.length} shown${counted}${more})`);
@@ -141,6 +233,8 @@ export async function runSharesCli(
       }
       case 'show':
       case 'revoke': {
+        const json = command === 'show' && rest.includes('--json');
+        if (json) rest.splice(rest.indexOf('--json'), 1);
         if (rest.length !== 1) throw new UsageError(`${command} takes one share id`);
         const s = await open();
         const existing = command === 'revoke' ? await s.get(rest[0]) : null;
@@ -154,16 +248,17 @@ export async function runSharesCli(
           io.err(`no share with the id "${rest[0]}"`);
           return 1;
         }
-        const view: ShareView & { protection?: unknown; access?: unknown } = toShareView(share);
         if (command === 'show') {
-          view.protection = toProtectionView(await s.getProtection(share.id));
           // What the running service has written (it writes its trail every second and when it stops).
-          const { retentionDays, recentEvents } = config.trail;
-          const since = new Date(Date.now() - retentionDays * 86_400_000);
-          const summary = await s.accessOf(share.id, recentEvents, since);
-          view.access = toAccessView(summary, { recentLimit: recentEvents, retentionDays });
+          const view = {
+            ...toShareView(share),
+            protection: await protectionOf(s, share.id),
+            access: await accessOf(s, share.id),
+          };
+          io.out(json ? JSON.stringify(view, null, 2) : showText(view));
+          return 0;
         }
-        io.out(JSON.stringify(view, null, 2));
+        io.out(JSON.stringify(toShareView(share), null, 2));
         return 0;
       }
       case 'revoke-token': {

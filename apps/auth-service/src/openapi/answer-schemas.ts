@@ -84,6 +84,10 @@ const SHARE_VIEW = {
     'revoked-at': NULLABLE_STRING,
     'revoked-by': NULLABLE_STRING,
     'token-hash': { type: 'string' },
+    'parent-id': {
+      type: 'string',
+      description: 'a child token of a protected link (minted by the share page): its parent share; absent otherwise',
+    },
   },
 } as const;
 export const SHARE_VIEW_SCHEMA = openApi(SHARE_VIEW);
@@ -101,6 +105,11 @@ const SHARE_ACCESS = {
       additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
     },
     'first-opened': { ...NULLABLE_STRING, description: 'first time the share page was opened' },
+    'opens-by-day': {
+      type: 'object',
+      description: 'page views per UTC day (YYYY-MM-DD), within retention-days: views are counted, not kept one by one',
+      additionalProperties: { type: 'integer' },
+    },
     'last-opened': NULLABLE_STRING,
     recent: {
       type: 'array',

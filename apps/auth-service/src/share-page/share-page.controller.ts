@@ -17,8 +17,17 @@ import type { ProtectionState, ShareRecord, UnlockResult } from '@app/shares';
 import { ShareToken, TokensService, tokensConfig, TokensConfig } from '@app/tokens';
 import { ClientAddress } from './client-address';
 import { checkFormToken, makeFormToken } from './form-token';
-import { PageState, PageView, renderPage, SHARE_PAGE_CSS, ShareSummary } from './share-page.html';
-import { Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import {
+  describeShare,
+  PageState,
+  PageView,
+  renderPage,
+  SHARE_PAGE_CSS,
+  SHARE_PAGE_SCRIPT,
+  ShareSummary,
+} from './share-page.html';
+import { codeEmail, isLang, Lang, maskEmail, pickLanguage, TEXT } from './share-page.i18n';
+import { Flash, makeFlash, readFlash } from './flash';
 import { sharePageConfig, SharePageConfig } from './share-page.config';
 
 const PAGE = { type: 'string', description: 'the HTML page' };
@@ -105,6 +114,7 @@ export class SharePageController {
     this.csp = [
       "default-src 'none'",
       "style-src 'self'",
+      "script-src 'self'",
       `form-action 'self' ${[...new Set(viewers)].join(' ')}`.trim(),
       "frame-ancestors 'none'",
       "base-uri 'none'",
@@ -121,6 +131,18 @@ export class SharePageController {
       .header('cache-control', 'public, max-age=3600')
       .header('x-content-type-options', 'nosniff')
       .send(SHARE_PAGE_CSS);
+  }
+
+  @Get('local-time.js')
+  @ApiOperation({ summary: "The share page's script: dates in the reader's time zone" })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'JavaScript', schema: { type: 'string' } })
+  script(@Res() reply: FastifyReply): void {
+    void reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .header('x-content-type-options', 'nosniff')
+      .send(SHARE_PAGE_SCRIPT);
   }
 
   @Get()
@@ -145,17 +167,113 @@ export class SharePageController {
       return this.answer(req, reply, loaded.status, loaded.view);
     }
     const { ctx } = loaded;
-    const now = new Date();
-    const locked = this.shares.unlock.lockedUntil(ctx.protection, address, now);
-    this.trail(ctx, req, address, { kind: 'page-open', outcome: locked ? 'locked' : 'ok' });
-    if (locked) return this.lockedPage(req, reply, ctx, locked);
-    const pending = ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > now;
-    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: pending }));
+    const state = await this.unavailableAsPage(() => this.stateOf(ctx, address));
+    if (!state) return this.answer(req, reply, 503, { state: 'error', error: 'unavailable' });
+    this.trail(ctx, req, address, {
+      kind: 'page-open',
+      outcome: state.lock ? 'locked' : 'ok',
+      reason: state.lock?.scope,
+    });
+    if (state.lock) return this.lockedPage(req, reply, ctx, state.lock.retryAt);
+    const flash = readFlash(this.core.signingKeys.current, ctx.share.id, query.flash);
+    if (!flash) return this.answer(req, reply, 200, this.formView(ctx, { codeSent: state.pending.length > 0 }));
+    const shown = this.flashView(req, ctx, flash, state.pending.length > 0);
+    if (flash.until) void reply.header('retry-after', String(secondsUntil(new Date(flash.until * 1000))));
+    return this.answer(req, reply, shown.status, shown.view);
+  }
+
+  /**
+   * GET of a form's address (a bookmark, the address bar after an old version's answer, a reload): the page itself
+   * (its forms still post where they belong), never a 404 of the API.
+   */
+  @Get(['unlock', 'unlock-code', 'code'])
+  @ApiOperation({ summary: "A form's address opened in the browser: the share page itself" })
+  @ApiQuery({ name: 'token', required: false, description: "the protected link's token" })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'the page (a 404 page without a valid token)', schema: PAGE })
+  formAddress(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    return this.show(req, reply);
+  }
+
+  /** What a flash says on the page, and the status of the page saying it. */
+  private flashView(req: FastifyRequest, ctx: Context, flash: Flash, pending: boolean): { status: number; view: View } {
+    const t = TEXT[this.langOf(req)];
+    const n = flash.n ?? 0;
+    switch (flash.say) {
+      case 'wrong-password':
+        return { status: 403, view: this.formView(ctx, { error: `${t.wrongPassword} ${t.attemptsLeft(n)}` }) };
+      case 'wrong-code':
+        return {
+          status: 403,
+          view: this.formView(ctx, { codeSent: true, error: `${t.wrongCode} ${t.attemptsLeft(n)}` }),
+        };
+      case 'code-expired':
+        return { status: 410, view: this.formView(ctx, { codeSent: pending, error: t.codeExpired }) };
+      case 'code-sent': {
+        const to = maskEmail(ctx.protection.emails[flash.to ?? 0] ?? '');
+        return { status: 200, view: this.formView(ctx, { codeSent: true, notice: t.codeSent(to, n) }) };
+      }
+      case 'rate-limited':
+        return {
+          status: 429,
+          view: this.formView(ctx, { codeSent: pending, rateLimited: true, error: t.rateLimited(n) }),
+        };
+      case 'bad-form':
+        return { status: 400, view: this.formView(ctx, { codeSent: pending, error: t.badForm }) };
+      case 'email-failed':
+        return { status: 502, view: this.formView(ctx, { codeSent: pending, error: t.emailFailed }) };
+      case 'busy':
+        return { status: 503, view: this.formView(ctx, { codeSent: pending, error: t.busy }) };
+    }
+  }
+
+  /**
+   * The answer to a form that reached its share: a browser is sent back to the page (303, the flash in its URL), so
+   * that reloading or going Back never sends the form again; an API caller gets the page's answer as JSON at once.
+   */
+  private after(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    ctx: Context,
+    flash: Flash,
+    extra: Record<string, unknown> = {},
+  ): void {
+    if (this.wantsJson(req)) {
+      const shown = this.flashView(req, ctx, flash, flash.say === 'code-sent' || flash.say === 'wrong-code');
+      if (flash.until) void reply.header('retry-after', String(secondsUntil(new Date(flash.until * 1000))));
+      return this.answer(req, reply, shown.status, shown.view, extra);
+    }
+    this.redirectToPage(req, reply, ctx.raw, makeFlash(this.core.signingKeys.current, ctx.share.id, flash));
+  }
+
+  /** 303 to the share page of `token` (relative: it works under any prefix), in the language of the request. */
+  private redirectToPage(req: FastifyRequest, reply: FastifyReply, token: string, flash: string | null): void {
+    const query = new URLSearchParams({ token });
+    const lang = this.chosenLanguage(req);
+    if (lang) query.set('lang', lang);
+    if (flash) query.set('flash', flash);
+    void reply.status(303).header('location', `./?${query}`).header('cache-control', 'no-store').send();
+  }
+
+  /** The lock on this address for this link, and the recipients with a code pending. */
+  private async stateOf(ctx: Context, address: string | null) {
+    const unlock = this.shares.unlock;
+    const [lock, pending] = await Promise.all([
+      unlock.lockFor(ctx.share.id, address),
+      ctx.protection.kind === 'email-code' ? unlock.pendingCodes(ctx.protection) : Promise.resolve([]),
+    ]);
+    return { lock, pending };
   }
 
   @Post('unlock')
   @unlockRoute('Unlock a protected link with its password', 'password')
   unlockPassword(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (this.shares.enabled && this.shares.unlock.busy) {
+      // Shed at once, before reading the form or the registry: a flood costs no more than this answer.
+      void reply.header('retry-after', '2');
+      this.answer(req, reply, 503, { state: 'error', error: TEXT[this.langOf(req)].busy });
+      return Promise.resolve();
+    }
     return this.unlockWith(req, reply, 'password');
   }
 
@@ -182,39 +300,43 @@ export class SharePageController {
         this.trail(checked.ctx, req, address, { kind: 'code-sent', outcome: checked.view.state as 'revoked' });
       return this.answer(req, reply, checked.status, checked.view);
     }
-    const { ctx } = checked;
-    const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.share.id, address));
+    const { ctx, form } = checked;
+    const recipient = Number(typeof form.to === 'string' && /^\d{1,3}$/.test(form.to) ? form.to : 0);
+    const result = await this.unavailableAsPage(() => this.shares.unlock.issueCode(ctx.protection, recipient, address));
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: TEXT[lang].unavailable });
     if (!result.ok) {
-      if (result.reason === 'locked') return this.lockedPage(req, reply, ctx, result.retryAt);
+      if (result.reason === 'locked') return this.lockedAfter(req, reply, ctx, result.retryAt);
       if (result.reason === 'rate-limited') {
-        this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'rate-limited' });
-        void reply.header('retry-after', String(secondsUntil(result.retryAt)));
-        const view = this.formView(ctx, {
-          codeSent: this.codePending(ctx),
-          error: TEXT[lang].rateLimited(minutesUntil(result.retryAt)),
-        });
-        return this.answer(req, reply, 429, view);
+        this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: `rate-limited:${result.limit}` });
+        const until = Math.ceil(result.retryAt.getTime() / 1000);
+        return this.after(req, reply, ctx, { say: 'rate-limited', n: minutesUntil(result.retryAt), until });
       }
       return this.answer(req, reply, 404, { state: 'invalid' });
     }
-    const t = TEXT[lang];
+    const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
+    const summary = this.summaryOf(ctx.share);
+    // The recipient's language, given when the link was made; else the site's (not the page's: whoever asks may not
+    // be the recipient).
+    const mailLang = isLang(ctx.protection.language) ? ctx.protection.language : this.page.language;
     try {
       await this.emails.deliver({
-        to: result.emails,
-        subject: lang === 'fr' ? 'Votre code d’accès aux images' : 'Your code to open the shared images',
-        html: codeEmailHtml(result.code, lang, Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000)),
+        to: [result.email],
+        ...codeEmail(mailLang, {
+          code: result.code,
+          minutes,
+          to: result.email,
+          sharedBy: summary.sharedBy,
+          ...describeShare(summary, mailLang),
+        }),
       });
     } catch (err) {
       const why = err instanceof EmailDeliveryError || err instanceof DomainError ? err.message : String(err);
       this.logger.warn(`share page: the code of ${ctx.share.id} could not be e-mailed: ${why}`);
       this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'failed', reason: 'email-failed' });
-      return this.answer(req, reply, 502, this.formView(ctx, { error: t.emailFailed }));
+      return this.after(req, reply, ctx, { say: 'email-failed' });
     }
     this.trail(ctx, req, address, { kind: 'code-sent', outcome: 'ok' });
-    const to = result.emails.map(maskEmail).join(', ');
-    const minutes = Math.round(this.sharesCfg.unlock.codeValidityMs / 60_000);
-    return this.answer(req, reply, 200, this.formView(ctx, { codeSent: true, notice: t.codeSent(to, minutes) }));
+    return this.after(req, reply, ctx, { say: 'code-sent', n: minutes, to: recipient });
   }
 
   private async unlockWith(req: FastifyRequest, reply: FastifyReply, by: 'password' | 'code'): Promise<void> {
@@ -230,13 +352,13 @@ export class SharePageController {
     const { ctx, form } = checked;
     const secret = form[by];
     if (typeof secret !== 'string' || secret.length === 0 || secret.length > 1024) {
-      return this.answer(req, reply, 400, this.formView(ctx, { codeSent: by === 'code', error: t.badForm }));
+      return this.after(req, reply, ctx, { say: 'bad-form' });
     }
     const unlock = this.shares.unlock;
     const result: UnlockResult | null = await this.unavailableAsPage(() =>
       by === 'password'
-        ? unlock.withPassword(ctx.share.id, secret, address)
-        : unlock.withCode(ctx.share.id, secret.trim(), address),
+        ? unlock.withPassword(ctx.protection, secret, address)
+        : unlock.withCode(ctx.protection, secret, address),
     );
     if (!result) return this.answer(req, reply, 503, { state: 'error', error: t.unavailable });
     if (result.ok) {
@@ -257,22 +379,27 @@ export class SharePageController {
     }
     if (result.reason === 'not-protected') return this.answer(req, reply, 404, { state: 'invalid' });
     if (result.reason === 'locked') {
-      this.trail(ctx, req, address, {
-        kind: 'unlock',
-        outcome: 'locked',
-        reason: by === 'password' ? 'wrong-password' : 'wrong-code',
-      });
-      return this.lockedPage(req, reply, ctx, result.retryAt);
+      // A wrong secret that used the last attempt is a failure (then the lock); otherwise refused before any check.
+      const event = result.tried
+        ? ({ outcome: 'failed', reason: result.tried } as const)
+        : ({ outcome: 'locked', reason: result.scope } as const);
+      this.trail(ctx, req, address, { kind: 'unlock', ...event });
+      return this.lockedAfter(req, reply, ctx, result.retryAt);
+    }
+    if (result.reason === 'busy') {
+      return this.after(req, reply, ctx, { say: 'busy', until: Math.ceil(result.retryAt.getTime() / 1000) });
     }
     this.trail(ctx, req, address, { kind: 'unlock', outcome: 'failed', reason: result.reason });
-    const message =
-      result.reason === 'code-expired'
-        ? t.codeExpired
-        : `${result.reason === 'wrong-password' ? t.wrongPassword : t.wrongCode} ${t.attemptsLeft(result.attemptsLeft)}`;
-    const view = this.formView(ctx, { codeSent: by === 'code' && result.reason !== 'code-expired', error: message });
-    return this.answer(req, reply, result.reason === 'code-expired' ? 410 : 403, view, {
-      'attempts-left': result.reason === 'code-expired' ? undefined : result.attemptsLeft,
-    });
+    if (result.reason === 'code-expired') return this.after(req, reply, ctx, { say: 'code-expired' });
+    return this.after(
+      req,
+      reply,
+      ctx,
+      { say: result.reason, n: result.attemptsLeft },
+      {
+        'attempts-left': result.attemptsLeft,
+      },
+    );
   }
 
   /** The token (signed here, protected, recorded), its share, and its state; or the page to answer instead. */
@@ -280,9 +407,9 @@ export class SharePageController {
     const invalid: Loaded = { ok: false, status: 404, view: { state: 'invalid' } };
     if (typeof rawToken !== 'string' || rawToken.length === 0 || rawToken.length > MAX_FIELD) return invalid;
     const raw = rawToken.trim();
-    const verified = this.tokens.codec.verify(raw);
-    if (!verified.ok || !verified.token.protected || !verified.token.shareId) return invalid;
-    const token = verified.token;
+    const seen = this.tokens.inspect(raw);
+    if (!seen?.token.protected || !seen.token.shareId) return invalid;
+    const token = seen.token;
     const shareId = token.shareId!;
     let share: ShareRecord;
     let protection: ProtectionState | null;
@@ -296,7 +423,7 @@ export class SharePageController {
     }
     if (!protection) return invalid;
     const ctx = { raw, token, share, protection };
-    if (share.revokedAt || this.shares.isRevoked(shareId, raw)) {
+    if (share.revokedAt || seen.revoked) {
       return { ok: false, status: 410, view: { state: 'revoked' }, ctx };
     }
     const expiresAt = token.expiresAt ?? share.expiresAt;
@@ -348,13 +475,9 @@ export class SharePageController {
     }
     const forwarded = req.headers['x-forwarded-host'];
     const hosts = [req.headers.host, ...(Array.isArray(forwarded) ? forwarded : [forwarded])].filter(Boolean);
-    const root = this.tokens.links.sharePageUrl('x');
-    if (root) hosts.push(new URL(root).host);
+    const pageHost = this.tokens.links.sharePageHost;
+    if (pageHost) hosts.push(pageHost);
     return hosts.includes(host);
-  }
-
-  private codePending(ctx: Context): boolean {
-    return ctx.protection.codeExpiresAt !== null && ctx.protection.codeExpiresAt > new Date();
   }
 
   private formView(ctx: Context, extra: Partial<PageView> = {}): Omit<PageView, 'lang' | 'base'> {
@@ -365,6 +488,7 @@ export class SharePageController {
       token: ctx.raw,
       formToken: makeFormToken(this.core.signingKeys.current, ctx.share.id),
       maskedTo: ctx.protection.emails.map(maskEmail).join(', '),
+      recipients: ctx.protection.emails.map(maskEmail),
       ...extra,
     };
   }
@@ -380,6 +504,12 @@ export class SharePageController {
       expiresAt: share.expiresAt,
       sharedBy: person && org ? `${person} (${org})` : (person ?? org),
     };
+  }
+
+  /** A form refused by a lock: a browser goes back to the page (which says so), an API caller gets the 429. */
+  private lockedAfter(req: FastifyRequest, reply: FastifyReply, ctx: Context, until: Date): void {
+    if (this.wantsJson(req)) return this.lockedPage(req, reply, ctx, until);
+    this.redirectToPage(req, reply, ctx.raw, null);
   }
 
   private lockedPage(req: FastifyRequest, reply: FastifyReply, ctx: Context, until: Date): void {
@@ -447,8 +577,17 @@ export class SharePageController {
     return accept.includes('application/json') && !accept.includes('text/html');
   }
 
+  /** The language asked for on the page (`?lang=`, or the forms' `lang` field), if any. */
+  private chosenLanguage(req: FastifyRequest): Lang | null {
+    const query = req.query as Record<string, unknown> | undefined;
+    const body = req.body as Record<string, unknown> | undefined;
+    const asked = query?.lang ?? (body && typeof body === 'object' ? body.lang : undefined);
+    return isLang(asked) ? asked : null;
+  }
+
+  /** The language chosen on the page, else the browser's (Accept-Language). */
   private langOf(req: FastifyRequest): Lang {
-    return pickLanguage(req.headers['accept-language']);
+    return this.chosenLanguage(req) ?? pickLanguage(req.headers['accept-language']);
   }
 
   private clientOf(req: FastifyRequest): string | null {
@@ -487,20 +626,4 @@ function secondsUntil(date: Date): number {
 
 function minutesUntil(date: Date): number {
   return Math.max(1, Math.ceil((date.getTime() - Date.now()) / 60_000));
-}
-
-function codeEmailHtml(code: string, lang: Lang, minutes: number): string {
-  const lines =
-    lang === 'fr'
-      ? [
-          `Votre code pour ouvrir les images partagées : <strong>${code}</strong>`,
-          `Il est valable ${minutes} minutes et ne sert qu’une fois.`,
-          'Si vous n’avez pas demandé ce code, ignorez ce message.',
-        ]
-      : [
-          `Your code to open the shared images: <strong>${code}</strong>`,
-          `It is valid for ${minutes} minutes and works once.`,
-          'If you did not ask for this code, ignore this e-mail.',
-        ];
-  return `<html><body>${lines.map((l) => `<p>${l}</p>`).join('')}</body></html>`;
 }

@@ -1,4 +1,13 @@
-export type Lang = 'en' | 'fr';
+import { SHARE_LANGUAGES } from '@app/tokens';
+import type { ShareLanguage } from '@app/tokens';
+/** The languages of the page and of the code e-mails: the list the tokens lib accepts at creation (`language`). */
+export type Lang = ShareLanguage;
+
+export const LANGS: readonly Lang[] = SHARE_LANGUAGES;
+
+export function isLang(value: unknown): value is Lang {
+  return (LANGS as readonly unknown[]).includes(value);
+}
 
 /** English or French, whichever the browser's Accept-Language prefers (English when it names neither). */
 export function pickLanguage(acceptLanguage: string | undefined): Lang {
@@ -16,6 +25,9 @@ export function pickLanguage(acceptLanguage: string | undefined): Lang {
 export interface PageText {
   title: string;
   intro: string;
+  introBy: (who: string) => string;
+  languageName: string;
+  languages: string;
   studies: (n: number) => string;
   items: (n: number) => string;
   expires: (date: string) => string;
@@ -46,7 +58,23 @@ export interface PageText {
   crossSite: string;
   emailFailed: string;
   unavailable: string;
+  busy: string;
   privacy: string;
+  sendCodeTo: (to: string) => string;
+  email: CodeEmailText;
+}
+
+/** The code e-mail: one message per recipient, each with its own code. */
+interface CodeEmailText {
+  subject: string;
+  greeting: string;
+  sharedBy: (who: string) => string;
+  sharedBySomeone: string;
+  what: (items: string, until: string | null) => string;
+  code: string;
+  validity: (minutes: number) => string;
+  onlyFor: (address: string) => string;
+  ignore: string;
 }
 
 const minutes = (n: number, en = true) =>
@@ -56,6 +84,9 @@ export const TEXT: Record<Lang, PageText> = {
   en: {
     title: 'Protected medical images',
     intro: 'Someone shared medical images with you. This link is protected.',
+    introBy: (who) => `${who} shared medical images with you. This link is protected.`,
+    languageName: 'English',
+    languages: 'Language',
     studies: (n) => `${n} ${n === 1 ? 'study' : 'studies'}`,
     items: (n) => `${n} shared ${n === 1 ? 'item' : 'items'}`,
     expires: (d) => `Available until ${d}`,
@@ -86,11 +117,27 @@ export const TEXT: Record<Lang, PageText> = {
     crossSite: 'This form must be sent from its own page.',
     emailFailed: 'The code could not be e-mailed. Try again later.',
     unavailable: 'The service is not available right now. Try again later.',
+    busy: 'The service is busy checking other passwords: try again in a few seconds.',
+    sendCodeTo: (to) => `E-mail a code to ${to}`,
+    email: {
+      subject: 'Your code to open the shared images',
+      greeting: 'Hello,',
+      sharedBy: (who) => `${who} shared medical images with you.`,
+      sharedBySomeone: 'Medical images were shared with you.',
+      what: (items, until) => (until ? `The link opens ${items} until ${until}.` : `The link opens ${items}.`),
+      code: 'Your one-time code:',
+      validity: (n) => `It is valid for ${minutes(n)} and works once.`,
+      onlyFor: (address) => `This code works only for ${address}: it was made for this address and no other.`,
+      ignore: 'If you did not ask for this code, you can ignore this e-mail.',
+    },
     privacy: 'Only someone with the password or code can open these images.',
   },
   fr: {
     title: 'Images médicales protégées',
     intro: 'Des images médicales ont été partagées avec vous. Ce lien est protégé.',
+    introBy: (who) => `${who} a partagé des images médicales avec vous. Ce lien est protégé.`,
+    languageName: 'Français',
+    languages: 'Langue',
     studies: (n) => `${n} ${n === 1 ? 'examen' : 'examens'}`,
     items: (n) => `${n} ${n === 1 ? 'élément partagé' : 'éléments partagés'}`,
     expires: (d) => `Disponible jusqu’au ${d}`,
@@ -122,6 +169,20 @@ export const TEXT: Record<Lang, PageText> = {
     crossSite: 'Ce formulaire doit être envoyé depuis sa propre page.',
     emailFailed: 'Le code n’a pas pu être envoyé. Réessayez plus tard.',
     unavailable: 'Le service n’est pas disponible pour le moment. Réessayez plus tard.',
+    busy: 'Le service vérifie d’autres mots de passe : réessayez dans quelques secondes.',
+    sendCodeTo: (to) => `Envoyer un code à ${to}`,
+    email: {
+      subject: 'Votre code d’accès aux images partagées',
+      greeting: 'Bonjour,',
+      sharedBy: (who) => `${who} a partagé des images médicales avec vous.`,
+      sharedBySomeone: 'Des images médicales ont été partagées avec vous.',
+      what: (items, until) => (until ? `Le lien ouvre ${items} jusqu’au ${until}.` : `Le lien ouvre ${items}.`),
+      code: 'Votre code à usage unique :',
+      validity: (n) => `Il est valable ${minutes(n, false)} et ne sert qu’une fois.`,
+      onlyFor: (address) =>
+        `Ce code ne fonctionne que pour ${address} : il a été créé pour cette adresse et aucune autre.`,
+      ignore: 'Si vous n’avez pas demandé ce code, ignorez ce message.',
+    },
     privacy: 'Seule une personne disposant du mot de passe ou du code peut ouvrir ces images.',
   },
 };
@@ -134,4 +195,32 @@ export function maskEmail(address: string): string {
   // Word joiners around the ellipsis: the address never breaks across lines there.
   const shown = local.length <= 2 ? local[0] : `${local[0]}\u2060…\u2060${local[local.length - 1]}`;
   return `${shown}@${address.slice(at + 1)}`;
+}
+
+/** What the code e-mail says of the share: who shared it, how many items, until when (formatted by the caller). */
+export interface CodeEmailFacts {
+  code: string;
+  minutes: number;
+  to: string;
+  sharedBy: string | null;
+  items: string;
+  until: string | null;
+}
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The code e-mail to one recipient, plain text and HTML saying the same, in `lang`. */
+export function codeEmail(lang: Lang, f: CodeEmailFacts): { subject: string; text: string; html: string } {
+  const t = TEXT[lang].email;
+  const lines = [t.greeting, f.sharedBy ? t.sharedBy(f.sharedBy) : t.sharedBySomeone, t.what(f.items, f.until), t.code];
+  const after = [t.validity(f.minutes), t.onlyFor(f.to), t.ignore];
+  const text = [...lines, `    ${f.code}`, '', ...after].join('\n') + '\n';
+  const html =
+    `<!doctype html><html lang="${lang}"><body>` +
+    lines.map((l) => `<p>${escape(l)}</p>`).join('') +
+    `<p style="font-size:1.6em;letter-spacing:.2em"><strong>${f.code}</strong></p>` +
+    after.map((l) => `<p>${escape(l)}</p>`).join('') +
+    '</body></html>';
+  return { subject: t.subject, text, html };
 }

@@ -30,6 +30,7 @@ const SHARE_EXAMPLE = {
 
 const ACCESS_EXAMPLE: ShareAccessView = {
   counts: { 'page-open': { ok: 3 }, unlock: { ok: 1, failed: 2 }, 'child-grant': { ok: 1 } },
+  'opens-by-day': { '2026-11-26': 3 },
   'first-opened': '2026-11-26T10:05:00.000Z',
   'last-opened': '2026-11-26T18:40:00.000Z',
   recent: [

@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, HttpCode, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Put, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -112,13 +112,10 @@ export class TokensController {
     @Req() req: { user?: Caller },
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreateTokenAnswer> {
-    if (body['email-code'] && !this.emails.enabled) {
-      throw new BadRequestException([
-        'email-code: codes are e-mailed, and e-mails are off on this service (ENABLE_EMAILS)',
-      ]);
-    }
     // Counted here, after validation: a body refused with a 400 costs the caller nothing.
-    return this.limiter.within(req.user, reply, () => this.tokens.create(type, body, req.user ?? null));
+    return this.limiter.within(req.user, reply, () =>
+      this.tokens.create(type, body, req.user ?? null, { emailsEnabled: this.emails.enabled }),
+    );
   }
 
   /** What is this token? (OE2's landing page, the plugin's DICOMweb filtering.) */

@@ -1,4 +1,6 @@
-import { AddressFailures } from './address-failures';
+import { DerivationGate } from './derivation-gate';
+import { admit, normalizeCode, unlockKeys } from './unlock-rules';
+import { loadUnlockLimits } from '../shares.config';
 import { hashSharePassword, newShareCode, sameHash, shareCodeHash, verifySharePassword } from './share-secrets';
 
 describe('share secrets', () => {
@@ -31,39 +33,79 @@ describe('share secrets', () => {
   });
 });
 
-describe('AddressFailures', () => {
-  it('locks an address at its max-th failure, for lockMs, then forgets it', () => {
-    const f = new AddressFailures(3, 1000);
-    expect(f.fail('a', 0)).toBe(0);
-    expect(f.left('a', 0)).toBe(2);
-    expect(f.fail('a', 10)).toBe(0);
-    expect(f.fail('a', 20)).toBe(1020);
-    expect(f.lockedUntil('a', 500)).toBe(1020);
-    expect(f.lockedUntil('b', 500)).toBe(0);
-    expect(f.lockedUntil('a', 1021)).toBe(0);
-    expect(f.left('a', 1021)).toBe(3);
+describe('unlock rules', () => {
+  const limits = { ...loadUnlockLimits({}), guessesPerDay: 2, maxGuessesPerDay: 3 };
+  const now = new Date('2026-12-07T12:00:00Z');
+
+  it('admits an attempt by counting it first, and refuses past each limit with its scope', () => {
+    const keys = unlockKeys('s', '198.51.100.1');
+    const current = new Map();
+    for (let i = 0; i < 5; i++) {
+      const a = admit(current, keys, limits, now);
+      if (!a.ok) throw new Error(`refused at ${i}`);
+      expect(a.attemptsLeft).toBe(4 - i);
+      for (const c of a.counted) current.set(c.key, c);
+      if (i === 1) current.set(keys.known, { ...a.counted[0], key: keys.known }); // it opened the link once
+    }
+    expect(admit(current, keys, limits, now)).toEqual({
+      ok: false,
+      scope: 'link-address',
+      retryAt: new Date(now.getTime() + limits.lockMs),
+    });
+    // The lock window over, the address tries again (it opened the link: the daily ceilings spare it).
+    expect(admit(current, keys, limits, new Date(now.getTime() + limits.lockMs)).ok).toBe(true);
+    // A new address: the link had 5 wrong guesses today (past the maximum of 3).
+    expect(admit(current, unlockKeys('s', '192.0.2.1'), limits, now)).toMatchObject({
+      ok: false,
+      scope: 'link-ceiling',
+    });
   });
 
+  it('reads a code with spaces, dashes or dots', () => {
+    expect(normalizeCode(' 123 456 ')).toBe('123456');
+    expect(normalizeCode('123-456')).toBe('123456');
+    expect(normalizeCode('12.34.56')).toBe('123456');
+  });
+});
+
+describe('unlockKeys: the client address a count is kept under', () => {
   it('counts an IPv6 address by its /64: another address of the same /64 is the same client (issue 24)', () => {
-    const f = new AddressFailures(3, 1000);
-    f.fail('2001:db8:1:2::1', 0);
-    f.fail('2001:db8:1:2::2', 0);
-    expect(f.fail('2001:db8:1:2:ffff::9', 0)).toBe(1000);
-    expect(f.lockedUntil('2001:db8:1:2::abcd', 10)).toBe(1000);
-    expect(f.lockedUntil('2001:db8:1:3::1', 10)).toBe(0);
-    // IPv4 stays per address
-    f.fail('203.0.113.1', 0);
-    f.fail('203.0.113.2', 0);
-    expect(f.left('203.0.113.3', 0)).toBe(3);
+    expect(unlockKeys('s', '2001:db8:1:2::1')).toEqual(unlockKeys('s', '2001:db8:1:2:ffff::9'));
+    expect(unlockKeys('s', '2001:db8:1:2::1').address).not.toBe(unlockKeys('s', '2001:db8:1:3::1').address);
+    // IPv4 stays per address, and a request without an address counts under one shared name
+    expect(unlockKeys('s', '203.0.113.1').address).not.toBe(unlockKeys('s', '203.0.113.2').address);
+    expect(unlockKeys('s', null).address).toBe('a:unknown');
   });
+});
 
-  it('forgets failures older than lockMs, never counts a null address, and stays bounded', () => {
-    const f = new AddressFailures(2, 1000, 100);
-    f.fail('a', 0);
-    expect(f.fail('a', 1500)).toBe(0);
-    expect(f.fail(null, 0)).toBe(0);
-    expect(f.left(null, 0)).toBe(2);
-    for (let i = 0; i < 1000; i++) f.fail(`spoofed-${i}`, 2000);
-    expect(f.size).toBeLessThanOrEqual(100);
+describe('DerivationGate', () => {
+  it('lets capacity run, queue wait, and refuses beyond at once; a waiting ticket that leaves frees its place', async () => {
+    const gate = new DerivationGate(2, 1);
+    const a = gate.enter()!;
+    const b = gate.enter()!;
+    await Promise.all([a.ready, b.ready]);
+    const waiting = gate.enter()!;
+    expect(waiting).not.toBeNull();
+    expect(gate.enter()).toBeNull();
+    let started = false;
+    void waiting.ready.then(() => (started = true));
+    await Promise.resolve();
+    expect(started).toBe(false);
+    a.leave();
+    a.leave(); // twice: given back once
+    await waiting.ready;
+    expect(started).toBe(true);
+    const queued = gate.enter()!;
+    expect(gate.enter()).toBeNull();
+    queued.leave(); // never ran: its queue place is free again, no running place given
+    const again = gate.enter()!;
+    expect(again).not.toBeNull();
+    b.leave();
+    await again.ready;
+    waiting.leave();
+    again.leave();
+    const c = gate.enter()!;
+    const d = gate.enter()!;
+    await Promise.all([c.ready, d.ready]);
   });
 });

@@ -1,170 +1,241 @@
-import type { ProtectionChange, ProtectionState } from '../share-record';
+import type { ProtectionState } from '../share-record';
 import type { UnlockLimits } from '../shares.config';
+import type { UnlockCounter } from '../store/counter-sql';
 import type { ShareStore } from '../store/share-store';
-import { AddressFailures } from './address-failures';
+import { DerivationGate } from './derivation-gate';
 import { newShareCode, sameHash, shareCodeHash, verifySharePassword } from './share-secrets';
+import {
+  admit,
+  admitCode,
+  codeKey,
+  DAY_MS,
+  live,
+  lockOf,
+  LockScope,
+  mailKey,
+  normalizeCode,
+  knownRow,
+  refund,
+  unlockKeys,
+} from './unlock-rules';
 
 export type UnlockFailure = 'wrong-password' | 'wrong-code' | 'code-expired';
 
 export type UnlockResult =
-  | { ok: true; protection: ProtectionState }
+  | { ok: true }
   | { ok: false; reason: UnlockFailure; attemptsLeft: number }
-  | { ok: false; reason: 'locked'; retryAt: Date }
+  /** `tried`: the attempt was checked, was wrong, and was the last one allowed (it caused the lock). */
+  | { ok: false; reason: 'locked'; scope: LockScope; retryAt: Date; tried?: UnlockFailure }
+  | { ok: false; reason: 'busy'; retryAt: Date }
   | { ok: false; reason: 'not-protected' };
 
 export type CodeResult =
-  | { ok: true; code: string; emails: string[]; expiresAt: Date }
-  | { ok: false; reason: 'rate-limited' | 'locked'; retryAt: Date }
+  | { ok: true; code: string; email: string; expiresAt: Date }
+  | { ok: false; reason: 'rate-limited'; limit: 'per-link-hour' | 'per-address-day'; retryAt: Date }
+  | { ok: false; reason: 'locked'; scope: LockScope; retryAt: Date }
   | { ok: false; reason: 'not-protected' };
 
-const HOUR_MS = 3600_000;
+/** A caller refused by the full gate tries again after this long. */
+const BUSY_RETRY_MS = 2000;
+/** Counters are pruned this often; the addresses that opened a link are remembered this long. */
+const PRUNE_EVERY_MS = 3_600_000;
+const KNOWN_MS = 90 * DAY_MS;
 
 /**
- * Unlocking protected links: passwords, e-mailed codes, and the lockout. What a share counts (its failures, its lock,
- * its pending code and the codes sent this hour) is in the registry, shared by every replica and updated in one
- * transaction each; what a client address counts is in this process's memory (AddressFailures).
+ * Unlocking protected links: passwords, e-mailed codes, and the limits of docs/PROTOCOL.md's threat model (the rules
+ * are in unlock-rules.ts). Every count is in the registry (share_unlock_counters), read and written in one
+ * transaction per attempt, so worker processes and replicas share them. An attempt is admitted and counted as a
+ * failure before any key derivation; the derivations themselves run through a bounded gate.
  */
 export class ShareUnlock {
-  private readonly addresses: AddressFailures;
+  private readonly gate: DerivationGate;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: ShareStore,
     private readonly limits: UnlockLimits,
     private readonly secretKey: string,
   ) {
-    this.addresses = new AddressFailures(limits.maxFailuresPerAddress, limits.lockMs);
+    this.gate = new DerivationGate(limits.concurrency, limits.concurrency * 4);
+  }
+
+  /** Prunes stale counters every hour (the timer does not keep the process alive). */
+  start(): void {
+    this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  stop(): void {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = null;
+  }
+
+  prune(now = new Date()): Promise<number> {
+    return this.store.pruneCounters(new Date(now.getTime() - 2 * DAY_MS), new Date(now.getTime() - KNOWN_MS), now);
+  }
+
+  /** The password checks are at capacity and their queue full: a new one would be refused (`busy`). */
+  get busy(): boolean {
+    return this.gate.full;
   }
 
   getProtection(shareId: string): Promise<ProtectionState | null> {
     return this.store.getProtection(shareId);
   }
 
-  /** The end of the lock on this share or this address, whichever is later, or null. */
-  lockedUntil(protection: ProtectionState, address: string | null, now: Date): Date | null {
-    const byShare = protection.lockedUntil && protection.lockedUntil > now ? protection.lockedUntil.getTime() : 0;
-    const until = Math.max(byShare, this.addresses.lockedUntil(address, now.getTime()));
-    return until > 0 ? new Date(until) : null;
+  /** The lock on this address for this link, or null: what the page says before any attempt (a read only). */
+  async lockFor(shareId: string, address: string | null, now = new Date()) {
+    const keys = unlockKeys(shareId, address);
+    return lockOf(await this.store.readCounters(Object.values(keys)), keys, this.limits, now);
   }
 
-  /** Failures left before a lock, by share and by address (the smaller). */
-  attemptsLeft(protection: ProtectionState, address: string | null, now: Date): number {
-    const expired = protection.lockedUntil !== null && protection.lockedUntil <= now;
-    const byShare = this.limits.maxFailures - (expired ? 0 : protection.failures);
-    return Math.max(0, Math.min(byShare, this.addresses.left(address, now.getTime())));
+  /** The recipients with a code pending now. */
+  async pendingCodes(protection: ProtectionState, now = new Date()): Promise<string[]> {
+    const keys = protection.emails.map((e) => codeKey(protection.shareId, e));
+    const counters = await this.store.readCounters(keys);
+    return protection.emails.filter((e) => {
+      const c = counters.get(codeKey(protection.shareId, e));
+      return c?.secret && c.until && c.until > now;
+    });
+  }
+
+  /** The protection with its counts for the administrators: today's wrong guesses, the daily ceiling's end. */
+  async withCounts(protection: ProtectionState, now = new Date()): Promise<ProtectionState> {
+    const key = unlockKeys(protection.shareId, null).link;
+    const link = live((await this.store.readCounters([key])).get(key), key, DAY_MS, now);
+    const closed = link.count >= this.limits.maxGuessesPerDay;
+    return {
+      ...protection,
+      failures: link.count,
+      lockedUntil: closed ? new Date(link.windowStart.getTime() + DAY_MS) : null,
+    };
   }
 
   /**
-   * One scrypt for every answer that could depend on the password (unknown share, wrong or right password), so that
-   * its time says nothing. A share or address already locked is refused at once, even with the right password: that
-   * answer says no more than "locked", and a locked link costs a guesser's flood no scrypt.
+   * Takes a place at the gate (refused with `busy` at once when it is full), admits and counts the attempt (refused
+   * at once when locked), derives the key when its turn comes, and gives the attempt back if the password matches.
    */
   async withPassword(
-    shareId: string,
+    protection: ProtectionState,
     password: string,
     address: string | null,
     now = new Date(),
   ): Promise<UnlockResult> {
-    const protection = await this.store.getProtection(shareId);
-    if (protection?.kind === 'password') {
-      const locked = this.lockedUntil(protection, address, now);
-      if (locked) return { ok: false, reason: 'locked', retryAt: locked };
+    if (protection.kind !== 'password') return { ok: false, reason: 'not-protected' };
+    // The gate first (in memory): a flood beyond its queue is refused without touching the registry.
+    const ticket = this.gate.enter();
+    if (!ticket) return { ok: false, reason: 'busy', retryAt: new Date(Date.now() + BUSY_RETRY_MS) };
+    const keys = unlockKeys(protection.shareId, address);
+    let admission: ReturnType<typeof admit>;
+    let matches: boolean;
+    try {
+      admission = await this.store.updateCounters(Object.values(keys), (current) => {
+        const a = admit(current, keys, this.limits, now);
+        return { write: a.ok ? a.counted : [], result: a };
+      });
+      if (!admission.ok) return { ok: false, reason: 'locked', scope: admission.scope, retryAt: admission.retryAt };
+      await ticket.ready;
+      matches = await verifySharePassword(password, protection.passwordHash);
+    } finally {
+      ticket.leave();
     }
-    const matches = await verifySharePassword(
-      password,
-      protection?.kind === 'password' ? protection.passwordHash : null,
-    );
-    if (!protection || protection.kind !== 'password') return { ok: false, reason: 'not-protected' };
-    return this.settle(shareId, address, now, matches, 'wrong-password');
-  }
-
-  /** Checks a code: single use (a right one is cleared), valid until its expiry, wrong ones counted as failures. */
-  async withCode(shareId: string, code: string, address: string | null, now = new Date()): Promise<UnlockResult> {
-    const submitted = shareCodeHash(this.secretKey, shareId, code);
-    const protection = await this.store.getProtection(shareId);
-    if (!protection || protection.kind !== 'email-code') return { ok: false, reason: 'not-protected' };
-    const pending = protection.codeHash !== null && protection.codeExpiresAt !== null && protection.codeExpiresAt > now;
-    if (!pending && !this.lockedUntil(protection, address, now)) {
-      // No code to guess: nothing is counted (and nothing can match).
-      return { ok: false, reason: 'code-expired', attemptsLeft: this.attemptsLeft(protection, address, now) };
+    if (matches) {
+      await this.store.updateCounters(Object.values(keys), (current) => ({
+        write: refund(
+          admission.counted.map((c) => current.get(c.key) ?? c),
+          keys,
+          now,
+        ),
+        result: 0,
+      }));
+      return { ok: true };
     }
-    return this.settle(
-      shareId,
-      address,
-      now,
-      (p) => sameHash(p.codeHash, submitted) && p.codeExpiresAt! > now,
-      'wrong-code',
-    );
+    return this.failed(admission, 'wrong-password');
   }
 
   /**
-   * Counts the attempt in one transaction on the share's row: success clears the failures (and the code, used once);
-   * a failure adds one, and the one that reaches SHARE_UNLOCK_MAX_FAILURES locks the share (and drops its code).
+   * A code typed on the page (spaces and dashes ignored), compared with each recipient's pending code (an HMAC each:
+   * no derivation), admitted and counted like a password in the same transaction. A right code is used up (that
+   * recipient's only); none pending: `code-expired`, nothing counted.
    */
-  private async settle(
-    shareId: string,
+  async withCode(
+    protection: ProtectionState,
+    typed: string,
     address: string | null,
-    now: Date,
-    matches: boolean | ((p: ProtectionState) => boolean),
-    failure: UnlockFailure,
+    now = new Date(),
   ): Promise<UnlockResult> {
-    const addressLock = this.addresses.lockedUntil(address, now.getTime());
-    let outcome: UnlockResult = { ok: false, reason: 'not-protected' };
-    await this.store.updateProtection(shareId, (p): ProtectionChange | null => {
-      const lockOver = p.lockedUntil !== null && p.lockedUntil <= now;
-      if ((p.lockedUntil && !lockOver) || addressLock) {
-        const until = Math.max(p.lockedUntil && !lockOver ? p.lockedUntil.getTime() : 0, addressLock);
-        outcome = { ok: false, reason: 'locked', retryAt: new Date(until) };
-        return null;
+    if (protection.kind !== 'email-code') return { ok: false, reason: 'not-protected' };
+    const shareId = protection.shareId;
+    const keys = unlockKeys(shareId, address);
+    const codeKeys = protection.emails.map((e) => codeKey(shareId, e));
+    const submitted = shareCodeHash(this.secretKey, shareId, normalizeCode(typed));
+    type Outcome =
+      | { kind: 'admission'; admission: ReturnType<typeof admit> }
+      | { kind: 'expired'; attemptsLeft: number }
+      | { kind: 'ok' };
+    const outcome = await this.store.updateCounters<Outcome>([...Object.values(keys), ...codeKeys], (current) => {
+      const admission = admit(current, keys, this.limits, now);
+      if (!admission.ok) return { write: [], result: { kind: 'admission', admission } };
+      const pending = codeKeys
+        .map((k) => current.get(k))
+        .filter((c): c is UnlockCounter => Boolean(c?.secret && c.until && c.until > now));
+      if (pending.length === 0) {
+        return { write: [], result: { kind: 'expired', attemptsLeft: admission.attemptsLeft + 1 } };
       }
-      if (typeof matches === 'function' ? matches(p) : matches) {
-        const cleared: ProtectionChange = { failures: 0, lockedUntil: null, codeHash: null, codeExpiresAt: null };
-        outcome = { ok: true, protection: { ...p, ...cleared } };
-        return cleared;
+      const hit = pending.find((c) => sameHash(c.secret, submitted));
+      if (hit) {
+        // Nothing was counted: the code is used up, and the address remembered as one that opened the link.
+        return { write: [{ ...hit, until: null, secret: null }, knownRow(keys, now)], result: { kind: 'ok' } };
       }
-      const failures = (lockOver ? 0 : p.failures) + 1;
-      const locksShare = failures >= this.limits.maxFailures;
-      const addressUntil = this.addresses.fail(address, now.getTime());
-      if (locksShare || addressUntil) {
-        const until = Math.max(locksShare ? now.getTime() + this.limits.lockMs : 0, addressUntil);
-        outcome = { ok: false, reason: 'locked', retryAt: new Date(until) };
-      } else {
-        const left = Math.min(this.limits.maxFailures - failures, this.addresses.left(address, now.getTime()));
-        outcome = { ok: false, reason: failure, attemptsLeft: left };
-      }
-      return locksShare
-        ? { failures, lockedUntil: new Date(now.getTime() + this.limits.lockMs), codeHash: null, codeExpiresAt: null }
-        : { failures, lockedUntil: lockOver ? null : p.lockedUntil };
+      return { write: admission.counted, result: { kind: 'admission', admission } };
     });
-    return outcome;
+    if (outcome.kind === 'ok') return { ok: true };
+    if (outcome.kind === 'expired') return { ok: false, reason: 'code-expired', attemptsLeft: outcome.attemptsLeft };
+    const a = outcome.admission;
+    if (!a.ok) return { ok: false, reason: 'locked', scope: a.scope, retryAt: a.retryAt };
+    return this.failed(a, 'wrong-code');
+  }
+
+  /** A counted failure: the attempts left, or the lock it caused (the last attempt allowed was used). */
+  private failed(admission: Extract<ReturnType<typeof admit>, { ok: true }>, reason: UnlockFailure): UnlockResult {
+    if (admission.attemptsLeft > 0) return { ok: false, reason, attemptsLeft: admission.attemptsLeft };
+    const [address, linkAddress] = admission.counted;
+    const byAddress = address.count >= this.limits.maxFailuresPerAddress;
+    const c = byAddress ? address : linkAddress;
+    return {
+      ok: false,
+      reason: 'locked',
+      scope: byAddress ? 'address' : 'link-address',
+      retryAt: new Date(c.windowStart.getTime() + this.limits.lockMs),
+      tried: reason,
+    };
   }
 
   /**
-   * A new code for the share (replacing any pending one), unless the share or address is locked or the share had
-   * SHARE_CODE_REQUESTS_PER_HOUR codes sent within the hour. The caller e-mails it; only its HMAC is stored.
+   * A new code for one recipient (replacing that recipient's pending one only), unless the address is locked or the
+   * recipient had too many codes (see admitCode). The caller e-mails it; only its HMAC is stored.
    */
-  async issueCode(shareId: string, address: string | null, now = new Date()): Promise<CodeResult> {
+  async issueCode(
+    protection: ProtectionState,
+    recipient: number,
+    address: string | null,
+    now = new Date(),
+  ): Promise<CodeResult> {
+    const email = protection.emails[recipient];
+    if (protection.kind !== 'email-code' || email === undefined) return { ok: false, reason: 'not-protected' };
+    const shareId = protection.shareId;
+    const keys = unlockKeys(shareId, address);
     const code = newShareCode();
-    const codeHash = shareCodeHash(this.secretKey, shareId, code);
-    const addressLock = this.addresses.lockedUntil(address, now.getTime());
-    let outcome: CodeResult = { ok: false, reason: 'not-protected' };
-    await this.store.updateProtection(shareId, (p): ProtectionChange | null => {
-      if (p.kind !== 'email-code') return null;
-      const shareLock = p.lockedUntil && p.lockedUntil > now ? p.lockedUntil.getTime() : 0;
-      if (shareLock || addressLock) {
-        outcome = { ok: false, reason: 'locked', retryAt: new Date(Math.max(shareLock, addressLock)) };
-        return null;
-      }
-      const newWindow = !p.codeWindowStart || now.getTime() - p.codeWindowStart.getTime() >= HOUR_MS;
-      const windowStart = newWindow ? now : p.codeWindowStart!;
-      const requests = newWindow ? 0 : p.codeRequests;
-      if (requests >= this.limits.codeRequestsPerHour) {
-        outcome = { ok: false, reason: 'rate-limited', retryAt: new Date(windowStart.getTime() + HOUR_MS) };
-        return null;
-      }
-      const expiresAt = new Date(now.getTime() + this.limits.codeValidityMs);
-      outcome = { ok: true, code, emails: p.emails, expiresAt };
-      return { codeHash, codeExpiresAt: expiresAt, codeWindowStart: windowStart, codeRequests: requests + 1 };
+    const expiresAt = new Date(now.getTime() + this.limits.codeValidityMs);
+    const hash = shareCodeHash(this.secretKey, shareId, code);
+    const lockKeys = Object.values(keys);
+    return this.store.updateCounters<CodeResult>([...lockKeys, codeKey(shareId, email), mailKey(email)], (current) => {
+      const lock = lockOf(current, keys, this.limits, now);
+      if (lock && lock.scope !== 'link-ceiling') return { write: [], result: { ok: false, reason: 'locked', ...lock } };
+      const a = admitCode(current, shareId, email, this.limits, { hash, expiresAt }, now);
+      if (!a.ok)
+        return { write: [], result: { ok: false, reason: 'rate-limited', limit: a.limit, retryAt: a.retryAt } };
+      return { write: a.write, result: { ok: true, code, email, expiresAt } };
     });
-    return outcome;
   }
 }

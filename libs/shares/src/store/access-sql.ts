@@ -1,5 +1,5 @@
-import type { AccessCountDelta, AccessEventRecord, ShareAccessSummary } from '../share-access-record';
-import { countKey } from '../share-access-record';
+import type { AccessCountDelta, AccessEventRecord, ShareAccessSummary } from '../trail/share-access-record';
+import { countKey } from '../trail/share-access-record';
 
 /** The columns of an event, in the order both stores insert them. */
 export const EVENT_COLUMNS = 'share_id, at, kind, outcome, reason, child_id, client_address, user_agent';
@@ -23,8 +23,25 @@ export interface AccessCountRow {
   last_at: number | string;
 }
 
-export function toSummary(counts: AccessCountRow[], recent: AccessEventRow[]): ShareAccessSummary {
+export interface AccessDayRow {
+  day: number | string;
+  kind: string;
+  outcome: string;
+  count: number | string;
+}
+
+export function toSummary(
+  counts: AccessCountRow[],
+  recent: AccessEventRow[],
+  days: AccessDayRow[],
+): ShareAccessSummary {
   return {
+    days: days.map((d) => ({
+      day: Number(d.day),
+      kind: d.kind as AccessCountDelta['kind'],
+      outcome: d.outcome as AccessCountDelta['outcome'],
+      count: Number(d.count),
+    })),
     counts: counts.map((c) => ({
       kind: c.kind as AccessCountDelta['kind'],
       outcome: c.outcome as AccessCountDelta['outcome'],

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import { AccessCountRow, AccessEventRow, EVENT_COLUMNS, takeBack, toSummary } from './access-sql';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
+import { dayOf } from '../trail/share-access-record';
+import { AccessCountRow, AccessDayRow, AccessEventRow, EVENT_COLUMNS, takeBack, toSummary } from './access-sql';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const msOf = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
@@ -16,7 +17,7 @@ export class PgAccessTrail {
   ) {}
 
   write(batch: AccessBatch): Promise<void> {
-    const { events, counts } = batch;
+    const { events, counts, days } = batch;
     return this.inTransaction(async (c) => {
       const inserted = new Set<string>();
       if (events.length) {
@@ -66,10 +67,36 @@ export class PgAccessTrail {
           [back.map((b) => b.shareId), back.map((b) => b.outcome), back.map((b) => b.n)],
         );
       }
+      if (days.length) {
+        await c.query(
+          `INSERT INTO share_access_days AS t (share_id, day, kind, outcome, count)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[])
+           ON CONFLICT (share_id, day, kind, outcome) DO UPDATE SET count = t.count + EXCLUDED.count`,
+          [
+            days.map((d) => d.shareId),
+            days.map((d) => d.day),
+            days.map((d) => d.kind),
+            days.map((d) => d.outcome),
+            days.map((d) => d.count),
+          ],
+        );
+      }
+      const shares = [...new Set(events.map((e) => e.shareId))];
+      if (shares.length) {
+        // A share keeps its newest events only (a bound per share whatever the traffic).
+        await c.query(
+          `DELETE FROM share_access_events e USING (
+             SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY share_id ORDER BY at DESC, id DESC) AS n
+               FROM share_access_events WHERE share_id = ANY($1::text[])) r WHERE r.n > $2) old
+           WHERE e.id = old.id`,
+          [shares, batch.keepPerShare],
+        );
+      }
     });
   }
 
   async pruneBefore(before: Date, limit: number): Promise<number> {
+    await this.pool.query('DELETE FROM share_access_days WHERE day < $1', [dayOf(before.getTime())]);
     const res = await this.pool.query(
       `DELETE FROM share_access_events WHERE id IN (
          SELECT id FROM share_access_events WHERE at < $1 ORDER BY at LIMIT $2)`,
@@ -79,7 +106,7 @@ export class PgAccessTrail {
   }
 
   async of(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary> {
-    const [counts, events] = await Promise.all([
+    const [counts, events, days] = await Promise.all([
       this.pool.query<AccessCountRow>(
         `SELECT kind, outcome, count, ${msOf('first_at')} AS first_at, ${msOf('last_at')} AS last_at
          FROM share_access_counts WHERE share_id = $1`,
@@ -90,7 +117,11 @@ export class PgAccessTrail {
          FROM share_access_events WHERE share_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT $3`,
         [shareId, since, recent],
       ),
+      this.pool.query<AccessDayRow>(
+        'SELECT day, kind, outcome, count FROM share_access_days WHERE share_id = $1 AND day >= $2 ORDER BY day',
+        [shareId, dayOf(since.getTime())],
+      ),
     ]);
-    return toSummary(counts.rows, events.rows);
+    return toSummary(counts.rows, events.rows, days.rows);
   }
 }

@@ -177,4 +177,29 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // As SQLite's step 5: the counts that limit unlocking and each recipient's pending code (issue 23).
+    version: 5,
+    name: 'unlock counters, per-recipient codes, daily access counts',
+    sql: `
+      CREATE TABLE share_unlock_counters (
+        key TEXT PRIMARY KEY,
+        window_start TIMESTAMPTZ NOT NULL,
+        count INTEGER NOT NULL,
+        until_at TIMESTAMPTZ,
+        secret TEXT
+      );
+      CREATE INDEX share_unlock_counters_window ON share_unlock_counters (window_start);
+      CREATE TABLE share_access_days (
+        share_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (share_id, day, kind, outcome)
+      );
+      CREATE INDEX share_access_days_day ON share_access_days (day);
+      CREATE TABLE share_languages (share_id TEXT PRIMARY KEY, language TEXT NOT NULL);
+    `,
+  },
 ];

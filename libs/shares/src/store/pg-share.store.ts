@@ -1,9 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { Client, Pool, PoolClient } from 'pg';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
 import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import { PgAccessTrail } from './pg-access';
 import { PG_MIGRATIONS } from './pg-migrations';
+import {
+  COUNTER_PRUNE_SQL,
+  COUNTER_UPSERT_SQL,
+  counterSelectSql,
+  CounterRow,
+  counterValues,
+  rowToCounter,
+  UnlockCounter,
+} from './counter-sql';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
 import {
@@ -13,6 +22,7 @@ import {
   insertValues,
   JOIN_CREATORS,
   applyProtectionChange,
+  LANGUAGE_INSERT_SQL,
   PROTECTION_INSERT_SQL,
   PROTECTION_UPDATE_SQL,
   protectionInsertValues,
@@ -231,6 +241,12 @@ export class PgShareStore implements ShareStore {
         PROTECTION_INSERT_SQL((i) => `$${i}`),
         [pk, ...protectionInsertValues(share)],
       );
+      const language = share.protection.language;
+      if (language)
+        await c.query(
+          LANGUAGE_INSERT_SQL((i) => `$${i}`),
+          [share.id, language],
+        );
     }
   }
 
@@ -342,6 +358,47 @@ export class PgShareStore implements ShareStore {
       );
       return next;
     });
+  }
+
+  async readCounters(keys: string[]): Promise<Map<string, UnlockCounter>> {
+    const { rows } = await this.pool.query<CounterRow>(
+      counterSelectSql('postgres', (i) => `$${i}`),
+      [keys],
+    );
+    return new Map(rows.map((r) => [r.key, rowToCounter(r)]));
+  }
+
+  /** An advisory lock per key, in key order (rows that do not exist yet are locked too), then read, decide, write. */
+  updateCounters<T>(
+    keys: string[],
+    decide: (current: Map<string, UnlockCounter>) => { write: UnlockCounter[]; result: T },
+  ): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    return this.inTransaction(async (c) => {
+      await c.query(
+        'SELECT pg_advisory_xact_lock(hashtextextended(k, 23)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n',
+        [sorted],
+      );
+      const { rows } = await c.query<CounterRow>(
+        counterSelectSql('postgres', (i) => `$${i}`),
+        [sorted],
+      );
+      const { write, result } = decide(new Map(rows.map((r) => [r.key, rowToCounter(r)])));
+      for (const w of write)
+        await c.query(
+          COUNTER_UPSERT_SQL((i) => `$${i}`),
+          counterValues(w, (d) => d),
+        );
+      return result;
+    });
+  }
+
+  async pruneCounters(stale: Date, known: Date, now: Date): Promise<number> {
+    const res = await this.pool.query(
+      COUNTER_PRUNE_SQL((i) => `$${i}`),
+      [known, stale, now],
+    );
+    return res.rowCount ?? 0;
   }
 
   async close(): Promise<void> {

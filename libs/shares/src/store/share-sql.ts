@@ -21,6 +21,8 @@ export interface ShareRow {
   expires_at: number | Date | null;
   revoked_at: number | Date | null;
   revoked_by: string | null;
+  parent_id?: string | null;
+  parent_revoked_at?: number | Date | null;
 }
 
 function toDate(v: number | string | Date | null | undefined): Date | null {
@@ -50,6 +52,8 @@ export function rowToRecord(row: ShareRow): ShareRecord {
     expiresAt: toDate(row.expires_at),
     revokedAt: toDate(row.revoked_at),
     revokedBy: row.revoked_by,
+    parentId: row.parent_id ?? null,
+    parentRevokedAt: toDate(row.parent_revoked_at ?? null),
   };
 }
 
@@ -64,7 +68,10 @@ export function selectColumns(kind: SqlKind): string {
         'FROM share_resources r WHERE r.share_pk = s.pk)';
   return (
     `s.pk, s.id, ${hex} AS token_hash, s.type, ${resources} AS resources, c.kind AS creator_kind, ` +
-    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by'
+    'c.name AS creator_name, c.user_id AS creator_user_id, s.created_at, s.expires_at, s.revoked_at, s.revoked_by, ' +
+    // A child token of a protected link: its parent (a point lookup by primary key, for children only).
+    '(SELECT p.id FROM shares p WHERE p.pk = s.parent_pk) AS parent_id, ' +
+    '(SELECT p.revoked_at FROM shares p WHERE p.pk = s.parent_pk) AS parent_revoked_at'
   );
 }
 export const JOIN_CREATORS = 'LEFT JOIN share_creators c ON c.id = s.creator_id';
@@ -125,6 +132,7 @@ export interface ProtectionRow {
   kind: 'password' | 'email-code';
   password_hash: string | null;
   emails: string | null;
+  language?: string | null;
   failures: number;
   locked_until: number | Date | null;
   code_hash: string | null;
@@ -136,9 +144,10 @@ export interface ProtectionRow {
 export function protectionSelectSql(kind: SqlKind, p: (i: number) => string, forUpdate = false): string {
   const hex = kind === 'sqlite' ? 'lower(hex(p.code_hash))' : "encode(p.code_hash, 'hex')";
   return (
-    `SELECT p.share_pk, s.id AS share_id, p.kind, p.password_hash, p.emails, p.failures, p.locked_until, ` +
+    `SELECT p.share_pk, s.id AS share_id, p.kind, p.password_hash, p.emails, l.language, p.failures, p.locked_until, ` +
     `${hex} AS code_hash, p.code_expires_at, p.code_window_start, p.code_requests ` +
-    `FROM share_protections p JOIN shares s ON s.pk = p.share_pk WHERE s.id = ${p(1)}` +
+    `FROM share_protections p JOIN shares s ON s.pk = p.share_pk LEFT JOIN share_languages l ON l.share_id = s.id ` +
+    `WHERE s.id = ${p(1)}` +
     (forUpdate ? ' FOR UPDATE OF p' : '')
   );
 }
@@ -149,6 +158,7 @@ export function rowToProtection(row: ProtectionRow): ProtectionState {
     kind: row.kind,
     passwordHash: row.password_hash,
     emails: row.emails ? (JSON.parse(row.emails) as string[]) : [],
+    language: row.language ?? null,
     // node-postgres answers bigint columns as strings, whatever the row type says.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
     failures: Number(row.failures),
@@ -169,6 +179,10 @@ export function protectionInsertValues(share: NewShare): unknown[] {
   const pr = share.protection!;
   return [pr.kind, pr.passwordHash, pr.emails.length ? JSON.stringify(pr.emails) : null];
 }
+
+/** The recipients' language of a new protected share, when given: (share id, language). */
+export const LANGUAGE_INSERT_SQL = (p: (i: number) => string) =>
+  `INSERT INTO share_languages (share_id, language) VALUES (${p(1)}, ${p(2)})`;
 
 /** The state after a change, and the UPDATE that writes it (all mutable columns, whatever changed). */
 export function applyProtectionChange(current: ProtectionState, change: ProtectionChange): ProtectionState {

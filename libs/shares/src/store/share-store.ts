@@ -1,4 +1,5 @@
-import type { AccessTrailStore } from '../share-access-record';
+import type { AccessTrailStore } from '../trail/share-access-record';
+import type { UnlockCounter } from './counter-sql';
 import type {
   NewShare,
   ProtectionChange,
@@ -44,6 +45,18 @@ export interface ShareStore extends AccessTrailStore {
     id: string,
     change: (current: ProtectionState) => ProtectionChange | null,
   ): Promise<ProtectionState | null>;
+  /** The unlock counters named (absent ones are not in the map): a read, no lock. */
+  readCounters(keys: string[]): Promise<Map<string, UnlockCounter>>;
+  /**
+   * Reads the counters named and writes those `decide` answers, atomically: SQLite's IMMEDIATE transaction, or
+   * PostgreSQL advisory locks on each key (taken in key order, so two callers never deadlock). Answers its result.
+   */
+  updateCounters<T>(
+    keys: string[],
+    decide: (current: Map<string, UnlockCounter>) => { write: UnlockCounter[]; result: T },
+  ): Promise<T>;
+  /** Deletes the counters older than `stale` (the addresses that opened a link: older than `known`). */
+  pruneCounters(stale: Date, known: Date, now: Date): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
-import { AccessCountRow, AccessEventRow, toSummary } from './access-sql';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
+import { dayOf } from '../trail/share-access-record';
+import { AccessCountRow, AccessDayRow, AccessEventRow, toSummary } from './access-sql';
 import { SqliteReader } from './sqlite-reader';
 
 type Rows = <T>(sql: string, params: unknown[]) => Promise<T[]>;
@@ -29,7 +30,7 @@ export class SqliteAccessTrail {
   }
 
   async of(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary> {
-    const [counts, events] = await Promise.all([
+    const [counts, events, days] = await Promise.all([
       this.rows<AccessCountRow>(
         'SELECT kind, outcome, count, first_at, last_at FROM share_access_counts WHERE share_id = @p1',
         [shareId],
@@ -39,8 +40,12 @@ export class SqliteAccessTrail {
          WHERE share_id = @p1 AND at >= @p2 ORDER BY at DESC, id DESC LIMIT @p3`,
         [shareId, since.getTime(), recent],
       ),
+      this.rows<AccessDayRow>(
+        'SELECT day, kind, outcome, count FROM share_access_days WHERE share_id = @p1 AND day >= @p2 ORDER BY day',
+        [shareId, dayOf(since.getTime())],
+      ),
     ]);
-    return toSummary(counts, events);
+    return toSummary(counts, events, days);
   }
 
   close(): Promise<void> {

@@ -178,4 +178,35 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Protected links that cannot be turned against their recipient (issue 23): every count that limits unlocking
+    // (failures per client address, per link and address, per link and day; codes per recipient; the addresses that
+    // opened a link) and each recipient's own pending code, one row per key. share_protections' failures, lock and
+    // code columns are no longer written (a released step is never edited).
+    version: 5,
+    name: 'unlock counters, per-recipient codes, daily access counts',
+    sql: `
+      CREATE TABLE share_unlock_counters (
+        key TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        until_at INTEGER,
+        secret TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX share_unlock_counters_window ON share_unlock_counters (window_start);
+      -- Page views and refusals are counted per share and day (UTC, days since 1970-01-01), not kept one by one.
+      CREATE TABLE share_access_days (
+        share_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (share_id, day, kind, outcome)
+      ) WITHOUT ROWID;
+      CREATE INDEX share_access_days_day ON share_access_days (day);
+      -- The recipients' language of an email-code link, when given at creation (by share id: this step depends on no
+      -- other's table, so branches' steps apply in any order).
+      CREATE TABLE share_languages (share_id TEXT PRIMARY KEY, language TEXT NOT NULL) WITHOUT ROWID;
+    `,
+  },
 ];

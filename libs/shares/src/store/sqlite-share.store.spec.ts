@@ -65,7 +65,7 @@ describe('SqliteShareStore', () => {
     await store.migrate();
     const other = new SqliteShareStore(store.path);
     await other.migrate();
-    expect(await other.schemaVersion()).toBe(4);
+    expect(await other.schemaVersion()).toBe(5);
     await other.close();
   });
 
@@ -76,7 +76,13 @@ describe('SqliteShareStore', () => {
 
   it('round-trips a share and finds it by token hash', async () => {
     await store.insert(share('a'));
-    expect(await store.get('a')).toEqual({ ...share('a'), revokedAt: null, revokedBy: null });
+    expect(await store.get('a')).toEqual({
+      ...share('a'),
+      revokedAt: null,
+      revokedBy: null,
+      parentId: null,
+      parentRevokedAt: null,
+    });
     expect((await store.findByTokenHash(hash('a')))?.id).toBe('a');
     expect(await store.get('nope')).toBeNull();
   });

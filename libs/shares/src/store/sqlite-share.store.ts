@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AccessBatch, ShareAccessSummary } from '../share-access-record';
+import type { AccessBatch, ShareAccessSummary } from '../trail/share-access-record';
 import type { NewShare, ProtectionChange, ProtectionState, SharePage, ShareQuery, ShareRecord } from '../share-record';
 import type { RevocationChunk, ShareStore } from './share-store';
 import { creatorIdsOf, LIST_BUDGETS, ListBudgets, listShares, ListDialect } from './share-list';
@@ -16,6 +16,7 @@ import {
   insertValues,
   JOIN_CREATORS,
   applyProtectionChange,
+  LANGUAGE_INSERT_SQL,
   PROTECTION_INSERT_SQL,
   PROTECTION_UPDATE_SQL,
   protectionInsertValues,
@@ -35,6 +36,15 @@ import {
   TOP_SEQ_SQL,
 } from './share-sql';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
+import {
+  COUNTER_PRUNE_SQL,
+  COUNTER_UPSERT_SQL,
+  counterSelectSql,
+  CounterRow,
+  counterValues,
+  rowToCounter,
+  UnlockCounter,
+} from './counter-sql';
 import { SqliteAccessTrail } from './sqlite-access';
 import { SqliteReader } from './sqlite-reader';
 
@@ -182,6 +192,8 @@ export class SqliteShareStore implements ShareStore {
     }
     if (share.protection) {
       this.db.prepare(PROTECTION_INSERT_SQL(() => '?')).run(res.lastInsertRowid, ...protectionInsertValues(share));
+      const language = share.protection.language;
+      if (language) this.db.prepare(LANGUAGE_INSERT_SQL(() => '?')).run(share.id, language);
     }
     return true;
   }
@@ -287,6 +299,31 @@ export class SqliteShareStore implements ShareStore {
         return next;
       })
       .immediate();
+  }
+
+  async readCounters(keys: string[]): Promise<Map<string, UnlockCounter>> {
+    const rows = this.db.prepare(counterSelectSql('sqlite', p)).all({ p1: JSON.stringify(keys) }) as CounterRow[];
+    return new Map(rows.map((r) => [r.key, rowToCounter(r)]));
+  }
+
+  /** An IMMEDIATE transaction: SQLite serialises writers, processes included. */
+  async updateCounters<T>(
+    keys: string[],
+    decide: (current: Map<string, UnlockCounter>) => { write: UnlockCounter[]; result: T },
+  ): Promise<T> {
+    return this.db
+      .transaction(() => {
+        const rows = this.db.prepare(counterSelectSql('sqlite', p)).all({ p1: JSON.stringify(keys) }) as CounterRow[];
+        const { write, result } = decide(new Map(rows.map((r) => [r.key, rowToCounter(r)])));
+        const upsert = this.db.prepare(COUNTER_UPSERT_SQL(p));
+        for (const c of write) upsert.run(named(counterValues(c, ms)));
+        return result;
+      })
+      .immediate();
+  }
+
+  async pruneCounters(stale: Date, known: Date, now: Date): Promise<number> {
+    return this.db.prepare(COUNTER_PRUNE_SQL(p)).run(named([known.getTime(), stale.getTime(), now.getTime()])).changes;
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,16 @@ const takeBack = db.prepare(
   `UPDATE share_access_counts SET count = MAX(count - 1, 0)
    WHERE share_id = ? AND kind = 'child-grant' AND outcome = ?`,
 );
+const addDay = db.prepare(
+  `INSERT INTO share_access_days (share_id, day, kind, outcome, count) VALUES (?, ?, ?, ?, ?)
+   ON CONFLICT (share_id, day, kind, outcome) DO UPDATE SET count = count + excluded.count`,
+);
+// A share keeps its newest events only (a bound per share whatever the traffic): the older ones are deleted.
+const trim = db.prepare(
+  `DELETE FROM share_access_events WHERE share_id = ? AND id IN (
+     SELECT id FROM share_access_events WHERE share_id = ? ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?)`,
+);
+const pruneDays = db.prepare('DELETE FROM share_access_days WHERE day < ?');
 const prune = db.prepare(
   'DELETE FROM share_access_events WHERE id IN (SELECT id FROM share_access_events WHERE at < ? ORDER BY at LIMIT ?)',
 );
@@ -37,14 +47,18 @@ const write = db.transaction((batch) => {
   }
   for (const c of batch.counts) addCount.run(c.shareId, c.kind, c.outcome, c.count, c.firstAt, c.lastAt);
   for (const e of rejected) takeBack.run(e.shareId, e.outcome);
+  for (const d of batch.days) addDay.run(d.shareId, d.day, d.kind, d.outcome, d.count);
+  for (const id of new Set(batch.events.map((e) => e.shareId))) trim.run(id, id, batch.keepPerShare);
 });
 
 parentPort.on('message', (msg) => {
   try {
     let rows = null;
     if (msg.op === 'write') write.immediate(msg.batch);
-    else if (msg.op === 'prune') rows = prune.run(msg.before, msg.limit).changes;
-    else throw new Error(`unknown operation ${msg.op}`);
+    else if (msg.op === 'prune') {
+      rows = prune.run(msg.before, msg.limit).changes;
+      pruneDays.run(Math.floor(msg.before / 86400000));
+    } else throw new Error(`unknown operation ${msg.op}`);
     parentPort.postMessage({ id: msg.id, rows });
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: { message: err.message, code: err.code } });

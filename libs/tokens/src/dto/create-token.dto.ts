@@ -12,6 +12,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { TOKEN_TYPES, TokenType } from '../token-types';
@@ -95,17 +96,39 @@ export class CreateTokenDto {
   password?: string | null;
 
   @ApiPropertyOptional({
-    type: String,
+    oneOf: [
+      { type: 'string', maxLength: 8192 },
+      { type: 'array', items: { type: 'string', maxLength: 320 }, maxItems: 50 },
+    ],
     nullable: true,
-    maxLength: 8192,
     description:
-      'publications only: protects the link with a one-time code e-mailed to this address (several separated by ",", ' +
-      '";" or spaces) from the share page; needs ENABLE_EMAILS (email_code accepted too)',
-    example: 'patient@example.org',
+      'publications only: protects the link with a one-time code e-mailed to this address from the share page, each ' +
+      'recipient their own: one or several addresses, as an array or a string separated by ",", ";" or spaces; needs ' +
+      'ENABLE_EMAILS (email_code accepted too)',
+    example: ['patient@example.org', 'gp@example.org'],
   })
   @AlsoSpelled('email_code')
   @IsOptional()
+  @ValidateBy({
+    name: 'addresses',
+    validator: {
+      validate: (v: unknown) =>
+        (typeof v === 'string' && v.length <= 8192) ||
+        (Array.isArray(v) && v.length <= 50 && v.every((e) => typeof e === 'string' && e.length <= 320)),
+      defaultMessage: () =>
+        'email-code must be a string of addresses (8192 characters at most) or an array of at most 50 addresses',
+    },
+  })
+  'email-code'?: string | string[] | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    enum: ['en', 'fr'],
+    description: "with email-code: the recipients' language, that of their code e-mails (else the site's default)",
+  })
+  @IsOptional()
   @IsString()
-  @MaxLength(8192)
-  'email-code'?: string | null;
+  @MaxLength(16)
+  language?: string | null;
 }

@@ -110,6 +110,12 @@ export class LinkBuilder {
     return root ? landingUrl(root, token) : null;
   }
 
+  /** The share page's host (PUBLIC_SHARE_PAGE_ROOT's), which its forms are posted from; null when no page is set. */
+  get sharePageHost(): string | null {
+    const root = this.config.publicSharePageRoot;
+    return root ? new URL(root).host : null;
+  }
+
   /** The link answered at creation: the landing page when one is set, else the viewer link; null without ids. */
   shareUrl(type: string, resources: Resource[], token: string): string | null {
     if (!this.idsFor(type, resources)) return null;

@@ -1,4 +1,4 @@
-import type { ProtectionState } from './share-record';
+import type { ProtectionState } from '../share-record';
 
 /** How a protected link opens, as `GET /shares/{id}` and `shares show` give it: never its hash, code or addresses. */
 export interface ShareProtectionView {

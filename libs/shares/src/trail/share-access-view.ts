@@ -17,6 +17,8 @@ export interface ShareAccessView {
   /** The first and last time the share page was opened (any outcome), or null. */
   'first-opened': string | null;
   'last-opened': string | null;
+  /** Page views per UTC day (YYYY-MM-DD -> views, any outcome), within `retention-days`: views are counted, not kept. */
+  'opens-by-day': Record<string, number>;
   /** The newest events first, at most `recent-limit`, none older than `retention-days`. */
   recent: ShareAccessEventView[];
   'recent-limit': number;
@@ -39,8 +41,15 @@ export function toAccessView(
       last = last === null ? c.lastAt : Math.max(last, c.lastAt);
     }
   }
+  const opens: Record<string, number> = {};
+  for (const d of summary.days) {
+    if (d.kind !== 'page-open') continue;
+    const day = iso(d.day * 86_400_000).slice(0, 10);
+    opens[day] = (opens[day] ?? 0) + d.count;
+  }
   return {
     counts,
+    'opens-by-day': opens,
     'first-opened': first === null ? null : iso(first),
     'last-opened': last === null ? null : iso(last),
     recent: summary.recent.map((e) => ({

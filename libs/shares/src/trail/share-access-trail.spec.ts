@@ -26,7 +26,7 @@ class MemoryStore implements AccessTrailStore {
   }
 
   async accessOf(): Promise<ShareAccessSummary> {
-    return { counts: [], recent: [] };
+    return { counts: [], days: [], recent: [] };
   }
 
   get events() {
@@ -47,8 +47,8 @@ class MemoryStore implements AccessTrailStore {
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 const event = (over: Partial<ShareAccessEvent> = {}): ShareAccessEvent => ({
   shareId: 's1',
-  kind: 'page-open',
-  outcome: 'ok',
+  kind: 'unlock',
+  outcome: 'failed',
   clientAddress: '203.0.113.7',
   userAgent: 'Mozilla/5.0',
   at: new Date(T0),
@@ -88,15 +88,15 @@ describe('ShareAccessTrail', () => {
     trail.record(event({ at: new Date(T0 + 2000) }));
     trail.record(event({ at: new Date(T0) }));
     trail.record(event({ at: new Date(T0 + 1000) }));
-    trail.record(event({ kind: 'unlock', outcome: 'failed', reason: 'wrong-password' }));
+    trail.record(event({ kind: 'code-sent', outcome: 'ok' }));
     trail.record(event({ shareId: 's2' }));
     await trail.flush();
     expect(store.batches).toHaveLength(1);
     expect(store.batches[0].counts).toEqual(
       expect.arrayContaining([
-        { shareId: 's1', kind: 'page-open', outcome: 'ok', count: 3, firstAt: T0, lastAt: T0 + 2000 },
-        { shareId: 's1', kind: 'unlock', outcome: 'failed', count: 1, firstAt: T0, lastAt: T0 },
-        { shareId: 's2', kind: 'page-open', outcome: 'ok', count: 1, firstAt: T0, lastAt: T0 },
+        { shareId: 's1', kind: 'unlock', outcome: 'failed', count: 3, firstAt: T0, lastAt: T0 + 2000 },
+        { shareId: 's1', kind: 'code-sent', outcome: 'ok', count: 1, firstAt: T0, lastAt: T0 },
+        { shareId: 's2', kind: 'unlock', outcome: 'failed', count: 1, firstAt: T0, lastAt: T0 },
       ]),
     );
     expect(store.batches[0].counts).toHaveLength(3);
@@ -104,9 +104,9 @@ describe('ShareAccessTrail', () => {
     expect(store.events[3]).toEqual({
       shareId: 's1',
       at: T0,
-      kind: 'unlock',
-      outcome: 'failed',
-      reason: 'wrong-password',
+      kind: 'code-sent',
+      outcome: 'ok',
+      reason: null,
       childId: null,
       clientAddress: '203.0.113.7',
       userAgent: 'Mozilla/5.0',
@@ -127,7 +127,7 @@ describe('ShareAccessTrail', () => {
     await trail.flush();
     expect(store.batches.map((b) => b.events.length)).toEqual([10, 10, 5]);
     expect(store.batches.map((b) => b.counts.length)).toEqual([1, 0, 0]);
-    expect(store.counts).toEqual({ 's1/page-open/ok': 25 });
+    expect(store.counts).toEqual({ 's1/unlock/failed': 25 });
     // Oldest first.
     expect(store.events.map((e) => e.at - T0)).toEqual([...Array(25).keys()]);
   });
@@ -162,7 +162,7 @@ describe('ShareAccessTrail', () => {
     expect(trail.stats()).toMatchObject({ buffered: 5, dropped: 3 });
     await trail.flush();
     expect(store.events.map((e) => e.at - T0)).toEqual([3, 4, 5, 6, 7]);
-    expect(store.counts).toEqual({ 's1/page-open/ok': 8 });
+    expect(store.counts).toEqual({ 's1/unlock/failed': 8 });
     expect(warnings).toEqual([expect.stringContaining('details of 3 events were dropped')]);
   });
 
@@ -174,20 +174,20 @@ describe('ShareAccessTrail', () => {
     trail.record(event({ shareId: 'a' }));
     expect(trail.stats()).toMatchObject({ buffered: 3, dropped: 1 });
     await trail.flush();
-    expect(store.counts).toEqual({ 'a/page-open/ok': 2, 'b/page-open/ok': 1 });
+    expect(store.counts).toEqual({ 'a/unlock/failed': 2, 'b/unlock/failed': 1 });
     // A child's grant dropped whole is not remembered: its next grant is its first one recorded.
     trail.record(event({ shareId: 'a' }));
     trail.record(event({ shareId: 'b' }));
-    trail.record(event({ shareId: 'c', kind: 'child-grant', childId: 'c1' }));
+    trail.record(event({ shareId: 'c', kind: 'child-grant', outcome: 'ok', childId: 'c1' }));
     await trail.flush();
-    trail.record(event({ shareId: 'c', kind: 'child-grant', childId: 'c1' }));
+    trail.record(event({ shareId: 'c', kind: 'child-grant', outcome: 'ok', childId: 'c1' }));
     await trail.flush();
     expect(store.counts['c/child-grant/ok']).toBe(1);
   });
 
   it('keeps the first grant of each child only, remembering a bounded number of child ids', async () => {
     start({ dedupSize: 2 });
-    const grant = (childId: string) => trail.record(event({ kind: 'child-grant', childId }));
+    const grant = (childId: string) => trail.record(event({ kind: 'child-grant', outcome: 'ok', childId }));
     grant('c1');
     grant('c1');
     grant('c2');
@@ -199,11 +199,11 @@ describe('ShareAccessTrail', () => {
     await trail.flush();
     expect(store.events.map((e) => e.childId)).toEqual(['c1', 'c2', 'c3', 'c1']);
     expect(store.counts).toEqual({ 's1/child-grant/ok': 4 });
-    // Other kinds are never deduplicated, and carry no child id.
+    // Other kinds are never deduplicated; an unlock keeps the child it granted (issue 23: the trail names it).
     trail.record(event({ childId: 'c9' }));
     trail.record(event({ childId: 'c9' }));
     await trail.flush();
-    expect(store.events.slice(4).map((e) => e.childId)).toEqual([null, null]);
+    expect(store.events.slice(4).map((e) => e.childId)).toEqual(['c9', 'c9']);
   });
 
   it('cuts long strings to bounded lengths and ignores what is not an event, never throwing', async () => {
@@ -240,7 +240,7 @@ describe('ShareAccessTrail', () => {
     trail.record(event({ at: new Date(T0 + 2) }));
     await trail.flush();
     expect(store.events.map((e) => e.at - T0)).toEqual([0, 1, 2]);
-    expect(store.counts).toEqual({ 's1/page-open/ok': 3 });
+    expect(store.counts).toEqual({ 's1/unlock/failed': 3 });
   });
 
   it('prunes the events older than the retention, a chunk at a time', async () => {
@@ -275,5 +275,23 @@ describe('ShareAccessTrail', () => {
     trail = new ShareAccessTrail({ ...TRAIL_LIMITS, retentionMs: 1 });
     trail.record(event());
     expect(trail.stats().buffered).toBe(0);
+  });
+
+  it('counts page views and refusals per share and day without keeping them one by one; an unlock keeps its child', async () => {
+    start();
+    for (let i = 0; i < 50; i++) trail.record(event({ kind: 'page-open', outcome: 'ok', at: new Date(T0 + i) }));
+    trail.record(event({ kind: 'unlock', outcome: 'locked', reason: 'link-address' }));
+    trail.record(event({ kind: 'code-sent', outcome: 'failed', reason: 'rate-limited:per-link-hour' }));
+    trail.record(event({ kind: 'unlock', outcome: 'ok', childId: 'child-9' }));
+    await trail.flush();
+    const [batch] = store.batches;
+    expect(batch.events.map((e) => [e.kind, e.outcome, e.childId])).toEqual([['unlock', 'ok', 'child-9']]);
+    expect(batch.days).toEqual(
+      expect.arrayContaining([
+        { shareId: 's1', day: Math.floor(T0 / 86_400_000), kind: 'page-open', outcome: 'ok', count: 50 },
+      ]),
+    );
+    expect(batch.keepPerShare).toBe(TRAIL_LIMITS.eventsPerShare);
+    expect(store.counts).toMatchObject({ 's1/page-open/ok': 50, 's1/unlock/locked': 1, 's1/code-sent/failed': 1 });
   });
 });

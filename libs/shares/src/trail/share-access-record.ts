@@ -30,15 +30,30 @@ export interface AccessCountDelta {
   lastAt: number;
 }
 
-/** One write: the events (a bounded number) and the counts accumulated since the last write, in one transaction. */
+/** A share's events of one kind and outcome on one UTC day (days since 1970-01-01). */
+export interface AccessDayDelta {
+  shareId: string;
+  day: number;
+  kind: ShareAccessKind;
+  outcome: ShareAccessOutcome;
+  count: number;
+}
+
+/**
+ * One write, in one transaction: the events (a bounded number), the counts and daily counts accumulated since the
+ * last write. After it, a share keeps its newest `keepPerShare` events at most.
+ */
 export interface AccessBatch {
   events: AccessEventRecord[];
   counts: AccessCountDelta[];
+  days: AccessDayDelta[];
+  keepPerShare: number;
 }
 
-/** What the store answers for one share: every count, and the most recent events (newest first). */
+/** What the store answers for one share: every count, the daily counts since `since`, the newest events first. */
 export interface ShareAccessSummary {
   counts: Omit<AccessCountDelta, 'shareId'>[];
+  days: Omit<AccessDayDelta, 'shareId'>[];
   recent: Omit<AccessEventRecord, 'shareId'>[];
 }
 
@@ -49,7 +64,7 @@ export interface AccessTrailStore {
    * (recorded before a restart, or by another replica) is not inserted again, and its count is taken back.
    */
   writeAccess(batch: AccessBatch): Promise<void>;
-  /** Deletes up to `limit` events older than `before`; answers how many it deleted. */
+  /** Deletes up to `limit` events (and daily counts) older than `before`; answers how many events it deleted. */
   pruneAccess(before: Date, limit: number): Promise<number>;
   /** The counts of the share and its `recent` newest events not older than `since`. */
   accessOf(shareId: string, recent: number, since: Date): Promise<ShareAccessSummary>;
@@ -57,3 +72,6 @@ export interface AccessTrailStore {
 
 /** The key of a count in memory and in a batch. */
 export const countKey = (shareId: string, kind: string, outcome: string): string => `${shareId}\n${kind}\n${outcome}`;
+
+/** A UTC day as the daily counts number it: days since 1970-01-01. */
+export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);

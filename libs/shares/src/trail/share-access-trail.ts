@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { SHARE_ACCESS_KINDS, SHARE_ACCESS_OUTCOMES } from './share-access-event';
 import type { ShareAccessEvent } from './share-access-event';
-import { ACCESS_FIELD_MAX, countKey, SHARE_ID_MAX } from './share-access-record';
-import type { AccessCountDelta, AccessEventRecord, AccessTrailStore } from './share-access-record';
+import { ACCESS_FIELD_MAX, countKey, dayOf, SHARE_ID_MAX } from './share-access-record';
+import type { AccessCountDelta, AccessDayDelta, AccessEventRecord, AccessTrailStore } from './share-access-record';
 
 /** How much the trail holds and how often it writes. Every figure is a bound: memory never grows past them. */
 export interface TrailLimits {
@@ -21,6 +21,8 @@ export interface TrailLimits {
   batchesPerTick: number;
   /** Child ids whose grant was recorded, remembered so that each child's first grant only is kept. */
   dedupSize: number;
+  /** The newest events a share keeps, whatever the traffic (older ones are deleted as new ones are written). */
+  eventsPerShare: number;
   /** Events older than this are deleted: the retention setting. */
   retentionMs: number;
   /** How often the old events are pruned, and how many rows one statement deletes. */
@@ -35,6 +37,7 @@ export const TRAIL_LIMITS: Omit<TrailLimits, 'retentionMs'> = {
   flushMs: 1000,
   batchesPerTick: 4,
   dedupSize: 100_000,
+  eventsPerShare: 1000,
   pruneEveryMs: 3_600_000,
   pruneChunk: 5000,
 };
@@ -45,6 +48,15 @@ const WARN_EVERY_MS = 60_000;
 const FIRST_PRUNE_MS = 60_000;
 
 const KINDS = new Set<string>(SHARE_ACCESS_KINDS);
+
+/**
+ * The events that are counted only (per share, kind and outcome, and per day), never kept one by one: page views, and
+ * refusals before any check (a lock, a rate limit), which anyone holding the link can repeat at will. Unlocks tried,
+ * codes sent and child grants stay individual events.
+ */
+function countedOnly(e: ShareAccessEvent): boolean {
+  return e.kind === 'page-open' || e.outcome === 'locked' || (e.reason ?? '').startsWith('rate-limited');
+}
 const OUTCOMES = new Set<string>(SHARE_ACCESS_OUTCOMES);
 
 function clip(s: string | null | undefined, max: number): string | null {
@@ -119,6 +131,7 @@ export class ShareAccessTrail {
   private readonly logger = new Logger(ShareAccessTrail.name);
   private readonly ring: Ring<AccessEventRecord>;
   private counts = new Map<string, AccessCountDelta>();
+  private days = new Map<string, AccessDayDelta>();
   /** The child ids remembered, and the same in arrival order (a ring: the oldest is forgotten in O(1)). */
   private readonly granted = new Set<string>();
   private readonly grantedOrder: string[] = [];
@@ -168,8 +181,9 @@ export class ShareAccessTrail {
         this.stats_.invalid++;
         return;
       }
-      const childId = e.kind === 'child-grant' ? clip(e.childId, ACCESS_FIELD_MAX.childId) : null;
-      if (childId !== null && this.granted.has(childId)) {
+      const childId = clip(e.childId, ACCESS_FIELD_MAX.childId);
+      const grant = e.kind === 'child-grant' ? childId : null;
+      if (grant !== null && this.granted.has(grant)) {
         this.stats_.duplicates++;
         return;
       }
@@ -194,7 +208,12 @@ export class ShareAccessTrail {
         this.dropped(1);
         return;
       }
-      if (childId !== null) this.remember(childId); // once counted: a grant dropped whole may come again
+      if (grant !== null) this.remember(grant); // once counted: a grant dropped whole may come again
+      const dayKey = `${key}\n${dayOf(at)}`;
+      const day = this.days.get(dayKey);
+      if (day) day.count++;
+      else this.days.set(dayKey, { shareId: e.shareId, day: dayOf(at), kind: e.kind, outcome: e.outcome, count: 1 });
+      if (countedOnly(e)) return;
       const overwritten = this.ring.push({
         shareId: e.shareId,
         at,
@@ -258,15 +277,21 @@ export class ShareAccessTrail {
   private async drain(maxBatches: number): Promise<void> {
     this.reportDropped();
     const store = this.store;
-    for (let n = 0; store && n < maxBatches && (this.ring.size > 0 || this.counts.size > 0); n++) {
+    for (
+      let n = 0;
+      store && n < maxBatches && (this.ring.size > 0 || this.counts.size > 0 || this.days.size > 0);
+      n++
+    ) {
       const events = this.ring.take(this.limits.batchSize);
       const counts = [...this.counts.values()];
+      const days = [...this.days.values()];
       this.counts = new Map();
+      this.days = new Map();
       try {
-        await store.writeAccess({ events, counts });
+        await store.writeAccess({ events, counts, days, keepPerShare: this.limits.eventsPerShare });
         this.stats_.written += events.length;
       } catch (err) {
-        this.putBack(events, counts);
+        this.putBack(events, counts, days);
         this.warn(`could not write the share access trail (${this.ring.size} events wait): ${(err as Error).message}`);
         return;
       }
@@ -274,7 +299,13 @@ export class ShareAccessTrail {
   }
 
   /** After a failed write: the counts merge back (they are never lost), the events go back in front if they fit. */
-  private putBack(events: AccessEventRecord[], counts: AccessCountDelta[]): void {
+  private putBack(events: AccessEventRecord[], counts: AccessCountDelta[], days: AccessDayDelta[]): void {
+    for (const d of days) {
+      const key = `${countKey(d.shareId, d.kind, d.outcome)}\n${d.day}`;
+      const now = this.days.get(key);
+      if (now) now.count += d.count;
+      else this.days.set(key, d);
+    }
     for (const c of counts) {
       const key = countKey(c.shareId, c.kind, c.outcome);
       const now = this.counts.get(key);
