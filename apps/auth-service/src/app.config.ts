@@ -83,7 +83,7 @@ async function loadNow<const N extends readonly Namespace[]>(namespaces: N, sour
   const env = source.env ?? saved;
   const envFile = source.envFile ?? (env === saved ? resolve('.env') : false);
   // The factories read process.env, as registerAs factories do: for the load, it is the given environment.
-  process.env = (source.consulted ? recordNames(env, source.consulted) : env) as NodeJS.ProcessEnv;
+  process.env = source.consulted ? recordNames(env, source.consulted) : env;
   try {
     const configModule = await ConfigModule.forRoot({
       load: [...namespaces],
@@ -92,6 +92,8 @@ async function loadNow<const N extends readonly Namespace[]>(namespaces: N, sour
       ...(envFile === false ? {} : { envFilePath: envFile }),
       validatePredefined: false,
     });
+    // A literal of the options' fields, as Nest's own samples pass it (the type is a class only to carry defaults).
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const context = await NestFactory.createApplicationContext(configModule, { logger: false, abortOnError: false });
     try {
       return namespaces.map((namespace) => context.get<unknown>(namespace.KEY)) as Loaded<N>;
@@ -111,7 +113,7 @@ function recordNames(env: Env, names: Set<string>): Env {
   const record = (name: string | symbol) =>
     typeof name === 'string' && !FRAMEWORK_VARIABLES.has(name) && names.add(name);
   return new Proxy(env, {
-    get: (target, name) => (record(name), Reflect.get(target, name)),
+    get: (target, name): unknown => (record(name), Reflect.get(target, name)),
     has: (target, name) => (record(name), Reflect.has(target, name)),
   });
 }

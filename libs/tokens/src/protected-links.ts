@@ -84,6 +84,8 @@ export function protectionOf(
   assertProtectable(type, what, support);
   if (password !== null) {
     const min = support.passwordMinLength;
+    // Characters as people count them (code points), not UTF-16 units.
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread
     if ([...password].length < min) {
       throw new InvalidInputError([`password must be at least ${min} characters long (SHARE_PASSWORD_MIN_LENGTH)`]);
     }

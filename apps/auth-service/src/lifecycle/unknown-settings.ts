@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Env } from '@app/common';
 
 /**
@@ -11,8 +11,18 @@ import type { Env } from '@app/common';
  * that a setting added there is known here without a list to keep in step.
  */
 
-/** The folder holding apps/ and libs/: the repository (sources, jest) or dist/ (the compiled service). */
-const CODE_ROOT = join(__dirname, '..', '..', '..', '..');
+/**
+ * The folder holding apps/ and libs/: the repository (sources, jest) or dist/ (the compiled service), the nearest
+ * above this file. The bundled build (dist/apps/auth-service/src/service.bundle.js) sits at another depth than this
+ * file's own compiled copy, and the image holds dist/ alone: a fixed number of `..` would miss it there.
+ */
+function codeRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'apps')) && existsSync(join(dir, 'libs'))) return dir;
+  }
+  return from;
+}
+const CODE_ROOT = codeRoot(__dirname);
 
 /**
  * A setting name as the configuration modules write it: a quoted `'PUBLIC_ORTHANC_ROOT'` (a name of two words or
@@ -48,7 +58,7 @@ function* configModules(dir: string): Generator<string> {
 export function knownSettings(root = CODE_ROOT): Set<string> {
   const names = new Set<string>();
   for (const file of [...configModules(join(root, 'apps')), ...configModules(join(root, 'libs'))]) {
-    for (const m of readFileSync(file, 'utf8').matchAll(NAME_IN_CODE)) names.add(m[1] ?? m[2] ?? m[3]);
+    for (const m of readFileSync(file, 'utf8').matchAll(NAME_IN_CODE)) names.add(m[1] || m[2] || m[3]);
   }
   return names;
 }

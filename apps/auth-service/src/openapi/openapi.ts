@@ -65,7 +65,7 @@ function describeSecurity(app: NestFastifyApplication, document: OpenAPIObject, 
  */
 function describeCommonErrors(document: OpenAPIObject): void {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_SCHEMA } } });
-  for (const item of Object.values(document.paths) as PathItemObject[]) {
+  for (const item of Object.values<PathItemObject>(document.paths)) {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;

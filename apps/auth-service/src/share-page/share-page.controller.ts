@@ -252,7 +252,7 @@ export class SharePageController {
     const lang = this.chosenLanguage(req);
     if (lang) query.set('lang', lang);
     if (flash) query.set('flash', flash);
-    void reply.status(303).header('location', `./?${query}`).header('cache-control', 'no-store').send();
+    void reply.status(303).header('location', `./?${query.toString()}`).header('cache-control', 'no-store').send();
   }
 
   /** The lock on this address for this link, and the recipients with a code pending. */

@@ -5,6 +5,7 @@ import type { ShareStore } from '../store/share-store';
 import { DerivationGate } from './derivation-gate';
 import { newShareCode, sameHash, shareCodeHash, verifySharePassword } from './share-secrets';
 import {
+  keyList,
   admit,
   admitCode,
   codeKey,
@@ -86,7 +87,7 @@ export class ShareUnlock {
   /** The lock on this address for this link, or null: what the page says before any attempt (a read only). */
   async lockFor(shareId: string, address: string | null, now = new Date()) {
     const keys = unlockKeys(shareId, address);
-    return lockOf(await this.store.readCounters(Object.values(keys)), keys, this.limits, now);
+    return lockOf(await this.store.readCounters(keyList(keys)), keys, this.limits, now);
   }
 
   /** The recipients with a code pending now. */
@@ -129,7 +130,7 @@ export class ShareUnlock {
     let admission: ReturnType<typeof admit>;
     let matches: boolean;
     try {
-      admission = await this.store.updateCounters(Object.values(keys), (current) => {
+      admission = await this.store.updateCounters(keyList(keys), (current) => {
         const a = admit(current, keys, this.limits, now);
         return { write: a.ok ? a.counted : [], result: a };
       });
@@ -140,7 +141,7 @@ export class ShareUnlock {
       ticket.leave();
     }
     if (matches) {
-      await this.store.updateCounters(Object.values(keys), (current) => ({
+      await this.store.updateCounters(keyList(keys), (current) => ({
         write: refund(
           admission.counted.map((c) => current.get(c.key) ?? c),
           keys,
@@ -173,7 +174,7 @@ export class ShareUnlock {
       | { kind: 'admission'; admission: ReturnType<typeof admit> }
       | { kind: 'expired'; attemptsLeft: number }
       | { kind: 'ok' };
-    const outcome = await this.store.updateCounters<Outcome>([...Object.values(keys), ...codeKeys], (current) => {
+    const outcome = await this.store.updateCounters<Outcome>([...keyList(keys), ...codeKeys], (current) => {
       const admission = admit(current, keys, this.limits, now);
       if (!admission.ok) return { write: [], result: { kind: 'admission', admission } };
       const pending = codeKeys
@@ -221,14 +222,15 @@ export class ShareUnlock {
     address: string | null,
     now = new Date(),
   ): Promise<CodeResult> {
-    const email = protection.emails[recipient];
+    // The form's recipient index, checked here: out of range is no recipient.
+    const email = recipient >= 0 ? protection.emails.at(recipient) : undefined;
     if (protection.kind !== 'email-code' || email === undefined) return { ok: false, reason: 'not-protected' };
     const shareId = protection.shareId;
     const keys = unlockKeys(shareId, address);
     const code = newShareCode();
     const expiresAt = new Date(now.getTime() + this.limits.codeValidityMs);
     const hash = shareCodeHash(this.secretKey, shareId, code);
-    const lockKeys = Object.values(keys);
+    const lockKeys = keyList(keys);
     return this.store.updateCounters<CodeResult>([...lockKeys, codeKey(shareId, email), mailKey(email)], (current) => {
       const lock = lockOf(current, keys, this.limits, now);
       if (lock && lock.scope !== 'link-ceiling') return { write: [], result: { ok: false, reason: 'locked', ...lock } };

@@ -48,6 +48,11 @@ export function unlockKeys(shareId: string, address: string | null): UnlockKeys 
   };
 }
 
+/** Every counter key of an attempt, in one list (the rows one transaction reads and writes). */
+export function keyList(keys: UnlockKeys): string[] {
+  return [keys.address, keys.linkAddress, keys.linkAddressDay, keys.link, keys.known];
+}
+
 export const codeKey = (shareId: string, email: string): string => `c:${shareId}|${email.toLowerCase()}`;
 export const mailKey = (email: string): string => `m:${email.toLowerCase()}`;
 

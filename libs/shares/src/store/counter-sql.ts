@@ -24,7 +24,7 @@ export interface CounterRow {
 }
 
 const date = (v: number | Date | string | null): Date | null =>
-  v === null || v === undefined ? null : v instanceof Date ? v : new Date(Number(v));
+  v === null ? null : v instanceof Date ? v : new Date(Number(v));
 
 export function rowToCounter(row: CounterRow): UnlockCounter {
   return {
@@ -47,7 +47,7 @@ export const COUNTER_UPSERT_SQL = (p: (i: number) => string) =>
   `VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}) ON CONFLICT (key) DO UPDATE SET ` +
   `window_start = excluded.window_start, count = excluded.count, until_at = excluded.until_at, secret = excluded.secret`;
 
-export function counterValues<D>(c: UnlockCounter, at: (d: Date | null) => D): unknown[] {
+export function counterValues(c: UnlockCounter, at: (d: Date | null) => unknown): unknown[] {
   return [c.key, at(c.windowStart), c.count, at(c.until), c.secret];
 }
 

@@ -59,7 +59,7 @@ export class SqliteReader {
       if (m.error) p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
       else p.resolve(m.rows);
     });
-    worker.on('error', (err) => this.lost(worker, err));
+    worker.on('error', (err: Error) => this.lost(worker, err));
     worker.on('exit', (code) => this.lost(worker, new Error(`the share registry reader stopped (exit code ${code})`)));
     worker.unref();
     this.worker = worker;
