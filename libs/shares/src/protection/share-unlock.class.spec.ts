@@ -241,4 +241,24 @@ describe('ShareUnlock: e-mailed codes', () => {
     expect(await issue('999999', 1)).toMatchObject({ ok: false, reason: 'locked', scope: 'link-address' });
     expect(await unlock.withCode(mail, '123456', B, t0)).toEqual({ ok: true }); // Ann's code still works elsewhere
   });
+
+  it('a right code clears the address’s failures on the link, as a right password does', async () => {
+    await issue('123456', 0);
+    await issue('654321', 1);
+    for (let i = 0; i < 2; i++) await unlock.withCode(mail, '000000', B, t0);
+    expect(await unlock.withCode(mail, '123456', B, t0)).toEqual({ ok: true });
+    expect(await unlock.withCode(mail, '000000', B, t0)).toEqual({ ok: false, reason: 'wrong-code', attemptsLeft: 2 });
+  });
+
+  it('past the link’s daily ceiling, an address that may not try gets no code (none sent, none counted)', async () => {
+    await issue('123456', 0);
+    for (let i = 0; i < limits.maxGuessesPerDay; i++) await unlock.withCode(mail, '000000', ip(20 + i), t0);
+    drawCode.mockReturnValueOnce('777777');
+    expect(await unlock.issueCode(mail, 1, B, t0)).toMatchObject({
+      ok: false,
+      reason: 'locked',
+      scope: 'link-ceiling',
+    });
+    expect(await unlock.pendingCodes(mail, t0)).toEqual(['ann@example.org']);
+  });
 });

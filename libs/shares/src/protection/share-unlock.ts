@@ -125,7 +125,7 @@ export class ShareUnlock {
     if (protection.kind !== 'password') return { ok: false, reason: 'not-protected' };
     // The gate first (in memory): a flood beyond its queue is refused without touching the registry.
     const ticket = this.gate.enter();
-    if (!ticket) return { ok: false, reason: 'busy', retryAt: new Date(Date.now() + BUSY_RETRY_MS) };
+    if (!ticket) return { ok: false, reason: 'busy', retryAt: new Date(now.getTime() + BUSY_RETRY_MS) };
     const keys = unlockKeys(protection.shareId, address);
     let admission: ReturnType<typeof admit>;
     let matches: boolean;
@@ -185,8 +185,14 @@ export class ShareUnlock {
       }
       const hit = pending.find((c) => sameHash(c.secret, submitted));
       if (hit) {
-        // Nothing was counted: the code is used up, and the address remembered as one that opened the link.
-        return { write: [{ ...hit, until: null, secret: null }, knownRow(keys, now)], result: { kind: 'ok' } };
+        // Nothing was counted: the code is used up, the address's failures on this link cleared (it knows the secret,
+        // as after a right password) and the address remembered as one that opened the link.
+        const onLink = current.get(keys.linkAddress);
+        const cleared = onLink ? [{ ...onLink, count: 0 }] : [];
+        return {
+          write: [{ ...hit, until: null, secret: null }, ...cleared, knownRow(keys, now)],
+          result: { kind: 'ok' },
+        };
       }
       return { write: admission.counted, result: { kind: 'admission', admission } };
     });
@@ -233,7 +239,8 @@ export class ShareUnlock {
     const lockKeys = keyList(keys);
     return this.store.updateCounters<CodeResult>([...lockKeys, codeKey(shareId, email), mailKey(email)], (current) => {
       const lock = lockOf(current, keys, this.limits, now);
-      if (lock && lock.scope !== 'link-ceiling') return { write: [], result: { ok: false, reason: 'locked', ...lock } };
+      // Any lock, the link's daily ceiling included: a code this address could not use is neither sent nor counted.
+      if (lock) return { write: [], result: { ok: false, reason: 'locked', ...lock } };
       const a = admitCode(current, shareId, email, this.limits, { hash, expiresAt }, now);
       if (!a.ok)
         return { write: [], result: { ok: false, reason: 'rate-limited', limit: a.limit, retryAt: a.retryAt } };
