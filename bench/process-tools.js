@@ -13,6 +13,24 @@ const SERVICE_NODE_FLAGS = require('../package.json')
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The environment a bench starts the built service with: production mode on loopback, a bench key and login, its own
+ * data folder, no Docker secrets, only PATH of the caller's environment; `extra` adds or overrides settings.
+ */
+const serviceEnv = ({ port, dataDir, users = { 'bench-user': 'bench-password' }, logLevel = 'warn' }, extra = {}) => ({
+  PATH: process.env.PATH,
+  NODE_ENV: 'production',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  SECRET_KEY: 'bench-secret-key-0123456789abcdef',
+  USERS: JSON.stringify(users),
+  DATA_DIR: dataDir,
+  SECRETS_DIR: path.join(dataDir, 'none'),
+  LOG_LEVEL: logLevel,
+  PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/',
+  ...extra,
+});
+
 const freePort = () =>
   new Promise((resolve) => {
     const s = net.createServer();
@@ -88,6 +106,7 @@ module.exports = {
   ROOT,
   MAIN,
   SERVICE_NODE_FLAGS,
+  serviceEnv,
   sleep,
   freePort,
   rssMb,

@@ -28,7 +28,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const autocannon = require('autocannon');
-const { ROOT, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
+const { ROOT, SERVICE_NODE_FLAGS, serviceEnv, sleep, freePort, rssMb, waitForHttp } = require('./process-tools');
 const seed = require('./registry-seed');
 
 const USER = 'bench-user';
@@ -215,18 +215,7 @@ async function measureEngine(o, engine) {
   if (!existsSync(main)) throw new Error(`build the service first (npm run build in ${o.serviceRoot})`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-registry-bench-'));
   const port = await freePort();
-  const env = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SECRET_KEY: 'bench-secret-key-0123456789abcdef',
-    USERS: JSON.stringify({ [USER]: PASSWORD }),
-    DATA_DIR: dataDir,
-    SECRETS_DIR: path.join(dataDir, 'none'),
-    LOG_LEVEL: 'warn',
-    PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/',
-  };
+  const env = serviceEnv({ port, dataDir, users: { [USER]: PASSWORD } });
   let db = null;
   let emptyDb = null;
   const sqlitePath = path.join(dataDir, 'shares.sqlite');

@@ -19,7 +19,16 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { startIssuer } = require('./jwks-server');
 
-const { MAIN: BUILT_MAIN, SERVICE_NODE_FLAGS, sleep, freePort, rssMb, cpuMs, waitForHttp } = require('./process-tools');
+const {
+  MAIN: BUILT_MAIN,
+  SERVICE_NODE_FLAGS,
+  serviceEnv,
+  sleep,
+  freePort,
+  rssMb,
+  cpuMs,
+  waitForHttp,
+} = require('./process-tools');
 const MAIN = process.env.BENCH_MAIN ? path.resolve(process.env.BENCH_MAIN) : BUILT_MAIN;
 const STARTS = Number(process.env.BENCH_STARTS || 5);
 const DURATION = Number(process.env.BENCH_DURATION || 8);
@@ -234,24 +243,17 @@ async function main() {
     const noRegistry = workers.endsWith('-noregistry');
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-bench-'));
-    const env = {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WORKERS: workers.replace('-noregistry', ''),
-      ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
-      SECRET_KEY: 'bench-secret-key-0123456789abcdef',
-      USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
-      DATA_DIR: dataDir,
-      SECRETS_DIR: path.join(dataDir, 'none'),
-      LOG_LEVEL: 'warn',
-      PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/',
-      ENABLE_KEYCLOAK: 'true',
-      KEYCLOAK_URI: `${issuer.issuer}/`,
-      // The bench's issuer speaks plain HTTP on loopback.
-      KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
-    };
+    const env = serviceEnv(
+      { port, dataDir },
+      {
+        WORKERS: workers.replace('-noregistry', ''),
+        ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
+        ENABLE_KEYCLOAK: 'true',
+        KEYCLOAK_URI: `${issuer.issuer}/`,
+        // The bench's issuer speaks plain HTTP on loopback.
+        KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
+      },
+    );
     // Start-up: STARTS starts one after another (the last one is measured below), each to its first /health answer.
     const startups = [];
     let svc;

@@ -21,7 +21,7 @@ const { isMainThread, parentPort, Worker, workerData } = require('node:worker_th
 const { mkdtempSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, MAIN, SERVICE_NODE_FLAGS, sleep, waitForHttp } = require('./process-tools');
+const { freePort, MAIN, SERVICE_NODE_FLAGS, serviceEnv, sleep, waitForHttp } = require('./process-tools');
 
 const BURST = Number(process.env.BENCH_UNLOCK_BURST || 1000);
 const LINKS = Number(process.env.BENCH_UNLOCK_LINKS || 10);
@@ -106,22 +106,15 @@ async function guess(page, link, i) {
 async function main() {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orthanc-auth-bench-unlock-'));
-  const env = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SECRET_KEY: 'bench-secret-key-0123456789abcdef',
-    USERS: JSON.stringify({ 'bench-user': 'bench-password' }),
-    DATA_DIR: dataDir,
-    SECRETS_DIR: path.join(dataDir, 'none'),
-    LOG_LEVEL: 'error',
-    PUBLIC_ORTHANC_ROOT: 'http://localhost/orthanc/',
-    PUBLIC_SHARE_PAGE_ROOT: 'http://localhost/share/',
-    SHARE_TRUSTED_PROXIES: '127.0.0.1',
-    // Link creations are the probe: the creation throttle is not what is measured.
-    TOKEN_CREATION_LIMIT_BASIC: '0',
-  };
+  const env = serviceEnv(
+    { port, dataDir, logLevel: 'error' },
+    {
+      PUBLIC_SHARE_PAGE_ROOT: 'http://localhost/share/',
+      SHARE_TRUSTED_PROXIES: '127.0.0.1',
+      // Link creations are the probe: the creation throttle is not what is measured.
+      TOKEN_CREATION_LIMIT_BASIC: '0',
+    },
+  );
   const svc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   svc.stdout.on('data', (d) => (log += d));
