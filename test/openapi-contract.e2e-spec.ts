@@ -117,7 +117,7 @@ describe('every answer as the OpenAPI document describes it', () => {
     expect((await call(svc.url, 'POST', '/shares/revoke-token', { token: 'not-a-token' })).status).toBe(400);
   });
 
-  it('the share page: the page, its style, an unlock, a code asked for and one given', async () => {
+  it("the share page: the page, its style and script, its forms' addresses, an unlock, a code asked for and one given", async () => {
     const form = (fields: Record<string, string>) => ({
       auth: null,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -129,6 +129,14 @@ describe('every answer as the OpenAPI document describes it', () => {
     expect(page.status).toBe(200);
     expect((await open('not-a-token')).status).toBe(404);
     expect((await call(svc.url, 'GET', '/share/style.css', undefined, { auth: null })).status).toBe(200);
+    expect((await call(svc.url, 'GET', '/share/local-time.js', undefined, { auth: null })).status).toBe(200);
+    // A form's address opened in the browser answers the page itself (POST/redirect/GET: reload never resubmits).
+    for (const address of ['unlock', 'unlock-code', 'code']) {
+      const again = await call(svc.url, 'GET', `/share/${address}?token=${byPassword.token}`, undefined, {
+        auth: null,
+      });
+      expect(again.status).toBe(200);
+    }
     const fields = { token: byPassword.token, form: formTokenOf(page.text) };
     const unlock = await call(svc.url, 'POST', '/share/unlock', undefined, form({ ...fields, password: 'wrong' }));
     expect(unlock.status).toBe(403);

@@ -87,7 +87,7 @@ export class TokensService {
     readonly codec: ShareTokenCodec,
     @Inject(tokensConfig.KEY) private readonly config: TokensConfig,
     @Optional() @Inject(MEDDREAM_LINKS) private readonly meddream?: MedDreamLinks,
-    @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook,
+    @Optional() @Inject(SHARE_REGISTRY) private readonly registry?: ShareRegistryHook | null,
   ) {
     this.verified = new VerifiedTokenCache({
       maxEntries: config.verifiedTokenCacheSize,
@@ -303,11 +303,13 @@ export class TokensService {
       token = result.token;
       this.verified.set(raw, token);
     }
-    const revoked =
-      this.registry !== undefined &&
-      (this.registry.isRevoked(token.shareId, raw) ||
+    // No registry (ENABLE_SHARES_REGISTRY=false: the provider is null), nothing is ever revoked.
+    const registry = this.registry;
+    const revoked = registry
+      ? registry.isRevoked(token.shareId, raw) ||
         // A child of a protected link dies with its parent.
-        (token.parentShareId !== null && this.registry.isRevoked(token.parentShareId, raw)));
+        (token.parentShareId !== null && registry.isRevoked(token.parentShareId, raw))
+      : false;
     return { token, revoked };
   }
 
