@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { coreConfig, CoreConfig, DomainError } from '@app/common';
+import { coreConfig, CoreConfig, DomainError, errorBody } from '@app/common';
 import { EmailDeliveryError, EmailsService } from '@app/emails';
 import { ShareAccessEvent, SharesService, sharesConfig, SharesConfig } from '@app/shares';
 import type { ProtectionState, ShareRecord, UnlockResult } from '@app/shares';
@@ -194,11 +194,13 @@ export class SharePageService {
     return this.after(ctx, visit, { say: 'code-sent', n: minutes, to: recipient });
   }
 
-  /** The JSON of a page's answer, for an API caller: the state (and its extra fields) below 400, else the error. */
+  /**
+   * The JSON of a page's answer, for an API caller: the state (and its extra fields) below 400, else the service's
+   * one error shape (`error` the HTTP reason phrase, `message` what the page says) with the page's extra fields.
+   */
   json(status: number, view: View, lang: Lang, extra: Record<string, unknown> = {}): Record<string, unknown> {
     if (status < 400) return { state: view.state, ...extra };
-    const message = view.error ?? stateMessage(view.state, TEXT[lang]);
-    return { statusCode: status, error: view.state, message: [message], ...extra };
+    return { ...errorBody(status, view.error ?? stateMessage(view.state, TEXT[lang])), ...extra };
   }
 
   /** What a flash says on the page, and the status of the page saying it (Retry-After when it says until when). */
