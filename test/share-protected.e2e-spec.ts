@@ -452,7 +452,7 @@ describe('protected share links (issue 15): creation, validate, decode, the shar
       expect(wrong.status).toBe(403);
       expect(JSON.parse(wrong.text)).toEqual({
         statusCode: 403,
-        error: 'password',
+        error: 'Forbidden',
         message: ['Wrong password. 4 attempts left before the link is locked.'],
         'attempts-left': 4,
       });

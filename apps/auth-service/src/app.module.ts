@@ -17,7 +17,7 @@ import { EmailsController } from './emails/emails.controller';
 import { HealthController } from './health/health.controller';
 import { OpsModule } from './ops.module';
 import { SharesController } from './shares/shares.controller';
-import { SharePageController } from './share-page/share-page.controller';
+import { SharePageModule } from './share-page/share-page.module';
 import { ProfileService } from './profiles/profile.service';
 import { SettingsController } from './settings/settings.controller';
 import { TokenCreationLimiter } from './tokens/token-creation-limit';
@@ -70,15 +70,9 @@ export class AppModule {
         EmailsModule,
         SharesModule,
         OpsModule,
+        SharePageModule,
       ],
-      controllers: [
-        HealthController,
-        TokensController,
-        EmailsController,
-        SettingsController,
-        SharesController,
-        SharePageController,
-      ],
+      controllers: [HealthController, TokensController, EmailsController, SettingsController, SharesController],
       providers: [
         ProfileService,
         // The rate limit of token creation (PUT /tokens/{type} only), counted after validation.
