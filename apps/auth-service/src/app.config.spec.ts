@@ -1,5 +1,5 @@
 import { ConfigError } from '@app/common';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig } from './app.config';
@@ -35,6 +35,19 @@ describe('loadAppConfig (ConfigModule.forRoot with the registerAs namespaces)', 
     const { SECRET_KEY: _none, ...withoutKey } = env();
     const config = await loadAppConfig({ env: withoutKey, envFile });
     expect(config.core.signingKeys.current).toBe('a-secret-key-from-a-file-0123456789');
+  });
+
+  it('a .env file cannot move SECRETS_DIR: the mounted secrets win over whatever folder it names', async () => {
+    const evil = join(dir, 'evil');
+    mkdirSync(evil);
+    writeFileSync(join(evil, 'SECRET_KEY'), 'a-key-the-env-file-chose-0123456789\n');
+    writeFileSync(envFile, `SECRETS_DIR=${evil}\n`);
+    const { SECRET_KEY: _none, SECRETS_DIR: _dir, ...withoutKey } = env();
+    const config = await loadAppConfig({ env: withoutKey, envFile });
+    expect(config.core.signingKeys.current).not.toBe('a-key-the-env-file-chose-0123456789');
+    // Set in the environment, SECRETS_DIR is honoured as before.
+    const fromEnv = await loadAppConfig({ env: { ...withoutKey, SECRETS_DIR: evil }, envFile: false });
+    expect(fromEnv.core.signingKeys.current).toBe('a-key-the-env-file-chose-0123456789');
   });
 
   it('no .env file: nothing but the environment (and a missing file is no error)', async () => {

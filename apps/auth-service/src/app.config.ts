@@ -82,8 +82,9 @@ async function loadNow<const N extends readonly Namespace[]>(namespaces: N, sour
   const saved = process.env;
   const env = source.env ?? saved;
   const envFile = source.envFile ?? (env === saved ? resolve('.env') : false);
+  const given = envFile === false ? env : secretsDirPinned(env);
   // The factories read process.env, as registerAs factories do: for the load, it is the given environment.
-  process.env = source.consulted ? recordNames(env, source.consulted) : env;
+  process.env = source.consulted ? recordNames(given, source.consulted) : given;
   try {
     const configModule = await ConfigModule.forRoot({
       load: [...namespaces],
@@ -104,6 +105,22 @@ async function loadNow<const N extends readonly Namespace[]>(namespaces: N, sour
     process.env = saved;
   }
 }
+
+/**
+ * SECRETS_DIR as the environment says, or Docker's default: never from the .env file. A .env that moved the secrets
+ * folder would replace every Docker secret (SECRET_KEY_FILE, USERS...) with files of its choosing, where the
+ * environment and the mounted secrets are meant to win over it.
+ */
+function secretsDirPinned(env: Env): Env {
+  if (env.SECRETS_DIR !== undefined) return env;
+  const isPinned = (name: string | symbol) => name === 'SECRETS_DIR';
+  return new Proxy(env, {
+    get: (target, name): unknown => (isPinned(name) ? DEFAULT_SECRETS_DIR : Reflect.get(target, name)),
+    has: (target, name) => isPinned(name) || Reflect.has(target, name),
+    set: (target, name, value) => isPinned(name) || Reflect.set(target, name, value),
+  });
+}
+const DEFAULT_SECRETS_DIR = '/run/secrets';
 
 /** Read by Nest itself while it builds a module, not a setting of the service. */
 const FRAMEWORK_VARIABLES = new Set(['NEST_DEBUG']);

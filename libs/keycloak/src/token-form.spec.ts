@@ -20,6 +20,10 @@ describe('token forms', () => {
     expect(isOpaqueToken('a.b.c.d.e')).toBe(true); // a JWE: only the provider can read it
     expect(isOpaqueToken(jws({ alg: 'RS256' }))).toBe(false);
     expect(isOpaqueToken('has space')).toBe(false);
+    // A JWS with empty segments added is not opaque: it must not reach introspection, which would skip the JWT rules.
+    expect(isOpaqueToken(`${jws({ alg: 'RS256' })}.`)).toBe(false);
+    expect(isOpaqueToken(`${jws({ alg: 'RS256' })}..`)).toBe(false);
+    expect(isOpaqueToken('.abc')).toBe(false);
     expect(isOpaqueToken('x'.repeat(4097))).toBe(false);
   });
 

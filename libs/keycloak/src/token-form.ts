@@ -28,7 +28,10 @@ export function isCompactJws(token: string): boolean {
  * b64token, of a sane length, and not a JWS of any spelling (those are verified, never introspected).
  */
 export function isOpaqueToken(token: string): boolean {
-  return token.length <= MAX_OPAQUE_LENGTH && B64TOKEN.test(token) && token.split('.').length !== 3;
+  // No empty segment: `<jwt>.` or `<jwt>..` is a JWS of another spelling (a provider splitting on '.' drops trailing
+  // empties and would answer for the JWT), never an opaque token to introspect.
+  const segments = token.split('.');
+  return token.length <= MAX_OPAQUE_LENGTH && B64TOKEN.test(token) && segments.length !== 3 && !segments.includes('');
 }
 
 /** The `alg` a JWS-like token's header names, if its first segment decodes to a JSON object saying one. */

@@ -18,6 +18,16 @@ describe('LoginBackoff', () => {
     expect(b.delayFor('198.51.100.7', 11 * 60_000)).toBe(0);
   });
 
+  it('when full, forgets the address whose last failure is the oldest, not the one it met first', () => {
+    const b = new LoginBackoff(2000, new ClientAddress([]));
+    for (let i = 0; i < 11; i++) b.delayFor('attacker', 0); // its free failures used up
+    for (let i = 1; i < 100_000; i++) b.delayFor(`other-${i}`, 1); // the map is full (100,000 addresses)
+    expect(b.delayFor('attacker', 2)).toBeGreaterThan(0); // still held back: its failure is now the newest
+    b.delayFor('newcomer', 3); // room made: other-1 goes, the attacker stays
+    expect(b.size).toBe(100_000);
+    expect(b.delayFor('attacker', 4)).toBeGreaterThan(0);
+  });
+
   it('is off with a maximum of 0, and never counts an unknown address', () => {
     const off = new LoginBackoff(0, new ClientAddress([]));
     for (let i = 0; i < 50; i++) expect(off.delayFor('198.51.100.7', 0)).toBe(0);

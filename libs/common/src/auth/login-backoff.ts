@@ -60,11 +60,14 @@ export class LoginBackoff {
       this.entries.delete(key);
       e = undefined;
     }
-    if (!e) {
-      this.makeRoom(now);
+    if (e) {
+      // Moved to the end: the map stays in order of last failure, so the oldest is always the first key.
+      this.entries.delete(key);
+    } else {
+      this.makeRoom();
       e = { failures: 0, nextAt: now, lastAt: now };
-      this.entries.set(key, e);
     }
+    this.entries.set(key, e);
     e.failures++;
     e.lastAt = now;
     if (e.failures <= FREE_FAILURES || this.waiting >= MAX_WAITING) return 0;
@@ -74,12 +77,20 @@ export class LoginBackoff {
     return at - now;
   }
 
-  private makeRoom(now: number): void {
-    if (this.entries.size < CAPACITY) return;
-    for (const [key, e] of this.entries) if (now - e.lastAt > QUIET_MS) this.entries.delete(key);
-    for (const key of this.entries.keys()) {
-      if (this.entries.size < CAPACITY) break;
-      this.entries.delete(key);
+  /**
+   * Full: the address whose last failure is the oldest goes (the first key, see delayFor), in constant time. A scan
+   * of the whole map on each new address made a flood of fresh /64s cost milliseconds per failure once full.
+   */
+  private makeRoom(): void {
+    while (this.entries.size >= CAPACITY) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) return;
+      this.entries.delete(oldest.value);
     }
+  }
+
+  /** Addresses remembered (for tests and the bound). */
+  get size(): number {
+    return this.entries.size;
   }
 }

@@ -243,11 +243,15 @@ describe('ShareUnlock: e-mailed codes', () => {
   });
 
   it('a right code clears the address’s failures on the link, as a right password does', async () => {
-    await issue('123456', 0);
-    await issue('654321', 1);
+    await issue('123456', 0); // one code pending: each wrong code is one guess on the link
     for (let i = 0; i < 2; i++) await unlock.withCode(mail, '000000', B, t0);
     expect(await unlock.withCode(mail, '123456', B, t0)).toEqual({ ok: true });
-    expect(await unlock.withCode(mail, '000000', B, t0)).toEqual({ ok: false, reason: 'wrong-code', attemptsLeft: 2 });
+    // No code pending any more: nothing counted, and all 3 attempts are B's again (1 left had its failures stayed).
+    expect(await unlock.withCode(mail, '000000', B, t0)).toEqual({
+      ok: false,
+      reason: 'code-expired',
+      attemptsLeft: 3,
+    });
   });
 
   it('past the link’s daily ceiling, an address that may not try gets no code (none sent, none counted)', async () => {
@@ -260,5 +264,12 @@ describe('ShareUnlock: e-mailed codes', () => {
       scope: 'link-ceiling',
     });
     expect(await unlock.pendingCodes(mail, t0)).toEqual(['ann@example.org']);
+  });
+
+  it('a wrong code counts one guess per pending code on the link (one typed code is as many chances)', async () => {
+    await issue('123456', 0);
+    await issue('654321', 1);
+    expect(await unlock.withCode(mail, '000000', B, t0)).toMatchObject({ reason: 'wrong-code' });
+    expect((await unlock.withCounts(mail, t0)).failures).toBe(2);
   });
 });

@@ -194,7 +194,11 @@ export class ShareUnlock {
           result: { kind: 'ok' },
         };
       }
-      return { write: admission.counted, result: { kind: 'admission', admission } };
+      // A typed code is compared with every recipient's pending code: n pending codes make one guess n chances, so it
+      // counts n guesses on the link's daily ceiling (the per-link bound holds in chances, not in requests).
+      const chances = pending.length - 1;
+      const counted = admission.counted.map((c) => (c.key === keys.link ? { ...c, count: c.count + chances } : c));
+      return { write: counted, result: { kind: 'admission', admission } };
     });
     if (outcome.kind === 'ok') return { ok: true };
     if (outcome.kind === 'expired') return { ok: false, reason: 'code-expired', attemptsLeft: outcome.attemptsLeft };
