@@ -282,6 +282,11 @@ describe("write guard behind the real nginx, with each compose setup's nginx con
           ['DELETE', `${root}studies/${A}?Token=x&token=${share}&token=y`, {}],
           ['DELETE', `${root}studies/${A}?x=#&token=${share}`, {}],
           ['POST', `${root}studies/${A}/modify?token=${encodeURIComponent(share)}%0A`, {}],
+          // Orthanc turns these into DELETE/PUT (its method override): never judged by their own method
+          ['GET', `${root}studies/${A}?_method=DELETE&token=${share}`, {}],
+          ['GET', `${root}studies/${A}?token=${share}&%5Fmethod=DELETE`, {}],
+          ['GET', `${root}studies/${A}`, { 'x-http-method-override': 'DELETE', token: share }],
+          ['POST', `${root}tools/find`, { 'x-http-method-override': 'PUT', token: share }],
         ];
         writes += await refusedAll(refused.map(([method, path, headers]) => [method, path, headers, '{}']));
         // A read written with an escape is still a read once decoded: Orthanc gets /tools/find, the guard is not asked.

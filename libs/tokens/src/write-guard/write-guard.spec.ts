@@ -132,6 +132,22 @@ describe('decideWriteGuard', () => {
     expect(lookups).toEqual([]);
   });
 
+  it("judges a read turned into a write by Orthanc's method override as a write (X-HTTP-Method-Override, ?_method=)", () => {
+    const refused = { allowed: false, reason: 'share-token-write' };
+    expect(decide('GET', `/orthanc/studies/${A}?_method=DELETE&token=${share}`)).toEqual(refused);
+    expect(decide('GET', `/orthanc/studies/${A}?%5Fmethod=DELETE&token=${share}`)).toEqual(refused);
+    expect(decide('GET', `/orthanc/studies/${A}`, ['X-HTTP-Method-Override', 'DELETE', 'token', share])).toEqual(
+      refused,
+    );
+    expect(decide('POST', '/orthanc/tools/find', ['x-http-method-override', 'PUT', 'token', share])).toEqual(refused);
+    // Without a share token, the override goes on to the plugin's checks like any write; a plain read stays a read.
+    expect(decide('GET', `/orthanc/studies/${A}?_method=DELETE`)).toEqual({ allowed: true, reason: 'no-share-token' });
+    expect(decide('GET', `/orthanc/studies/${A}?method=DELETE&token=${share}`)).toEqual({
+      allowed: true,
+      reason: 'read',
+    });
+  });
+
   it.each([
     ['the token header', ['token', share], '/'],
     ['the api-key header', ['api-key', share], '/'],

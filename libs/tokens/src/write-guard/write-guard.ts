@@ -38,6 +38,28 @@ export function writeGuardInput(rawHeaders: readonly string[]): WriteGuardInput 
   return { ok: true, method, uri };
 }
 
+/**
+ * Orthanc turns a request carrying `X-HTTP-Method-Override` (whatever its method), or a GET with a `_method`
+ * argument, into the PUT or DELETE they name (its HttpServer's method extraction): such a request is judged a write,
+ * whatever its own method. Names compared without case, the argument's name decoded (`%5Fmethod`).
+ */
+export function overridesMethod(rawHeaders: readonly string[], uri: string): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'x-http-method-override') return true;
+  }
+  const q = uri.indexOf('?');
+  if (q < 0) return false;
+  return uri
+    .slice(q + 1)
+    .split(/[&;]/)
+    .some((pair) => {
+      const name = pair
+        .split('=', 1)[0]
+        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      return name.trim().toLowerCase() === '_method';
+    });
+}
+
 export interface WriteGuardDecision {
   allowed: boolean;
   /** read: not a write; no-share-token: a write without share token (the plugin decides); share-token-write. */
@@ -54,7 +76,8 @@ export function decideWriteGuard(
   input: { method: string; uri: string; rawHeaders: readonly string[] },
   isShareToken: (raw: string) => boolean,
 ): WriteGuardDecision {
-  if (!isOrthancWrite(input.method, input.uri)) return { allowed: true, reason: 'read' };
+  const write = overridesMethod(input.rawHeaders, input.uri) || isOrthancWrite(input.method, input.uri);
+  if (!write) return { allowed: true, reason: 'read' };
   const candidates = credentialCandidates(input.rawHeaders, input.uri, NOT_CREDENTIALS);
   if (candidates.overflow || candidates.values.some(isShareToken)) {
     return { allowed: false, reason: 'share-token-write' };
