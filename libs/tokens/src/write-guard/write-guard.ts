@@ -43,7 +43,7 @@ export function writeGuardInput(rawHeaders: readonly string[]): WriteGuardInput 
  * argument, into the PUT or DELETE they name (its HttpServer's method extraction): such a request is judged a write,
  * whatever its own method. Names compared without case, the argument's name decoded (`%5Fmethod`).
  */
-export function overridesMethod(rawHeaders: readonly string[], uri: string): boolean {
+function overridesMethod(rawHeaders: readonly string[], uri: string): boolean {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i].toLowerCase() === 'x-http-method-override') return true;
   }
