@@ -82,7 +82,8 @@ async function loadNow<const N extends readonly Namespace[]>(namespaces: N, sour
   const saved = process.env;
   const env = source.env ?? saved;
   const envFile = source.envFile ?? (env === saved ? resolve('.env') : false);
-  const given = envFile === false ? env : secretsDirPinned(env);
+  // Pinned with or without a .env file, so that every load reads the environment alike (config-read-once).
+  const given = secretsDirPinned(env);
   // The factories read process.env, as registerAs factories do: for the load, it is the given environment.
   process.env = source.consulted ? recordNames(given, source.consulted) : given;
   try {
