@@ -65,7 +65,7 @@ export function credentialCandidates(
 }
 
 /** Percent-escapes and `+` decoded where they are well-formed, the rest left as sent (never throws). */
-function lenientDecode(text: string): string {
+export function lenientDecode(text: string): string {
   return text
     .replace(/\+/g, ' ')
     .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));

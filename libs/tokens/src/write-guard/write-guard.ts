@@ -1,5 +1,5 @@
 import { isOrthancWrite } from './orthanc-write';
-import { credentialCandidates } from './request-credentials';
+import { credentialCandidates, lenientDecode } from './request-credentials';
 
 /** The headers the proxy adds to its subrequest: the original request's method and URI (with its query). */
 const ORIGINAL_METHOD_HEADER = 'x-original-method';
@@ -53,9 +53,7 @@ function overridesMethod(rawHeaders: readonly string[], uri: string): boolean {
     .slice(q + 1)
     .split(/[&;]/)
     .some((pair) => {
-      const name = pair
-        .split('=', 1)[0]
-        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      const name = lenientDecode(pair.split('=', 1)[0]);
       return name.trim().toLowerCase() === '_method';
     });
 }
