@@ -107,6 +107,28 @@ describe('JwksKeyStore', () => {
     expect(state.fetches).toBe(2);
   });
 
+  it('a wait for the cooldown that ends a millisecond early by Date.now() still fetches (timers run on another clock)', async () => {
+    // What made the e2e suite refuse a never-seen kid as "no such key" while the realm was down (1 run in ~10): the
+    // timer fired, Date.now() said the cooldown had 1 ms to go, and the waiter went on without fetching.
+    const { state, fetchImpl } = endpoint();
+    state.keys = [k1];
+    let fireAt = Number.NaN;
+    const store = storeOn(fetchImpl, { now: () => (Date.now() === fireAt ? fireAt - 1 : Date.now()) });
+    await store.getKey(header('k1'));
+    fireAt = Date.now() + COOLDOWN;
+    await jest.advanceTimersByTimeAsync(100);
+    state.keys = [k2, k1];
+    const rotated = await settle(store.getKey(header('k2')), Date.now());
+    expect(rotated.error).toBeUndefined();
+    expect(await kidOf(rotated.value!)).toBe('k2');
+    expect(state.fetches).toBe(2);
+
+    state.down = true;
+    fireAt = Date.now() + COOLDOWN;
+    const unavailable = await settle(store.getKey(header('k3')), Date.now());
+    expect(unavailable.error).toBeInstanceOf(JwksUnavailableError);
+  });
+
   it('a flood of unknown kids within the cooldown waits for one fetch at its end, then a rotation is picked up within one more cooldown', async () => {
     const { state, fetchImpl } = endpoint();
     state.keys = [k1];

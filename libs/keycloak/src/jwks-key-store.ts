@@ -136,11 +136,16 @@ export class JwksKeyStore {
 
   /** One fetch at the end of the current cooldown, shared by every lookup that waits for it. */
   private trailingFetch(): Promise<void> {
+    // Whether to fetch at the end is decided by counting fetches, never by reading the clock again: a timer may fire a
+    // millisecond before Date.now() says the cooldown is over (timers run on another clock), and a waiter told "no
+    // fetch needed" then would refuse a valid token as having an unknown key, or miss that the provider is down.
+    const fetchesBefore = this.fetches;
     this.trailing ??= new Promise<void>((resolve) => {
       const delay = Math.max(0, this.lastFetchAt + this.options.cooldownMs - this.now());
       setTimeout(resolve, delay).unref();
     })
-      .then(() => (this.now() - this.lastFetchAt >= this.options.cooldownMs ? this.fetchShared() : this.inflight))
+      // A fetch started during the wait (the key set went stale meanwhile) decides for the waiters as well.
+      .then(() => (this.fetches === fetchesBefore ? this.fetchShared() : this.inflight))
       .finally(() => {
         this.trailing = undefined;
       });
