@@ -9,8 +9,8 @@
 //   Node's compile cache (when Node has it) before it loads the bundle, so that a restart reuses the compiled code;
 // - the registry's worker scripts, which the bundle starts from its own directory.
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
 
 const root = join(new URL('.', import.meta.url).pathname, '..');
 const appDir = join(root, 'dist', 'apps', 'auth-service', 'src');
@@ -42,7 +42,27 @@ const started = Date.now();
 // tsc's main.js becomes main.unbundled.js (run again on a bundled dist/, this script bundles that again).
 if (!readFileSync(join(appDir, 'main.js'), 'utf8').includes(LOADER_MARK))
   renameSync(join(appDir, 'main.js'), join(appDir, 'main.unbundled.js'));
-const { outputFiles } = buildSync({
+// Nest's Logger and ConsoleLogger each make an Intl.DateTimeFormat as their modules load, which maps ICU's locale
+// data (~5 MB resident in every process, bench/RESULTS.md) although this service logs through pino and never prints
+// with them: in the bundle, each formatter is made on its first use. Should Nest's source change, the build fails here
+// rather than drift.
+const NEST_DATE_FORMATTERS = ['console-logger.service.js', 'logger.service.js'];
+const formattersMadeLazy = new Set();
+const lazyNestDateFormatters = {
+  name: 'lazy-nest-date-formatters',
+  setup(bundler) {
+    bundler.onLoad({ filter: /@nestjs[\\/]common[\\/]services[\\/](console-)?logger\.service\.js$/ }, ({ path }) => {
+      const eager = /const dateTimeFormatter = (new Intl\.DateTimeFormat\([^;]*\));/;
+      const source = readFileSync(path, 'utf8');
+      if (!eager.test(source)) throw new Error(`${path}: its date formatter changed; update scripts/bundle.mjs`);
+      const lazy =
+        'let madeFormatter;\nconst dateTimeFormatter = { format: (date) => (madeFormatter ??= $1).format(date) };';
+      formattersMadeLazy.add(basename(path));
+      return { contents: source.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+const { outputFiles } = await build({
   entryPoints: [join(appDir, 'main.unbundled.js')],
   outfile: join(appDir, 'service.bundle.js'),
   bundle: true,
@@ -62,7 +82,10 @@ const { outputFiles } = buildSync({
   keepNames: true,
   write: false,
   logLevel: 'error',
+  plugins: [lazyNestDateFormatters],
 });
+for (const file of NEST_DATE_FORMATTERS)
+  if (!formattersMadeLazy.has(file)) throw new Error(`Nest's ${file} was not bundled; update scripts/bundle.mjs`);
 // ASCII only: one non-ASCII character (validator.js's alphabets, in regular expressions esbuild leaves as they are)
 // and V8 holds the whole source as two bytes per character. \uXXXX means the same in a string or a regular expression.
 // keepNames wraps every named function in __name(f, "f"), which esbuild needs only where bundling renamed f (two

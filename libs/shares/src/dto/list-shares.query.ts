@@ -17,6 +17,12 @@ import { decodeCursor } from '../list-cursor';
 import { COUNT_SCAN_BUDGET } from '../store/share-list';
 import { LIST_LIMIT_MAX } from '../store/share-store';
 
+/**
+ * 10000 as "10,000", as toLocaleString('en-US') writes it without loading ICU's locale data at start-up (~5 MB of
+ * resident memory for this one description; bench/RESULTS.md, issue 22).
+ */
+const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 /** Strict: "10" is a number, "10abc" is not (it stays a string and fails @IsInt with the field's name). */
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
@@ -85,7 +91,7 @@ export class ListSharesQuery {
   cursor?: string;
 
   @ApiPropertyOptional({
-    description: `true: also count the matching shares (total; total-exact false when counting stopped after ${COUNT_SCAN_BUDGET.toLocaleString('en-US')} candidates, total then being a lower bound)`,
+    description: `true: also count the matching shares (total; total-exact false when counting stopped after ${thousands(COUNT_SCAN_BUDGET)} candidates, total then being a lower bound)`,
   })
   @Transform(toBool)
   @IsOptional()
