@@ -250,8 +250,6 @@ async function main() {
         ENABLE_SHARES_REGISTRY: noRegistry ? 'false' : 'true',
         ENABLE_KEYCLOAK: 'true',
         KEYCLOAK_URI: `${issuer.issuer}/`,
-        // The bench's issuer speaks plain HTTP on loopback.
-        KEYCLOAK_ALLOW_INSECURE_HTTP: 'true',
       },
     );
     // Start-up: STARTS starts one after another (the last one is measured below), each to its first /health answer.
