@@ -108,7 +108,7 @@ describe('JwksKeyStore', () => {
   });
 
   it('a wait for the cooldown that ends a millisecond early by Date.now() still fetches (timers run on another clock)', async () => {
-    // What made the e2e suite refuse a never-seen kid as "no such key" while the realm was down (1 run in ~10): the
+    // What made the e2e suite refuse a never-seen kid as "no such key" while the realm was down (once, in CI): the
     // timer fired, Date.now() said the cooldown had 1 ms to go, and the waiter went on without fetching.
     const { state, fetchImpl } = endpoint();
     state.keys = [k1];
